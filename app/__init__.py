@@ -1,0 +1,1 @@
+"""Grid-management and party-building API."""

@@ -1,0 +1,92 @@
+"""Sign-in for people (password, WeChat) and for third-party clients (client credentials)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request, Response, status
+
+from app.auth import service
+from app.auth.schemas import (
+    ClientToken,
+    LoginIn,
+    RefreshIn,
+    TokenPair,
+    UserBrief,
+    WechatCodeIn,
+    WechatLoginOut,
+)
+from app.auth.wechat import WechatClient
+from app.core.auth import CurrentPrincipal
+from app.core.db import SessionDep
+from app.core.deps import CipherDep, LimitsDep, SettingsDep, client_ip
+from app.core.errors import Forbidden
+from app.core.routing import UnitOfWorkRoute
+
+router = APIRouter(prefix="/auth", tags=["auth"], route_class=UnitOfWorkRoute)
+
+
+async def _wechat(request: Request) -> WechatClient:
+    client: WechatClient = request.app.state.wechat
+    return client
+
+
+WechatDep = Annotated[WechatClient, Depends(_wechat)]
+
+
+@router.post("/login", responses={401: {}, 429: {}})
+async def login(
+    body: LoginIn, request: Request, session: SessionDep, settings: SettingsDep, limits: LimitsDep
+) -> TokenPair:
+    """用户名密码登录。15 分钟内失败 5 次锁定账号 15 分钟 (429)。"""
+    ctx = service.AuthContext(settings, limits, client_ip(request))
+    return await service.login(session, ctx, username=body.username, password=body.password)
+
+
+@router.post("/refresh", responses={401: {}})
+async def refresh(body: RefreshIn, session: SessionDep, settings: SettingsDep) -> TokenPair:
+    """用刷新令牌换取新令牌；旧刷新令牌随即失效，重复使用会注销整个登录会话。"""
+    return await service.refresh(session, settings, body.refresh_token)
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, responses={401: {}})
+async def logout(principal: CurrentPrincipal, session: SessionDep) -> Response:
+    """注销当前登录会话：其刷新令牌全部失效。"""
+    await service.logout(session, principal)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/wechat", responses={401: {}, 503: {}})
+async def wechat_login(
+    body: WechatCodeIn, session: SessionDep, settings: SettingsDep, wechat: WechatDep,
+    cipher: CipherDep,
+) -> WechatLoginOut:
+    """小程序登录：提交 `wx.login` 得到的 code。5 分钟内重试同一 code 返回同一用户。"""
+    return await service.wechat_login(session, settings, wechat, cipher, body.code)
+
+
+@router.post("/wechat/phone", responses={401: {}, 403: {}, 409: {}, 503: {}})
+async def wechat_phone(
+    body: WechatCodeIn, principal: CurrentPrincipal, session: SessionDep, wechat: WechatDep,
+    cipher: CipherDep,
+) -> UserBrief:
+    """绑定手机号：提交 getPhoneNumber 得到的 code，返回脱敏手机号。"""
+    if principal.kind != "user":
+        raise Forbidden()
+    return await service.bind_phone(session, wechat, cipher, principal, body.code)
+
+
+@router.post("/token", responses={400: {}, 401: {}})
+async def client_token(
+    session: SessionDep,
+    settings: SettingsDep,
+    grant_type: Annotated[str, Form()],
+    client_id: Annotated[str, Form(max_length=64)],
+    client_secret: Annotated[str, Form(max_length=256)],
+    scope: Annotated[str | None, Form(max_length=512)] = None,
+) -> ClientToken:
+    """第三方客户端凭证模式 (RFC 6749 §4.4)，表单编码。"""
+    return await service.client_token(
+        session, settings, grant_type=grant_type, client_id=client_id,
+        client_secret=client_secret, scope=scope,
+    )

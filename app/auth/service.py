@@ -1,0 +1,193 @@
+"""Login, token rotation, logout, client credentials and WeChat sign-in."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth import repository as repo
+from app.auth.errors import (
+    AccountLocked,
+    BadCredentials,
+    ClientInvalid,
+    RefreshInvalid,
+    RefreshReused,
+    WechatCodeInvalid,
+)
+from app.auth.schemas import ClientToken, TokenPair, UserBrief, WechatLoginOut
+from app.auth.wechat import WechatApiError, WechatClient, to_app_error
+from app.core import audit
+from app.core.config import Settings
+from app.core.crypto import FieldCipher, mask_phone
+from app.core.errors import BadRequest, Conflict, TooManyRequests
+from app.core.ratelimit import RateLimits
+from app.core.security import (
+    Principal,
+    issue_access_token,
+    new_opaque_token,
+    sha256_hex,
+    verify_password,
+)
+from app.core.types import utcnow
+from app.models import RefreshToken, User, WechatLogin
+
+PHONE_CONTEXT = "user.phone"
+
+
+@dataclass(frozen=True)
+class AuthContext:
+    settings: Settings
+    limits: RateLimits
+    ip: str
+
+
+async def issue_tokens(
+    session: AsyncSession, settings: Settings, user: User, *, family_id: str | None = None
+) -> TokenPair:
+    family = family_id or str(uuid.uuid4())
+    refresh = new_opaque_token()
+    session.add(
+        RefreshToken(
+            user_id=user.id,
+            family_id=family,
+            token_hash=sha256_hex(refresh),
+            expires_at=utcnow() + timedelta(days=settings.refresh_token_ttl_days),
+        )
+    )
+    access = issue_access_token(
+        settings, subject=f"user:{user.id}", ttl_seconds=settings.access_token_ttl_seconds,
+        extra={"sid": family},
+    )
+    await session.flush()
+    return TokenPair(access_token=access, refresh_token=refresh,
+                     expires_in=settings.access_token_ttl_seconds)
+
+
+async def login(session: AsyncSession, ctx: AuthContext, *, username: str, password: str) -> TokenPair:
+    if not await ctx.limits.hit(ctx.limits.login_ip, "ip", ctx.ip):
+        raise TooManyRequests(code="login_rate_limited")
+    if await ctx.limits.is_locked(username):
+        raise _locked(await ctx.limits.retry_after(ctx.limits.login_lock, "lock", username))
+    user = await repo.user_by_username(session, username)
+    ok = verify_password(password, user.password_hash if user else None)
+    if not ok or user is None or not user.is_active:
+        if await ctx.limits.record_failure(username):
+            raise _locked(ctx.settings.login_lock_minutes * 60)
+        raise BadCredentials()
+    await ctx.limits.clear_failures(username)
+    await audit.record(session, None, "auth.login", "user", user.id, ip=ctx.ip)
+    return await issue_tokens(session, ctx.settings, user)
+
+
+def _locked(retry_after: int) -> AccountLocked:
+    return AccountLocked(headers={"Retry-After": str(retry_after)})
+
+
+async def refresh(session: AsyncSession, settings: Settings, token: str) -> TokenPair:
+    row = await repo.refresh_by_hash(session, sha256_hex(token))
+    if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
+        raise RefreshInvalid()
+    if row.replaced_at is not None or not await repo.mark_replaced(session, row.id):
+        # A replaced token came back: it was stolen or leaked. End the whole family.
+        await repo.revoke_family(session, row.family_id)
+        raise RefreshReused(commit=True)
+    user = await session.get(User, row.user_id)
+    if user is None or not user.is_active:
+        raise RefreshInvalid()
+    return await issue_tokens(session, settings, user, family_id=row.family_id)
+
+
+async def logout(session: AsyncSession, principal: Principal) -> None:
+    if principal.session_id:
+        await repo.revoke_family(session, principal.session_id)
+
+
+async def client_token(
+    session: AsyncSession, settings: Settings, *, grant_type: str, client_id: str,
+    client_secret: str, scope: str | None,
+) -> ClientToken:
+    if grant_type != "client_credentials":
+        raise BadRequest("仅支持 client_credentials", "Only client_credentials is supported",
+                         code="unsupported_grant_type")
+    client = await repo.client_by_client_id(session, client_id)
+    ok = verify_password(client_secret, client.secret_hash if client else None)
+    if client is None or not ok or not client.is_active:
+        raise ClientInvalid()
+    granted = set(client.scopes)
+    wanted = set(scope.split()) if scope else granted
+    if not wanted <= granted:
+        raise BadRequest("申请的权限超出客户端授权范围", "Requested scope exceeds the client's",
+                         code="invalid_scope")
+    access = issue_access_token(
+        settings, subject=f"client:{client.client_id}", ttl_seconds=settings.client_token_ttl_seconds,
+        extra={"scope": " ".join(sorted(wanted))},
+    )
+    return ClientToken(access_token=access, expires_in=settings.client_token_ttl_seconds,
+                       scope=" ".join(sorted(wanted)))
+
+
+def user_brief(user: User, cipher: FieldCipher) -> UserBrief:
+    phone = cipher.decrypt(user.phone_cipher, context=PHONE_CONTEXT) if user.phone_cipher else None
+    return UserBrief(id=user.id, username=user.username, display_name=user.display_name,
+                     phone=mask_phone(phone))
+
+
+async def wechat_login(
+    session: AsyncSession, settings: Settings, wechat: WechatClient, cipher: FieldCipher, code: str
+) -> WechatLoginOut:
+    code_hash = sha256_hex("wx:" + code)
+    since = utcnow() - timedelta(seconds=settings.wechat_code_replay_seconds)
+    seen = await repo.recent_wechat_login(session, code_hash, since)
+    if seen is not None:
+        # The phone retried a code we already exchanged (WeChat would answer 40163).
+        user = await session.get(User, seen.user_id)
+        if user is None:
+            raise WechatCodeInvalid()
+        return await _wechat_tokens(session, settings, cipher, user, is_new=seen.is_new)
+    try:
+        wx = await wechat.code2session(code)
+    except WechatApiError as exc:
+        raise to_app_error(exc) from exc
+    user = await repo.user_by_openid(session, wx.openid)
+    is_new = user is None
+    if user is None:
+        user = User(username=f"wx_{secrets.token_hex(6)}", display_name="微信用户",
+                    wechat_openid=wx.openid, wechat_unionid=wx.unionid)
+        session.add(user)
+        await session.flush()
+    session.add(WechatLogin(code_hash=code_hash, user_id=user.id, is_new=is_new))
+    return await _wechat_tokens(session, settings, cipher, user, is_new=is_new)
+
+
+async def _wechat_tokens(
+    session: AsyncSession, settings: Settings, cipher: FieldCipher, user: User, *, is_new: bool
+) -> WechatLoginOut:
+    pair = await issue_tokens(session, settings, user)
+    return WechatLoginOut(**pair.model_dump(), user=user_brief(user, cipher), is_new=is_new)
+
+
+async def bind_phone(
+    session: AsyncSession, wechat: WechatClient, cipher: FieldCipher, principal: Principal,
+    code: str,
+) -> UserBrief:
+    try:
+        phone = await wechat.phone_number(code)
+    except WechatApiError as exc:
+        raise to_app_error(exc) from exc
+    index = cipher.blind_index(phone, context=PHONE_CONTEXT)
+    owner = await repo.user_by_phone_index(session, index)
+    if owner is not None and owner.id != principal.id:
+        raise Conflict("该手机号已绑定其他账号", "This phone is bound to another account",
+                       code="phone_taken")
+    user = await session.get(User, principal.id)
+    if user is None:
+        raise ClientInvalid()
+    user.phone_cipher = cipher.encrypt(phone, context=PHONE_CONTEXT)
+    user.phone_index = index
+    await session.flush()
+    return user_brief(user, cipher)
+

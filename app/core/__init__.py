@@ -1,0 +1,1 @@
+"""Cross-cutting building blocks every domain package uses; nothing here imports a domain."""

@@ -1,0 +1,36 @@
+"""Audit rows, written in the request's transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.observability import request_id_var
+from app.core.security import Principal
+from app.models import AuditEntry
+
+
+async def record(
+    session: AsyncSession,
+    actor: Principal | None,
+    action: str,
+    object_type: str,
+    object_id: object,
+    *,
+    org_path: str | None = None,
+    detail: dict[str, Any] | None = None,
+    ip: str | None = None,
+) -> None:
+    session.add(
+        AuditEntry(
+            actor=actor.key if actor else "system",
+            action=action,
+            object_type=object_type,
+            object_id=str(object_id),
+            org_path=org_path,
+            detail=detail or {},
+            ip=ip,
+            request_id=request_id_var.get(),
+        )
+    )

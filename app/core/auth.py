@@ -1,0 +1,84 @@
+"""Turn a bearer token into the request's `Principal` (once per request)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.config import Settings
+from app.core.db import get_session
+from app.core.errors import Unauthorized
+from app.core.permissions import ROLE_PERMISSIONS, Role
+from app.core.security import Grant, Principal, decode_access_token
+from app.models import ApiClient, RoleAssignment, User
+
+_bearer = HTTPBearer(auto_error=False, description="`POST /api/v1/auth/login` 返回的 access_token")
+
+
+async def load_user_principal(
+    session: AsyncSession, user_id: int, session_id: str | None = None
+) -> Principal:
+    # One statement: the user and all their grants.
+    rows = (
+        await session.execute(
+            select(
+                User.id,
+                User.username,
+                User.is_active,
+                RoleAssignment.id,
+                RoleAssignment.role,
+                RoleAssignment.org_id,
+                RoleAssignment.org_path,
+            )
+            .outerjoin(RoleAssignment, RoleAssignment.user_id == User.id)
+            .where(User.id == user_id)
+        )
+    ).all()
+    if not rows or not rows[0].is_active:
+        raise Unauthorized("账号不存在或已停用", "Account missing or disabled", code="token_invalid")
+    grants = tuple(
+        Grant(r.role, r.org_id, r.org_path, frozenset(ROLE_PERMISSIONS[Role(r.role)]), r[3])
+        for r in rows
+        if r.role is not None
+    )
+    return Principal("user", rows[0].id, rows[0].username, grants, session_id)
+
+
+async def load_client_principal(session: AsyncSession, client_id: str) -> Principal:
+    client = (
+        await session.execute(select(ApiClient).where(ApiClient.client_id == client_id))
+    ).scalar_one_or_none()
+    if client is None or not client.is_active:
+        raise Unauthorized("客户端不存在或已停用", "Client missing or disabled", code="token_invalid")
+    grant = Grant("client", client.org_id, client.org_path, frozenset(client.scopes))
+    return Principal("client", client.id, client.client_id, (grant,))
+
+
+async def get_principal(
+    request: Request,
+    session: Annotated[AsyncSession, Depends(get_session)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    cached: Principal | None = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized()
+    settings: Settings = request.app.state.settings
+    claims = decode_access_token(settings, credentials.credentials)
+    kind, _, ident = str(claims["sub"]).partition(":")
+    if kind == "user" and ident.isdigit():
+        principal = await load_user_principal(session, int(ident), claims.get("sid"))
+    elif kind == "client" and ident:
+        principal = await load_client_principal(session, ident)
+    else:
+        raise Unauthorized(code="token_invalid")
+    request.state.principal = principal
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

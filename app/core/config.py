@@ -1,0 +1,95 @@
+"""Settings read from the environment (`GRID_` prefix; `DATABASE_URL` and `REDIS_URL` as is)."""
+
+from __future__ import annotations
+
+import base64
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "dev-only-secret-change-me-dev-only-secret"  # noqa: S105 - refused in production
+DEV_DATA_KEY = base64.b64encode(b"dev-only-data-key-32-bytes-long!").decode()
+DEFAULT_SQLITE_URL = f"sqlite+aiosqlite:///{Path('data') / 'gridapi.db'}"
+MIN_SECRET_LEN = 32
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GRID_", extra="ignore")
+
+    env: Literal["development", "test", "production"] = "development"
+    database_url: str = Field(
+        DEFAULT_SQLITE_URL, validation_alias=AliasChoices("DATABASE_URL", "GRID_DATABASE_URL")
+    )
+    redis_url: str | None = Field(
+        None, validation_alias=AliasChoices("REDIS_URL", "GRID_REDIS_URL")
+    )
+    db_pool_size: int = 10
+    db_echo: bool = False
+
+    # JWT: several keys may be valid at once (rotation); `jwt_kid` signs new tokens.
+    jwt_keys: dict[str, str] = Field(default_factory=lambda: {"k1": DEV_SECRET})
+    jwt_kid: str = "k1"
+    jwt_issuer: str = "gridapi"
+    jwt_audience: str = "gridapi-clients"
+    access_token_ttl_seconds: int = 900
+    refresh_token_ttl_days: int = 30
+    client_token_ttl_seconds: int = 3600
+
+    # Personal data at rest: AES-GCM keys by id (base64, 32 bytes) and a blind-index key.
+    data_keys: dict[str, str] = Field(default_factory=lambda: {"d1": DEV_DATA_KEY})
+    data_kid: str = "d1"
+    blind_index_key: str = DEV_SECRET
+
+    # Request limits.
+    max_json_bytes: int = 1 * 1024 * 1024
+    max_upload_bytes: int = 12 * 1024 * 1024
+
+    # Login protection.
+    login_max_failures: int = 5
+    login_failure_window_minutes: int = 15
+    login_lock_minutes: int = 15
+    login_ip_limit: str = "30/minute"
+    rate_limit_prefix: str = "gridapi"
+
+    # WeChat mini-program.
+    wechat_appid: str | None = None
+    wechat_secret: str | None = None
+    wechat_api_base: str = "https://api.weixin.qq.com"
+    wechat_timeout_seconds: float = 5.0
+    wechat_code_replay_seconds: int = 300
+
+    idempotency_stale_seconds: int = 120
+    demo_password: str = "Demo@2026"
+    default_district_name: str = "建安区"
+    log_json: bool = True
+
+    @model_validator(mode="after")
+    def _refuse_weak_secrets_in_production(self) -> Settings:
+        if self.env != "production":
+            return self
+        problems: list[str] = []
+        if self.jwt_kid not in self.jwt_keys:
+            problems.append("GRID_JWT_KID names no key in GRID_JWT_KEYS")
+        for kid, secret in self.jwt_keys.items():
+            if secret == DEV_SECRET or len(secret) < MIN_SECRET_LEN:
+                problems.append(f"JWT key {kid!r} is the default or shorter than 32 characters")
+        for kid, key in self.data_keys.items():
+            if key == DEV_DATA_KEY or len(base64.b64decode(key)) != 32:
+                problems.append(f"data key {kid!r} is the default or not 32 bytes")
+        if self.blind_index_key == DEV_SECRET or len(self.blind_index_key) < MIN_SECRET_LEN:
+            problems.append("GRID_BLIND_INDEX_KEY is the default or shorter than 32 characters")
+        if problems:
+            raise ValueError("refusing to start in production: " + "; ".join(problems))
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,94 @@
+"""Engine, session factory and the request's unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+from app.core.config import Settings
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # Let SQLAlchemy, not the driver, decide when transactions begin (makes SAVEPOINT work).
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=5000")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def make_engine(settings: Settings) -> AsyncEngine:
+    kwargs: dict[str, Any] = {"echo": settings.db_echo}
+    if settings.is_sqlite:
+        ensure_sqlite_dir(settings.database_url)
+    else:
+        kwargs.update(pool_size=settings.db_pool_size, pool_pre_ping=True)
+    engine = create_async_engine(settings.database_url, **kwargs)
+    if settings.is_sqlite:
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
+    return engine
+
+
+def _sqlite_begin(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN")
+
+
+def ensure_sqlite_dir(url: str) -> None:
+    database = make_url(url).database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+
+class Database:
+    """Holds the engine and how sessions are made; tests swap `session_factory`."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.session_factory: Callable[[], AsyncSession] = async_sessionmaker(
+            engine, expire_on_commit=False, autoflush=True
+        )
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+_TX_CONTROL = ("BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT")
+
+
+def count_statements(engine: Engine, counter: list[int]) -> Callable[[], None]:
+    """Count SQL statements sent on `engine` (for tests and benches); returns a remover."""
+
+    def _before(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        # Transaction control (BEGIN, SAVEPOINT, RELEASE) is not a query.
+        if not statement.lstrip().upper().startswith(_TX_CONTROL):
+            counter[0] += 1
+
+    event.listen(engine, "before_cursor_execute", _before)
+    return lambda: event.remove(engine, "before_cursor_execute", _before)
+
+
+async def get_session(request: Request) -> AsyncSession:
+    """The request's one session. `UnitOfWorkRoute` commits or rolls it back and closes it."""
+    session: AsyncSession | None = getattr(request.state, "session", None)
+    if session is None:
+        db: Database = request.app.state.db
+        session = db.session_factory()
+        request.state.session = session
+    return session
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]

@@ -1,0 +1,236 @@
+"""The app's own errors and their RFC 9457 problem+json rendering.
+
+Services raise these; one set of handlers renders them. Every error has a stable machine `code`
+and a `detail` in the request's language.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import JSONResponse, Response
+
+from app.core.i18n import t
+
+log = logging.getLogger("gridapi.errors")
+PROBLEM_TYPE = "https://gridapi.readthedocs.io/problems/"
+PROBLEM_JSON = "application/problem+json"
+
+
+class AppError(Exception):
+    status: int = 400
+    code: str = "bad_request"
+    zh: str = "请求有误"
+    en: str = "Bad request"
+
+    def __init__(
+        self,
+        zh: str | None = None,
+        en: str | None = None,
+        *,
+        code: str | None = None,
+        errors: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+        commit: bool = False,
+    ) -> None:
+        # `commit`: keep the request's writes although it fails (e.g. revoking a token family).
+        self.commit = commit
+        self.zh_detail = zh or self.zh
+        self.en_detail = en or self.en
+        if code:
+            self.code = code
+        self.errors = errors
+        self.headers = headers or {}
+        super().__init__(self.en_detail)
+
+
+class BadRequest(AppError):
+    pass
+
+
+class Unauthorized(AppError):
+    status, code, zh, en = 401, "unauthorized", "未登录或登录已失效", "Not authenticated"
+
+    def __init__(self, zh: str | None = None, en: str | None = None, **kw: Any) -> None:
+        kw.setdefault("headers", {"WWW-Authenticate": "Bearer"})
+        super().__init__(zh, en, **kw)
+
+
+class Forbidden(AppError):
+    status, code, zh, en = 403, "forbidden", "没有执行此操作的权限", "Not allowed"
+
+
+class NotFound(AppError):
+    status, code, zh, en = 404, "not_found", "资源不存在", "Not found"
+
+
+class Conflict(AppError):
+    status, code, zh, en = 409, "conflict", "与当前状态冲突", "Conflicts with the current state"
+
+
+class PreconditionFailed(AppError):
+    status, code = 412, "version_mismatch"
+    zh, en = "数据已被他人修改，请刷新后重试", "The resource was changed; reload and retry"
+
+
+class PayloadTooLarge(AppError):
+    status, code, zh, en = 413, "payload_too_large", "请求体过大", "Request body too large"
+
+
+class UnsupportedMediaType(AppError):
+    status, code = 415, "unsupported_media_type"
+    zh, en = "不支持的内容类型", "Unsupported content type"
+
+
+class Unprocessable(AppError):
+    status, code, zh, en = 422, "validation_error", "数据校验未通过", "Validation failed"
+
+
+class TooManyRequests(AppError):
+    status, code, zh, en = 429, "too_many_requests", "请求过于频繁，请稍后再试", "Too many requests"
+
+
+class ServiceUnavailable(AppError):
+    status, code, zh, en = 503, "service_unavailable", "服务暂不可用", "Service unavailable"
+
+
+def problem_response(
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    title: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+    instance: str | None = None,
+) -> Response:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE + code,
+        "title": title or _title(status),
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    if instance:
+        body["instance"] = instance
+    if errors is not None:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
+
+
+def _title(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+_PYDANTIC_ZH = {
+    "missing": "必填字段",
+    "extra_forbidden": "不允许的字段",
+    "string_too_short": "长度不足",
+    "string_too_long": "长度超出限制",
+    "int_parsing": "应为整数",
+    "float_parsing": "应为数字",
+    "bool_parsing": "应为布尔值",
+    "literal_error": "取值不在允许范围内",
+    "enum": "取值不在允许范围内",
+    "greater_than_equal": "数值过小",
+    "less_than_equal": "数值过大",
+    "greater_than": "数值过小",
+    "less_than": "数值过大",
+    "string_type": "应为字符串",
+    "int_type": "应为整数",
+    "list_type": "应为列表",
+    "dict_type": "应为对象",
+    "model_attributes_type": "应为对象",
+    "datetime_parsing": "日期时间格式无效",
+    "datetime_from_date_parsing": "日期时间格式无效",
+    "date_parsing": "日期格式无效",
+    "timezone_aware": "日期时间必须带时区",
+    "value_error": "取值无效",
+    "string_pattern_mismatch": "格式不正确",
+    "json_invalid": "JSON 格式错误",
+}
+
+
+def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    out = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ())]
+        field_parts = [p for p in loc if p not in ("body", "query", "path", "header", "cookie")]
+        etype = str(err.get("type", "value_error"))
+        message = str(err.get("msg", ""))
+        if etype == "value_error" and message.startswith("Value error, "):
+            message = message.removeprefix("Value error, ")
+        elif etype in _PYDANTIC_ZH:
+            message = t(_PYDANTIC_ZH[etype], message)
+        out.append(
+            {
+                "field": ".".join(field_parts) or (loc[-1] if loc else ""),
+                "location": loc[0] if loc else "",
+                "loc": loc,
+                "type": etype,
+                "message": message,
+            }
+        )
+    return out
+
+
+async def _app_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, AppError)
+    return problem_response(
+        exc.status,
+        exc.code,
+        t(exc.zh_detail, exc.en_detail),
+        errors=exc.errors,
+        headers=exc.headers,
+    )
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = validation_errors(exc)
+    if any(e["type"] == "json_invalid" for e in errors):
+        return problem_response(
+            400, "malformed_json", t("请求体不是合法的 JSON", "The request body is not valid JSON")
+        )
+    return problem_response(
+        422, "validation_error", t("数据校验未通过", "Validation failed"), errors=errors
+    )
+
+
+_HTTP_CODES = {
+    401: ("unauthorized", "未登录或登录已失效", "Not authenticated"),
+    403: ("forbidden", "没有执行此操作的权限", "Not allowed"),
+    404: ("not_found", "资源不存在", "Not found"),
+    405: ("method_not_allowed", "不支持该请求方法", "Method not allowed"),
+    406: ("not_acceptable", "无法提供所要求的格式", "Not acceptable"),
+    413: ("payload_too_large", "请求体过大", "Request body too large"),
+    415: ("unsupported_media_type", "不支持的内容类型", "Unsupported content type"),
+}
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    code, zh, en = _HTTP_CODES.get(exc.status_code, ("http_error", "请求有误", "Request error"))
+    return problem_response(exc.status_code, code, t(zh, en), headers=exc.headers)
+
+
+async def _unhandled(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error", exc_info=exc)
+    return problem_response(
+        500, "internal_error", t("服务器内部错误", "Internal server error")
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unhandled)

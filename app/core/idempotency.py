@@ -1,0 +1,167 @@
+"""`Idempotency-Key` for creating POSTs.
+
+The key is claimed in a short transaction of its own (so a concurrent retry sees it in flight and
+gets 409), and the response is stored in the request's own transaction, so a key is "done" exactly
+when the write it guards is committed. A failed request releases its key so the client can retry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from fastapi.responses import Response
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.auth import get_principal
+from app.core.config import Settings
+from app.core.db import Database
+from app.core.errors import Conflict, Unprocessable
+from app.core.security import Principal
+from app.core.types import utcnow
+from app.models import IdempotencyKey
+
+REPLAYED_HEADERS = ("content-type", "etag", "location")
+
+
+class IdempotencyInFlight(Conflict):
+    code = "idempotency_in_flight"
+    zh, en = "相同幂等键的请求正在处理中", "A request with this Idempotency-Key is in progress"
+
+
+class IdempotencyMismatch(Unprocessable):
+    code = "idempotency_key_reused"
+    zh = "该幂等键已用于内容不同的请求"
+    en = "This Idempotency-Key was used for a different request"
+
+
+class IdempotentReplay(Exception):  # noqa: N818 - control flow, not an error
+    """Raised to short-circuit the endpoint with the stored response."""
+
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
+@dataclass
+class ClaimedKey:
+    id: int
+
+
+async def _fingerprint(request: Request) -> str:
+    body = await request.body()
+    h = hashlib.sha256()
+    h.update(request.method.encode())
+    h.update(request.url.path.encode())
+    h.update(b"\0")
+    h.update(body)
+    return h.hexdigest()
+
+
+def _replay(row: IdempotencyKey) -> Response:
+    headers = dict(row.response_headers or {})
+    headers["Idempotent-Replayed"] = "true"
+    return Response(row.response_body or b"", status_code=row.response_status or 200,
+                    headers=headers)
+
+
+async def _existing(db: Database, principal: str, key: str) -> IdempotencyKey | None:
+    async with db.session_factory() as s:
+        return (
+            await s.execute(
+                select(IdempotencyKey).where(
+                    IdempotencyKey.principal == principal, IdempotencyKey.key == key
+                )
+            )
+        ).scalar_one_or_none()
+
+
+async def _claim(db: Database, principal: str, key: str, endpoint: str, digest: str) -> int | None:
+    async with db.session_factory() as s:
+        row = IdempotencyKey(principal=principal, key=key, endpoint=endpoint, request_hash=digest)
+        s.add(row)
+        try:
+            await s.commit()
+        except IntegrityError:
+            await s.rollback()
+            return None
+        return row.id
+
+
+async def _take_over_stale(db: Database, row: IdempotencyKey, digest: str, stale: int) -> bool:
+    """A key left in flight by a crashed process may be taken over after a while."""
+    async with db.session_factory() as s:
+        result = await s.execute(
+            update(IdempotencyKey)
+            .where(
+                IdempotencyKey.id == row.id,
+                IdempotencyKey.state == "in_flight",
+                IdempotencyKey.created_at < utcnow() - timedelta(seconds=stale),
+            )
+            .values(created_at=utcnow(), request_hash=digest)
+        )
+        await s.commit()
+        return bool(getattr(result, "rowcount", 0))
+
+
+async def idempotency(
+    request: Request,
+    principal: Annotated[Principal, Depends(get_principal)],
+    key: Annotated[
+        str | None,
+        Header(alias="Idempotency-Key", max_length=255, description="重试时保持不变的请求键"),
+    ] = None,
+) -> None:
+    if not key:
+        return
+    db: Database = request.app.state.db
+    settings: Settings = request.app.state.settings
+    digest = await _fingerprint(request)
+    endpoint = f"{request.method} {request.url.path}"
+    for _ in range(2):
+        claimed = await _claim(db, principal.key, key, endpoint, digest)
+        if claimed is not None:
+            request.state.idempotency = ClaimedKey(claimed)
+            return
+        row = await _existing(db, principal.key, key)
+        if row is None:
+            continue  # released between our insert and read: try once more
+        if row.request_hash != digest or row.endpoint != endpoint:
+            raise IdempotencyMismatch()
+        if row.state == "done":
+            raise IdempotentReplay(_replay(row))
+        if await _take_over_stale(db, row, digest, settings.idempotency_stale_seconds):
+            request.state.idempotency = ClaimedKey(row.id)
+            return
+        raise IdempotencyInFlight()
+    raise IdempotencyInFlight()
+
+
+async def complete(session: AsyncSession, claimed: ClaimedKey, response: Response) -> None:
+    """Record the response in the request's transaction; it commits with the write."""
+    headers = {k: v for k, v in response.headers.items() if k.lower() in REPLAYED_HEADERS}
+    await session.execute(
+        update(IdempotencyKey)
+        .where(IdempotencyKey.id == claimed.id)
+        .values(
+            state="done",
+            response_status=response.status_code,
+            response_body=bytes(response.body),
+            response_headers=headers,
+        )
+    )
+
+
+async def release(db: Database, claimed: ClaimedKey) -> None:
+    async with db.session_factory() as s:
+        await s.execute(delete(IdempotencyKey).where(IdempotencyKey.id == claimed.id))
+        await s.commit()
+
+
+Idempotent = Depends(idempotency)
+
+__all__ = ["Idempotent", "IdempotentReplay", "complete", "idempotency", "release"]

@@ -1,0 +1,85 @@
+"""Keyset pagination: `limit` 1..100, an opaque `cursor`, and `next_cursor` in the page."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Sequence
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Query
+from pydantic import BaseModel
+from sqlalchemy import Select, and_, or_
+from sqlalchemy.sql.elements import ColumnElement
+
+from app.core.errors import BadRequest
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = None
+
+
+class PageParams(BaseModel):
+    limit: int
+    cursor: str | None
+
+
+def page_params(
+    limit: Annotated[int, Query(ge=1, le=100, description="每页条数 (1..100)")] = 20,
+    cursor: Annotated[str | None, Query(description="上一页返回的 next_cursor")] = None,
+) -> PageParams:
+    return PageParams(limit=limit, cursor=cursor or None)
+
+
+class InvalidCursor(BadRequest):
+    code, zh, en = "invalid_cursor", "分页游标无效", "Invalid pagination cursor"
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    raw = json.dumps(list(values), separators=(",", ":"), default=str).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, arity: int) -> list[Any]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        values = json.loads(raw)
+    except ValueError as exc:
+        raise InvalidCursor() from exc
+    if not isinstance(values, list) or len(values) != arity:
+        raise InvalidCursor()
+    if any(not isinstance(v, int | str | float) or isinstance(v, bool) for v in values):
+        raise InvalidCursor()
+    return values
+
+
+def _after(keys: Sequence[tuple[Any, bool]], values: list[Any]) -> ColumnElement[bool]:
+    """Rows strictly after `values` in the (column, descending) order."""
+    clauses = []
+    for i, (col, desc) in enumerate(keys):
+        equal = [keys[j][0] == values[j] for j in range(i)]
+        step = col < values[i] if desc else col > values[i]
+        clauses.append(and_(*equal, step))
+    return or_(*clauses)
+
+
+def keyset(
+    stmt: Select[Any], keys: Sequence[tuple[Any, bool]], params: PageParams
+) -> Select[Any]:
+    """Order by `keys`, start after the cursor, fetch one extra row to know if more follow."""
+    if params.cursor:
+        values = decode_cursor(params.cursor, len(keys))
+        stmt = stmt.where(_after(keys, values))
+    order = [col.desc() if desc else col.asc() for col, desc in keys]
+    return stmt.order_by(*order).limit(params.limit + 1)
+
+
+def next_cursor(rows: list[Any], params: PageParams, key_of: Any) -> tuple[list[Any], str | None]:
+    """Trim the extra row; the cursor encodes the last returned row's sort key."""
+    if len(rows) <= params.limit:
+        return rows, None
+    rows = rows[: params.limit]
+    return rows, encode_cursor(key_of(rows[-1]))

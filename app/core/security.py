@@ -1,0 +1,118 @@
+"""Passwords, JWT access tokens, opaque refresh tokens and the authenticated principal."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import jwt
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+
+from app.core.config import Settings
+from app.core.errors import Unauthorized
+from app.core.permissions import Perm
+from app.core.types import utcnow
+
+ALGORITHM = "HS256"  # pinned: a token naming any other algorithm is refused
+_password_hash = PasswordHash((Argon2Hasher(),))
+# Verified against when the user does not exist, so timing does not reveal usernames.
+_DUMMY_HASH = _password_hash.hash(secrets.token_urlsafe(16))
+
+
+def hash_password(password: str) -> str:
+    return _password_hash.hash(password)
+
+
+def verify_password(password: str, hashed: str | None) -> bool:
+    if not hashed:
+        _password_hash.verify(password, _DUMMY_HASH)
+        return False
+    try:
+        return _password_hash.verify(password, hashed)
+    except Exception:  # a malformed stored hash must not become a 500
+        return False
+
+
+def sha256_hex(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def new_opaque_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def constant_time_equal(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One role held on one org node (or a client's scopes on its org node)."""
+
+    role: str
+    org_id: int
+    org_path: str
+    permissions: frozenset[str]
+    assignment_id: int | None = None
+
+
+@dataclass
+class Principal:
+    kind: str  # "user" | "client"
+    id: int
+    subject: str
+    grants: tuple[Grant, ...] = ()
+    session_id: str | None = None
+    display: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+    def has(self, permission: Perm | str) -> bool:
+        return any(permission in g.permissions for g in self.grants)
+
+
+def issue_access_token(
+    settings: Settings, *, subject: str, ttl_seconds: int, extra: dict[str, Any] | None = None
+) -> str:
+    now = utcnow()
+    claims: dict[str, Any] = {
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "sub": subject,
+        "iat": now,
+        "nbf": now,
+        "exp": now + timedelta(seconds=ttl_seconds),
+        "jti": uuid.uuid4().hex,
+    }
+    claims.update(extra or {})
+    key = settings.jwt_keys[settings.jwt_kid]
+    return jwt.encode(claims, key, algorithm=ALGORITHM, headers={"kid": settings.jwt_kid})
+
+
+def decode_access_token(settings: Settings, token: str) -> dict[str, Any]:
+    try:
+        kid = jwt.get_unverified_header(token).get("kid")
+        key = settings.jwt_keys.get(kid) if isinstance(kid, str) else None
+        if key is None:
+            raise Unauthorized(code="token_invalid")
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            key,
+            algorithms=[ALGORITHM],
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            options={"require": ["exp", "iat", "iss", "aud", "sub", "jti"]},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise Unauthorized("登录已过期", "Token expired", code="token_expired") from exc
+    except jwt.PyJWTError as exc:
+        raise Unauthorized("令牌无效", "Invalid token", code="token_invalid") from exc
+    return claims

@@ -1,0 +1,57 @@
+"""Grid boundaries: GeoJSON polygons checked for shape and place, stored in WGS-84."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shapely.geometry import Point, Polygon, shape
+from shapely.validation import explain_validity
+
+from app.core.errors import Unprocessable
+from app.core.geo import Crs, in_china, to_wgs84
+from app.grids.schemas import PolygonIn
+
+
+def _invalid(zh: str, en: str) -> Unprocessable:
+    return Unprocessable(zh, en, code="invalid_boundary",
+                         errors=[{"field": "boundary", "message": en}])
+
+
+def normalize(boundary: PolygonIn, crs: Crs | None) -> dict[str, Any]:
+    """Validate and convert to a WGS-84 GeoJSON Polygon; raises 422 naming what is wrong."""
+    datum: Crs = boundary.crs or crs or "wgs84"
+    rings: list[list[list[float]]] = []
+    for ring in boundary.coordinates:
+        if len(ring) < 4:
+            raise _invalid("边界环至少需要 4 个点（首尾相同）", "A ring needs at least 4 positions")
+        if ring[0] != ring[-1]:
+            raise _invalid("边界环未闭合：首点与末点须相同", "Ring not closed: first != last")
+        out = []
+        for pos in ring:
+            if len(pos) not in (2, 3):
+                raise _invalid("坐标须为 [经度, 纬度]", "A position is [lng, lat]")
+            lng, lat = pos[0], pos[1]
+            if not in_china(lng, lat):
+                raise _invalid("边界超出中国境内范围（注意经纬度顺序）",
+                               "Boundary lies outside China (check lng/lat order)")
+            w_lng, w_lat = to_wgs84(lng, lat, datum)
+            out.append([round(w_lng, 7), round(w_lat, 7)])
+        out[-1] = out[0]
+        rings.append(out)
+    poly = Polygon(rings[0], rings[1:])
+    if not poly.is_valid:
+        reason = explain_validity(poly)
+        raise _invalid(f"边界多边形无效（自相交等）：{reason}",
+                       f"Invalid polygon (self-intersection etc.): {reason}")
+    if poly.area == 0:
+        raise _invalid("边界面积为零", "Boundary has zero area")
+    return {"type": "Polygon", "coordinates": rings}
+
+
+def bbox(geojson: dict[str, Any]) -> tuple[float, float, float, float]:
+    minx, miny, maxx, maxy = shape(geojson).bounds
+    return minx, miny, maxx, maxy
+
+
+def contains(geojson: dict[str, Any], lng: float, lat: float) -> bool:
+    return bool(shape(geojson).covers(Point(lng, lat)))

@@ -1,0 +1,51 @@
+"""SQL for grids and their staff, starting from the caller's scope."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.pagination import PageParams, keyset
+from app.core.permissions import Perm
+from app.core.scope import in_paths, readable, visible_paths
+from app.core.security import Principal
+from app.models import Grid, GridStaff
+
+
+def readable_grids(principal: Principal) -> Select[tuple[Grid]]:
+    return select(Grid).where(readable(principal, Grid.org_path, Perm.grid_read))
+
+
+async def get_visible(session: AsyncSession, principal: Principal, grid_id: int) -> Grid | None:
+    stmt = select(Grid).where(Grid.id == grid_id,
+                              in_paths(Grid.org_path, visible_paths(principal)))
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def list_page(session: AsyncSession, principal: Principal, *, community_id: int | None,
+                    street_id: int | None, page: PageParams) -> list[Grid]:
+    stmt = readable_grids(principal)
+    if community_id is not None:
+        stmt = stmt.where(Grid.community_id == community_id)
+    if street_id is not None:
+        stmt = stmt.where(Grid.street_id == street_id)
+    return list((await session.execute(keyset(stmt, [(Grid.id, False)], page))).scalars())
+
+
+async def candidates_at(session: AsyncSession, principal: Principal, lng: float, lat: float
+                        ) -> list[Grid]:
+    stmt = readable_grids(principal).where(
+        Grid.min_lng <= lng, Grid.max_lng >= lng, Grid.min_lat <= lat, Grid.max_lat >= lat
+    ).order_by(Grid.id)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def staff_of(session: AsyncSession, grid_ids: list[int]) -> list[GridStaff]:
+    if not grid_ids:
+        return []
+    stmt = select(GridStaff).where(GridStaff.grid_id.in_(grid_ids)).order_by(GridStaff.id)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def clear_staff(session: AsyncSession, grid_id: int) -> None:
+    await session.execute(delete(GridStaff).where(GridStaff.grid_id == grid_id))

@@ -1,0 +1,97 @@
+"""Grids and their staff; finding the grid that contains a point."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Response, status
+
+from app.core.auth import CurrentPrincipal
+from app.core.concurrency import check_if_match, set_etag
+from app.core.db import SessionDep
+from app.core.idempotency import Idempotent
+from app.core.pagination import Page, PageParams, next_cursor, page_params
+from app.core.permissions import Perm
+from app.core.routing import UnitOfWorkRoute
+from app.grids import service
+from app.grids.schemas import Crs, GridCreate, GridRead, GridUpdate, StaffIn, StaffRead
+
+router = APIRouter(prefix="/grids", tags=["grids"], route_class=UnitOfWorkRoute)
+IfMatch = Annotated[str | None, Header(alias="If-Match", description='"<version>"')]
+E = {404: {}, 403: {}}
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, dependencies=[Idempotent],
+             responses={**E, 409: {}, 422: {}})
+async def create_grid(body: GridCreate, principal: CurrentPrincipal, session: SessionDep,
+                      response: Response) -> GridRead:
+    """在社区下新建网格，同时建立其网格党支部；边界为 GeoJSON Polygon。"""
+    grid = await service.create(session, principal, body)
+    set_etag(response, grid.version)
+    return service.grid_read(grid, [])
+
+
+@router.get("", responses={400: {}})
+async def list_grids(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    page: Annotated[PageParams, Depends(page_params)],
+    community_id: Annotated[int | None, Query(ge=1)] = None,
+    street_id: Annotated[int | None, Query(ge=1)] = None,
+) -> Page[GridRead]:
+    """列出可见范围内的网格（含一长两员）。"""
+    rows = await service.list_page(session, principal, community_id=community_id,
+                                   street_id=street_id, page=page)
+    rows, cursor = next_cursor(rows, page, lambda g: [g.id])
+    return Page(items=await service.reads(session, rows), next_cursor=cursor)
+
+
+@router.get("/locate", responses={404: {}})
+async def locate_grid(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    lng: Annotated[float, Query(ge=-180, le=180)],
+    lat: Annotated[float, Query(ge=-90, le=90)],
+    crs: Crs = "wgs84",
+) -> GridRead:
+    """按坐标查找所在网格（小程序定位为 gcj02）；不在任何可见网格内时 404。"""
+    grid = await service.locate(session, principal, lng, lat, crs)
+    return (await service.reads(session, [grid]))[0]
+
+
+@router.get("/{grid_id}", responses=E)
+async def get_grid(grid_id: int, principal: CurrentPrincipal, session: SessionDep,
+                   response: Response) -> GridRead:
+    grid = await service.get(session, principal, grid_id)
+    set_etag(response, grid.version)
+    return (await service.reads(session, [grid]))[0]
+
+
+@router.patch("/{grid_id}", responses={**E, 409: {}, 412: {}, 422: {}})
+async def update_grid(grid_id: int, body: GridUpdate, principal: CurrentPrincipal,
+                      session: SessionDep, response: Response, if_match: IfMatch = None
+                      ) -> GridRead:
+    grid = await service.get(session, principal, grid_id, Perm.grid_write)
+    check_if_match(if_match, grid.version)
+    grid = await service.update(session, principal, grid, body)
+    set_etag(response, grid.version)
+    return (await service.reads(session, [grid]))[0]
+
+
+@router.delete("/{grid_id}", status_code=status.HTTP_204_NO_CONTENT,
+               responses={**E, 409: {}, 412: {}})
+async def delete_grid(grid_id: int, principal: CurrentPrincipal, session: SessionDep,
+                      if_match: IfMatch = None) -> Response:
+    """删除网格及其网格党支部；支部下仍有数据时 409。"""
+    grid = await service.get(session, principal, grid_id, Perm.grid_write)
+    check_if_match(if_match, grid.version)
+    await service.delete(session, principal, grid)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.put("/{grid_id}/staff", responses={**E, 422: {}})
+async def put_grid_staff(grid_id: int, body: StaffIn, principal: CurrentPrincipal,
+                         session: SessionDep) -> StaffRead:
+    """设置一长两员：恰好一名网格长、至少一名网格员；同步相应角色分配。"""
+    grid = await service.get(session, principal, grid_id, Perm.grid_staff)
+    return await service.set_staff(session, principal, grid, body)

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Crs = Literal["wgs84", "gcj02"]
+
+
+class PolygonIn(BaseModel):
+    """GeoJSON Polygon. `crs` says which datum the coordinates use (default WGS-84)."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["Polygon"]
+    coordinates: list[list[list[float]]] = Field(min_length=1, max_length=50)
+    crs: Crs | None = None
+
+
+class GridCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    community_id: int = Field(ge=1)
+    name: str = Field(min_length=1, max_length=100)
+    code: str | None = Field(None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    level: Literal["basic", "community", "street", "district"] = "basic"
+    boundary: PolygonIn | None = None
+    crs: Crs | None = Field(None, description="boundary 坐标系；也可写在 boundary.crs")
+
+
+class GridUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(None, min_length=1, max_length=100)
+    code: str | None = Field(None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    boundary: PolygonIn | None = None
+    crs: Crs | None = None
+
+
+class StaffIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    head_user_id: int = Field(ge=1)
+    worker_user_ids: list[int] = Field(min_length=1, max_length=50)
+    instructor_user_ids: list[int] = Field(default_factory=list, max_length=20)
+
+
+class StaffRead(BaseModel):
+    head_user_id: int | None = None
+    worker_user_ids: list[int] = []
+    instructor_user_ids: list[int] = []
+
+
+class GridRead(BaseModel):
+    id: int
+    community_id: int | None
+    branch_id: int
+    street_id: int | None
+    name: str
+    code: str | None
+    level: str
+    boundary: dict[str, Any] | None = Field(None, description="GeoJSON Polygon, WGS-84")
+    staff: StaffRead
+    org_path: str
+    version: int
+    created_at: datetime
+    updated_at: datetime

@@ -1,0 +1,183 @@
+"""Grids: created with their grid_branch node, bounded by a polygon, staffed by
+"one head, two staff" (grid head, grid workers, party-building instructors)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core import audit
+from app.core.errors import Conflict, NotFound, Unprocessable
+from app.core.geo import Crs, to_wgs84
+from app.core.pagination import PageParams
+from app.core.permissions import Perm, Role
+from app.core.scope import authorize
+from app.core.security import Principal
+from app.grids import boundary as geo
+from app.grids import repository as repo
+from app.grids.schemas import GridCreate, GridRead, GridUpdate, StaffIn, StaffRead
+from app.models import Grid, GridStaff, RoleAssignment
+from app.orgs import service as orgs
+from app.orgs.schemas import OrgKind
+from app.users import service as users
+
+STAFF_ROLES = (Role.grid_head, Role.grid_worker, Role.party_instructor)
+
+
+class GridNotFound(NotFound):
+    code, zh, en = "grid_not_found", "网格不存在", "Grid not found"
+
+
+class GridCodeTaken(Conflict):
+    code, zh, en = "grid_code_taken", "网格编码已被使用", "Grid code already in use"
+
+
+async def get(session: AsyncSession, principal: Principal, grid_id: int,
+              permission: Perm = Perm.grid_read) -> Grid:
+    grid = await repo.get_visible(session, principal, grid_id)
+    if grid is None:
+        raise GridNotFound()
+    authorize(principal, permission, grid.org_path, not_found=GridNotFound())
+    return grid
+
+
+def _apply_boundary(grid: Grid, boundary: geo.PolygonIn | None, crs: Crs | None) -> None:
+    if boundary is None:
+        return
+    shape = geo.normalize(boundary, crs)
+    grid.boundary = shape
+    grid.min_lng, grid.min_lat, grid.max_lng, grid.max_lat = geo.bbox(shape)
+
+
+async def _flush(session: AsyncSession) -> None:
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise GridCodeTaken() from exc
+
+
+async def create(session: AsyncSession, principal: Principal, data: GridCreate) -> Grid:
+    community = await orgs.get(session, principal, data.community_id, Perm.grid_write)
+    if community.kind != OrgKind.community:
+        raise Unprocessable("网格只能建在社区下", "Grids belong to a community",
+                            code="grid_parent_not_community",
+                            errors=[{"field": "community_id", "message": "not a community"}])
+    branch = await orgs.add_node(session, principal, community, OrgKind.grid_branch,
+                                 f"{data.name}党支部", None)
+    grid = Grid(branch_id=branch.id, community_id=community.id, street_id=community.street_id,
+                org_path=branch.path, name=data.name, code=data.code, level=data.level)
+    _apply_boundary(grid, data.boundary, data.crs)
+    session.add(grid)
+    await _flush(session)
+    await audit.record(session, principal, "grid.create", "grid", grid.id, org_path=grid.org_path)
+    return grid
+
+
+async def update(session: AsyncSession, principal: Principal, grid: Grid, data: GridUpdate
+                 ) -> Grid:
+    fields = data.model_dump(exclude_unset=True, exclude={"boundary", "crs"})
+    for field, value in fields.items():
+        if value is None and field == "name":
+            raise Unprocessable(errors=[{"field": "name", "message": "不能为空"}])
+        setattr(grid, field, value)
+    _apply_boundary(grid, data.boundary, data.crs)
+    await _flush(session)
+    await audit.record(session, principal, "grid.update", "grid", grid.id, org_path=grid.org_path)
+    return grid
+
+
+async def delete(session: AsyncSession, principal: Principal, grid: Grid) -> None:
+    branch = await orgs.get(session, principal, grid.branch_id, Perm.grid_write)
+    await _replace_assignments(session, principal, grid, [])
+    await repo.clear_staff(session, grid.id)
+    await session.delete(grid)
+    await session.flush()
+    await orgs.delete(session, principal, branch, grid_removed=True)
+
+
+async def list_page(session: AsyncSession, principal: Principal, *, community_id: int | None,
+                    street_id: int | None, page: PageParams) -> list[Grid]:
+    return await repo.list_page(session, principal, community_id=community_id,
+                                street_id=street_id, page=page)
+
+
+async def locate(session: AsyncSession, principal: Principal, lng: float, lat: float,
+                 crs: Crs) -> Grid:
+    w_lng, w_lat = to_wgs84(lng, lat, crs)
+    for grid in await repo.candidates_at(session, principal, w_lng, w_lat):
+        if grid.boundary and geo.contains(grid.boundary, w_lng, w_lat):
+            return grid
+    raise NotFound("该位置不在任何可见网格内", "No visible grid contains this point",
+                   code="grid_not_located")
+
+
+def staff_read(staff: list[GridStaff], grid_id: int) -> StaffRead:
+    mine = [s for s in staff if s.grid_id == grid_id]
+    head = next((s.user_id for s in mine if s.role == Role.grid_head), None)
+    return StaffRead(
+        head_user_id=head,
+        worker_user_ids=[s.user_id for s in mine if s.role == Role.grid_worker],
+        instructor_user_ids=[s.user_id for s in mine if s.role == Role.party_instructor],
+    )
+
+
+def grid_read(grid: Grid, staff: list[GridStaff]) -> GridRead:
+    return GridRead(
+        id=grid.id, community_id=grid.community_id, branch_id=grid.branch_id,
+        street_id=grid.street_id, name=grid.name, code=grid.code, level=grid.level,
+        boundary=grid.boundary, staff=staff_read(staff, grid.id), org_path=grid.org_path,
+        version=grid.version, created_at=grid.created_at, updated_at=grid.updated_at,
+    )
+
+
+async def reads(session: AsyncSession, grids: list[Grid]) -> list[GridRead]:
+    """Grids with their staff: one extra statement for the whole page."""
+    staff = await repo.staff_of(session, [g.id for g in grids])
+    return [grid_read(g, staff) for g in grids]
+
+
+def _wanted(data: StaffIn) -> list[tuple[int, Role]]:
+    wanted = [(data.head_user_id, Role.grid_head)]
+    wanted += [(u, Role.grid_worker) for u in data.worker_user_ids]
+    wanted += [(u, Role.party_instructor) for u in data.instructor_user_ids]
+    people = [data.head_user_id, *data.worker_user_ids]
+    if len(set(people)) != len(people) or len(set(data.instructor_user_ids)) != len(
+        data.instructor_user_ids
+    ):
+        raise Unprocessable("同一人不能重复出现（网格长也不能兼任本网格网格员）",
+                            "A person appears twice (the head cannot also be a worker)",
+                            code="grid_staff_duplicate")
+    return wanted
+
+
+async def _replace_assignments(session: AsyncSession, principal: Principal, grid: Grid,
+                               wanted: list[tuple[int, Role]]) -> None:
+    """Make the grid roles held on the grid's branch node match `wanted` exactly."""
+    stmt = select(RoleAssignment).where(
+        RoleAssignment.org_id == grid.branch_id, RoleAssignment.role.in_(STAFF_ROLES)
+    )
+    current = list((await session.execute(stmt)).scalars())
+    keep = set(wanted)
+    for a in current:
+        if (a.user_id, Role(a.role)) not in keep:
+            await users.revoke(session, principal, a)
+    have = {(a.user_id, Role(a.role)) for a in current}
+    branch = await orgs.get(session, principal, grid.branch_id, Perm.org_read)
+    for user_id, role in wanted:
+        if (user_id, role) not in have:
+            user = await users.get(session, principal, user_id)
+            await users.grant(session, principal, user, role, branch)
+
+
+async def set_staff(session: AsyncSession, principal: Principal, grid: Grid, data: StaffIn
+                    ) -> StaffRead:
+    wanted = _wanted(data)
+    await _replace_assignments(session, principal, grid, wanted)
+    await repo.clear_staff(session, grid.id)
+    rows = [GridStaff(grid_id=grid.id, user_id=u, role=r) for u, r in wanted]
+    session.add_all(rows)
+    await session.flush()
+    await audit.record(session, principal, "grid.staff", "grid", grid.id, org_path=grid.org_path,
+                       detail=data.model_dump())
+    return staff_read(rows, grid.id)

@@ -1,0 +1,71 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from app.api import api_router
+from app.auth.wechat import WechatClient
+from app.core.bodylimit import BodyLimitMiddleware
+from app.core.config import Settings, get_settings
+from app.core.crypto import FieldCipher
+from app.core.db import Database, make_engine
+from app.core.errors import install_error_handlers
+from app.core.openapi import build_openapi
+from app.core.observability import RequestContextMiddleware, configure_logging
+from app.core.ratelimit import RateLimits
+from app.ops.router import router as ops_router
+
+DESCRIPTION = """
+城市基层党建与网格化管理平台后端 API。
+
+- 认证：`POST /api/v1/auth/login` 取得 `access_token`，以 `Authorization: Bearer <token>` 调用；
+  第三方应用用 `POST /api/v1/auth/token`（client credentials）。
+- 错误统一为 RFC 9457 `application/problem+json`，含稳定的 `code`；`Accept-Language: en` 返回英文。
+- 列表为游标分页：`limit` (1..100) 与 `cursor`，响应含 `next_cursor`。
+- 创建类 POST 支持 `Idempotency-Key`；可变资源带 `version`/`ETag`，写入时可发 `If-Match`。
+"""
+
+
+def operation_id(route: APIRoute) -> str:
+    return f"{route.tags[0]}-{route.name}" if route.tags else route.name
+
+
+def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    configure_logging(settings.log_json)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await app.state.wechat.aclose()
+        if db is None:
+            await app.state.db.dispose()
+
+    app = FastAPI(
+        title="Grid API · 党建网格化管理平台",
+        version="1.0.0",
+        description=DESCRIPTION,
+        generate_unique_id_function=operation_id,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = db or Database(make_engine(settings))
+    app.state.cipher = FieldCipher.from_settings(settings)
+    app.state.limits = RateLimits(settings)
+    app.state.wechat = WechatClient(settings)
+    app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
+    install_error_handlers(app)
+    app.include_router(ops_router)
+    app.include_router(api_router)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_json=settings.max_json_bytes,
+        max_upload=settings.max_upload_bytes,
+    )
+    app.add_middleware(RequestContextMiddleware)
+    return app

@@ -1,0 +1,24 @@
+"""All ORM tables, one module per domain, imported here so metadata is complete."""
+
+from app.models.base import Base
+from app.models.grids import Grid, GridStaff
+from app.models.identity import ApiClient, RefreshToken, RoleAssignment, User, WechatLogin
+from app.models.ops import AuditEntry, IdempotencyKey, OutboxEvent
+from app.models.orgs import Org
+from app.models.scoped import ScopedRow
+
+__all__ = [
+    "ApiClient",
+    "AuditEntry",
+    "Base",
+    "Grid",
+    "GridStaff",
+    "IdempotencyKey",
+    "Org",
+    "OutboxEvent",
+    "RefreshToken",
+    "RoleAssignment",
+    "ScopedRow",
+    "User",
+    "WechatLogin",
+]

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class OrgKind(StrEnum):
+    district = "district"
+    street = "street"
+    town = "town"
+    community = "community"
+    grid_branch = "grid_branch"
+    building_group = "building_group"
+    member_household = "member_household"
+    agency = "agency"
+    business_district = "business_district"
+    enterprise = "enterprise"
+    social_org_branch = "social_org_branch"
+
+
+class OrgCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    parent_id: int = Field(ge=1)
+    kind: OrgKind
+    name: str = Field(min_length=1, max_length=100)
+    code: str | None = Field(None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+
+
+class OrgUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(None, min_length=1, max_length=100)
+    code: str | None = Field(None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+
+
+class OrgMove(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    new_parent_id: int = Field(ge=1)
+
+
+class OrgRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    parent_id: int | None
+    kind: OrgKind
+    name: str
+    code: str | None
+    path: str
+    depth: int
+    street_id: int | None
+    community_id: int | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class OrgTreeNode(BaseModel):
+    id: int
+    kind: OrgKind
+    name: str
+    code: str | None = None
+    children: list[OrgTreeNode] = []

@@ -1,0 +1,55 @@
+"""SQL for user accounts and role assignments, starting from the caller's scope."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, exists, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.permissions import Perm
+from app.core.scope import in_paths, scope_paths
+from app.core.security import Principal
+from app.models import RoleAssignment, User
+
+
+def _readable_users(principal: Principal) -> Select[tuple[User]]:
+    paths = scope_paths(principal, Perm.user_read)
+    held_here = exists().where(
+        RoleAssignment.user_id == User.id, in_paths(RoleAssignment.org_path, paths)
+    )
+    cond = or_(in_paths(User.org_path, paths), held_here)
+    if principal.kind == "user":
+        cond = or_(cond, User.id == principal.id)
+    return select(User).where(cond)
+
+
+async def get_readable(session: AsyncSession, principal: Principal, user_id: int) -> User | None:
+    stmt = _readable_users(principal).where(User.id == user_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def roles_of(session: AsyncSession, user_ids: list[int]) -> list[RoleAssignment]:
+    if not user_ids:
+        return []
+    stmt = (
+        select(RoleAssignment)
+        .where(RoleAssignment.user_id.in_(user_ids))
+        .order_by(RoleAssignment.id)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def username_taken(session: AsyncSession, username: str) -> bool:
+    return bool(await session.scalar(select(exists().where(User.username == username))))
+
+
+async def phone_taken(session: AsyncSession, index: str) -> bool:
+    return bool(await session.scalar(select(exists().where(User.phone_index == index))))
+
+
+async def assignment(session: AsyncSession, user_id: int, role: str, org_id: int
+                     ) -> RoleAssignment | None:
+    stmt = select(RoleAssignment).where(
+        RoleAssignment.user_id == user_id, RoleAssignment.role == role,
+        RoleAssignment.org_id == org_id,
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()

@@ -1,0 +1,55 @@
+"""User accounts, the caller's own profile, and role assignments."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+
+from app.core.auth import CurrentPrincipal
+from app.core.db import SessionDep
+from app.core.deps import CipherDep
+from app.core.idempotency import Idempotent
+from app.core.routing import UnitOfWorkRoute
+from app.users import service
+from app.users.schemas import Me, RoleAssign, RoleRead, UserCreate, UserRead
+
+router = APIRouter(tags=["users"], route_class=UnitOfWorkRoute)
+E = {404: {}, 403: {}}
+
+
+@router.get("/me")
+async def get_me(principal: CurrentPrincipal, session: SessionDep, cipher: CipherDep) -> Me:
+    """当前登录用户及其角色（角色、组织、组织路径）。"""
+    return await service.me(session, principal, cipher)
+
+
+@router.post("/users", status_code=status.HTTP_201_CREATED, dependencies=[Idempotent],
+             responses={**E, 409: {}, 422: {}})
+async def create_user(body: UserCreate, principal: CurrentPrincipal, session: SessionDep,
+                      cipher: CipherDep) -> UserRead:
+    """新建账号（不含角色）；所属组织须在管理范围内。"""
+    user = await service.create(session, principal, body, cipher)
+    return service.user_read(user, [], cipher)
+
+
+@router.get("/users/{user_id}", responses=E)
+async def get_user(user_id: int, principal: CurrentPrincipal, session: SessionDep,
+                   cipher: CipherDep) -> UserRead:
+    user = await service.get(session, principal, user_id)
+    return await service.read(session, user, cipher)
+
+
+@router.post("/users/{user_id}/roles", status_code=status.HTTP_201_CREATED,
+             dependencies=[Idempotent], responses={**E, 409: {}, 422: {}})
+async def assign_role(user_id: int, body: RoleAssign, principal: CurrentPrincipal,
+                      session: SessionDep) -> RoleRead:
+    """在某组织上给用户分配角色；不能超出自己的范围与权限。"""
+    assignment = await service.assign_role(session, principal, user_id, body)
+    return service.role_read(assignment)
+
+
+@router.delete("/users/{user_id}/roles/{assignment_id}", status_code=status.HTTP_204_NO_CONTENT,
+               responses=E)
+async def remove_role(user_id: int, assignment_id: int, principal: CurrentPrincipal,
+                      session: SessionDep) -> Response:
+    await service.remove_role(session, principal, user_id, assignment_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,146 @@
+"""User accounts and role assignments: who may grant what, where."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core import audit
+from app.core.crypto import FieldCipher, mask_phone
+from app.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from app.core.permissions import ROLE_NODE_KINDS, ROLE_PERMISSIONS, Perm, Role
+from app.core.scope import permissions_at, scope_paths
+from app.core.security import Principal, hash_password
+from app.models import Org, RoleAssignment, User
+from app.orgs import service as orgs
+from app.users import repository as repo
+from app.users.schemas import Me, RoleAssign, RoleRead, UserCreate, UserRead
+
+PHONE_CONTEXT = "user.phone"
+
+
+class UserNotFound(NotFound):
+    code, zh, en = "user_not_found", "用户不存在", "User not found"
+
+
+class RoleNotFound(NotFound):
+    code, zh, en = "role_assignment_not_found", "角色分配不存在", "Role assignment not found"
+
+
+def role_read(a: RoleAssignment) -> RoleRead:
+    return RoleRead(id=a.id, role=Role(a.role), org_id=a.org_id, org_path=a.org_path)
+
+
+def user_read(user: User, roles: list[RoleAssignment], cipher: FieldCipher) -> UserRead:
+    phone = cipher.decrypt(user.phone_cipher, context=PHONE_CONTEXT) if user.phone_cipher else None
+    return UserRead(
+        id=user.id, username=user.username, display_name=user.display_name,
+        phone=mask_phone(phone), org_id=user.org_id, is_active=user.is_active,
+        roles=[role_read(r) for r in roles if r.user_id == user.id], created_at=user.created_at,
+    )
+
+
+async def me(session: AsyncSession, principal: Principal, cipher: FieldCipher) -> Me:
+    user = await session.get(User, principal.id)
+    if user is None or principal.kind != "user":
+        raise UserNotFound()
+    read = user_read(user, await repo.roles_of(session, [user.id]), cipher)
+    return Me(id=read.id, username=read.username, display_name=read.display_name,
+              phone=read.phone, roles=read.roles)
+
+
+async def get(session: AsyncSession, principal: Principal, user_id: int) -> User:
+    user = await repo.get_readable(session, principal, user_id)
+    if user is None:
+        raise UserNotFound()
+    return user
+
+
+async def read(session: AsyncSession, user: User, cipher: FieldCipher) -> UserRead:
+    return user_read(user, await repo.roles_of(session, [user.id]), cipher)
+
+
+async def _home_org(session: AsyncSession, principal: Principal, org_id: int | None) -> Org:
+    if org_id is None:
+        paths = scope_paths(principal, Perm.user_write)
+        grant = next((g for g in principal.grants if g.org_path in paths), None)
+        if grant is None:
+            raise Forbidden()
+        org_id = grant.org_id
+    return await orgs.get(session, principal, org_id, Perm.user_write)
+
+
+async def create(session: AsyncSession, principal: Principal, data: UserCreate,
+                 cipher: FieldCipher) -> User:
+    home = await _home_org(session, principal, data.org_id)
+    if await repo.username_taken(session, data.username):
+        raise Conflict("用户名已被使用", "Username already taken", code="username_taken")
+    user = User(username=data.username, password_hash=hash_password(data.password),
+                display_name=data.display_name, org_id=home.id, org_path=home.path)
+    if data.phone:
+        index = cipher.blind_index(data.phone, context=PHONE_CONTEXT)
+        if await repo.phone_taken(session, index):
+            raise Conflict("该手机号已被其他账号使用", "Phone already in use", code="phone_taken")
+        user.phone_cipher = cipher.encrypt(data.phone, context=PHONE_CONTEXT)
+        user.phone_index = index
+    session.add(user)
+    await session.flush()
+    await audit.record(session, principal, "user.create", "user", user.id, org_path=home.path)
+    return user
+
+
+def _check_grantable(principal: Principal, role: Role, org: Org) -> None:
+    if org.kind not in ROLE_NODE_KINDS[role]:
+        kinds = "、".join(sorted(ROLE_NODE_KINDS[role]))
+        raise Unprocessable(
+            f"角色 {role} 只能分配在以下类型的组织上：{kinds}",
+            f"Role {role} can only be held on: {kinds}",
+            code="role_org_kind_mismatch",
+            errors=[{"field": "org_id", "message": f"{org.kind} not allowed for {role}"}],
+        )
+    held = permissions_at(principal, org.path)
+    if Perm.user_write not in held or not ROLE_PERMISSIONS[role] <= held:
+        # Nobody can hand out more than they hold at that node.
+        raise Forbidden("不能授予超出自身权限的角色", "Cannot grant a role beyond your own")
+
+
+async def grant(session: AsyncSession, principal: Principal | None, user: User, role: Role,
+                org: Org) -> RoleAssignment:
+    existing = await repo.assignment(session, user.id, role, org.id)
+    if existing is not None:
+        raise Conflict("该用户已在此组织拥有该角色", "The user already holds this role here",
+                       code="role_exists")
+    assignment = RoleAssignment(user_id=user.id, role=role, org_id=org.id, org_path=org.path,
+                                created_by=principal.id if principal else None)
+    session.add(assignment)
+    await session.flush()
+    await audit.record(session, principal, "role.grant", "user", user.id, org_path=org.path,
+                       detail={"role": role, "org_id": org.id})
+    return assignment
+
+
+async def assign_role(session: AsyncSession, principal: Principal, user_id: int,
+                      data: RoleAssign) -> RoleAssignment:
+    user = await get(session, principal, user_id)
+    org = await orgs.get(session, principal, data.org_id, Perm.user_write)
+    _check_grantable(principal, data.role, org)
+    return await grant(session, principal, user, data.role, org)
+
+
+async def revoke(session: AsyncSession, principal: Principal | None,
+                 assignment: RoleAssignment) -> None:
+    await audit.record(session, principal, "role.revoke", "user", assignment.user_id,
+                       org_path=assignment.org_path,
+                       detail={"role": assignment.role, "org_id": assignment.org_id})
+    await session.delete(assignment)
+    await session.flush()
+
+
+async def remove_role(session: AsyncSession, principal: Principal, user_id: int,
+                      assignment_id: int) -> None:
+    user = await get(session, principal, user_id)
+    assignment = await session.get(RoleAssignment, assignment_id)
+    if assignment is None or assignment.user_id != user.id:
+        raise RoleNotFound()
+    org = await orgs.get(session, principal, assignment.org_id, Perm.user_write)
+    _check_grantable(principal, Role(assignment.role), org)
+    await revoke(session, principal, assignment)

@@ -1,0 +1,172 @@
+"""Test harness: one schema per run (built by `alembic upgrade head`), one shared fixture
+world, and every test inside a transaction that is rolled back.
+
+`DATABASE_URL` picks the database (PostgreSQL in CI's second pass); default is a temp SQLite file.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+_TMP = tempfile.mkdtemp(prefix="gridapi-test-")
+os.environ.setdefault("DATABASE_URL", f"sqlite+aiosqlite:///{_TMP}/test.db")
+os.environ["GRID_ENV"] = "test"
+
+import httpx  # noqa: E402
+import pytest  # noqa: E402
+from alembic import command  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+from sqlalchemy.engine import Connection  # noqa: E402
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker  # noqa: E402
+
+from app.cli import alembic_config  # noqa: E402
+from app.core.config import Settings  # noqa: E402
+from app.core.db import Database, count_statements, make_engine  # noqa: E402
+from app.main import create_app  # noqa: E402
+from app.models import User  # noqa: E402
+from tests.factories import World, build_world, token_for  # noqa: E402
+
+DATABASE_URL = os.environ["DATABASE_URL"]
+IS_PG = DATABASE_URL.startswith("postgresql")
+
+
+def make_settings(**overrides: Any) -> Settings:
+    base: dict[str, Any] = {
+        "env": "test",
+        "database_url": DATABASE_URL,
+        "rate_limit_prefix": f"test-{uuid.uuid4().hex[:8]}",
+        "login_ip_limit": "10000/minute",
+        "log_json": True,
+    }
+    base.update(overrides)
+    return Settings(**base)
+
+
+def upgrade(conn: Connection, revision: str = "head") -> None:
+    cfg = alembic_config(make_settings())
+    cfg.attributes["connection"] = conn
+    command.upgrade(cfg, revision)
+
+
+def downgrade(conn: Connection, revision: str = "base") -> None:
+    cfg = alembic_config(make_settings())
+    cfg.attributes["connection"] = conn
+    command.downgrade(cfg, revision)
+
+
+async def reset_schema(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        if IS_PG:
+            await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+        else:
+            await conn.run_sync(lambda c: c.exec_driver_sql("PRAGMA foreign_keys=OFF"))
+            tables = (await conn.execute(text(
+                "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
+            ))).scalars().all()
+            for t in tables:
+                await conn.execute(text(f'DROP TABLE IF EXISTS "{t}"'))
+            await conn.run_sync(lambda c: c.exec_driver_sql("PRAGMA foreign_keys=ON"))
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    return make_settings()
+
+
+@pytest.fixture(scope="session")
+async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
+    eng = make_engine(settings)
+    await reset_schema(eng)
+    async with eng.begin() as conn:
+        await conn.run_sync(upgrade)
+    yield eng
+    await eng.dispose()
+
+
+@pytest.fixture(scope="session")
+async def world(engine: AsyncEngine) -> World:
+    maker = async_sessionmaker(engine, expire_on_commit=False)
+    async with maker() as session:
+        w = await build_world(session)
+        await session.commit()
+    return w
+
+
+@pytest.fixture(scope="session")
+def db(engine: AsyncEngine) -> Database:
+    return Database(engine)
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings, db: Database) -> Any:
+    return create_app(settings, db)
+
+
+@pytest.fixture(autouse=True)
+async def rollback(request: pytest.FixtureRequest, engine: AsyncEngine, db: Database,
+                   world: World) -> AsyncIterator[None]:
+    """Each test runs in one outer transaction that is rolled back; the app's commits become
+    savepoint releases."""
+    if request.node.get_closest_marker("real_commits"):
+        yield
+        return
+    conn = await engine.connect()
+    outer = await conn.begin()
+    original = db.session_factory
+    db.session_factory = async_sessionmaker(
+        bind=conn, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    )
+    try:
+        yield
+    finally:
+        db.session_factory = original
+        await outer.rollback()
+        await conn.close()
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+        yield c
+
+
+@pytest.fixture
+def auth(settings: Settings) -> Any:
+    def headers(user: User, **extra: str) -> dict[str, str]:
+        return {**token_for(settings, user), **extra}
+
+    return headers
+
+
+@pytest.fixture
+def statements(engine: AsyncEngine) -> Any:
+    """Counts SQL statements while the returned counter's context is open."""
+
+    class Counter:
+        def __init__(self) -> None:
+            self.box = [0]
+            self._remove: Any = None
+
+        def __enter__(self) -> Counter:
+            self.box[0] = 0
+            self._remove = count_statements(engine.sync_engine, self.box)
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self._remove()
+
+        @property
+        def count(self) -> int:
+            return self.box[0]
+
+    return Counter()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "real_commits: test manages its own committed data")

@@ -1,0 +1,110 @@
+"""Plain async factories and the fixture world: 2 streets × 2 communities × 2 grids, with a
+user of every role at the level where that role is held."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.config import Settings
+from app.core.permissions import Role
+from app.core.security import hash_password, issue_access_token
+from app.models import Grid, GridStaff, Org, RoleAssignment, User
+from app.orgs import service as orgs
+from app.orgs.schemas import OrgKind
+
+PASSWORD = "Passw0rd!2026"
+_HASH = hash_password(PASSWORD)  # hashed once: Argon2 is deliberately slow
+
+ROOT_ROLES = (Role.district_admin, Role.command_operator, Role.auditor)
+STREET_ROLES = (Role.street_admin,)
+COMMUNITY_ROLES = (Role.community_admin, Role.member, Role.volunteer, Role.unit_liaison)
+GRID_ROLES = (Role.grid_head, Role.grid_worker, Role.party_instructor)
+
+
+@dataclass
+class World:
+    root: Org
+    streets: list[Org] = field(default_factory=list)
+    communities: list[Org] = field(default_factory=list)  # [s1c1, s1c2, s2c1, s2c2]
+    grids: list[Grid] = field(default_factory=list)  # two per community, same order
+    branches: list[Org] = field(default_factory=list)
+    users: dict[str, User] = field(default_factory=dict)  # "s1c1g1:grid_worker" → user
+    user_node: dict[str, Org] = field(default_factory=dict)
+
+    def user(self, role: Role, where: str = "") -> User:
+        return self.users[f"{where}:{role}" if where else f"root:{role}"]
+
+
+async def make_user(session: AsyncSession, username: str, home: Org | None = None) -> User:
+    user = User(username=username, password_hash=_HASH, display_name=username,
+                org_id=home.id if home else None, org_path=home.path if home else None)
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def give_role(session: AsyncSession, user: User, role: Role, org: Org) -> RoleAssignment:
+    a = RoleAssignment(user_id=user.id, role=role, org_id=org.id, org_path=org.path)
+    session.add(a)
+    await session.flush()
+    return a
+
+
+async def make_grid(session: AsyncSession, community: Org, name: str,
+                    bbox: tuple[float, float, float, float] | None = None) -> tuple[Grid, Org]:
+    branch = await orgs.add_node(session, None, community, OrgKind.grid_branch, f"{name}支部", None)
+    grid = Grid(branch_id=branch.id, community_id=community.id, street_id=community.street_id,
+                org_path=branch.path, name=name)
+    if bbox:
+        w, s, e, n = bbox
+        grid.boundary = {"type": "Polygon",
+                         "coordinates": [[[w, s], [e, s], [e, n], [w, n], [w, s]]]}
+        grid.min_lng, grid.min_lat, grid.max_lng, grid.max_lat = w, s, e, n
+    session.add(grid)
+    await session.flush()
+    return grid, branch
+
+
+async def _staffed(session: AsyncSession, world: World, key: str, node: Org,
+                   roles: tuple[Role, ...]) -> None:
+    for role in roles:
+        user = await make_user(session, f"{key}_{role}".replace(":", "_"), node)
+        await give_role(session, user, role, node)
+        world.users[f"{key}:{role}"] = user
+        world.user_node[f"{key}:{role}"] = node
+
+
+async def build_world(session: AsyncSession) -> World:
+    root = await orgs.add_node(session, None, None, OrgKind.district, "测试区", "T")
+    world = World(root=root)
+    await _staffed(session, world, "root", root, ROOT_ROLES)
+    for si in (1, 2):
+        street = await orgs.add_node(session, None, root, OrgKind.street, f"街道{si}", None)
+        world.streets.append(street)
+        await _staffed(session, world, f"s{si}", street, STREET_ROLES)
+        for ci in (1, 2):
+            community = await orgs.add_node(session, None, street, OrgKind.community,
+                                             f"社区{si}{ci}", None)
+            world.communities.append(community)
+            await _staffed(session, world, f"s{si}c{ci}", community, COMMUNITY_ROLES)
+            for gi in (1, 2):
+                # Each grid a 0.01° square, laid out so none overlap (around Xuchang).
+                w = 113.80 + 0.02 * (4 * (si - 1) + 2 * (ci - 1) + (gi - 1))
+                grid, branch = await make_grid(session, community, f"网格{si}{ci}{gi}",
+                                               (w, 34.00, w + 0.01, 34.01))
+                world.grids.append(grid)
+                world.branches.append(branch)
+                key = f"s{si}c{ci}g{gi}"
+                await _staffed(session, world, key, branch, GRID_ROLES)
+                for role in GRID_ROLES:
+                    session.add(GridStaff(grid_id=grid.id, user_id=world.users[f"{key}:{role}"].id,
+                                          role=role))
+    await session.flush()
+    return world
+
+
+def token_for(settings: Settings, user: User) -> dict[str, str]:
+    token = issue_access_token(settings, subject=f"user:{user.id}", ttl_seconds=600)
+    return {"Authorization": f"Bearer {token}"}
