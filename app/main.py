@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
 
 from app.api import api_router
 from app.auth.wechat import WechatClient
@@ -15,8 +14,8 @@ from app.core.config import Settings, get_settings
 from app.core.crypto import FieldCipher
 from app.core.db import Database, make_engine
 from app.core.errors import install_error_handlers
-from app.core.openapi import build_openapi
 from app.core.observability import RequestContextMiddleware, configure_logging
+from app.core.openapi import build_openapi, operation_id
 from app.core.ratelimit import RateLimits
 from app.ops.router import router as ops_router
 
@@ -29,10 +28,6 @@ DESCRIPTION = """
 - 列表为游标分页：`limit` (1..100) 与 `cursor`，响应含 `next_cursor`。
 - 创建类 POST 支持 `Idempotency-Key`；可变资源带 `version`/`ETag`，写入时可发 `If-Match`。
 """
-
-
-def operation_id(route: APIRoute) -> str:
-    return f"{route.tags[0]}-{route.name}" if route.tags else route.name
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:

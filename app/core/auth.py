@@ -39,7 +39,9 @@ async def load_user_principal(
         )
     ).all()
     if not rows or not rows[0].is_active:
-        raise Unauthorized("账号不存在或已停用", "Account missing or disabled", code="token_invalid")
+        raise Unauthorized(
+            "账号不存在或已停用", "Account missing or disabled", code="token_invalid"
+        )
     grants = tuple(
         Grant(r.role, r.org_id, r.org_path, frozenset(ROLE_PERMISSIONS[Role(r.role)]), r[3])
         for r in rows
@@ -53,7 +55,9 @@ async def load_client_principal(session: AsyncSession, client_id: str) -> Princi
         await session.execute(select(ApiClient).where(ApiClient.client_id == client_id))
     ).scalar_one_or_none()
     if client is None or not client.is_active:
-        raise Unauthorized("客户端不存在或已停用", "Client missing or disabled", code="token_invalid")
+        raise Unauthorized(
+            "客户端不存在或已停用", "Client missing or disabled", code="token_invalid"
+        )
     grant = Grant("client", client.org_id, client.org_path, frozenset(client.scopes))
     return Principal("client", client.id, client.client_id, (grant,))
 

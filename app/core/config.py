@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_SECRET = "dev-only-secret-change-me-dev-only-secret"  # noqa: S105 - refused in production
+DEV_SECRET = "dev-only-secret-change-me-dev-only-secret"
 DEV_DATA_KEY = base64.b64encode(b"dev-only-data-key-32-bytes-long!").decode()
 DEFAULT_SQLITE_URL = f"sqlite+aiosqlite:///{Path('data') / 'gridapi.db'}"
 MIN_SECRET_LEN = 32

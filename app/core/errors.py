@@ -99,6 +99,11 @@ class ServiceUnavailable(AppError):
     status, code, zh, en = 503, "service_unavailable", "服务暂不可用", "Service unavailable"
 
 
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a route: the error statuses it documents (rendered as problem+json)."""
+    return {s: {"description": _title(s)} for s in statuses}
+
+
 def problem_response(
     status: int,
     code: str,
@@ -219,7 +224,9 @@ _HTTP_CODES = {
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     code, zh, en = _HTTP_CODES.get(exc.status_code, ("http_error", "请求有误", "Request error"))
-    return problem_response(exc.status_code, code, t(zh, en), headers=exc.headers)
+    return problem_response(
+        exc.status_code, code, t(zh, en), headers=dict(exc.headers) if exc.headers else None
+    )
 
 
 async def _unhandled(request: Request, exc: Exception) -> Response:

@@ -40,7 +40,7 @@ class IdempotencyMismatch(Unprocessable):
     en = "This Idempotency-Key was used for a different request"
 
 
-class IdempotentReplay(Exception):  # noqa: N818 - control flow, not an error
+class IdempotentReplay(Exception):
     """Raised to short-circuit the endpoint with the stored response."""
 
     def __init__(self, response: Response) -> None:

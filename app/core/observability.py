@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.i18n import pick_language, set_language
+from app.core.openapi import operation_id
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -100,7 +101,7 @@ class RequestContextMiddleware:
             elapsed = time.perf_counter() - started
             matched = scope.get("route")
             # The operation id names the endpoint the same way the OpenAPI document does.
-            route = getattr(matched, "unique_id", None) or getattr(matched, "path", "unmatched")
+            route = operation_id(matched) if matched is not None else "unmatched"
             REQUESTS.labels(scope["method"], route, str(status)).inc()
             LATENCY.labels(scope["method"], route).observe(elapsed)
             access_log.info(

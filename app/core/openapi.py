@@ -37,6 +37,13 @@ _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 _PROBLEM_CONTENT = {"application/problem+json": {"schema": _PROBLEM_REF}}
 
 
+def operation_id(route: Any) -> str:
+    """Readable ids for generated clients and metrics labels: "<tag>-<function name>"."""
+    tags = getattr(route, "tags", None)
+    name = str(getattr(route, "name", "unnamed"))
+    return f"{tags[0]}-{name}" if tags else name
+
+
 def _document_errors(op: dict[str, Any], *, authenticated: bool, has_input: bool) -> None:
     responses: dict[str, Any] = op.setdefault("responses", {})
     wanted = set(responses)

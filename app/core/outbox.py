@@ -58,7 +58,7 @@ async def claim(db: Database, batch: int = 20) -> list[OutboxEvent]:
             .order_by(OutboxEvent.id)
             .limit(batch)
         )
-        if s.bind.dialect.name == "postgresql":
+        if db.engine.dialect.name == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)
         rows = list((await s.execute(stmt)).scalars())
         for row in rows:

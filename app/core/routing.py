@@ -3,7 +3,8 @@ is sent, and the request-shape checks FastAPI leaves to us (JSON content type)."
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
@@ -12,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core import idempotency
 from app.core.errors import AppError, UnsupportedMediaType
 
-Handler = Callable[[Request], Awaitable[Response]]
+Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 

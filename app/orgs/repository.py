@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, exists, func, literal, select, update
+from sqlalchemy import Select, Table, exists, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.core.pagination import PageParams, keyset
+from app.core.permissions import Perm
 from app.core.scope import in_paths, path_upper_bound, readable, visible_paths
 from app.core.security import Principal
-from app.core.permissions import Perm
 from app.models import Base, Org, ScopedRow
 
 
-def readable_orgs(principal: Principal) -> Select[tuple[Org]]:
+def readable_orgs(principal: Principal) -> Select[Org]:
     return select(Org).where(readable(principal, Org.path, Perm.org_read))
 
 
@@ -50,13 +50,15 @@ async def has_children(session: AsyncSession, org: Org) -> bool:
     return bool(await session.scalar(select(exists().where(Org.parent_id == org.id))))
 
 
-def scoped_tables() -> list[tuple[Any, str, str | None, str | None]]:
+def scoped_tables() -> list[tuple[Table, str, str | None, str | None]]:
     """Every table that copies org paths: (table, path col, street col, community col)."""
     out = []
     for mapper in Base.registry.mappers:
         cls = mapper.class_
         if issubclass(cls, ScopedRow):
-            out.append((cls.__table__, *cls.__scope_columns__))
+            table = mapper.local_table
+            assert isinstance(table, Table)
+            out.append((table, *cls.__scope_columns__))
     return out
 
 
@@ -97,6 +99,6 @@ async def set_identity(session: AsyncSession, org: Org, path: str, street_id: in
     """Second half of an insert (the path needs the id); not a user-visible change, so it
     leaves `version` alone."""
     values = {"path": path, "street_id": street_id, "community_id": community_id}
-    await session.execute(update(Org.__table__).where(Org.id == org.id).values(**values))
+    await session.execute(update(Org).where(Org.id == org.id).values(**values))
     for key, value in values.items():
         set_committed_value(org, key, value)

@@ -9,20 +9,20 @@ from fastapi import APIRouter, Depends, Header, Query, Response, status
 from app.core.auth import CurrentPrincipal
 from app.core.concurrency import check_if_match, set_etag
 from app.core.db import SessionDep
+from app.core.errors import problems
 from app.core.idempotency import Idempotent
-from app.core.permissions import Perm
 from app.core.pagination import Page, PageParams, next_cursor, page_params
+from app.core.permissions import Perm
 from app.core.routing import UnitOfWorkRoute
 from app.orgs import service
 from app.orgs.schemas import OrgCreate, OrgKind, OrgMove, OrgRead, OrgTreeNode, OrgUpdate
 
 router = APIRouter(prefix="/orgs", tags=["orgs"], route_class=UnitOfWorkRoute)
 IfMatch = Annotated[str | None, Header(alias="If-Match", description='"<version>"')]
-E = {404: {}, 403: {}}
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, dependencies=[Idempotent],
-             responses={**E, 409: {}, 422: {}})
+             responses=problems(404, 403, 409, 422))
 async def create_org(body: OrgCreate, principal: CurrentPrincipal, session: SessionDep,
                      response: Response) -> OrgRead:
     """在上级组织下新建组织；组织类型须符合层级关系，否则 422。"""
@@ -31,7 +31,7 @@ async def create_org(body: OrgCreate, principal: CurrentPrincipal, session: Sess
     return OrgRead.model_validate(org)
 
 
-@router.get("", responses={400: {}})
+@router.get("", responses=problems(400))
 async def list_orgs(
     principal: CurrentPrincipal,
     session: SessionDep,
@@ -45,7 +45,7 @@ async def list_orgs(
     return Page(items=[OrgRead.model_validate(o) for o in rows], next_cursor=cursor)
 
 
-@router.get("/{org_id}", responses=E)
+@router.get("/{org_id}", responses=problems(404, 403))
 async def get_org(org_id: int, principal: CurrentPrincipal, session: SessionDep,
                   response: Response) -> OrgRead:
     org = await service.get(session, principal, org_id)
@@ -53,7 +53,7 @@ async def get_org(org_id: int, principal: CurrentPrincipal, session: SessionDep,
     return OrgRead.model_validate(org)
 
 
-@router.patch("/{org_id}", responses={**E, 409: {}, 412: {}})
+@router.patch("/{org_id}", responses=problems(404, 403, 409, 412))
 async def update_org(org_id: int, body: OrgUpdate, principal: CurrentPrincipal,
                      session: SessionDep, response: Response, if_match: IfMatch = None) -> OrgRead:
     """修改名称或编码；带 If-Match 时版本不符返回 412。"""
@@ -65,7 +65,7 @@ async def update_org(org_id: int, body: OrgUpdate, principal: CurrentPrincipal,
 
 
 @router.delete("/{org_id}", status_code=status.HTTP_204_NO_CONTENT,
-               responses={**E, 409: {}, 412: {}})
+               responses=problems(404, 403, 409, 412))
 async def delete_org(org_id: int, principal: CurrentPrincipal, session: SessionDep,
                      if_match: IfMatch = None) -> Response:
     """删除组织；仍有下级或数据时 409。"""
@@ -75,7 +75,7 @@ async def delete_org(org_id: int, principal: CurrentPrincipal, session: SessionD
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.get("/{org_id}/tree", responses=E)
+@router.get("/{org_id}/tree", responses=problems(404, 403))
 async def get_org_tree(org_id: int, principal: CurrentPrincipal, session: SessionDep,
                        depth: Annotated[int, Query(ge=0, le=6)] = 2) -> OrgTreeNode:
     """以该组织为根的子树（嵌套 children），depth 为向下层数。"""
@@ -83,7 +83,7 @@ async def get_org_tree(org_id: int, principal: CurrentPrincipal, session: Sessio
     return await service.tree(session, principal, org, depth)
 
 
-@router.post("/{org_id}/move", responses={**E, 409: {}, 412: {}, 422: {}})
+@router.post("/{org_id}/move", responses=problems(404, 403, 409, 412, 422))
 async def move_org(org_id: int, body: OrgMove, principal: CurrentPrincipal, session: SessionDep,
                    response: Response, if_match: IfMatch = None) -> OrgRead:
     """把组织连同其下级与所属数据整体移到新的上级下（一个事务内完成）。"""

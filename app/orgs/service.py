@@ -34,7 +34,8 @@ class OrgKindNotAllowed(Unprocessable):
 
 
 class OrgNotEmpty(Conflict):
-    code, zh, en = "org_not_empty", "该组织下仍有下级组织或数据，不能删除", "The organisation is not empty"
+    code = "org_not_empty"
+    zh, en = "该组织下仍有下级组织或数据，不能删除", "The organisation is not empty"
 
 
 class OrgCodeTaken(Conflict):

@@ -11,7 +11,7 @@ from app.core.security import Principal
 from app.models import RoleAssignment, User
 
 
-def _readable_users(principal: Principal) -> Select[tuple[User]]:
+def _readable_users(principal: Principal) -> Select[User]:
     paths = scope_paths(principal, Perm.user_read)
     held_here = exists().where(
         RoleAssignment.user_id == User.id, in_paths(RoleAssignment.org_path, paths)
@@ -24,7 +24,8 @@ def _readable_users(principal: Principal) -> Select[tuple[User]]:
 
 async def get_readable(session: AsyncSession, principal: Principal, user_id: int) -> User | None:
     stmt = _readable_users(principal).where(User.id == user_id)
-    return (await session.execute(stmt)).scalar_one_or_none()
+    user: User | None = (await session.execute(stmt)).scalar_one_or_none()
+    return user
 
 
 async def roles_of(session: AsyncSession, user_ids: list[int]) -> list[RoleAssignment]:

@@ -7,13 +7,13 @@ from fastapi import APIRouter, Response, status
 from app.core.auth import CurrentPrincipal
 from app.core.db import SessionDep
 from app.core.deps import CipherDep
+from app.core.errors import problems
 from app.core.idempotency import Idempotent
 from app.core.routing import UnitOfWorkRoute
 from app.users import service
 from app.users.schemas import Me, RoleAssign, RoleRead, UserCreate, UserRead
 
 router = APIRouter(tags=["users"], route_class=UnitOfWorkRoute)
-E = {404: {}, 403: {}}
 
 
 @router.get("/me")
@@ -23,7 +23,7 @@ async def get_me(principal: CurrentPrincipal, session: SessionDep, cipher: Ciphe
 
 
 @router.post("/users", status_code=status.HTTP_201_CREATED, dependencies=[Idempotent],
-             responses={**E, 409: {}, 422: {}})
+             responses=problems(404, 403, 409, 422))
 async def create_user(body: UserCreate, principal: CurrentPrincipal, session: SessionDep,
                       cipher: CipherDep) -> UserRead:
     """新建账号（不含角色）；所属组织须在管理范围内。"""
@@ -31,7 +31,7 @@ async def create_user(body: UserCreate, principal: CurrentPrincipal, session: Se
     return service.user_read(user, [], cipher)
 
 
-@router.get("/users/{user_id}", responses=E)
+@router.get("/users/{user_id}", responses=problems(404, 403))
 async def get_user(user_id: int, principal: CurrentPrincipal, session: SessionDep,
                    cipher: CipherDep) -> UserRead:
     user = await service.get(session, principal, user_id)
@@ -39,7 +39,7 @@ async def get_user(user_id: int, principal: CurrentPrincipal, session: SessionDe
 
 
 @router.post("/users/{user_id}/roles", status_code=status.HTTP_201_CREATED,
-             dependencies=[Idempotent], responses={**E, 409: {}, 422: {}})
+             dependencies=[Idempotent], responses=problems(404, 403, 409, 422))
 async def assign_role(user_id: int, body: RoleAssign, principal: CurrentPrincipal,
                       session: SessionDep) -> RoleRead:
     """在某组织上给用户分配角色；不能超出自己的范围与权限。"""
@@ -48,7 +48,7 @@ async def assign_role(user_id: int, body: RoleAssign, principal: CurrentPrincipa
 
 
 @router.delete("/users/{user_id}/roles/{assignment_id}", status_code=status.HTTP_204_NO_CONTENT,
-               responses=E)
+               responses=problems(404, 403))
 async def remove_role(user_id: int, assignment_id: int, principal: CurrentPrincipal,
                       session: SessionDep) -> Response:
     await service.remove_role(session, principal, user_id, assignment_id)

@@ -1,0 +1,96 @@
+"""The outbox and its worker: delivery, retry with backoff, dead letters, no double claims."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import delete, select
+
+from app.core import outbox
+from app.core.db import Database
+from app.models import OutboxEvent
+from tests.conftest import IS_PG
+
+
+@pytest.fixture
+def handlers():
+    saved = dict(outbox.HANDLERS)
+    yield outbox.HANDLERS
+    outbox.HANDLERS.clear()
+    outbox.HANDLERS.update(saved)
+
+
+async def _enqueue(db: Database, topic: str, n: int = 1) -> list[int]:
+    async with db.session_factory() as s:
+        events = [outbox.enqueue(s, topic, {"n": i}) for i in range(n)]
+        await s.commit()
+        return [e.id for e in events]
+
+
+async def _get(db: Database, event_id: int) -> OutboxEvent:
+    async with db.session_factory() as s:
+        return (await s.execute(select(OutboxEvent).where(OutboxEvent.id == event_id))).scalar_one()
+
+
+class TestWorker:
+    async def test_delivers_once(self, db, handlers):
+        seen: list[int] = []
+
+        @outbox.handles("test.ok")
+        async def ok(event: OutboxEvent) -> None:
+            seen.append(event.payload["n"])
+
+        [eid] = await _enqueue(db, "test.ok")
+        assert await outbox.run_once(db) >= 1
+        assert await outbox.run_once(db) == 0
+        assert seen == [0]
+        event = await _get(db, eid)
+        assert event.status == "done" and event.processed_at is not None
+
+    async def test_failure_is_retried_later(self, db, handlers):
+        @outbox.handles("test.fail")
+        async def fail(event: OutboxEvent) -> None:
+            raise ConnectionError("receiver down")
+
+        [eid] = await _enqueue(db, "test.fail")
+        await outbox.run_once(db)
+        event = await _get(db, eid)
+        assert event.status == "pending" and event.attempts == 1
+        assert "receiver down" in (event.last_error or "")
+        assert event.available_at > event.created_at
+        assert await outbox.run_once(db) == 0  # not due yet: backoff
+
+    async def test_gives_up_after_max_attempts(self, db, handlers):
+        @outbox.handles("test.dead")
+        async def fail(event: OutboxEvent) -> None:
+            raise ValueError("bad payload")
+
+        [eid] = await _enqueue(db, "test.dead")
+        async with db.session_factory() as s:
+            row = await s.get(OutboxEvent, eid)
+            assert row is not None
+            row.attempts = outbox.MAX_ATTEMPTS - 1
+            await s.commit()
+        await outbox.run_once(db)
+        assert (await _get(db, eid)).status == "dead"
+
+    def test_backoff_grows_and_is_capped(self):
+        assert outbox.backoff(1) < outbox.backoff(5) < outbox.backoff(30)
+        assert outbox.backoff(30).total_seconds() == 3600
+
+
+@pytest.mark.real_commits
+@pytest.mark.skipif(not IS_PG, reason="SKIP LOCKED is PostgreSQL's; SQLite has one writer")
+async def test_two_workers_never_claim_the_same_event(engine):
+    db = Database(engine)
+    ids = await _enqueue(db, "test.race", 40)
+    try:
+        a, b = await asyncio.gather(outbox.claim(db, 25), outbox.claim(db, 25))
+        got_a, got_b = {e.id for e in a}, {e.id for e in b}
+        assert not got_a & got_b
+        assert got_a | got_b == set(ids)
+    finally:
+        async with db.session_factory() as s:
+            await s.execute(delete(OutboxEvent).where(OutboxEvent.id.in_(ids)))
+            await s.commit()
