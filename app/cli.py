@@ -23,9 +23,16 @@ from app.seed import accounts, demo
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _project_dir() -> Path:
+    """Where `migrations/` lives: next to the package in a checkout, else the working dir
+    (an installed package, e.g. in the container image)."""
+    return ROOT if (ROOT / "migrations").is_dir() else Path.cwd()
+
+
 def alembic_config(settings: Settings) -> Config:
-    cfg = Config(str(ROOT / "alembic.ini")) if (ROOT / "alembic.ini").exists() else Config()
-    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    base = _project_dir()
+    cfg = Config(str(base / "alembic.ini")) if (base / "alembic.ini").exists() else Config()
+    cfg.set_main_option("script_location", str(base / "migrations"))
     cfg.attributes["configure_logger"] = False
     return cfg
 
