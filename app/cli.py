@@ -159,3 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     fn: Callable[[argparse.Namespace], int] = args.fn
     return fn(args)
 
+
+
+if __name__ == "__main__":
+    sys.exit(main())
