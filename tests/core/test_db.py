@@ -1,0 +1,54 @@
+"""The unit of work: committed before the response, rolled back on error; SQLite pragmas."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from sqlalchemy import delete, func, select, text
+
+from app.core.db import Database
+from app.core.permissions import Role
+from app.main import create_app
+from app.models import AuditEntry, Org
+from tests.conftest import IS_PG, make_settings
+from tests.factories import World
+
+API = "/api/v1"
+
+
+@pytest.mark.skipif(IS_PG, reason="SQLite pragmas")
+async def test_sqlite_runs_in_wal_with_foreign_keys(engine):
+    async with engine.connect() as conn:
+        assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+        assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+
+
+@pytest.mark.real_commits
+async def test_commit_is_visible_to_another_connection_when_the_response_arrives(
+    engine, auth, world: World
+):
+    app = create_app(make_settings(), Database(engine))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://t") as c:
+        r = await c.post(f"{API}/orgs", headers=auth(world.user(Role.district_admin)),
+                         json={"parent_id": world.root.id, "kind": "agency", "name": "提交测试"})
+    assert r.status_code == 201
+    org_id = r.json()["id"]
+    try:
+        async with engine.connect() as other:
+            found = await other.scalar(select(func.count()).where(Org.id == org_id))
+        assert found == 1
+    finally:
+        async with engine.begin() as conn:
+            await conn.execute(delete(AuditEntry).where(AuditEntry.object_id == str(org_id)))
+            await conn.execute(delete(Org).where(Org.id == org_id))
+
+
+async def test_error_after_writes_rolls_everything_back(client, auth, world: World, db):
+    # The first node is flushed, then the unique code clash fails the request.
+    h = auth(world.user(Role.district_admin))
+    r = await client.post(f"{API}/orgs", headers=h, json={
+        "parent_id": world.root.id, "kind": "agency", "name": "回滚测试", "code": "T"})
+    assert r.status_code == 409
+    async with db.session_factory() as s:
+        assert await s.scalar(select(func.count()).where(Org.name == "回滚测试")) == 0
