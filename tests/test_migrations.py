@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from app.models import Base
-from tests.conftest import DATABASE_URL, IS_PG, _TMP, downgrade, upgrade
+from tests.conftest import _TMP, DATABASE_URL, IS_PG, downgrade, upgrade
 
 pytestmark = pytest.mark.real_commits
 
