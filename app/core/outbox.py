@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import retention
 from app.core.db import Database
 from app.core.types import utcnow
 from app.models import OutboxEvent
@@ -110,8 +111,16 @@ async def run_once(db: Database, batch: int = 20) -> int:
     return len(events)
 
 
-async def run_forever(db: Database, *, idle_seconds: float = 1.0) -> None:
+async def run_forever(
+    db: Database, *, idle_seconds: float = 1.0, purge_every_seconds: float = 600.0
+) -> None:
+    next_purge = 0.0
+    loop = asyncio.get_running_loop()
     while True:
+        if loop.time() >= next_purge:
+            removed = await retention.purge(db)
+            log.info("retention purge", extra={"fields": removed})
+            next_purge = loop.time() + purge_every_seconds
         done = await run_once(db)
         if not done:
             await asyncio.sleep(idle_seconds)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import delete, select
 
-from app.core import outbox
+from app.core import outbox, retention
 from app.core.db import Database
-from app.models import OutboxEvent
+from app.core.types import utcnow
+from app.models import IdempotencyKey, OutboxEvent
 from tests.conftest import IS_PG
 
 
@@ -94,3 +96,18 @@ async def test_two_workers_never_claim_the_same_event(engine):
         async with db.session_factory() as s:
             await s.execute(delete(OutboxEvent).where(OutboxEvent.id.in_(ids)))
             await s.commit()
+
+
+async def test_retention_purges_only_expired_rows(db, world):
+    async with db.session_factory() as s:
+        s.add_all([
+            IdempotencyKey(principal="user:1", key="old", endpoint="POST /x", request_hash="h",
+                           created_at=utcnow() - timedelta(days=2)),
+            IdempotencyKey(principal="user:1", key="new", endpoint="POST /x", request_hash="h"),
+        ])
+        await s.commit()
+    removed = await retention.purge(db)
+    assert removed["idempotency_keys"] >= 1
+    async with db.session_factory() as s:
+        keys = set((await s.execute(select(IdempotencyKey.key))).scalars())
+    assert "new" in keys and "old" not in keys
