@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from shapely.geometry import Point, Polygon, shape
@@ -17,27 +18,39 @@ def _invalid(zh: str, en: str) -> Unprocessable:
                          errors=[{"field": "boundary", "message": en}])
 
 
+def _is_number(value: Any) -> bool:
+    # JSON true/false arrive as bool, a subclass of int; NaN/Infinity are accepted by the parser.
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _ring(ring: Any, datum: Crs) -> list[list[float]]:
+    """One linear ring checked for shape and place, converted to rounded WGS-84."""
+    if not isinstance(ring, list) or len(ring) < 4:
+        raise _invalid("边界环至少需要 4 个点（首尾相同）", "A ring needs at least 4 positions")
+    for pos in ring:
+        if not isinstance(pos, list) or len(pos) not in (2, 3) or not all(map(_is_number, pos)):
+            raise _invalid("坐标须为 [经度, 纬度]", "A position is [lng, lat]")
+    if ring[0] != ring[-1]:
+        raise _invalid("边界环未闭合：首点与末点须相同", "Ring not closed: first != last")
+    out = []
+    for lng, lat, *_ in ring:
+        if not in_china(lng, lat):
+            raise _invalid("边界超出中国境内范围（注意经纬度顺序）",
+                           "Boundary lies outside China (check lng/lat order)")
+        w_lng, w_lat = to_wgs84(lng, lat, datum)
+        out.append([round(w_lng, 7), round(w_lat, 7)])
+    out[-1] = out[0]
+    return out
+
+
 def normalize(boundary: PolygonIn, crs: Crs | None) -> dict[str, Any]:
     """Validate and convert to a WGS-84 GeoJSON Polygon; raises 422 naming what is wrong."""
+    if boundary.type != "Polygon":
+        raise _invalid("边界须为 GeoJSON Polygon", "The boundary must be a GeoJSON Polygon")
+    if not boundary.coordinates:
+        raise _invalid("边界至少需要一个外环", "A polygon needs an exterior ring")
     datum: Crs = boundary.crs or crs or "wgs84"
-    rings: list[list[list[float]]] = []
-    for ring in boundary.coordinates:
-        if len(ring) < 4:
-            raise _invalid("边界环至少需要 4 个点（首尾相同）", "A ring needs at least 4 positions")
-        if ring[0] != ring[-1]:
-            raise _invalid("边界环未闭合：首点与末点须相同", "Ring not closed: first != last")
-        out = []
-        for pos in ring:
-            if len(pos) not in (2, 3):
-                raise _invalid("坐标须为 [经度, 纬度]", "A position is [lng, lat]")
-            lng, lat = pos[0], pos[1]
-            if not in_china(lng, lat):
-                raise _invalid("边界超出中国境内范围（注意经纬度顺序）",
-                               "Boundary lies outside China (check lng/lat order)")
-            w_lng, w_lat = to_wgs84(lng, lat, datum)
-            out.append([round(w_lng, 7), round(w_lat, 7)])
-        out[-1] = out[0]
-        rings.append(out)
+    rings = [_ring(ring, datum) for ring in boundary.coordinates]
     poly = Polygon(rings[0], rings[1:])
     if not poly.is_valid:
         reason = explain_validity(poly)

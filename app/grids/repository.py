@@ -12,7 +12,7 @@ from app.core.security import Principal
 from app.models import Grid, GridStaff
 
 
-def readable_grids(principal: Principal) -> Select[tuple[Grid]]:
+def readable_grids(principal: Principal) -> Select[Grid]:
     return select(Grid).where(readable(principal, Grid.org_path, Perm.grid_read))
 
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Header, Query, Response, status
 from app.core.auth import CurrentPrincipal
 from app.core.concurrency import check_if_match, set_etag
 from app.core.db import SessionDep
+from app.core.errors import problems
 from app.core.idempotency import Idempotent
 from app.core.pagination import Page, PageParams, next_cursor, page_params
 from app.core.permissions import Perm
@@ -18,11 +19,10 @@ from app.grids.schemas import Crs, GridCreate, GridRead, GridUpdate, StaffIn, St
 
 router = APIRouter(prefix="/grids", tags=["grids"], route_class=UnitOfWorkRoute)
 IfMatch = Annotated[str | None, Header(alias="If-Match", description='"<version>"')]
-E = {404: {}, 403: {}}
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, dependencies=[Idempotent],
-             responses={**E, 409: {}, 422: {}})
+             responses=problems(404, 403, 409, 422))
 async def create_grid(body: GridCreate, principal: CurrentPrincipal, session: SessionDep,
                       response: Response) -> GridRead:
     """在社区下新建网格，同时建立其网格党支部；边界为 GeoJSON Polygon。"""
@@ -31,7 +31,7 @@ async def create_grid(body: GridCreate, principal: CurrentPrincipal, session: Se
     return service.grid_read(grid, [])
 
 
-@router.get("", responses={400: {}})
+@router.get("", responses=problems(400))
 async def list_grids(
     principal: CurrentPrincipal,
     session: SessionDep,
@@ -46,7 +46,7 @@ async def list_grids(
     return Page(items=await service.reads(session, rows), next_cursor=cursor)
 
 
-@router.get("/locate", responses={404: {}})
+@router.get("/locate", responses=problems(404))
 async def locate_grid(
     principal: CurrentPrincipal,
     session: SessionDep,
@@ -59,7 +59,7 @@ async def locate_grid(
     return (await service.reads(session, [grid]))[0]
 
 
-@router.get("/{grid_id}", responses=E)
+@router.get("/{grid_id}", responses=problems(404, 403))
 async def get_grid(grid_id: int, principal: CurrentPrincipal, session: SessionDep,
                    response: Response) -> GridRead:
     grid = await service.get(session, principal, grid_id)
@@ -67,7 +67,7 @@ async def get_grid(grid_id: int, principal: CurrentPrincipal, session: SessionDe
     return (await service.reads(session, [grid]))[0]
 
 
-@router.patch("/{grid_id}", responses={**E, 409: {}, 412: {}, 422: {}})
+@router.patch("/{grid_id}", responses=problems(404, 403, 409, 412, 422))
 async def update_grid(grid_id: int, body: GridUpdate, principal: CurrentPrincipal,
                       session: SessionDep, response: Response, if_match: IfMatch = None
                       ) -> GridRead:
@@ -79,7 +79,7 @@ async def update_grid(grid_id: int, body: GridUpdate, principal: CurrentPrincipa
 
 
 @router.delete("/{grid_id}", status_code=status.HTTP_204_NO_CONTENT,
-               responses={**E, 409: {}, 412: {}})
+               responses=problems(404, 403, 409, 412))
 async def delete_grid(grid_id: int, principal: CurrentPrincipal, session: SessionDep,
                       if_match: IfMatch = None) -> Response:
     """删除网格及其网格党支部；支部下仍有数据时 409。"""
@@ -89,7 +89,7 @@ async def delete_grid(grid_id: int, principal: CurrentPrincipal, session: Sessio
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.put("/{grid_id}/staff", responses={**E, 422: {}})
+@router.put("/{grid_id}/staff", responses=problems(404, 403, 422))
 async def put_grid_staff(grid_id: int, body: StaffIn, principal: CurrentPrincipal,
                          session: SessionDep) -> StaffRead:
     """设置一长两员：恰好一名网格长、至少一名网格员；同步相应角色分配。"""

@@ -3,17 +3,29 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 Crs = Literal["wgs84", "gcj02"]
+_POSITION: dict[str, JsonValue] = {
+    "type": "array", "minItems": 2, "maxItems": 3, "items": {"type": "number"},
+}
+_RING: dict[str, JsonValue] = {"type": "array", "minItems": 4, "items": _POSITION}
 
 
 class PolygonIn(BaseModel):
-    """GeoJSON Polygon. `crs` says which datum the coordinates use (default WGS-84)."""
+    """GeoJSON Polygon. `crs` says which datum the coordinates use (default WGS-84).
+
+    `type` and the shape of `coordinates` are documented here but checked by
+    `boundary.normalize`, so every malformed boundary is one 422 with code `invalid_boundary`
+    rather than a generic `validation_error`.
+    """
 
     model_config = ConfigDict(extra="forbid")
-    type: Literal["Polygon"]
-    coordinates: list[list[list[float]]] = Field(min_length=1, max_length=50)
+    type: str = Field(description='"Polygon"', json_schema_extra={"enum": ["Polygon"]})
+    coordinates: list[Any] = Field(
+        max_length=50, description="[外环, 内环...]，每环首尾相同、至少 4 个 [经度, 纬度]",
+        json_schema_extra={"minItems": 1, "items": _RING},
+    )
     crs: Crs | None = None
 
 

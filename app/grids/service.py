@@ -16,13 +16,15 @@ from app.core.scope import authorize
 from app.core.security import Principal
 from app.grids import boundary as geo
 from app.grids import repository as repo
-from app.grids.schemas import GridCreate, GridRead, GridUpdate, StaffIn, StaffRead
+from app.grids.schemas import GridCreate, GridRead, GridUpdate, PolygonIn, StaffIn, StaffRead
 from app.models import Grid, GridStaff, RoleAssignment
 from app.orgs import service as orgs
 from app.orgs.schemas import OrgKind
 from app.users import service as users
 
 STAFF_ROLES = (Role.grid_head, Role.grid_worker, Role.party_instructor)
+BRANCH_SUFFIX = "党支部"
+ORG_NAME_MAX = 100  # orgs.name is String(100), as is grids.name
 
 
 class GridNotFound(NotFound):
@@ -42,7 +44,12 @@ async def get(session: AsyncSession, principal: Principal, grid_id: int,
     return grid
 
 
-def _apply_boundary(grid: Grid, boundary: geo.PolygonIn | None, crs: Crs | None) -> None:
+def branch_name(grid_name: str) -> str:
+    # A 100-character grid name plus the suffix would overflow orgs.name (a 500 on PostgreSQL).
+    return grid_name[: ORG_NAME_MAX - len(BRANCH_SUFFIX)] + BRANCH_SUFFIX
+
+
+def _apply_boundary(grid: Grid, boundary: PolygonIn | None, crs: Crs | None) -> None:
     if boundary is None:
         return
     shape = geo.normalize(boundary, crs)
@@ -64,7 +71,7 @@ async def create(session: AsyncSession, principal: Principal, data: GridCreate) 
                             code="grid_parent_not_community",
                             errors=[{"field": "community_id", "message": "not a community"}])
     branch = await orgs.add_node(session, principal, community, OrgKind.grid_branch,
-                                 f"{data.name}党支部", None)
+                                 branch_name(data.name), None)
     grid = Grid(branch_id=branch.id, community_id=community.id, street_id=community.street_id,
                 org_path=branch.path, name=data.name, code=data.code, level=data.level)
     _apply_boundary(grid, data.boundary, data.crs)
@@ -88,9 +95,13 @@ async def update(session: AsyncSession, principal: Principal, grid: Grid, data: 
 
 
 async def delete(session: AsyncSession, principal: Principal, grid: Grid) -> None:
+    """Remove the grid, its branch and its staff roles; accounts homed on the branch move up
+    to the community. Anything else still under the branch (building groups…) → 409."""
     branch = await orgs.get(session, principal, grid.branch_id, Perm.grid_write)
+    community = await orgs.get(session, principal, branch.parent_id or 0, Perm.org_read)
     await _replace_assignments(session, principal, grid, [])
     await repo.clear_staff(session, grid.id)
+    await users.rehome(session, principal, branch, community)
     await session.delete(grid)
     await session.flush()
     await orgs.delete(session, principal, branch, grid_removed=True)

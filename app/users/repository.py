@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import Select, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.permissions import Perm
@@ -37,6 +37,12 @@ async def roles_of(session: AsyncSession, user_ids: list[int]) -> list[RoleAssig
         .order_by(RoleAssignment.id)
     )
     return list((await session.execute(stmt)).scalars())
+
+
+async def rehome(session: AsyncSession, from_org_id: int, to_org_id: int, to_path: str) -> None:
+    await session.execute(
+        update(User).where(User.org_id == from_org_id).values(org_id=to_org_id, org_path=to_path)
+    )
 
 
 async def username_taken(session: AsyncSession, username: str) -> bool:

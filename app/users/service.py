@@ -59,6 +59,14 @@ async def read(session: AsyncSession, user: User, cipher: FieldCipher) -> UserRe
     return user_read(user, await repo.roles_of(session, [user.id]), cipher)
 
 
+async def rehome(session: AsyncSession, principal: Principal, from_org: Org, to_org: Org
+                 ) -> None:
+    """Accounts homed on a node that is going away move up to `to_org` (they keep working)."""
+    await repo.rehome(session, from_org.id, to_org.id, to_org.path)
+    await audit.record(session, principal, "user.rehome", "org", from_org.id,
+                       org_path=to_org.path, detail={"to_org_id": to_org.id})
+
+
 async def _home_org(session: AsyncSession, principal: Principal, org_id: int | None) -> Org:
     if org_id is None:
         paths = scope_paths(principal, Perm.user_write)

@@ -94,6 +94,9 @@ class TestHaversine:
     def test_one_degree_of_equator(self):
         assert haversine_m(0, 0, 1, 0) == pytest.approx(6371008.8 * math.pi / 180, rel=1e-12)
 
+    def test_antipodal_is_half_the_circumference(self):
+        assert haversine_m(113.8, 34.0, 113.8 - 180, -34.0) == pytest.approx(math.pi * 6371008.8)
+
     def test_same_point_is_zero(self):
         assert haversine_m(*XUCHANG, *XUCHANG) == 0
 
