@@ -88,6 +88,9 @@ async def update(session: AsyncSession, principal: Principal, grid: Grid, data: 
         if value is None and field == "name":
             raise Unprocessable(errors=[{"field": "name", "message": "不能为空"}])
         setattr(grid, field, value)
+    if "name" in fields:
+        branch = await orgs.get(session, principal, grid.branch_id, Perm.org_read)
+        branch.name = branch_name(grid.name)  # the branch is named after its grid
     _apply_boundary(grid, data.boundary, data.crs)
     await _flush(session)
     await audit.record(session, principal, "grid.update", "grid", grid.id, org_path=grid.org_path)

@@ -562,3 +562,13 @@ class TestDeleteGrid:
         admin = world.user(Role.community_admin, "s1c2")
         r = await client.delete(f"{API}/grids/{world.grids[0].id}", headers=auth(admin))
         assert r.status_code == 404
+
+
+class TestRenameGrid:
+    async def test_branch_follows_the_grid_name(self, client, auth, world: World):
+        admin = world.user(Role.community_admin, "s1c1")
+        r = await client.patch(f"{API}/grids/{world.grids[0].id}", headers=auth(admin),
+                               json={"name": "幸福第一网格"})
+        assert r.status_code == 200, r.text
+        branch = await client.get(f"{API}/orgs/{world.branches[0].id}", headers=auth(admin))
+        assert branch.json()["name"] == "幸福第一网格党支部"
