@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from app.core.errors import ServiceUnavailable, TooManyRequests, Unauthorized
+from typing import Any
+
+from app.core.errors import Conflict, Forbidden, ServiceUnavailable, TooManyRequests, Unauthorized
 
 
 class BadCredentials(Unauthorized):
@@ -12,8 +14,13 @@ class AccountLocked(TooManyRequests):
     zh, en = "登录失败次数过多，账号已锁定 15 分钟", "Too many failed logins; account locked"
 
 
+class AccountDisabled(Forbidden):
+    code, zh, en = "account_disabled", "账号已停用", "This account is disabled"
+
+
 class RefreshInvalid(Unauthorized):
-    code, zh, en = "refresh_token_invalid", "刷新令牌无效或已失效", "Invalid or expired refresh token"
+    code = "refresh_token_invalid"
+    zh, en = "刷新令牌无效或已失效", "Invalid or expired refresh token"
 
 
 class RefreshReused(Unauthorized):
@@ -23,6 +30,15 @@ class RefreshReused(Unauthorized):
 
 class ClientInvalid(Unauthorized):
     code, zh, en = "invalid_client", "客户端认证失败", "Client authentication failed"
+
+    def __init__(self, zh: str | None = None, en: str | None = None, **kw: Any) -> None:
+        # RFC 6749 §5.2: the token endpoint challenges with the client authentication scheme.
+        kw.setdefault("headers", {"WWW-Authenticate": 'Basic realm="gridapi"'})
+        super().__init__(zh, en, **kw)
+
+
+class PhoneTaken(Conflict):
+    code, zh, en = "phone_taken", "该手机号已绑定其他账号", "This phone is bound to another account"
 
 
 class WechatCodeInvalid(Unauthorized):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import unquote_plus
 
 from fastapi import APIRouter, Depends, Form, Request, Response, status
+from fastapi.security import HTTPBasic, HTTPBasicCredentials
 
 from app.auth import service
 from app.auth.schemas import (
@@ -20,10 +22,19 @@ from app.auth.wechat import WechatClient
 from app.core.auth import CurrentPrincipal
 from app.core.db import SessionDep
 from app.core.deps import CipherDep, LimitsDep, SettingsDep, client_ip
-from app.core.errors import Forbidden
+from app.core.errors import BadRequest, Forbidden
 from app.core.routing import UnitOfWorkRoute
 
-router = APIRouter(prefix="/auth", tags=["auth"], route_class=UnitOfWorkRoute)
+
+async def _no_store(response: Response) -> None:
+    # RFC 6749 §5.1: answers carrying tokens (or personal data) must not be cached.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+
+
+router = APIRouter(prefix="/auth", tags=["auth"], route_class=UnitOfWorkRoute,
+                   dependencies=[Depends(_no_store)])
+_basic = HTTPBasic(auto_error=False, description="client_id:client_secret (RFC 6749 §2.3.1)")
 
 
 async def _wechat(request: Request) -> WechatClient:
@@ -56,7 +67,7 @@ async def logout(principal: CurrentPrincipal, session: SessionDep) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/wechat", responses={401: {}, 503: {}})
+@router.post("/wechat", responses={401: {}, 403: {}, 429: {}, 503: {}})
 async def wechat_login(
     body: WechatCodeIn, session: SessionDep, settings: SettingsDep, wechat: WechatDep,
     cipher: CipherDep,
@@ -65,7 +76,7 @@ async def wechat_login(
     return await service.wechat_login(session, settings, wechat, cipher, body.code)
 
 
-@router.post("/wechat/phone", responses={401: {}, 403: {}, 409: {}, 503: {}})
+@router.post("/wechat/phone", responses={401: {}, 403: {}, 409: {}, 429: {}, 503: {}})
 async def wechat_phone(
     body: WechatCodeIn, principal: CurrentPrincipal, session: SessionDep, wechat: WechatDep,
     cipher: CipherDep,
@@ -76,16 +87,31 @@ async def wechat_phone(
     return await service.bind_phone(session, wechat, cipher, principal, body.code)
 
 
+def _client_credentials(
+    basic: HTTPBasicCredentials | None, client_id: str | None, client_secret: str | None
+) -> tuple[str | None, str | None]:
+    if basic is None:
+        return client_id, client_secret
+    if client_id is not None or client_secret is not None:
+        # RFC 6749 §2.3: a client must not use more than one authentication method.
+        raise BadRequest("只能使用一种客户端认证方式", "Use one client authentication method",
+                         code="invalid_request")
+    # §2.3.1: both parts are form-urlencoded before they go into the Basic header.
+    return unquote_plus(basic.username), unquote_plus(basic.password)
+
+
 @router.post("/token", responses={400: {}, 401: {}})
 async def client_token(
     session: SessionDep,
     settings: SettingsDep,
     grant_type: Annotated[str, Form()],
-    client_id: Annotated[str, Form(max_length=64)],
-    client_secret: Annotated[str, Form(max_length=256)],
+    basic: Annotated[HTTPBasicCredentials | None, Depends(_basic)],
+    client_id: Annotated[str | None, Form(max_length=64)] = None,
+    client_secret: Annotated[str | None, Form(max_length=256)] = None,
     scope: Annotated[str | None, Form(max_length=512)] = None,
 ) -> ClientToken:
-    """第三方客户端凭证模式 (RFC 6749 §4.4)，表单编码。"""
+    """第三方客户端凭证模式 (RFC 6749 §4.4)，表单编码；客户端凭证放在表单或 HTTP Basic 中。"""
+    client_id, client_secret = _client_credentials(basic, client_id, client_secret)
     return await service.client_token(
         session, settings, grant_type=grant_type, client_id=client_id,
         client_secret=client_secret, scope=scope,

@@ -7,23 +7,26 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import repository as repo
 from app.auth.errors import (
+    AccountDisabled,
     AccountLocked,
     BadCredentials,
     ClientInvalid,
+    PhoneTaken,
     RefreshInvalid,
     RefreshReused,
     WechatCodeInvalid,
 )
 from app.auth.schemas import ClientToken, TokenPair, UserBrief, WechatLoginOut
-from app.auth.wechat import WechatApiError, WechatClient, to_app_error
+from app.auth.wechat import WechatApiError, WechatClient, WechatSession, to_app_error
 from app.core import audit
 from app.core.config import Settings
 from app.core.crypto import FieldCipher, mask_phone
-from app.core.errors import BadRequest, Conflict, TooManyRequests
+from app.core.errors import BadRequest, TooManyRequests, Unauthorized
 from app.core.ratelimit import RateLimits
 from app.core.security import (
     Principal,
@@ -67,9 +70,12 @@ async def issue_tokens(
                      expires_in=settings.access_token_ttl_seconds)
 
 
-async def login(session: AsyncSession, ctx: AuthContext, *, username: str, password: str) -> TokenPair:
+async def login(
+    session: AsyncSession, ctx: AuthContext, *, username: str, password: str
+) -> TokenPair:
     if not await ctx.limits.hit(ctx.limits.login_ip, "ip", ctx.ip):
-        raise TooManyRequests(code="login_rate_limited")
+        wait = await ctx.limits.retry_after(ctx.limits.login_ip, "ip", ctx.ip)
+        raise TooManyRequests(code="login_rate_limited", headers={"Retry-After": str(wait)})
     if await ctx.limits.is_locked(username):
         raise _locked(await ctx.limits.retry_after(ctx.limits.login_lock, "lock", username))
     user = await repo.user_by_username(session, username)
@@ -107,12 +113,14 @@ async def logout(session: AsyncSession, principal: Principal) -> None:
 
 
 async def client_token(
-    session: AsyncSession, settings: Settings, *, grant_type: str, client_id: str,
-    client_secret: str, scope: str | None,
+    session: AsyncSession, settings: Settings, *, grant_type: str, client_id: str | None,
+    client_secret: str | None, scope: str | None,
 ) -> ClientToken:
     if grant_type != "client_credentials":
         raise BadRequest("仅支持 client_credentials", "Only client_credentials is supported",
                          code="unsupported_grant_type")
+    if not client_id or client_secret is None:
+        raise ClientInvalid()
     client = await repo.client_by_client_id(session, client_id)
     ok = verify_password(client_secret, client.secret_hash if client else None)
     if client is None or not ok or not client.is_active:
@@ -122,12 +130,11 @@ async def client_token(
     if not wanted <= granted:
         raise BadRequest("申请的权限超出客户端授权范围", "Requested scope exceeds the client's",
                          code="invalid_scope")
-    access = issue_access_token(
-        settings, subject=f"client:{client.client_id}", ttl_seconds=settings.client_token_ttl_seconds,
-        extra={"scope": " ".join(sorted(wanted))},
-    )
-    return ClientToken(access_token=access, expires_in=settings.client_token_ttl_seconds,
-                       scope=" ".join(sorted(wanted)))
+    granted_scope = " ".join(sorted(wanted))
+    ttl = settings.client_token_ttl_seconds
+    access = issue_access_token(settings, subject=f"client:{client.client_id}", ttl_seconds=ttl,
+                                extra={"scope": granted_scope})
+    return ClientToken(access_token=access, expires_in=ttl, scope=granted_scope)
 
 
 def user_brief(user: User, cipher: FieldCipher) -> UserBrief:
@@ -152,20 +159,37 @@ async def wechat_login(
         wx = await wechat.code2session(code)
     except WechatApiError as exc:
         raise to_app_error(exc) from exc
-    user = await repo.user_by_openid(session, wx.openid)
-    is_new = user is None
-    if user is None:
-        user = User(username=f"wx_{secrets.token_hex(6)}", display_name="微信用户",
-                    wechat_openid=wx.openid, wechat_unionid=wx.unionid)
-        session.add(user)
-        await session.flush()
+    user, is_new = await _user_for_openid(session, wx)
     session.add(WechatLogin(code_hash=code_hash, user_id=user.id, is_new=is_new))
     return await _wechat_tokens(session, settings, cipher, user, is_new=is_new)
+
+
+async def _user_for_openid(session: AsyncSession, wx: WechatSession) -> tuple[User, bool]:
+    """The account behind an openid, created on first sight; True when created now."""
+    user = await repo.user_by_openid(session, wx.openid)
+    if user is not None:
+        if wx.unionid and not user.wechat_unionid:
+            user.wechat_unionid = wx.unionid  # bound to an open platform since we first saw it
+        return user, False
+    user = User(username=f"wx_{secrets.token_hex(6)}", display_name="微信用户",
+                wechat_openid=wx.openid, wechat_unionid=wx.unionid)
+    try:
+        async with session.begin_nested():
+            session.add(user)
+    except IntegrityError:
+        # A concurrent first login (the mini-program calls wx.login twice) inserted it first.
+        winner = await repo.user_by_openid(session, wx.openid)
+        if winner is None:
+            raise
+        return winner, False
+    return user, True
 
 
 async def _wechat_tokens(
     session: AsyncSession, settings: Settings, cipher: FieldCipher, user: User, *, is_new: bool
 ) -> WechatLoginOut:
+    if not user.is_active:
+        raise AccountDisabled()
     pair = await issue_tokens(session, settings, user)
     return WechatLoginOut(**pair.model_dump(), user=user_brief(user, cipher), is_new=is_new)
 
@@ -181,13 +205,16 @@ async def bind_phone(
     index = cipher.blind_index(phone, context=PHONE_CONTEXT)
     owner = await repo.user_by_phone_index(session, index)
     if owner is not None and owner.id != principal.id:
-        raise Conflict("该手机号已绑定其他账号", "This phone is bound to another account",
-                       code="phone_taken")
+        raise PhoneTaken()
     user = await session.get(User, principal.id)
     if user is None:
-        raise ClientInvalid()
-    user.phone_cipher = cipher.encrypt(phone, context=PHONE_CONTEXT)
-    user.phone_index = index
-    await session.flush()
+        raise Unauthorized(code="token_invalid")
+    try:
+        async with session.begin_nested():
+            user.phone_cipher = cipher.encrypt(phone, context=PHONE_CONTEXT)
+            user.phone_index = index
+    except IntegrityError as exc:
+        # Bound to someone else between our check and this write.
+        raise PhoneTaken() from exc
     return user_brief(user, cipher)
 

@@ -41,7 +41,8 @@ def to_app_error(exc: WechatApiError) -> AppError:
     if exc.errcode in CODE_ERRORS:
         return WechatCodeInvalid()
     if exc.errcode == 45011:
-        return TooManyRequests(code="wechat_rate_limited")
+        # WeChat's quota is per minute: tell the client when trying again makes sense.
+        return TooManyRequests(code="wechat_rate_limited", headers={"Retry-After": "60"})
     return WechatUnavailable()
 
 
@@ -74,7 +75,10 @@ class WechatClient:
             raise WechatUnavailable() from exc
         if not isinstance(data, dict):
             raise WechatUnavailable()
-        errcode = int(data.get("errcode") or 0)
+        try:
+            errcode = int(data.get("errcode") or 0)
+        except (TypeError, ValueError) as exc:  # an answer we cannot read is an outage, not a 500
+            raise WechatUnavailable() from exc
         if errcode != 0:
             raise WechatApiError(errcode, str(data.get("errmsg", "")))
         return data
@@ -102,9 +106,11 @@ class WechatClient:
                 json={"grant_type": "client_credential", "appid": self._appid,
                       "secret": self._secret, "force_refresh": force},
             )
-            token = str(data["access_token"])
+            token, expires_in = data.get("access_token"), data.get("expires_in", 7200)
+            if not isinstance(token, str) or not token or not isinstance(expires_in, int):
+                raise WechatUnavailable()
             # Renew five minutes early; stable_token hands back the same token until then.
-            ttl = max(60, int(data.get("expires_in", 7200)) - 300)
+            ttl = max(60, expires_in - 300)
             self._token = (token, time.monotonic() + ttl)
             return token
 

@@ -50,7 +50,7 @@ async def load_user_principal(
     return Principal("user", rows[0].id, rows[0].username, grants, session_id)
 
 
-async def load_client_principal(session: AsyncSession, client_id: str) -> Principal:
+async def load_client_principal(session: AsyncSession, client_id: str, scope: str) -> Principal:
     client = (
         await session.execute(select(ApiClient).where(ApiClient.client_id == client_id))
     ).scalar_one_or_none()
@@ -58,7 +58,9 @@ async def load_client_principal(session: AsyncSession, client_id: str) -> Princi
         raise Unauthorized(
             "客户端不存在或已停用", "Client missing or disabled", code="token_invalid"
         )
-    grant = Grant("client", client.org_id, client.org_path, frozenset(client.scopes))
+    # A token carries what was asked for at issue time, never more than the client holds now.
+    allowed = frozenset(client.scopes) & frozenset(scope.split())
+    grant = Grant("client", client.org_id, client.org_path, allowed)
     return Principal("client", client.id, client.client_id, (grant,))
 
 
@@ -78,7 +80,7 @@ async def get_principal(
     if kind == "user" and ident.isdigit():
         principal = await load_user_principal(session, int(ident), claims.get("sid"))
     elif kind == "client" and ident:
-        principal = await load_client_principal(session, ident)
+        principal = await load_client_principal(session, ident, str(claims.get("scope", "")))
     else:
         raise Unauthorized(code="token_invalid")
     request.state.principal = principal

@@ -76,6 +76,8 @@ class Settings(BaseSettings):
         for kid, secret in self.jwt_keys.items():
             if secret == DEV_SECRET or len(secret) < MIN_SECRET_LEN:
                 problems.append(f"JWT key {kid!r} is the default or shorter than 32 characters")
+        if self.data_kid not in self.data_keys:
+            problems.append("GRID_DATA_KID names no key in GRID_DATA_KEYS")
         for kid, key in self.data_keys.items():
             if key == DEV_DATA_KEY or len(base64.b64decode(key)) != 32:
                 problems.append(f"data key {kid!r} is the default or not 32 bytes")

@@ -35,7 +35,7 @@ async def create_user(body: UserCreate, principal: CurrentPrincipal, session: Se
 async def get_user(user_id: int, principal: CurrentPrincipal, session: SessionDep,
                    cipher: CipherDep) -> UserRead:
     user = await service.get(session, principal, user_id)
-    return await service.read(session, user, cipher)
+    return await service.read(session, principal, user, cipher)
 
 
 @router.post("/users/{user_id}/roles", status_code=status.HTTP_201_CREATED,

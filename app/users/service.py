@@ -8,7 +8,7 @@ from app.core import audit
 from app.core.crypto import FieldCipher, mask_phone
 from app.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from app.core.permissions import ROLE_NODE_KINDS, ROLE_PERMISSIONS, Perm, Role
-from app.core.scope import permissions_at, scope_paths
+from app.core.scope import authorize, covers, permissions_at, scope_paths
 from app.core.security import Principal, hash_password
 from app.models import Org, RoleAssignment, User
 from app.orgs import service as orgs
@@ -55,8 +55,15 @@ async def get(session: AsyncSession, principal: Principal, user_id: int) -> User
     return user
 
 
-async def read(session: AsyncSession, user: User, cipher: FieldCipher) -> UserRead:
-    return user_read(user, await repo.roles_of(session, [user.id]), cipher)
+async def read(session: AsyncSession, principal: Principal, user: User, cipher: FieldCipher
+               ) -> UserRead:
+    """A user as the caller may see them: only the role assignments inside the caller's scope
+    (a role elsewhere is a scoped row of another subtree)."""
+    roles = await repo.roles_of(session, [user.id])
+    if not (principal.kind == "user" and principal.id == user.id):
+        paths = scope_paths(principal, Perm.user_read)
+        roles = [r for r in roles if any(covers(p, r.org_path) for p in paths)]
+    return user_read(user, roles, cipher)
 
 
 async def rehome(session: AsyncSession, principal: Principal, from_org: Org, to_org: Org
@@ -149,6 +156,8 @@ async def remove_role(session: AsyncSession, principal: Principal, user_id: int,
     assignment = await session.get(RoleAssignment, assignment_id)
     if assignment is None or assignment.user_id != user.id:
         raise RoleNotFound()
+    # An assignment outside the caller's scope answers exactly like a missing one.
+    authorize(principal, Perm.user_write, assignment.org_path, not_found=RoleNotFound())
     org = await orgs.get(session, principal, assignment.org_id, Perm.user_write)
     _check_grantable(principal, Role(assignment.role), org)
     await revoke(session, principal, assignment)

@@ -1,0 +1,313 @@
+"""What the scope matrix aims at: the routes (read from the app's OpenAPI document), the callers,
+the objects that lie outside each caller's subtree, and a plausible body for each write.
+
+A new route joins the matrix by itself. If it has a path parameter (or an `*_id` query parameter
+on a list) nobody has taught this module to resolve, the matrix fails and names the missing
+`RESOLVERS` entry; a new write route likewise needs a `BODIES` entry.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.core.permissions import ROLE_NODE_KINDS, Role
+from app.main import create_app
+from app.models import Grid, Org, User
+from app.orgs.rules import may_sit_under
+from app.orgs.schemas import OrgKind
+from tests.conftest import make_settings
+from tests.factories import COMMUNITY_ROLES, GRID_ROLES, STREET_ROLES, World
+
+API = "/api/v1"
+
+# Caller node → the roles held there. Root roles see everything, so they are never callers.
+CALLERS: dict[str, tuple[Role, ...]] = {
+    "s1": STREET_ROLES,
+    "s1c1": COMMUNITY_ROLES,
+    "s1c1g1": GRID_ROLES,
+}
+# Caller node → areas outside its subtree: the other street; the other community of the same
+# street and the other street; the other grid of the same community.
+OUTSIDE: dict[str, tuple[str, ...]] = {
+    "s1": ("s2",),
+    "s1c1": ("s1c2", "s2"),
+    "s1c1g1": ("s1c1g2",),
+}
+CALLER_AREAS: list[tuple[str, Role, str]] = [
+    (node, role, area)
+    for node, roles in CALLERS.items()
+    for role in roles
+    for area in OUTSIDE[node]
+]
+CONTROL = Role.district_admin  # root scope: reaches every target, proves the URL and body are real
+
+
+# --- routes, from the OpenAPI document ------------------------------------------------------
+
+_PARAM = re.compile(r"{(\w+)}")
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    tag: str
+    query: tuple[str, ...]
+    body_required: bool
+    item_fields: tuple[str, ...] | None  # list routes: the path-like fields of one item
+
+    @property
+    def params(self) -> list[str]:
+        return _PARAM.findall(self.path)
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+def _deref(doc: dict[str, Any], schema: dict[str, Any] | None) -> dict[str, Any]:
+    while schema and "$ref" in schema:
+        schema = doc["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    return schema or {}
+
+
+def _item_fields(doc: dict[str, Any], op: dict[str, Any]) -> tuple[str, ...] | None:
+    """For a `{"items": [...]}` response, the item's `path`/`org_path` fields, else None."""
+    content = op.get("responses", {}).get("200", {}).get("content", {})
+    page = _deref(doc, content.get("application/json", {}).get("schema"))
+    items = page.get("properties", {}).get("items")
+    if not items or items.get("type") != "array":
+        return None
+    props = _deref(doc, items.get("items")).get("properties", {})
+    return tuple(f for f in ("path", "org_path") if f in props)
+
+
+def routes_from_openapi(doc: dict[str, Any]) -> list[Route]:
+    out = []
+    for path, ops in doc["paths"].items():
+        for method, op in ops.items():
+            params = op.get("parameters", [])
+            out.append(Route(
+                method=method.upper(),
+                path=path,
+                tag=(op.get("tags") or [""])[0],
+                query=tuple(p["name"] for p in params if p["in"] == "query"),
+                body_required=bool(op.get("requestBody", {}).get("required")),
+                item_fields=_item_fields(doc, op),
+            ))
+    return out
+
+
+def app_openapi() -> dict[str, Any]:
+    """The document of an app built by the same factory as the test app (collection time)."""
+    return create_app(make_settings()).openapi()
+
+
+# --- the fixture world, by node key ("s2", "s1c2", "s1c1g2") -----------------------------
+
+_KEY = re.compile(r"^s(\d)(?:c(\d)(?:g(\d))?)?$")
+
+
+def _indices(key: str) -> tuple[int, int | None, int | None]:
+    m = _KEY.match(key)
+    assert m, f"not a node key: {key}"
+    s, c, g = (int(x) if x else None for x in m.groups())
+    assert s is not None
+    return s, c, g
+
+
+def org_at(world: World, key: str) -> Org:
+    s, c, g = _indices(key)
+    if c is None:
+        return world.streets[s - 1]
+    if g is None:
+        return world.communities[2 * (s - 1) + c - 1]
+    return world.branches[4 * (s - 1) + 2 * (c - 1) + g - 1]
+
+
+def grid_key(key: str) -> str:
+    """The key itself if it names a grid, else the first grid under it ("s2" → "s2c1g1")."""
+    s, c, g = _indices(key)
+    return f"s{s}c{c or 1}g{g or 1}"
+
+
+def grid_at(world: World, key: str) -> Grid:
+    s, c, g = _indices(grid_key(key))
+    assert c is not None and g is not None
+    return world.grids[4 * (s - 1) + 2 * (c - 1) + g - 1]
+
+
+def all_orgs(world: World) -> list[Org]:
+    return [world.root, *world.streets, *world.communities, *world.branches]
+
+
+def org_by_id(world: World, org_id: int) -> Org:
+    return next(o for o in all_orgs(world) if o.id == org_id)
+
+
+def orgs_under(world: World, key: str) -> list[Org]:
+    top = org_at(world, key).path
+    return [o for o in all_orgs(world) if o.path.startswith(top)]
+
+
+def users_under(world: World, key: str) -> list[User]:
+    top = org_at(world, key).path
+    return [u for u in world.users.values() if (u.org_path or "").startswith(top)]
+
+
+def user_homed_at(world: World, key: str) -> User:
+    return next(u for k, u in world.users.items() if k.split(":")[0] == key)
+
+
+# --- resolvers: (path prefix, parameter name) → an object in the target area -------------
+
+@dataclass(frozen=True)
+class Target:
+    id: int
+    path: str  # the org path the object is scoped by
+
+
+@dataclass
+class Ctx:
+    world: World
+    caller: str  # node key of the caller's grant
+    area: str  # node key of an area outside the caller's subtree
+    assignments: dict[int, list[Target]]  # user id → that user's role assignments
+    resolved: dict[str, Target] = field(default_factory=dict)
+
+
+def _org(c: Ctx) -> Target:
+    # The first grid branch of the area: deep enough to be moved under a community of the
+    # caller's own subtree, so the move body stays valid.
+    org = org_at(c.world, grid_key(c.area))
+    return Target(org.id, org.path)
+
+
+def _grid(c: Ctx) -> Target:
+    grid = grid_at(c.world, c.area)
+    return Target(grid.id, grid.org_path)
+
+
+def _user(c: Ctx) -> Target:
+    user = user_homed_at(c.world, c.area)
+    return Target(user.id, user.org_path or "")
+
+
+def _assignment(c: Ctx) -> Target:
+    user = c.resolved.get("user_id") or _user(c)
+    return c.assignments[user.id][0]
+
+
+def _area_node(c: Ctx) -> Target:
+    org = org_at(c.world, c.area)
+    return Target(org.id, org.path)
+
+
+def _area_community(c: Ctx) -> Target:
+    org = org_by_id(c.world, grid_at(c.world, c.area).community_id or 0)
+    return Target(org.id, org.path)
+
+
+def _area_street(c: Ctx) -> Target:
+    org = org_by_id(c.world, grid_at(c.world, c.area).street_id or 0)
+    return Target(org.id, org.path)
+
+
+RESOLVERS: dict[tuple[str, str], Callable[[Ctx], Target]] = {
+    (f"{API}/orgs", "org_id"): _org,
+    (f"{API}/orgs", "parent_id"): _area_node,
+    (f"{API}/grids", "grid_id"): _grid,
+    (f"{API}/grids", "community_id"): _area_community,
+    (f"{API}/grids", "street_id"): _area_street,
+    (f"{API}/users", "user_id"): _user,
+    (f"{API}/users", "assignment_id"): _assignment,
+}
+
+
+def resolver_for(path: str, param: str) -> Callable[[Ctx], Target] | None:
+    keys = [k for k in RESOLVERS if k[1] == param and path.startswith(k[0])]
+    return RESOLVERS[max(keys, key=lambda k: len(k[0]))] if keys else None
+
+
+def with_ids(route: Route, value: int) -> str:
+    """The route's URL with every path parameter set to `value`."""
+    return _PARAM.sub(str(value), route.path)
+
+
+def missing_resolver_message(route: Route, param: str) -> str:
+    return (
+        f"{route}: no scope-matrix resolver for parameter {param!r}. Add an entry "
+        f"(path prefix, {param!r}) → function(ctx) returning a Target outside the caller's "
+        f"subtree to RESOLVERS in tests/scope_targets.py."
+    )
+
+
+def id_query_params(route: Route) -> list[str]:
+    """Query parameters that name a scoped object (`parent_id`, `street_id`, ...)."""
+    return [q for q in route.query if q.endswith("_id")]
+
+
+# --- bodies: valid for the endpoint, referring to objects in the caller's own subtree -------
+# Only the path parameter lies outside the caller's subtree, so the 404 can come from nothing
+# but the scope check; the district admin's control proves the body itself is accepted.
+
+def _move_body(c: Ctx) -> dict[str, Any]:
+    org = org_by_id(c.world, c.resolved["org_id"].id)
+    kind = OrgKind(org.kind)
+    own = [o for o in orgs_under(c.world, c.caller) if may_sit_under(kind, OrgKind(o.kind))]
+    # A grid caller's subtree holds no node a grid branch may sit under: keep the parent.
+    return {"new_parent_id": own[0].id if own else org.parent_id}
+
+
+def _staff_body(c: Ctx) -> dict[str, Any]:
+    head, worker = users_under(c.world, c.caller)[:2]
+    return {"head_user_id": head.id, "worker_user_ids": [worker.id]}
+
+
+def _role_body(c: Ctx) -> dict[str, Any]:
+    kinds = ROLE_NODE_KINDS[Role.member]
+    org = next(o for o in orgs_under(c.world, c.caller) if o.kind in kinds)
+    return {"role": Role.member, "org_id": org.id}
+
+
+BODIES: dict[tuple[str, str], Callable[[Ctx], dict[str, Any]]] = {
+    ("PATCH", f"{API}/orgs/{{org_id}}"): lambda c: {"name": "scope-matrix"},
+    ("POST", f"{API}/orgs/{{org_id}}/move"): _move_body,
+    ("PATCH", f"{API}/grids/{{grid_id}}"): lambda c: {"name": "scope-matrix"},
+    ("PUT", f"{API}/grids/{{grid_id}}/staff"): _staff_body,
+    ("POST", f"{API}/users/{{user_id}}/roles"): _role_body,
+}
+
+
+def missing_body_message(route: Route) -> str:
+    return (
+        f"{route} takes a request body: add a BODIES entry ({route.method!r}, {route.path!r}) "
+        f"→ function(ctx) returning a valid body to tests/scope_targets.py."
+    )
+
+
+@dataclass(frozen=True)
+class Request:
+    url: str
+    json: dict[str, Any] | None
+    targets: dict[str, Target]
+
+
+def build_request(route: Route, ctx: Ctx) -> Request | str:
+    """The request aimed at the area, or the message naming what the matrix lacks."""
+    url = route.path
+    for param in route.params:
+        resolve = resolver_for(route.path, param)
+        if resolve is None:
+            return missing_resolver_message(route, param)
+        ctx.resolved[param] = resolve(ctx)
+        url = url.replace(f"{{{param}}}", str(ctx.resolved[param].id))
+    body = None
+    if route.body_required:
+        make = BODIES.get((route.method, route.path))
+        if make is None:
+            return missing_body_message(route)
+        body = make(ctx)
+    return Request(url, body, dict(ctx.resolved))
