@@ -80,7 +80,9 @@ async def login(
         raise _locked(await ctx.limits.retry_after(ctx.limits.login_lock, "lock", username))
     user = await repo.user_by_username(session, username)
     ok = verify_password(password, user.password_hash if user else None)
-    if not ok or user is None or not user.is_active:
+    # Demo accounts share a published password: never let them in on a production deployment.
+    demo = ctx.settings.env == "production" and password == ctx.settings.demo_password
+    if not ok or demo or user is None or not user.is_active:
         if await ctx.limits.record_failure(username):
             raise _locked(ctx.settings.login_lock_minutes * 60)
         raise BadCredentials()

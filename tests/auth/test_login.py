@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+import base64
 import os
 
 import httpx
 import pytest
 
 from app.core.db import Database
+from app.core.security import hash_password
 from app.main import create_app
 from tests.auth.helpers import API, assert_problem, bearer, login, new_user, unique
 from tests.conftest import make_settings
@@ -155,3 +157,18 @@ class TestLoginLockoutRedis:
         for _ in range(4):
             assert_problem(await login(redis_client, user.username, WRONG), 401,
                            "bad_credentials")
+
+
+
+class TestDemoPasswordInProduction:
+    async def test_demo_password_is_refused_in_production(self, db: Database):
+        settings = make_settings(
+            env="production", jwt_keys={"k1": "p" * 40},
+            data_keys={"d1": base64.b64encode(b"k" * 32).decode()}, blind_index_key="b" * 40,
+        )
+        user = await new_user(db, "demo", password_hash=hash_password(settings.demo_password))
+        app = create_app(settings, db)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://t") as c:
+            r = await login(c, user.username, settings.demo_password)
+        assert_problem(r, 401, "bad_credentials")
