@@ -13,6 +13,7 @@ import uvicorn
 from alembic import command
 from alembic.config import Config
 
+from app.cases import categories
 from app.core import outbox
 from app.core.config import Settings, get_settings
 from app.core.db import Database, make_engine
@@ -41,7 +42,15 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     settings = get_settings()
     command.upgrade(alembic_config(settings), "head")
     print("migrated to head", file=sys.stderr)
-    return 0
+
+    async def reference_data(db: Database, _settings: Settings) -> int:
+        async with db.session_factory() as session:
+            changed = await categories.sync(session)
+            await session.commit()
+        print(f"case categories: {changed} rows written", file=sys.stderr)
+        return 0
+
+    return _run(reference_data)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 
 from app.api import api_router
 from app.auth.wechat import WechatClient
+from app.cases.calendar import CN_2026_HOLIDAYS, CN_2026_WORKDAYS, WorkCalendar
 from app.core.bodylimit import BodyLimitMiddleware
 from app.core.config import Settings, get_settings
 from app.core.crypto import FieldCipher
@@ -17,6 +19,7 @@ from app.core.errors import install_error_handlers
 from app.core.observability import RequestContextMiddleware, configure_logging
 from app.core.openapi import build_openapi, operation_id
 from app.core.ratelimit import RateLimits
+from app.files.storage import LocalStorage
 from app.ops.router import router as ops_router
 
 DESCRIPTION = """
@@ -28,6 +31,14 @@ DESCRIPTION = """
 - 列表为游标分页：`limit` (1..100) 与 `cursor`，响应含 `next_cursor`。
 - 创建类 POST 支持 `Idempotency-Key`；可变资源带 `version`/`ETag`，写入时可发 `If-Match`。
 """
+
+
+def work_calendar(settings: Settings) -> WorkCalendar:
+    holidays, workdays = list(settings.holidays), list(settings.extra_workdays)
+    if settings.use_cn_holidays:
+        holidays += CN_2026_HOLIDAYS
+        workdays += CN_2026_WORKDAYS
+    return WorkCalendar.from_lists(holidays, workdays)
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
@@ -53,6 +64,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.cipher = FieldCipher.from_settings(settings)
     app.state.limits = RateLimits(settings)
     app.state.wechat = WechatClient(settings)
+    app.state.calendar = work_calendar(settings)
+    app.state.storage = LocalStorage(Path(settings.upload_dir))
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     install_error_handlers(app)
     app.include_router(ops_router)

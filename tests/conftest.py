@@ -10,6 +10,7 @@ import os
 import tempfile
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 _TMP = tempfile.mkdtemp(prefix="gridapi-test-")
@@ -26,9 +27,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker  # noqa: E402
 from app.cli import alembic_config  # noqa: E402
 from app.core.config import Settings  # noqa: E402
 from app.core.db import Database, count_statements, make_engine  # noqa: E402
+from app.files.storage import LocalStorage  # noqa: E402
 from app.main import create_app  # noqa: E402
 from app.models import User  # noqa: E402
-from tests.factories import World, build_world, token_for  # noqa: E402
+from tests.factories import World, attach_photo, build_world, token_for  # noqa: E402
 
 DATABASE_URL = os.environ["DATABASE_URL"]
 IS_PG = DATABASE_URL.startswith("postgresql")
@@ -41,6 +43,7 @@ def make_settings(**overrides: Any) -> Settings:
         "rate_limit_prefix": f"test-{uuid.uuid4().hex[:8]}",
         "login_ip_limit": "10000/minute",
         "log_json": True,
+        "upload_dir": f"{_TMP}/uploads",
     }
     base.update(overrides)
     return Settings(**base)
@@ -89,10 +92,13 @@ async def engine(settings: Settings) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture(scope="session")
-async def world(engine: AsyncEngine) -> World:
+async def world(engine: AsyncEngine, settings: Settings) -> World:
     maker = async_sessionmaker(engine, expire_on_commit=False)
+    storage = LocalStorage(Path(settings.upload_dir))
     async with maker() as session:
         w = await build_world(session)
+        for case in w.cases:
+            w.attachments.append(await attach_photo(session, storage, case))
         await session.commit()
     return w
 

@@ -3,14 +3,22 @@ user of every role at the level where that role is held."""
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
+from datetime import timedelta
 
+from PIL import Image
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.cases import categories
+from app.cases.categories_data import CATEGORIES
 from app.core.config import Settings
 from app.core.permissions import Role
 from app.core.security import hash_password, issue_access_token
-from app.models import Grid, GridStaff, Org, RoleAssignment, User
+from app.core.types import utcnow
+from app.files.service import store_upload
+from app.files.storage import FileStorage
+from app.models import Case, CaseAttachment, Grid, GridStaff, Org, RoleAssignment, User
 from app.orgs import service as orgs
 from app.orgs.schemas import OrgKind
 
@@ -31,6 +39,8 @@ class World:
     grids: list[Grid] = field(default_factory=list)  # two per community, same order
     branches: list[Org] = field(default_factory=list)
     users: dict[str, User] = field(default_factory=dict)  # "s1c1g1:grid_worker" → user
+    cases: list[Case] = field(default_factory=list)  # one reported case per grid, same order
+    attachments: list[CaseAttachment] = field(default_factory=list)  # one per case
     user_node: dict[str, Org] = field(default_factory=dict)
 
     def user(self, role: Role, where: str = "") -> User:
@@ -67,6 +77,28 @@ async def make_grid(session: AsyncSession, community: Org, name: str,
     return grid, branch
 
 
+LEAF = next(c for c in CATEGORIES if c.time_limit_hours)
+
+
+async def make_case(session: AsyncSession, grid: Grid, reporter: User, **changes: object
+                    ) -> Case:
+    """A reported case in the middle of the grid's square, as a grid worker would file it."""
+    now = utcnow()
+    assert grid.min_lng is not None and grid.max_lng is not None
+    assert grid.min_lat is not None and grid.max_lat is not None
+    case = Case(code=f"T{grid.id}-{now.timestamp()}", category_code=LEAF.code,
+                description="井盖缺失", lng=(grid.min_lng + grid.max_lng) / 2,
+                lat=(grid.min_lat + grid.max_lat) / 2, grid_id=grid.id, org_path=grid.org_path,
+                street_id=grid.street_id, community_id=grid.community_id, status="reported",
+                reporter_id=reporter.id, reporter_key=f"user:{reporter.id}", reported_at=now,
+                due_at=now + timedelta(hours=4))
+    for name, value in changes.items():
+        setattr(case, name, value)
+    session.add(case)
+    await session.flush()
+    return case
+
+
 async def _staffed(session: AsyncSession, world: World, key: str, node: Org,
                    roles: tuple[Role, ...]) -> None:
     for role in roles:
@@ -77,6 +109,7 @@ async def _staffed(session: AsyncSession, world: World, key: str, node: Org,
 
 
 async def build_world(session: AsyncSession) -> World:
+    await categories.sync(session)
     root = await orgs.add_node(session, None, None, OrgKind.district, "测试区", "T")
     world = World(root=root)
     await _staffed(session, world, "root", root, ROOT_ROLES)
@@ -101,6 +134,8 @@ async def build_world(session: AsyncSession) -> World:
                 for role in GRID_ROLES:
                     session.add(GridStaff(grid_id=grid.id, user_id=world.users[f"{key}:{role}"].id,
                                           role=role))
+                world.cases.append(
+                    await make_case(session, grid, world.users[f"{key}:{Role.grid_worker}"]))
     await session.flush()
     return world
 
@@ -108,3 +143,24 @@ async def build_world(session: AsyncSession) -> World:
 def token_for(settings: Settings, user: User) -> dict[str, str]:
     token = issue_access_token(settings, subject=f"user:{user.id}", ttl_seconds=600)
     return {"Authorization": f"Bearer {token}"}
+
+
+def png_bytes(colour: str = "red") -> bytes:
+    """A small real PNG (attachments are checked by their bytes)."""
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), colour).save(out, format="PNG")
+    return out.getvalue()
+
+
+async def attach_photo(session: AsyncSession, storage: FileStorage, case: Case | None,
+                       owner: str | None = None) -> CaseAttachment:
+    stored = await store_upload(storage, data=png_bytes(), declared_name="现场.png",
+                                key_prefix="cases")
+    att = CaseAttachment(case_id=case.id if case else None,
+                         uploaded_by=owner or (case.reporter_key if case else "system"),
+                         storage_key=stored.key, public_key=stored.public_key, mime=stored.mime,
+                         size=stored.size, sha256=stored.sha256,
+                         original_name=stored.original_name)
+    session.add(att)
+    await session.flush()
+    return att

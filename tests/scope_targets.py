@@ -58,6 +58,7 @@ class Route:
     query: tuple[str, ...]
     body_required: bool
     item_fields: tuple[str, ...] | None  # list routes: the path-like fields of one item
+    required_query: tuple[str, ...] = ()  # e.g. a point: such lists get hand-written tests
 
     @property
     def params(self) -> list[str]:
@@ -96,6 +97,8 @@ def routes_from_openapi(doc: dict[str, Any]) -> list[Route]:
                 query=tuple(p["name"] for p in params if p["in"] == "query"),
                 body_required=bool(op.get("requestBody", {}).get("required")),
                 item_fields=_item_fields(doc, op),
+                required_query=tuple(p["name"] for p in params
+                                     if p["in"] == "query" and p.get("required")),
             ))
     return out
 
@@ -200,6 +203,17 @@ def _assignment(c: Ctx) -> Target:
     return c.assignments[user.id][0]
 
 
+def _case(c: Ctx) -> Target:
+    case = c.world.cases[c.world.grids.index(grid_at(c.world, c.area))]
+    return Target(case.id, case.org_path)
+
+
+def _attachment(c: Ctx) -> Target:
+    case = c.resolved.get("case_id") or _case(c)
+    att = next(a for a in c.world.attachments if a.case_id == case.id)
+    return Target(att.id, case.path)
+
+
 def _area_node(c: Ctx) -> Target:
     org = org_at(c.world, c.area)
     return Target(org.id, org.path)
@@ -223,6 +237,10 @@ RESOLVERS: dict[tuple[str, str], Callable[[Ctx], Target]] = {
     (f"{API}/grids", "street_id"): _area_street,
     (f"{API}/users", "user_id"): _user,
     (f"{API}/users", "assignment_id"): _assignment,
+    (f"{API}/cases", "case_id"): _case,
+    (f"{API}/cases", "attachment_id"): _attachment,
+    (f"{API}/cases", "grid_id"): _grid,
+    (f"{API}/cases", "community_id"): _area_community,
 }
 
 
@@ -278,7 +296,13 @@ BODIES: dict[tuple[str, str], Callable[[Ctx], dict[str, Any]]] = {
     ("PATCH", f"{API}/grids/{{grid_id}}"): lambda c: {"name": "scope-matrix"},
     ("PUT", f"{API}/grids/{{grid_id}}/staff"): _staff_body,
     ("POST", f"{API}/users/{{user_id}}/roles"): _role_body,
+    ("POST", f"{API}/cases/{{case_id}}/transitions"): lambda c: {"action": "accept"},
+    # Multipart: the matrix sends a real photo as the `file` field.
+    ("POST", f"{API}/cases/{{case_id}}/attachments"): lambda c: {MULTIPART: "file"},
 }
+
+
+MULTIPART = "__multipart__"
 
 
 def missing_body_message(route: Route) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -60,6 +61,12 @@ class Settings(BaseSettings):
     wechat_api_base: str = "https://api.weixin.qq.com"
     wechat_timeout_seconds: float = 5.0
     wechat_code_replay_seconds: int = 300
+
+    # Case time limits count working hours: public holidays off, make-up working days (调休) on.
+    use_cn_holidays: bool = True  # the State Council's published schedule, plus `holidays`
+    holidays: list[date] = Field(default_factory=list)
+    extra_workdays: list[date] = Field(default_factory=list)
+    upload_dir: str = "data/uploads"
 
     idempotency_stale_seconds: int = 120
     demo_password: str = "Demo@2026"

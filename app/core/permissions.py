@@ -28,23 +28,33 @@ class Perm(StrEnum):
     user_read = "users:read"
     user_write = "users:write"
     audit_read = "audit:read"
+    case_read = "cases:read"
+    case_report = "cases:report"
+    case_dispatch = "cases:dispatch"  # accept, reject, dispatch, merge
+    case_handle = "cases:handle"  # start, resolve, return; self_resolve on the spot
+    case_verify = "cases:verify"  # verify, rework
+    case_admin = "cases:admin"  # suspend, resume (挂账)
 
 
 _ADMIN = frozenset(Perm)
 _STAFF_READ = frozenset({Perm.org_read, Perm.grid_read})
+_FIELD = frozenset({Perm.case_read, Perm.case_report, Perm.case_handle, Perm.case_verify})
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.district_admin: _ADMIN,
     Role.street_admin: _ADMIN - {Perm.audit_read},
     Role.community_admin: _ADMIN - {Perm.audit_read},
-    Role.command_operator: _STAFF_READ | {Perm.user_read},
-    Role.grid_head: _STAFF_READ | {Perm.user_read},
-    Role.grid_worker: _STAFF_READ,
-    Role.party_instructor: _STAFF_READ,
-    Role.unit_liaison: frozenset({Perm.org_read}),
-    Role.member: frozenset({Perm.org_read}),
-    Role.volunteer: frozenset({Perm.org_read}),
-    Role.auditor: _STAFF_READ | {Perm.user_read, Perm.audit_read},
+    Role.command_operator: _STAFF_READ
+    | {Perm.user_read, Perm.case_read, Perm.case_report, Perm.case_dispatch, Perm.case_verify},
+    Role.grid_head: _STAFF_READ | _FIELD | {Perm.user_read},
+    Role.grid_worker: _STAFF_READ | _FIELD,
+    Role.party_instructor: _STAFF_READ | {Perm.case_read, Perm.case_report},
+    # A unit's liaison handles what the command center dispatches to the unit.
+    Role.unit_liaison: frozenset({Perm.org_read, Perm.case_read, Perm.case_handle}),
+    # Residents' eyes: members and volunteers report; they see the cases they reported.
+    Role.member: frozenset({Perm.org_read, Perm.case_report}),
+    Role.volunteer: frozenset({Perm.org_read, Perm.case_report}),
+    Role.auditor: _STAFF_READ | {Perm.user_read, Perm.audit_read, Perm.case_read},
 }
 
 # Where in the tree each role may be held: the kinds of org node it can be assigned on.
@@ -66,4 +76,6 @@ ROLE_NODE_KINDS: dict[Role, frozenset[str]] = {
 }
 
 # Scopes a third-party client may be granted (client credentials); same names as permissions.
-CLIENT_SCOPES: frozenset[str] = frozenset({Perm.org_read, Perm.grid_read})
+CLIENT_SCOPES: frozenset[str] = frozenset(
+    {Perm.org_read, Perm.grid_read, Perm.case_read, Perm.case_report}
+)

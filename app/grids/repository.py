@@ -32,11 +32,21 @@ async def list_page(session: AsyncSession, principal: Principal, *, community_id
     return list((await session.execute(keyset(stmt, [(Grid.id, False)], page))).scalars())
 
 
-async def candidates_at(session: AsyncSession, principal: Principal, lng: float, lat: float
-                        ) -> list[Grid]:
-    stmt = readable_grids(principal).where(
+def _containing_bbox(stmt: Select[Grid], lng: float, lat: float) -> Select[Grid]:
+    return stmt.where(
         Grid.min_lng <= lng, Grid.max_lng >= lng, Grid.min_lat <= lat, Grid.max_lat >= lat
     ).order_by(Grid.id)
+
+
+async def candidates_at(session: AsyncSession, principal: Principal, lng: float, lat: float
+                        ) -> list[Grid]:
+    stmt = _containing_bbox(readable_grids(principal), lng, lat)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def candidates_anywhere(session: AsyncSession, lng: float, lat: float) -> list[Grid]:
+    """Unscoped: placing a report needs every grid; the caller's right is checked after."""
+    stmt = _containing_bbox(select(Grid), lng, lat)
     return list((await session.execute(stmt)).scalars())
 
 

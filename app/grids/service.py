@@ -106,7 +106,10 @@ async def delete(session: AsyncSession, principal: Principal, grid: Grid) -> Non
     await repo.clear_staff(session, grid.id)
     await users.rehome(session, principal, branch, community)
     await session.delete(grid)
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # rows of other domains (cases…) still point at the grid
+        raise orgs.OrgNotEmpty() from exc
     await orgs.delete(session, principal, branch, grid_removed=True)
 
 
@@ -124,6 +127,20 @@ async def locate(session: AsyncSession, principal: Principal, lng: float, lat: f
             return grid
     raise NotFound("该位置不在任何可见网格内", "No visible grid contains this point",
                    code="grid_not_located")
+
+
+async def place(session: AsyncSession, lng: float, lat: float) -> Grid | None:
+    """The grid containing a WGS-84 point, whoever asks (reports are placed before any scope
+    check; the caller's right to report there is checked against the grid found)."""
+    for grid in await repo.candidates_anywhere(session, lng, lat):
+        if grid.boundary and geo.contains(grid.boundary, lng, lat):
+            return grid
+    return None
+
+
+async def by_id(session: AsyncSession, grid_id: int) -> Grid | None:
+    """Unscoped lookup for the same purpose as `place`."""
+    return await session.get(Grid, grid_id)
 
 
 def staff_read(staff: list[GridStaff], grid_id: int) -> StaffRead:

@@ -1,6 +1,7 @@
 """All ORM tables, one module per domain, imported here so metadata is complete."""
 
 from app.models.base import Base
+from app.models.cases import Case, CaseAttachment, CaseCategory, CaseEvent
 from app.models.grids import Grid, GridStaff
 from app.models.identity import ApiClient, RefreshToken, RoleAssignment, User, WechatLogin
 from app.models.ops import AuditEntry, IdempotencyKey, OutboxEvent
@@ -11,6 +12,10 @@ __all__ = [
     "ApiClient",
     "AuditEntry",
     "Base",
+    "Case",
+    "CaseAttachment",
+    "CaseCategory",
+    "CaseEvent",
     "Grid",
     "GridStaff",
     "IdempotencyKey",

@@ -18,3 +18,6 @@ class ScopedRow:
         "street_id",
         "community_id",
     )
+    # Other columns holding a copy of some org's path (e.g. a case's handler org): rewritten on
+    # moves too, but they carry no level ids.
+    __extra_path_columns__: ClassVar[tuple[str, ...]] = ()

@@ -51,14 +51,16 @@ async def has_children(session: AsyncSession, org: Org) -> bool:
 
 
 def scoped_tables() -> list[tuple[Table, str, str | None, str | None]]:
-    """Every table that copies org paths: (table, path col, street col, community col)."""
-    out = []
+    """Every table that copies org paths: (table, path col, street col, community col).
+    Extra path columns come as their own entries without level ids."""
+    out: list[tuple[Table, str, str | None, str | None]] = []
     for mapper in Base.registry.mappers:
         cls = mapper.class_
         if issubclass(cls, ScopedRow):
             table = mapper.local_table
             assert isinstance(table, Table)
             out.append((table, *cls.__scope_columns__))
+            out += [(table, col, None, None) for col in cls.__extra_path_columns__]
     return out
 
 
@@ -82,7 +84,7 @@ async def rewrite_paths(
     for table, path_col, street_col, community_col in scoped_tables():
         col = table.c[path_col]
         values: dict[str, Any] = {path_col: literal(new) + func.substr(col, len(old) + 1)}
-        if table is Org.__table__:
+        if table is Org.__table__ and path_col == "path":
             values["depth"] = table.c.depth + depth_delta
             values["version"] = table.c.version + 1
         if set_street and street_col:

@@ -7,6 +7,7 @@ import jwt
 from sqlalchemy import update
 
 from app.core.db import Database
+from app.core.permissions import CLIENT_SCOPES
 from app.models import ApiClient
 from app.seed.accounts import create_client
 from tests.auth.helpers import API, assert_problem, bearer
@@ -40,7 +41,7 @@ class TestClientCredentials:
         assert set(body) == {"access_token", "token_type", "expires_in", "scope"}
         assert body["token_type"] == "bearer"
         assert body["expires_in"] == settings.client_token_ttl_seconds
-        assert body["scope"] == "grids:read orgs:read"
+        assert body["scope"] == " ".join(sorted(CLIENT_SCOPES))
         assert r.headers["cache-control"] == "no-store"
 
     async def test_token_names_the_client(self, client, db: Database, world: World, settings):
@@ -49,7 +50,7 @@ class TestClientCredentials:
         claims = jwt.decode(token, settings.jwt_keys[settings.jwt_kid], algorithms=["HS256"],
                             audience=settings.jwt_audience)
         assert claims["sub"] == f"client:{creds['client_id']}"
-        assert claims["scope"] == "grids:read orgs:read"
+        assert claims["scope"] == " ".join(sorted(CLIENT_SCOPES))
 
     async def test_token_reads_orgs(self, client, db: Database, world: World):
         creds = await new_client(db, world)
@@ -79,7 +80,7 @@ class TestClientCredentials:
         r = await client.post(TOKEN, data={"grant_type": "client_credentials"},
                               headers={"Authorization": f"Basic {basic.decode()}"})
         assert r.status_code == 200, r.text
-        assert r.json()["scope"] == "grids:read orgs:read"
+        assert r.json()["scope"] == " ".join(sorted(CLIENT_SCOPES))
 
     async def test_wrong_basic_secret_is_401(self, client, db: Database, world: World):
         creds = await new_client(db, world)

@@ -535,16 +535,26 @@ class TestDeleteGrid:
                 ).status_code == 200
 
     async def test_accounts_homed_on_the_branch_move_to_the_community(self, client, auth,
-                                                                      world: World):
-        # The fixture's grid staff have the branch as their home org.
+                                                                      world: World, db):
         admin = world.user(Role.community_admin, "s1c1")
-        r = await client.delete(f"{API}/grids/{world.grids[0].id}", headers=auth(admin))
+        grid = await create_grid(client, auth, admin, world.communities[0])
+        async with db.session_factory() as s:
+            branch = await s.get(Org, grid["branch_id"])
+        head, worker = await new_users(db, branch, "homed_head", "homed_worker")
+        staffed = await client.put(f"{API}/grids/{grid['id']}/staff", headers=auth(admin),
+                                   json={"head_user_id": head.id, "worker_user_ids": [worker.id]})
+        assert staffed.status_code == 200, staffed.text
+        r = await client.delete(f"{API}/grids/{grid['id']}", headers=auth(admin))
         assert r.status_code == 204, r.text
-        worker = world.user(Role.grid_worker, "s1c1g1")
         got = await client.get(f"{API}/users/{worker.id}", headers=auth(admin))
         assert got.status_code == 200
         assert got.json()["org_id"] == world.communities[0].id
         assert got.json()["roles"] == []
+
+    async def test_grid_with_cases_is_409(self, client, auth, world: World):
+        admin = world.user(Role.community_admin, "s1c1")
+        r = await client.delete(f"{API}/grids/{world.grids[0].id}", headers=auth(admin))
+        assert r.status_code == 409 and r.json()["code"] == "org_not_empty"
 
     async def test_stale_if_match_is_412(self, client, auth, world: World):
         admin = world.user(Role.community_admin, "s1c1")

@@ -1,0 +1,65 @@
+"""Photos and evidence: uploaded before a case exists (offline) or onto a case."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.cases import repository as repo
+from app.cases.schemas import AttachmentRead
+from app.cases.service import CaseNotFound
+from app.core.errors import Forbidden, NotFound
+from app.core.permissions import Perm
+from app.core.scope import covers, scope_paths
+from app.core.security import Principal
+from app.files.service import store_upload
+from app.files.storage import FileStorage
+from app.models import Case, CaseAttachment
+
+
+class AttachmentNotFound(NotFound):
+    code, zh, en = "attachment_not_found", "附件不存在", "Attachment not found"
+
+
+def may_attach(principal: Principal, case: Case) -> bool:
+    """The reporter, the person it was assigned to, or field staff of its grid or handler."""
+    if case.reporter_key == principal.key:
+        return True
+    if principal.kind == "user" and case.assignee_id == principal.id:
+        return True
+    paths = scope_paths(principal, Perm.case_report) + scope_paths(principal, Perm.case_handle)
+    targets = [case.org_path] + ([case.handler_org_path] if case.handler_org_path else [])
+    return any(covers(p, t) for p in paths for t in targets)
+
+
+async def upload(session: AsyncSession, storage: FileStorage, principal: Principal, *,
+                 data: bytes, filename: str | None, case: Case | None) -> CaseAttachment:
+    if case is not None and not may_attach(principal, case):
+        raise Forbidden("您不能为该案件上传附件", "You may not add files to this case")
+    stored = await store_upload(storage, data=data, declared_name=filename,
+                                key_prefix="cases")
+    att = CaseAttachment(
+        case_id=case.id if case else None, uploaded_by=principal.key, storage_key=stored.key,
+        public_key=stored.public_key, mime=stored.mime, size=stored.size, sha256=stored.sha256,
+        original_name=stored.original_name, exif_lng=stored.exif_lng, exif_lat=stored.exif_lat,
+    )
+    session.add(att)
+    await session.flush()
+    return att
+
+
+async def for_download(session: AsyncSession, principal: Principal, case_id: int,
+                       att_id: int) -> CaseAttachment:
+    """Authorized like the case: the attachment must belong to a case the caller can see."""
+    case = await repo.get_visible(session, principal, case_id)
+    if case is None:
+        raise CaseNotFound()
+    att = await repo.attachment(session, att_id)
+    if att is None or att.case_id != case.id:
+        raise AttachmentNotFound()
+    return att
+
+
+def read(att: CaseAttachment) -> AttachmentRead:
+    return AttachmentRead(id=att.id, case_id=att.case_id, mime=att.mime, size=att.size,
+                          sha256=att.sha256, original_name=att.original_name,
+                          created_at=att.created_at)

@@ -1,0 +1,123 @@
+"""SQL for cases. Every read starts from `readable_cases`: the grid path in the caller's
+cases:read scope, the handler org in their cases:handle scope, or a case they report or hold."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.elements import ColumnElement
+
+from app.core.pagination import PageParams, keyset
+from app.core.permissions import Perm
+from app.core.scope import in_paths, scope_paths
+from app.core.security import Principal
+from app.models import Case, CaseAttachment, CaseCategory, CaseEvent
+
+
+def visible(principal: Principal) -> ColumnElement[bool]:
+    conds = [
+        in_paths(Case.org_path, scope_paths(principal, Perm.case_read)),
+        in_paths(Case.handler_org_path, scope_paths(principal, Perm.case_handle)),
+        Case.reporter_key == principal.key,
+    ]
+    if principal.kind == "user":
+        conds.append(Case.assignee_id == principal.id)
+    return or_(*conds)
+
+
+def readable_cases(principal: Principal) -> Select[Case]:
+    return select(Case).where(visible(principal))
+
+
+async def get_visible(session: AsyncSession, principal: Principal, case_id: int) -> Case | None:
+    stmt = readable_cases(principal).where(Case.id == case_id)
+    case: Case | None = (await session.execute(stmt)).scalar_one_or_none()
+    return case
+
+
+async def list_page(session: AsyncSession, principal: Principal, *, filters: list[Any],
+                    page: PageParams) -> list[Case]:
+    stmt = readable_cases(principal).where(*filters)
+    return list((await session.execute(keyset(stmt, [(Case.id, True)], page))).scalars())
+
+
+async def near(session: AsyncSession, principal: Principal, *, category_code: str,
+               box: tuple[float, float, float, float], since: datetime, statuses: list[str]
+               ) -> list[Case]:
+    west, south, east, north = box
+    stmt = readable_cases(principal).where(
+        Case.category_code == category_code,
+        Case.lat >= south, Case.lat <= north, Case.lng >= west, Case.lng <= east,
+        Case.reported_at >= since, Case.status.in_(statuses),
+    ).order_by(Case.id.desc()).limit(50)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def by_client_ref(session: AsyncSession, reporter_key: str, client_ref: str
+                        ) -> Case | None:
+    stmt = select(Case).where(Case.reporter_key == reporter_key, Case.client_ref == client_ref)
+    case: Case | None = (await session.execute(stmt)).scalar_one_or_none()
+    return case
+
+
+async def set_code(session: AsyncSession, case: Case, code: str) -> None:
+    """The code needs the id; writing it is not a change anyone else could race, so it leaves
+    `version` alone."""
+    await session.execute(update(Case).where(Case.id == case.id).values(code=code))
+    set_committed_value(case, "code", code)
+
+
+async def category(session: AsyncSession, code: str) -> CaseCategory | None:
+    return await session.get(CaseCategory, code)
+
+
+async def category_names(session: AsyncSession, codes: set[str]) -> dict[str, str]:
+    if not codes:
+        return {}
+    rows = await session.execute(
+        select(CaseCategory.code, CaseCategory.name).where(CaseCategory.code.in_(codes))
+    )
+    return {code: name for code, name in rows}
+
+
+async def categories(session: AsyncSession) -> list[CaseCategory]:
+    stmt = select(CaseCategory).where(CaseCategory.is_active.is_(True)).order_by(
+        CaseCategory.sort, CaseCategory.code
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def timeline(session: AsyncSession, case_id: int) -> list[CaseEvent]:
+    stmt = select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def attachment_ids(session: AsyncSession, case_ids: list[int]) -> dict[int, list[int]]:
+    if not case_ids:
+        return {}
+    rows = await session.execute(
+        select(CaseAttachment.case_id, CaseAttachment.id)
+        .where(CaseAttachment.case_id.in_(case_ids)).order_by(CaseAttachment.id)
+    )
+    out: dict[int, list[int]] = {}
+    for case_id, att_id in rows:
+        if case_id is not None:
+            out.setdefault(case_id, []).append(att_id)
+    return out
+
+
+async def unbound_attachments(session: AsyncSession, owner: str, ids: list[int]
+                              ) -> list[CaseAttachment]:
+    stmt = select(CaseAttachment).where(
+        CaseAttachment.id.in_(ids), CaseAttachment.uploaded_by == owner,
+        CaseAttachment.case_id.is_(None),
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def attachment(session: AsyncSession, att_id: int) -> CaseAttachment | None:
+    return await session.get(CaseAttachment, att_id)

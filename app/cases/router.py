@@ -1,0 +1,183 @@
+"""Cases (grid events): report from a phone, accept, dispatch, handle, verify, close."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Header, Query, Request, Response, UploadFile, status
+
+from app.cases import attachments, categories, service
+from app.cases import repository as repo
+from app.cases.calendar import WorkCalendar
+from app.cases.rules import OPEN
+from app.cases.schemas import (
+    AttachmentRead,
+    CaseCreate,
+    CaseRead,
+    CategoryNode,
+    Crs,
+    Status,
+    Timeline,
+    TimelineEntry,
+    TransitionIn,
+)
+from app.core.auth import CurrentPrincipal
+from app.core.concurrency import check_if_match, set_etag
+from app.core.db import SessionDep
+from app.core.errors import problems
+from app.core.geo import haversine_m, to_wgs84
+from app.core.idempotency import Idempotent
+from app.core.pagination import Page, PageParams, next_cursor, page_params
+from app.core.routing import UnitOfWorkRoute
+from app.core.types import utcnow
+from app.files.storage import FileStorage
+
+router = APIRouter(tags=["cases"], route_class=UnitOfWorkRoute)
+IfMatch = Annotated[str | None, Header(alias="If-Match", description='"<version>"')]
+NEARBY_METRES = 50.0
+NEARBY_HOURS = 72
+
+
+async def _calendar(request: Request) -> WorkCalendar:
+    calendar: WorkCalendar = request.app.state.calendar
+    return calendar
+
+
+async def _storage(request: Request) -> FileStorage:
+    storage: FileStorage = request.app.state.storage
+    return storage
+
+
+CalendarDep = Annotated[WorkCalendar, Depends(_calendar)]
+StorageDep = Annotated[FileStorage, Depends(_storage)]
+
+
+@router.get("/case-categories")
+async def list_case_categories(_: CurrentPrincipal, session: SessionDep) -> list[CategoryNode]:
+    """案件类别树（部件、事件、社区事务），含处置时限（工作小时）。"""
+    return await categories.tree(session)
+
+
+@router.post("/cases", status_code=status.HTTP_201_CREATED, dependencies=[Idempotent],
+             responses=problems(403, 409, 422))
+async def create_case(body: CaseCreate, principal: CurrentPrincipal, session: SessionDep,
+                      calendar: CalendarDep, response: Response) -> CaseRead:
+    """上报案件。未给 grid_id 时按坐标定位网格；同一 client_ref 重复提交返回原案件（200）。"""
+    case, created = await service.create(session, principal, body, calendar)
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    set_etag(response, case.version)
+    return (await service.reads(session, [case], calendar))[0]
+
+
+@router.get("/cases", responses=problems(400))
+async def list_cases(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    calendar: CalendarDep,
+    page: Annotated[PageParams, Depends(page_params)],
+    status_: Annotated[list[Status] | None, Query(alias="status")] = None,
+    grid_id: Annotated[int | None, Query(ge=1)] = None,
+    community_id: Annotated[int | None, Query(ge=1)] = None,
+    category_code: Annotated[str | None, Query(max_length=32)] = None,
+    overdue: bool | None = None,
+    crs: Crs = "wgs84",
+) -> Page[CaseRead]:
+    """可见范围内的案件，新的在前；status 可重复或逗号分隔。"""
+    filters = service.list_filters(statuses=status_, grid_id=grid_id, community_id=community_id,
+                                   category_code=category_code, overdue=overdue)
+    rows = await repo.list_page(session, principal, filters=filters, page=page)
+    rows, cursor = next_cursor(rows, page, lambda c: [c.id])
+    return Page(items=await service.reads(session, rows, calendar, crs), next_cursor=cursor)
+
+
+@router.get("/cases/nearby")
+async def nearby_cases(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    calendar: CalendarDep,
+    lng: Annotated[float, Query(ge=-180, le=180)],
+    lat: Annotated[float, Query(ge=-90, le=90)],
+    category_code: Annotated[str, Query(max_length=32)],
+    crs: Crs = "wgs84",
+) -> Page[CaseRead]:
+    """上报前查重：50 米内、72 小时内同类未办结案件。"""
+    w_lng, w_lat = to_wgs84(lng, lat, crs)
+    d = 0.0006  # ≈ 60 m in latitude; longitude widened by the latitude's cosine below
+    box = (w_lng - d * 1.3, w_lat - d, w_lng + d * 1.3, w_lat + d)
+    since = utcnow() - timedelta(hours=NEARBY_HOURS)
+    rows = await repo.near(session, principal, category_code=category_code, box=box,
+                           since=since, statuses=[s.value for s in OPEN])
+    close = [c for c in rows if haversine_m(w_lng, w_lat, c.lng, c.lat) <= NEARBY_METRES]
+    return Page(items=await service.reads(session, close, calendar, crs))
+
+
+@router.get("/cases/{case_id}", responses=problems(404))
+async def get_case(case_id: int, principal: CurrentPrincipal, session: SessionDep,
+                   calendar: CalendarDep, response: Response, crs: Crs = "wgs84") -> CaseRead:
+    case = await service.get(session, principal, case_id)
+    set_etag(response, case.version)
+    return (await service.reads(session, [case], calendar, crs))[0]
+
+
+@router.post("/cases/{case_id}/transitions", responses=problems(403, 404, 409, 412, 422))
+async def transition_case(case_id: int, body: TransitionIn, principal: CurrentPrincipal,
+                          session: SessionDep, calendar: CalendarDep, response: Response,
+                          if_match: IfMatch = None) -> CaseRead:
+    """流转：accept/reject/dispatch/start/resolve/verify/rework/return/suspend/resume/
+    self_resolve/merge。当前状态不允许 → 409 case_invalid_transition；If-Match 过期 → 412。"""
+    case = await service.get(session, principal, case_id)
+    check_if_match(if_match, case.version)
+    case = await service.transition(session, principal, case, body, calendar)
+    set_etag(response, case.version)
+    return (await service.reads(session, [case], calendar))[0]
+
+
+@router.get("/cases/{case_id}/timeline", responses=problems(404))
+async def case_timeline(case_id: int, principal: CurrentPrincipal, session: SessionDep
+                        ) -> Timeline:
+    """案件流转记录（只增不改）。"""
+    case = await service.get(session, principal, case_id)
+    rows = await repo.timeline(session, case.id)
+    return Timeline(items=[TimelineEntry.model_validate(r) for r in rows])
+
+
+UploadDep = Annotated[UploadFile, File(description="图片（JPEG/PNG/WebP）或 PDF，≤10 MB")]
+
+
+@router.post("/cases/{case_id}/attachments", status_code=status.HTTP_201_CREATED,
+             dependencies=[Idempotent], responses=problems(403, 404, 413, 415))
+async def add_case_attachment(case_id: int, file: UploadDep, principal: CurrentPrincipal,
+                              session: SessionDep, storage: StorageDep) -> AttachmentRead:
+    """上传现场照片或处置证明（与 wx.uploadFile 一致：字段名 file，可附加其他表单字段）。"""
+    case = await service.get(session, principal, case_id)
+    att = await attachments.upload(session, storage, principal, data=await file.read(),
+                                   filename=file.filename, case=case)
+    return attachments.read(att)
+
+
+@router.post("/attachments", status_code=status.HTTP_201_CREATED, dependencies=[Idempotent],
+             responses=problems(413, 415))
+async def upload_attachment(file: UploadDep, principal: CurrentPrincipal, session: SessionDep,
+                            storage: StorageDep) -> AttachmentRead:
+    """先传照片、后报案件（离线场景）：返回的 id 放入 POST /cases 的 attachment_ids。"""
+    att = await attachments.upload(session, storage, principal, data=await file.read(),
+                                   filename=file.filename, case=None)
+    return attachments.read(att)
+
+
+@router.get("/cases/{case_id}/attachments/{attachment_id}", response_class=Response,
+            responses={200: {"content": {"image/jpeg": {}, "application/pdf": {}}},
+                       **problems(404)})
+async def download_case_attachment(case_id: int, attachment_id: int,
+                                   principal: CurrentPrincipal, session: SessionDep,
+                                   storage: StorageDep) -> Response:
+    """下载附件（已去除 EXIF 位置信息的副本）；权限同案件。"""
+    att = await attachments.for_download(session, principal, case_id, attachment_id)
+    data = await storage.get(att.public_key)
+    headers = {"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"}
+    if att.mime == "application/pdf":
+        # PDFs are served as uploaded: never let a browser render one inline.
+        headers["Content-Disposition"] = "attachment"
+    return Response(data, media_type=att.mime, headers=headers)

@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+Crs = Literal["wgs84", "gcj02"]
+Light = Literal["green", "yellow", "red"]
+
+
+class Status(StrEnum):
+    reported = "reported"
+    accepted = "accepted"
+    rejected = "rejected"
+    dispatched = "dispatched"
+    in_progress = "in_progress"
+    resolved = "resolved"
+    closed = "closed"
+    suspended = "suspended"
+
+
+class Action(StrEnum):
+    accept = "accept"
+    reject = "reject"
+    dispatch = "dispatch"
+    start = "start"
+    resolve = "resolve"
+    verify = "verify"
+    rework = "rework"
+    return_ = "return"
+    suspend = "suspend"
+    resume = "resume"
+    self_resolve = "self_resolve"
+    merge = "merge"
+
+
+class CaseCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    category_code: str = Field(min_length=1, max_length=32)
+    description: str = Field(min_length=1, max_length=2000)
+    lng: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90)
+    crs: Crs = Field("wgs84", description="坐标系：微信小程序定位为 gcj02")
+    address: str | None = Field(None, max_length=255)
+    grid_id: int | None = Field(None, ge=1, description="缺省时按坐标定位网格")
+    client_ref: str | None = Field(
+        None, min_length=1, max_length=64,
+        description="手机离线生成的唯一编号（UUID）；重复提交返回原案件",
+    )
+    captured_at: AwareDatetime | None = Field(None, description="离线拍摄/记录时间（带时区）")
+    attachment_ids: list[int] = Field(default_factory=list, max_length=9)
+
+
+class TransitionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    action: Action
+    note: str | None = Field(None, max_length=2000)
+    org_id: int | None = Field(None, ge=1, description="dispatch：承办单位（组织）")
+    assignee_id: int | None = Field(None, ge=1, description="dispatch：承办人（可选）")
+    into_id: int | None = Field(None, ge=1, description="merge：合并到的原案件")
+
+
+class CaseRead(BaseModel):
+    id: int
+    code: str
+    status: Status
+    category_code: str
+    category_name: str | None = None
+    description: str
+    address: str | None
+    lng: float
+    lat: float
+    crs: Crs = "wgs84"
+    grid_id: int
+    community_id: int | None
+    street_id: int | None
+    org_path: str
+    source: str
+    reporter_id: int | None
+    client_ref: str | None
+    captured_at: datetime | None
+    reported_at: datetime
+    due_at: datetime
+    light: Light
+    overdue: bool
+    accepted_at: datetime | None
+    dispatched_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    handler_org_id: int | None
+    assignee_id: int | None
+    merged_into_id: int | None
+    rework_count: int
+    return_count: int
+    attachment_ids: list[int] = []
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class TimelineEntry(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    action: str
+    from_status: Status | None
+    to_status: Status
+    actor_id: int | None
+    actor: str
+    note: str | None
+    data: dict[str, Any]
+    at: datetime
+
+
+class Timeline(BaseModel):
+    items: list[TimelineEntry]
+
+
+class CategoryNode(BaseModel):
+    code: str
+    name: str
+    kind: str
+    time_limit_hours: float | None
+    children: list[CategoryNode] = []
+
+
+class AttachmentRead(BaseModel):
+    id: int
+    case_id: int | None
+    mime: str
+    size: int
+    sha256: str
+    original_name: str | None
+    created_at: datetime

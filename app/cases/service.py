@@ -1,0 +1,301 @@
+"""Reporting cases and moving them through the workflow (rules.py holds the table)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.sql.elements import ColumnElement
+
+from app.cases import repository as repo
+from app.cases.calendar import WorkCalendar
+from app.cases.rules import FINAL, OPEN, RULES, Rule
+from app.cases.schemas import Action, CaseCreate, CaseRead, Light, Status, TransitionIn
+from app.core import audit
+from app.core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
+from app.core.geo import from_wgs84, to_wgs84
+from app.core.permissions import Perm
+from app.core.scope import authorize, covers, scope_paths
+from app.core.security import Principal
+from app.core.types import utcnow
+from app.grids import service as grids
+from app.models import Case, CaseEvent, Grid
+from app.orgs import service as orgs
+
+CAPTURE_MAX_AGE = timedelta(days=30)
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+class CaseNotFound(NotFound):
+    code, zh, en = "case_not_found", "案件不存在", "Case not found"
+
+
+class InvalidTransition(Conflict):
+    code = "case_invalid_transition"
+
+
+class UnknownCategory(Unprocessable):
+    code, zh, en = "case_unknown_category", "案件类别不存在或不可用", "Unknown case category"
+
+
+class OutsideGrids(Unprocessable):
+    code = "case_outside_grids"
+    zh = "该位置不在任何网格内，请确认定位（注意坐标系 crs）"
+    en = "The location is outside every grid (check the coordinates and crs)"
+
+
+class OutsideArea(Forbidden):
+    code, zh, en = "case_outside_area", "该位置不在您的上报范围内", "Outside your reporting area"
+
+
+def _field(name: str, zh: str, en: str) -> Unprocessable:
+    return Unprocessable(zh, en, errors=[{"field": name, "message": en}])
+
+
+async def get(session: AsyncSession, principal: Principal, case_id: int) -> Case:
+    case = await repo.get_visible(session, principal, case_id)
+    if case is None:
+        raise CaseNotFound()
+    return case
+
+
+async def _grid_for(session: AsyncSession, principal: Principal, data: CaseCreate,
+                    lng: float, lat: float) -> Grid:
+    grid = await grids.by_id(session, data.grid_id) if data.grid_id else await grids.place(
+        session, lng, lat)
+    if grid is None and data.grid_id:
+        raise _field("grid_id", "网格不存在", "No such grid")
+    if grid is None:
+        raise OutsideGrids()
+    if not any(covers(p, grid.org_path) for p in scope_paths(principal, Perm.case_report)):
+        raise OutsideArea()
+    return grid
+
+
+def _check_capture(captured_at: datetime | None, now: datetime) -> None:
+    if captured_at is None:
+        return
+    if captured_at > now + CLOCK_SKEW or captured_at < now - CAPTURE_MAX_AGE:
+        raise _field("captured_at", "记录时间不能晚于当前时间或早于 30 天前",
+                     "captured_at must be in the last 30 days and not in the future")
+
+
+async def create(session: AsyncSession, principal: Principal, data: CaseCreate,
+                 calendar: WorkCalendar) -> tuple[Case, bool]:
+    """Returns (case, created). A repeated `client_ref` returns the first case."""
+    if data.client_ref:
+        existing = await repo.by_client_ref(session, principal.key, data.client_ref)
+        if existing is not None:
+            return existing, False
+    category = await repo.category(session, data.category_code)
+    if category is None or not category.is_active or category.time_limit_hours is None:
+        raise UnknownCategory(errors=[{"field": "category_code", "message": "unknown"}])
+    now = utcnow()
+    _check_capture(data.captured_at, now)
+    lng, lat = to_wgs84(data.lng, data.lat, data.crs)
+    grid = await _grid_for(session, principal, data, lng, lat)
+    case = Case(
+        code=f"tmp-{principal.key}-{now.timestamp()}", category_code=category.code,
+        description=data.description, address=data.address, lng=lng, lat=lat,
+        grid_id=grid.id, org_path=grid.org_path, street_id=grid.street_id,
+        community_id=grid.community_id, status=Status.reported,
+        source="app" if principal.kind == "user" else "client",
+        reporter_id=principal.id if principal.kind == "user" else None,
+        reporter_key=principal.key, client_ref=data.client_ref, captured_at=data.captured_at,
+        reported_at=now, due_at=calendar.add_working_hours(now, category.time_limit_hours),
+    )
+    session.add(case)
+    await session.flush()
+    await repo.set_code(session, case, f"AJ{now:%Y%m%d}{case.id:07d}")
+    await _bind_attachments(session, principal, case, data.attachment_ids)
+    _event(session, case, principal, "report", None, Status.reported, None, {})
+    await audit.record(session, principal, "case.report", "case", case.id, org_path=case.org_path)
+    return case, True
+
+
+async def _bind_attachments(session: AsyncSession, principal: Principal, case: Case,
+                            ids: list[int]) -> None:
+    if not ids:
+        return
+    found = await repo.unbound_attachments(session, principal.key, ids)
+    if len(found) != len(set(ids)):
+        raise _field("attachment_ids", "附件不存在、已被使用或不是您上传的",
+                     "Attachments must be your own, unused uploads")
+    for att in found:
+        att.case_id = case.id
+
+
+def _event(session: AsyncSession, case: Case, principal: Principal, action: str,
+           from_status: str | None, to_status: str, note: str | None,
+           data: dict[str, Any]) -> None:
+    session.add(CaseEvent(case_id=case.id, action=action, from_status=from_status,
+                          to_status=to_status, actor=principal.key,
+                          actor_id=principal.id if principal.kind == "user" else None,
+                          note=note, data=data))
+
+
+def _authorize_action(principal: Principal, case: Case, rule: Rule) -> None:
+    if rule.on == "handler":
+        if principal.kind == "user" and case.assignee_id == principal.id:
+            return
+        if case.handler_org_path and any(
+            covers(p, case.handler_org_path) for p in scope_paths(principal, rule.permission)
+        ):
+            return
+        raise Forbidden("您不是该案件的承办人", "You are not handling this case")
+    authorize(principal, rule.permission, case.org_path, not_found=CaseNotFound())
+
+
+async def transition(session: AsyncSession, principal: Principal, case: Case,
+                     data: TransitionIn, calendar: WorkCalendar) -> Case:
+    rule = RULES[data.action]
+    if case.status not in rule.sources:
+        raise InvalidTransition(
+            f"当前状态“{case.status}”不能执行“{data.action.value}”",
+            f"Action {data.action.value!r} is not allowed from status {case.status!r}",
+        )
+    _authorize_action(principal, case, rule)
+    if rule.needs_note and not (data.note or "").strip():
+        raise _field("note", "该操作须填写说明", "This action needs a note")
+    before = case.status
+    extra = await _apply(session, principal, case, data, calendar)
+    target = rule.target or Status(case.suspended_from or Status.accepted)
+    if data.action == Action.resume:
+        case.suspended_from, case.suspended_at = None, None
+    case.status = target
+    _event(session, case, principal, data.action.value, before, target, data.note, extra)
+    try:
+        await session.flush()
+    except StaleDataError as exc:
+        raise PreconditionFailed() from exc
+    return case
+
+
+async def _apply(session: AsyncSession, principal: Principal, case: Case, data: TransitionIn,
+                 calendar: WorkCalendar) -> dict[str, Any]:
+    """Side effects of each action beyond the status change; returns timeline data."""
+    now = utcnow()
+    action = data.action
+    if action == Action.accept:
+        case.accepted_at = now
+    elif action == Action.dispatch:
+        return await _dispatch(session, principal, case, data, now)
+    elif action == Action.return_:
+        case.return_count += 1
+        case.handler_org_id = case.handler_org_path = case.assignee_id = None
+    elif action == Action.resolve:
+        case.resolved_at = now
+    elif action in (Action.verify, Action.self_resolve, Action.merge):
+        if action == Action.self_resolve:
+            await _require_evidence(session, case)
+        if action == Action.merge:
+            return await _merge(session, principal, case, data)
+        case.closed_at = now
+        if action == Action.self_resolve:
+            case.resolved_at = now
+    elif action == Action.rework:
+        case.rework_count += 1
+        case.resolved_at = None
+    elif action == Action.suspend:
+        case.suspended_from, case.suspended_at = case.status, now
+    elif action == Action.resume and case.suspended_at is not None:
+        # The clock stops while a case is suspended (挂账): push the deadline back.
+        paused = calendar.working_hours_between(case.suspended_at, now)
+        if paused > 0:
+            case.due_at = calendar.add_working_hours(case.due_at, paused)
+    return {}
+
+
+async def _dispatch(session: AsyncSession, principal: Principal, case: Case, data: TransitionIn,
+                    now: datetime) -> dict[str, Any]:
+    if data.org_id is None:
+        raise _field("org_id", "派遣须指定承办单位", "dispatch needs org_id")
+    handler = await orgs.get(session, principal, data.org_id, Perm.org_read)
+    case.handler_org_id, case.handler_org_path = handler.id, handler.path
+    case.assignee_id = data.assignee_id
+    case.dispatched_at = now
+    return {"org_id": handler.id, "assignee_id": data.assignee_id}
+
+
+async def _merge(session: AsyncSession, principal: Principal, case: Case, data: TransitionIn
+                 ) -> dict[str, Any]:
+    if data.into_id is None or data.into_id == case.id:
+        raise _field("into_id", "须指定另一原案件", "merge needs into_id of another case")
+    original = await get(session, principal, data.into_id)
+    if original.status in FINAL:
+        raise InvalidTransition("原案件已办结，不能合并", "The original case is already final")
+    case.merged_into_id = original.id
+    case.closed_at = utcnow()
+    _event(session, original, principal, "merged_in", original.status, original.status,
+           data.note, {"case_id": case.id})
+    return {"into_id": original.id}
+
+
+async def _require_evidence(session: AsyncSession, case: Case) -> None:
+    ids = await repo.attachment_ids(session, [case.id])
+    if not ids.get(case.id):
+        raise Unprocessable("现场处置须上传照片", "Resolving on the spot needs a photo",
+                            code="case_needs_evidence")
+
+
+def list_filters(*, statuses: list[Status] | None, grid_id: int | None,
+                 community_id: int | None, category_code: str | None, overdue: bool | None
+                 ) -> list[ColumnElement[bool]]:
+    out: list[ColumnElement[bool]] = []
+    if statuses:
+        out.append(Case.status.in_([s.value for s in statuses]))
+    if grid_id:
+        out.append(Case.grid_id == grid_id)
+    if community_id:
+        out.append(Case.community_id == community_id)
+    if category_code:
+        out.append(Case.category_code == category_code)
+    if overdue is not None:
+        late = (Case.due_at < utcnow()) & Case.status.in_([s.value for s in OPEN])
+        out.append(late if overdue else ~late)
+    return out
+
+
+def light(case: Case, calendar: WorkCalendar, now: datetime) -> Light:
+    if case.status in FINAL:
+        end = case.closed_at or now
+        return "green" if end <= case.due_at else "red"
+    at = case.suspended_at if case.status == Status.suspended and case.suspended_at else now
+    return calendar.light(case.reported_at, case.due_at, at)
+
+
+def case_read(case: Case, calendar: WorkCalendar, *, names: dict[str, str],
+              attachments: dict[int, list[int]], crs: str = "wgs84",
+              now: datetime | None = None) -> CaseRead:
+    now = now or utcnow()
+    lng, lat = from_wgs84(case.lng, case.lat, "gcj02" if crs == "gcj02" else "wgs84")
+    colour = light(case, calendar, now)
+    return CaseRead(
+        id=case.id, code=case.code, status=Status(case.status), category_code=case.category_code,
+        category_name=names.get(case.category_code), description=case.description,
+        address=case.address, lng=lng, lat=lat, crs="gcj02" if crs == "gcj02" else "wgs84",
+        grid_id=case.grid_id, community_id=case.community_id, street_id=case.street_id,
+        org_path=case.org_path, source=case.source, reporter_id=case.reporter_id, client_ref=case.client_ref,
+        captured_at=case.captured_at, reported_at=case.reported_at, due_at=case.due_at,
+        light=colour,
+        overdue=colour == "red" and case.status not in FINAL,
+        accepted_at=case.accepted_at, dispatched_at=case.dispatched_at,
+        resolved_at=case.resolved_at, closed_at=case.closed_at,
+        handler_org_id=case.handler_org_id, assignee_id=case.assignee_id,
+        merged_into_id=case.merged_into_id, rework_count=case.rework_count,
+        return_count=case.return_count, attachment_ids=attachments.get(case.id, []),
+        version=case.version, created_at=case.created_at, updated_at=case.updated_at,
+    )
+
+
+async def reads(session: AsyncSession, cases: list[Case], calendar: WorkCalendar,
+                crs: str = "wgs84") -> list[CaseRead]:
+    """Cases for a response: two extra statements for the whole page, whatever its size."""
+    names = await repo.category_names(session, {c.category_code for c in cases})
+    attachments = await repo.attachment_ids(session, [c.id for c in cases])
+    now = utcnow()
+    return [case_read(c, calendar, names=names, attachments=attachments, crs=crs, now=now)
+            for c in cases]
+

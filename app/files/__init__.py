@@ -1,0 +1,1 @@
+"""Uploaded files (case photos, evidence): type checks, metadata stripping, storage."""

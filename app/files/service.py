@@ -1,0 +1,112 @@
+"""Accepting an uploaded file: check it, strip what must not be shared, store both copies."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import unicodedata
+from dataclasses import dataclass
+from uuid import uuid4
+
+from app.files.errors import FileTooLarge, UnsupportedFile
+from app.files.images import exif_location, sanitize
+from app.files.sniff import JPEG, PDF, PNG, WEBP, detect
+from app.files.storage import FileStorage, validate_key
+
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+MAX_NAME_LENGTH = 200
+EXTENSIONS = {JPEG: "jpg", PNG: "png", WEBP: "webp", PDF: "pdf"}
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    key: str  # the bytes as uploaded; keep private (EXIF location, device)
+    public_key: str  # what others are served; equals `key` for a PDF
+    mime: str
+    size: int
+    sha256: str  # of the original bytes
+    original_name: str | None
+    exif_lng: float | None  # WGS-84, from the original's EXIF
+    exif_lat: float | None
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    mime: str
+    sha256: str
+    public: bytes | None  # None: serve the original
+    location: tuple[float, float] | None
+
+
+async def store_upload(
+    storage: FileStorage,
+    *,
+    data: bytes,
+    declared_name: str | None,
+    max_bytes: int = MAX_UPLOAD_BYTES,
+    key_prefix: str,
+) -> StoredFile:
+    """Store an upload and its shareable copy; raises FileTooLarge (413) or UnsupportedFile (415).
+
+    Nothing is written unless the file is accepted. The caller records the result on its own row;
+    if its transaction then fails, it should delete both keys.
+    """
+    validate_key(key_prefix)
+    if len(data) > max_bytes:
+        mb = f"{max_bytes / (1024 * 1024):g}"
+        raise FileTooLarge(f"文件超过 {mb} MB 上限", f"The file exceeds the {mb} MB limit")
+    # Hashing 10 MB and re-encoding a photo take tens to hundreds of milliseconds: off the loop.
+    prepared = await asyncio.to_thread(_prepare, data)
+    stem = f"{key_prefix}/{prepared.sha256[:2]}/{uuid4().hex}"
+    ext = EXTENSIONS[prepared.mime]
+    key = f"{stem}.{ext}"
+    public_key = key if prepared.public is None else f"{stem}.public.{ext}"
+    await storage.put(key, data, prepared.mime)
+    if prepared.public is not None:
+        try:
+            await storage.put(public_key, prepared.public, prepared.mime)
+        except BaseException:
+            # Don't leave a private original behind that no row points at.
+            with contextlib.suppress(Exception):
+                await storage.delete(key)
+            raise
+    lng, lat = prepared.location or (None, None)
+    return StoredFile(
+        key=key,
+        public_key=public_key,
+        mime=prepared.mime,
+        size=len(data),
+        sha256=prepared.sha256,
+        original_name=clean_name(declared_name),
+        exif_lng=lng,
+        exif_lat=lat,
+    )
+
+
+def _prepare(data: bytes) -> _Prepared:
+    mime = detect(data)
+    if mime is None:
+        raise UnsupportedFile()
+    digest = hashlib.sha256(data).hexdigest()
+    if mime == PDF:
+        return _Prepared(mime, digest, None, None)
+    # sanitize first: it refuses undecodable and oversized images before EXIF is parsed.
+    public = sanitize(data, mime)
+    return _Prepared(mime, digest, public, exif_location(data))
+
+
+def clean_name(name: str | None) -> str | None:
+    """The client's file name fit for display: last path segment, no control characters.
+
+    Format characters go too: a right-to-left override can make "photo\u202egpj.exe" read as
+    "photoexe.jpg". The name is for display only; the stored type comes from the bytes.
+    """
+    if not name:
+        return None
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    text = "".join(
+        c for c in unicodedata.normalize("NFC", base) if not unicodedata.category(c).startswith("C")
+    )
+    text = text.strip()[:MAX_NAME_LENGTH]
+    return text or None
