@@ -13,6 +13,7 @@ import uvicorn
 from alembic import command
 from alembic.config import Config
 
+from app import jobs
 from app.cases import categories
 from app.core import outbox
 from app.core.config import Settings, get_settings
@@ -123,11 +124,12 @@ def cmd_export_openapi(args: argparse.Namespace) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     async def go(db: Database, settings: Settings) -> int:
         configure_logging(settings.log_json)
-        if args.once:
-            done = await outbox.run_once(db)
-            print(json.dumps({"delivered": done}))
-            return 0
-        await outbox.run_forever(db, idle_seconds=args.idle)
+        async with jobs.context(db, settings) as ctx:
+            if args.once:
+                done = await outbox.run_once(ctx)
+                print(json.dumps({"delivered": done}))
+                return 0
+            await outbox.run_forever(ctx, idle_seconds=args.idle)
         return 0
 
     return _run(go)

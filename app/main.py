@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from app.api import api_router
 from app.auth.wechat import WechatClient
-from app.cases.calendar import CN_2026_HOLIDAYS, CN_2026_WORKDAYS, WorkCalendar
+from app.cases.calendar import calendar_for
 from app.core.bodylimit import BodyLimitMiddleware
 from app.core.config import Settings, get_settings
 from app.core.crypto import FieldCipher
@@ -31,14 +31,6 @@ DESCRIPTION = """
 - 列表为游标分页：`limit` (1..100) 与 `cursor`，响应含 `next_cursor`。
 - 创建类 POST 支持 `Idempotency-Key`；可变资源带 `version`/`ETag`，写入时可发 `If-Match`。
 """
-
-
-def work_calendar(settings: Settings) -> WorkCalendar:
-    holidays, workdays = list(settings.holidays), list(settings.extra_workdays)
-    if settings.use_cn_holidays:
-        holidays += CN_2026_HOLIDAYS
-        workdays += CN_2026_WORKDAYS
-    return WorkCalendar.from_lists(holidays, workdays)
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
@@ -64,7 +56,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.cipher = FieldCipher.from_settings(settings)
     app.state.limits = RateLimits(settings)
     app.state.wechat = WechatClient(settings)
-    app.state.calendar = work_calendar(settings)
+    app.state.calendar = calendar_for(settings)
     app.state.storage = LocalStorage(Path(settings.upload_dir))
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     install_error_handlers(app)

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker  # noqa: E402
 from app.cli import alembic_config  # noqa: E402
 from app.core.config import Settings  # noqa: E402
 from app.core.db import Database, count_statements, make_engine  # noqa: E402
+from app.core.outbox import WorkerContext  # noqa: E402
 from app.files.storage import LocalStorage  # noqa: E402
 from app.main import create_app  # noqa: E402
 from app.models import User  # noqa: E402
@@ -140,6 +141,12 @@ async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
         yield c
+
+
+@pytest.fixture
+async def worker_ctx(db: Database, settings: Settings) -> AsyncIterator[WorkerContext]:
+    async with httpx.AsyncClient() as http:
+        yield WorkerContext(db=db, settings=settings, http=http)
 
 
 @pytest.fixture

@@ -13,16 +13,30 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.cases import categories
 from app.cases.categories_data import CATEGORIES
 from app.core.config import Settings
-from app.core.permissions import Role
+from app.core.crypto import FieldCipher
+from app.core.permissions import CLIENT_SCOPES, Role
 from app.core.security import hash_password, issue_access_token
 from app.core.types import utcnow
 from app.files.service import store_upload
 from app.files.storage import FileStorage
-from app.models import Case, CaseAttachment, Grid, GridStaff, Org, RoleAssignment, User
+from app.models import (
+    ApiClient,
+    Case,
+    CaseAttachment,
+    Grid,
+    GridStaff,
+    Org,
+    RoleAssignment,
+    User,
+    WebhookSubscription,
+)
 from app.orgs import service as orgs
 from app.orgs.schemas import OrgKind
+from app.webhooks.schemas import EventType
 
 PASSWORD = "Passw0rd!2026"
+WEBHOOK_SECRET = "whsec_test"
+CIPHER = FieldCipher.from_settings(Settings(env="test"))
 _HASH = hash_password(PASSWORD)  # hashed once: Argon2 is deliberately slow
 
 ROOT_ROLES = (Role.district_admin, Role.command_operator, Role.auditor)
@@ -41,6 +55,8 @@ class World:
     users: dict[str, User] = field(default_factory=dict)  # "s1c1g1:grid_worker" → user
     cases: list[Case] = field(default_factory=list)  # one reported case per grid, same order
     attachments: list[CaseAttachment] = field(default_factory=list)  # one per case
+    clients: list[ApiClient] = field(default_factory=list)  # one per street
+    webhooks: list[WebhookSubscription] = field(default_factory=list)  # one per client
     user_node: dict[str, Org] = field(default_factory=dict)
 
     def user(self, role: Role, where: str = "") -> User:
@@ -99,6 +115,23 @@ async def make_case(session: AsyncSession, grid: Grid, reporter: User, **changes
     return case
 
 
+async def make_client(session: AsyncSession, org: Org, name: str,
+                      url: str = "https://hooks.example.test/grid"
+                      ) -> tuple[ApiClient, WebhookSubscription]:
+    """A third-party client homed on `org`, subscribed to every case event."""
+    client = ApiClient(client_id=f"cli_{name}", name=name, secret_hash=_HASH,
+                       api_key_prefix=f"gk_{name}"[:16], api_key_hash=name, org_id=org.id,
+                       org_path=org.path, scopes=sorted(CLIENT_SCOPES))
+    session.add(client)
+    await session.flush()
+    sub = WebhookSubscription(client_id=client.id, url=url, events=[e.value for e in EventType],
+                              secret_cipher=CIPHER.encrypt(WEBHOOK_SECRET,
+                                                           context="webhook.secret"))
+    session.add(sub)
+    await session.flush()
+    return client, sub
+
+
 async def _staffed(session: AsyncSession, world: World, key: str, node: Org,
                    roles: tuple[Role, ...]) -> None:
     for role in roles:
@@ -117,6 +150,9 @@ async def build_world(session: AsyncSession) -> World:
         street = await orgs.add_node(session, None, root, OrgKind.street, f"街道{si}", None)
         world.streets.append(street)
         await _staffed(session, world, f"s{si}", street, STREET_ROLES)
+        client, sub = await make_client(session, street, f"street{si}-app")
+        world.clients.append(client)
+        world.webhooks.append(sub)
         for ci in (1, 2):
             community = await orgs.add_node(session, None, street, OrgKind.community,
                                              f"社区{si}{ci}", None)

@@ -214,6 +214,17 @@ def _attachment(c: Ctx) -> Target:
     return Target(att.id, case.path)
 
 
+def _webhook(c: Ctx) -> Target:
+    # Clients live on streets: the area's street client is outside every caller's subtree.
+    street = org_at(c.world, f"s{_indices(c.area)[0]}")
+    index = c.world.streets.index(street)
+    client = c.world.clients[index]
+    if client.org_path.startswith(org_at(c.world, c.caller).path):
+        client = c.world.clients[1 - index]  # a street caller: the other street's client
+    sub = next(w for w in c.world.webhooks if w.client_id == client.id)
+    return Target(sub.id, client.org_path)
+
+
 def _area_node(c: Ctx) -> Target:
     org = org_at(c.world, c.area)
     return Target(org.id, org.path)
@@ -241,6 +252,7 @@ RESOLVERS: dict[tuple[str, str], Callable[[Ctx], Target]] = {
     (f"{API}/cases", "attachment_id"): _attachment,
     (f"{API}/cases", "grid_id"): _grid,
     (f"{API}/cases", "community_id"): _area_community,
+    (f"{API}/webhooks", "webhook_id"): _webhook,
 }
 
 
@@ -303,6 +315,10 @@ BODIES: dict[tuple[str, str], Callable[[Ctx], dict[str, Any]]] = {
 
 
 MULTIPART = "__multipart__"
+
+# Lists of the caller's own rows (no org path: they belong to a person, not a subtree).
+# Each has its own "one user never sees another's" test next to its domain's tests.
+PERSONAL_LISTS = {f"{API}/notifications": "tests/notify/test_router.py"}
 
 
 def missing_body_message(route: Route) -> str:

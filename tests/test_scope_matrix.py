@@ -32,6 +32,7 @@ PARAM_ROUTES = [r for r in ROUTES if r.params]
 LIST_ROUTES = [
     r for r in ROUTES
     if r.method == "GET" and not r.params and r.item_fields is not None and not r.required_query
+    and r.path not in st.PERSONAL_LISTS
 ]
 
 # Cases that answer something other than 404 today: case id → reason. They run as

@@ -114,21 +114,35 @@ class WechatClient:
             self._token = (token, time.monotonic() + ttl)
             return token
 
-    async def phone_number(self, code: str) -> str:
+    async def _authorized(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POST with the app's access token; a stale token is refreshed once and retried."""
         for attempt in range(2):
             token = await self.access_token(force=attempt > 0)
             try:
-                data = await self._call(
-                    "POST", "/wxa/business/getuserphonenumber",
-                    params={"access_token": token}, json={"code": code},
-                )
+                return await self._call("POST", path, params={"access_token": token}, json=body)
             except WechatApiError as exc:
                 if exc.errcode in TOKEN_ERRORS and attempt == 0:
                     continue
                 raise
-            info = data.get("phone_info") or {}
-            phone = info.get("purePhoneNumber") or info.get("phoneNumber")
-            if not isinstance(phone, str) or not phone:
-                raise WechatUnavailable()
-            return phone
         raise WechatUnavailable()
+
+    async def phone_number(self, code: str) -> str:
+        data = await self._authorized("/wxa/business/getuserphonenumber", {"code": code})
+        info = data.get("phone_info") or {}
+        phone = info.get("purePhoneNumber") or info.get("phoneNumber")
+        if not isinstance(phone, str) or not phone:
+            raise WechatUnavailable()
+        return phone
+
+    async def send_subscribe_message(self, *, openid: str, template_id: str,
+                                     data: dict[str, str], page: str | None = None,
+                                     state: str = "formal") -> None:
+        """subscribeMessage.send; errcode 43101 means the user has not (or no longer) agreed
+        to this template — retrying cannot help."""
+        body: dict[str, Any] = {
+            "touser": openid, "template_id": template_id, "miniprogram_state": state,
+            "lang": "zh_CN", "data": {k: {"value": v} for k, v in data.items()},
+        }
+        if page:
+            body["page"] = page
+        await self._authorized("/cgi-bin/message/subscribe/send", body)

@@ -16,6 +16,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from app.core.config import Settings
+
 Light = Literal["green", "yellow", "red"]
 Window = tuple[time, time]
 
@@ -232,3 +234,13 @@ class WorkCalendar:
 
 # No holidays here: the deployment's configuration supplies them (see `from_lists`).
 DEFAULT_CALENDAR = WorkCalendar()
+
+
+def calendar_for(settings: Settings) -> WorkCalendar:
+    """The deployment's calendar: the published national schedule (unless turned off) plus
+    locally configured holidays and make-up working days."""
+    holidays, workdays = list(settings.holidays), list(settings.extra_workdays)
+    if settings.use_cn_holidays:
+        holidays += CN_2026_HOLIDAYS
+        workdays += CN_2026_WORKDAYS
+    return WorkCalendar.from_lists(holidays, workdays)

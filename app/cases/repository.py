@@ -12,10 +12,10 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.core.pagination import PageParams, keyset
-from app.core.permissions import Perm
+from app.core.permissions import ROLE_PERMISSIONS, Perm
 from app.core.scope import in_paths, scope_paths
 from app.core.security import Principal
-from app.models import Case, CaseAttachment, CaseCategory, CaseEvent
+from app.models import Case, CaseAttachment, CaseCategory, CaseEvent, RoleAssignment, User
 
 
 def visible(principal: Principal) -> ColumnElement[bool]:
@@ -62,6 +62,18 @@ async def by_client_ref(session: AsyncSession, reporter_key: str, client_ref: st
     stmt = select(Case).where(Case.reporter_key == reporter_key, Case.client_ref == client_ref)
     case: Case | None = (await session.execute(stmt)).scalar_one_or_none()
     return case
+
+
+async def handling_paths(session: AsyncSession, user_id: int) -> list[str]:
+    """Org paths where an active user holds a role that may handle cases."""
+    roles = [r.value for r, perms in ROLE_PERMISSIONS.items() if Perm.case_handle in perms]
+    stmt = (
+        select(RoleAssignment.org_path)
+        .join(User, User.id == RoleAssignment.user_id)
+        .where(RoleAssignment.user_id == user_id, RoleAssignment.role.in_(roles),
+               User.is_active.is_(True))
+    )
+    return list((await session.execute(stmt)).scalars())
 
 
 async def set_code(session: AsyncSession, case: Case, code: str) -> None:

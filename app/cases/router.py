@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, File, Header, Query, Request, Response, 
 from app.cases import attachments, categories, service
 from app.cases import repository as repo
 from app.cases.calendar import WorkCalendar
-from app.cases.rules import OPEN
+from app.cases.rules import UNFINISHED
 from app.cases.schemas import (
     AttachmentRead,
     CaseCreate,
@@ -25,6 +25,7 @@ from app.cases.schemas import (
 from app.core.auth import CurrentPrincipal
 from app.core.concurrency import check_if_match, set_etag
 from app.core.db import SessionDep
+from app.core.deps import SettingsDep
 from app.core.errors import problems
 from app.core.geo import haversine_m, to_wgs84
 from app.core.idempotency import Idempotent
@@ -71,13 +72,14 @@ async def create_case(body: CaseCreate, principal: CurrentPrincipal, session: Se
     return (await service.reads(session, [case], calendar))[0]
 
 
-@router.get("/cases", responses=problems(400))
+@router.get("/cases", responses=problems(400, 422))
 async def list_cases(
     principal: CurrentPrincipal,
     session: SessionDep,
     calendar: CalendarDep,
     page: Annotated[PageParams, Depends(page_params)],
-    status_: Annotated[list[Status] | None, Query(alias="status")] = None,
+    status_: Annotated[list[str] | None, Query(
+        alias="status", description="、".join(Status) + "；可重复或逗号分隔")] = None,
     grid_id: Annotated[int | None, Query(ge=1)] = None,
     community_id: Annotated[int | None, Query(ge=1)] = None,
     category_code: Annotated[str | None, Query(max_length=32)] = None,
@@ -85,8 +87,9 @@ async def list_cases(
     crs: Crs = "wgs84",
 ) -> Page[CaseRead]:
     """可见范围内的案件，新的在前；status 可重复或逗号分隔。"""
-    filters = service.list_filters(statuses=status_, grid_id=grid_id, community_id=community_id,
-                                   category_code=category_code, overdue=overdue)
+    filters = service.list_filters(statuses=service.parse_statuses(status_), grid_id=grid_id,
+                                   community_id=community_id, category_code=category_code,
+                                   overdue=overdue)
     rows = await repo.list_page(session, principal, filters=filters, page=page)
     rows, cursor = next_cursor(rows, page, lambda c: [c.id])
     return Page(items=await service.reads(session, rows, calendar, crs), next_cursor=cursor)
@@ -102,13 +105,13 @@ async def nearby_cases(
     category_code: Annotated[str, Query(max_length=32)],
     crs: Crs = "wgs84",
 ) -> Page[CaseRead]:
-    """上报前查重：50 米内、72 小时内同类未办结案件。"""
+    """上报前查重：50 米内、72 小时内同类未办结案件（含挂账）。"""
     w_lng, w_lat = to_wgs84(lng, lat, crs)
     d = 0.0006  # ≈ 60 m in latitude; longitude widened by the latitude's cosine below
     box = (w_lng - d * 1.3, w_lat - d, w_lng + d * 1.3, w_lat + d)
     since = utcnow() - timedelta(hours=NEARBY_HOURS)
     rows = await repo.near(session, principal, category_code=category_code, box=box,
-                           since=since, statuses=[s.value for s in OPEN])
+                           since=since, statuses=[s.value for s in UNFINISHED])
     close = [c for c in rows if haversine_m(w_lng, w_lat, c.lng, c.lat) <= NEARBY_METRES]
     return Page(items=await service.reads(session, close, calendar, crs))
 
@@ -123,13 +126,13 @@ async def get_case(case_id: int, principal: CurrentPrincipal, session: SessionDe
 
 @router.post("/cases/{case_id}/transitions", responses=problems(403, 404, 409, 412, 422))
 async def transition_case(case_id: int, body: TransitionIn, principal: CurrentPrincipal,
-                          session: SessionDep, calendar: CalendarDep, response: Response,
-                          if_match: IfMatch = None) -> CaseRead:
+                          session: SessionDep, calendar: CalendarDep, settings: SettingsDep,
+                          response: Response, if_match: IfMatch = None) -> CaseRead:
     """流转：accept/reject/dispatch/start/resolve/verify/rework/return/suspend/resume/
     self_resolve/merge。当前状态不允许 → 409 case_invalid_transition；If-Match 过期 → 412。"""
     case = await service.get(session, principal, case_id)
     check_if_match(if_match, case.version)
-    case = await service.transition(session, principal, case, body, calendar)
+    case = await service.transition(session, settings, principal, case, body, calendar)
     set_etag(response, case.version)
     return (await service.reads(session, [case], calendar))[0]
 

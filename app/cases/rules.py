@@ -14,6 +14,8 @@ from app.core.permissions import Perm
 S = Status
 OPEN = frozenset({S.reported, S.accepted, S.dispatched, S.in_progress})
 FINAL = frozenset({S.closed, S.rejected})
+# Not done yet, though perhaps paused: what a duplicate report may belong to.
+UNFINISHED = OPEN | {S.suspended}
 
 
 @dataclass(frozen=True)

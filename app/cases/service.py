@@ -4,20 +4,24 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import uuid4
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql.elements import ColumnElement
 
+from app.cases import events
 from app.cases import repository as repo
 from app.cases.calendar import WorkCalendar
 from app.cases.rules import FINAL, OPEN, RULES, Rule
 from app.cases.schemas import Action, CaseCreate, CaseRead, Light, Status, TransitionIn
 from app.core import audit
+from app.core.config import Settings
 from app.core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
 from app.core.geo import from_wgs84, to_wgs84
 from app.core.permissions import Perm
-from app.core.scope import authorize, covers, scope_paths
+from app.core.scope import covers, scope_paths
 from app.core.security import Principal
 from app.core.types import utcnow
 from app.grids import service as grids
@@ -97,7 +101,9 @@ async def create(session: AsyncSession, principal: Principal, data: CaseCreate,
     lng, lat = to_wgs84(data.lng, data.lat, data.crs)
     grid = await _grid_for(session, principal, data, lng, lat)
     case = Case(
-        code=f"tmp-{principal.key}-{now.timestamp()}", category_code=category.code,
+        # Replaced by the real code once the id is known; must fit the column (32) whatever the
+        # reporter's id, and never collide with another request's placeholder.
+        code=f"tmp-{uuid4().hex[:28]}", category_code=category.code,
         description=data.description, address=data.address, lng=lng, lat=lat,
         grid_id=grid.id, org_path=grid.org_path, street_id=grid.street_id,
         community_id=grid.community_id, status=Status.reported,
@@ -106,11 +112,20 @@ async def create(session: AsyncSession, principal: Principal, data: CaseCreate,
         reporter_key=principal.key, client_ref=data.client_ref, captured_at=data.captured_at,
         reported_at=now, due_at=calendar.add_working_hours(now, category.time_limit_hours),
     )
-    session.add(case)
-    await session.flush()
+    try:
+        async with session.begin_nested():
+            session.add(case)
+    except IntegrityError:
+        # The same client_ref from a retry that raced this request and committed first.
+        existing = (await repo.by_client_ref(session, principal.key, data.client_ref)
+                    if data.client_ref else None)
+        if existing is None:
+            raise
+        return existing, False
     await repo.set_code(session, case, f"AJ{now:%Y%m%d}{case.id:07d}")
     await _bind_attachments(session, principal, case, data.attachment_ids)
     _event(session, case, principal, "report", None, Status.reported, None, {})
+    events.created(session, case)
     await audit.record(session, principal, "case.report", "case", case.id, org_path=case.org_path)
     return case, True
 
@@ -145,10 +160,13 @@ def _authorize_action(principal: Principal, case: Case, rule: Rule) -> None:
         ):
             return
         raise Forbidden("您不是该案件的承办人", "You are not handling this case")
-    authorize(principal, rule.permission, case.org_path, not_found=CaseNotFound())
+    # The case is visible already (`get`), perhaps only as its handler or reporter: lacking the
+    # right on its grid is 403, never a 404 for a case the caller has just read.
+    if not any(covers(p, case.org_path) for p in scope_paths(principal, rule.permission)):
+        raise Forbidden()
 
 
-async def transition(session: AsyncSession, principal: Principal, case: Case,
+async def transition(session: AsyncSession, settings: Settings, principal: Principal, case: Case,
                      data: TransitionIn, calendar: WorkCalendar) -> Case:
     rule = RULES[data.action]
     if case.status not in rule.sources:
@@ -166,6 +184,8 @@ async def transition(session: AsyncSession, principal: Principal, case: Case,
         case.suspended_from, case.suspended_at = None, None
     case.status = target
     _event(session, case, principal, data.action.value, before, target, data.note, extra)
+    await events.transitioned(session, settings, principal, case, data.action.value, before,
+                              data.note)
     try:
         await session.flush()
     except StaleDataError as exc:
@@ -180,6 +200,9 @@ async def _apply(session: AsyncSession, principal: Principal, case: Case, data: 
     action = data.action
     if action == Action.accept:
         case.accepted_at = now
+    elif action == Action.reject:
+        # Final: stops the clock, or the light of a case rejected in time turns red later.
+        case.closed_at = now
     elif action == Action.dispatch:
         return await _dispatch(session, principal, case, data, now)
     elif action == Action.return_:
@@ -213,10 +236,21 @@ async def _dispatch(session: AsyncSession, principal: Principal, case: Case, dat
     if data.org_id is None:
         raise _field("org_id", "派遣须指定承办单位", "dispatch needs org_id")
     handler = await orgs.get(session, principal, data.org_id, Perm.org_read)
+    if data.assignee_id is not None:
+        await _check_assignee(session, data.assignee_id, handler.path)
     case.handler_org_id, case.handler_org_path = handler.id, handler.path
     case.assignee_id = data.assignee_id
     case.dispatched_at = now
     return {"org_id": handler.id, "assignee_id": data.assignee_id}
+
+
+async def _check_assignee(session: AsyncSession, user_id: int, handler_path: str) -> None:
+    """The assignee must be able to handle cases in or above the handler org (a liaison of the
+    community) or below it (a grid worker of the community the case was sent to)."""
+    paths = await repo.handling_paths(session, user_id)
+    if not any(covers(p, handler_path) or covers(handler_path, p) for p in paths):
+        raise _field("assignee_id", "承办人须为承办单位中可处置案件的人员",
+                     "The assignee must be someone who handles cases for that org")
 
 
 async def _merge(session: AsyncSession, principal: Principal, case: Case, data: TransitionIn
@@ -238,6 +272,18 @@ async def _require_evidence(session: AsyncSession, case: Case) -> None:
     if not ids.get(case.id):
         raise Unprocessable("现场处置须上传照片", "Resolving on the spot needs a photo",
                             code="case_needs_evidence")
+
+
+def parse_statuses(values: list[str] | None) -> list[Status] | None:
+    """`status=a&status=b` or `status=a,b`."""
+    if not values:
+        return None
+    names = [n.strip() for v in values for n in v.split(",") if n.strip()]
+    unknown = [n for n in names if n not in {s.value for s in Status}]
+    if unknown:
+        raise _field("status", f"未知状态：{'、'.join(unknown)}",
+                     f"Unknown status: {', '.join(unknown)}")
+    return [Status(n) for n in names] or None
 
 
 def list_filters(*, statuses: list[Status] | None, grid_id: int | None,
@@ -281,7 +327,8 @@ def case_read(case: Case, calendar: WorkCalendar, *, names: dict[str, str],
         client_ref=case.client_ref,
         captured_at=case.captured_at, reported_at=case.reported_at, due_at=case.due_at,
         light=colour,
-        overdue=colour == "red" and case.status not in FINAL,
+        # Same rule as the `overdue=` filter: late and still in someone's hands.
+        overdue=case.status in OPEN and now > case.due_at,
         accepted_at=case.accepted_at, dispatched_at=case.dispatched_at,
         resolved_at=case.resolved_at, closed_at=case.closed_at,
         handler_org_id=case.handler_org_id, assignee_id=case.assignee_id,

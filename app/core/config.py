@@ -61,6 +61,12 @@ class Settings(BaseSettings):
     wechat_api_base: str = "https://api.weixin.qq.com"
     wechat_timeout_seconds: float = 5.0
     wechat_code_replay_seconds: int = 300
+    # subscribeMessage template for case status changes (unset: no WeChat messages are sent).
+    # The template's fields are named by the keys of `wechat_case_template_fields`.
+    wechat_case_template_id: str | None = None
+    wechat_case_template_fields: dict[str, str] = Field(default_factory=lambda: {
+        "code": "character_string1", "status": "phrase2", "time": "time3", "note": "thing4"})
+    wechat_miniprogram_state: str = "formal"
 
     # Case time limits count working hours: public holidays off, make-up working days (调休) on.
     use_cn_holidays: bool = True  # the State Council's published schedule, plus `holidays`

@@ -10,13 +10,14 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from fastapi.responses import Response
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import UploadFile
 
 from app.core.auth import get_principal
 from app.core.config import Settings
@@ -53,13 +54,30 @@ class ClaimedKey:
 
 
 async def _fingerprint(request: Request) -> str:
-    body = await request.body()
     h = hashlib.sha256()
     h.update(request.method.encode())
     h.update(request.url.path.encode())
     h.update(b"\0")
-    h.update(body)
+    if request.headers.get("content-type", "").lower().startswith("multipart/"):
+        await _hash_form(request, h)
+    else:
+        h.update(await request.body())
     return h.hexdigest()
+
+
+async def _hash_form(request: Request, h: Any) -> None:
+    """FastAPI has parsed the form already (the stream is gone, `form()` is cached). Hash its
+    fields, not the raw body: a retry of the same upload sends a new multipart boundary."""
+    form = await request.form()
+    for name, value in sorted(form.multi_items(), key=lambda kv: kv[0]):
+        h.update(name.encode() + b"\0")
+        if isinstance(value, UploadFile):
+            await value.seek(0)
+            h.update(hashlib.sha256(await value.read()).digest())
+            await value.seek(0)
+        else:
+            h.update(value.encode())
+        h.update(b"\0")
 
 
 def _replay(row: IdempotencyKey) -> Response:

@@ -7,19 +7,35 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
+import httpx
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import retention
+from app.core.config import Settings
 from app.core.db import Database
 from app.core.types import utcnow
 from app.models import OutboxEvent
 
 log = logging.getLogger("gridapi.worker")
-Handler = Callable[[OutboxEvent], Awaitable[None]]
+
+
+@dataclass
+class WorkerContext:
+    """What delivery functions get besides the event: no database session (a delivery never
+    holds a connection across an external call; it opens a short one if it must)."""
+
+    db: Database
+    settings: Settings
+    http: httpx.AsyncClient
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+Handler = Callable[[OutboxEvent, WorkerContext], Awaitable[None]]
 HANDLERS: dict[str, Handler] = {}
 MAX_ATTEMPTS = 12
 LEASE_SECONDS = 120
@@ -35,8 +51,13 @@ def handles(topic: str) -> Callable[[Handler], Handler]:
     return deco
 
 
-def enqueue(session: AsyncSession, topic: str, payload: dict[str, Any]) -> OutboxEvent:
-    event = OutboxEvent(topic=topic, payload=payload)
+class Permanent(Exception):
+    """Raised by a handler when retrying cannot help (e.g. the user refused the message)."""
+
+
+def enqueue(session: AsyncSession, topic: str, payload: dict[str, Any],
+            available_at: datetime | None = None) -> OutboxEvent:
+    event = OutboxEvent(topic=topic, payload=payload, available_at=available_at or utcnow())
     session.add(event)
     return event
 
@@ -70,12 +91,13 @@ async def claim(db: Database, batch: int = 20) -> list[OutboxEvent]:
         return rows
 
 
-async def _settle(db: Database, event: OutboxEvent, error: str | None) -> None:
+async def _settle(db: Database, event: OutboxEvent, error: str | None, *,
+                  permanent: bool = False) -> None:
     async with db.session_factory() as s:
         values: dict[str, Any]
         if error is None:
             values = {"status": "done", "processed_at": utcnow(), "last_error": None}
-        elif event.attempts >= MAX_ATTEMPTS:
+        elif permanent or event.attempts >= MAX_ATTEMPTS:
             values = {"status": "dead", "last_error": error[:2000]}
         else:
             values = {
@@ -92,35 +114,58 @@ async def _settle(db: Database, event: OutboxEvent, error: str | None) -> None:
         await s.commit()
 
 
-async def deliver(event: OutboxEvent) -> str | None:
+async def deliver(event: OutboxEvent, ctx: WorkerContext) -> tuple[str | None, bool]:
+    """Run the topic's handler: (error or None, whether the error is permanent)."""
     handler = HANDLERS.get(event.topic)
     if handler is None:
-        return f"no handler for topic {event.topic!r}"
+        return f"no handler for topic {event.topic!r}", False
     try:
-        await handler(event)
+        await handler(event, ctx)
+    except Permanent as exc:
+        return f"permanent: {exc}", True
     except Exception as exc:
-        log.warning("outbox delivery failed", extra={"fields": {"event": event.id}})
-        return f"{type(exc).__name__}: {exc}"
-    return None
+        log.warning("outbox delivery failed", extra={"fields": {"event": event.id,
+                                                                 "topic": event.topic}})
+        return f"{type(exc).__name__}: {exc}", False
+    return None, False
 
 
-async def run_once(db: Database, batch: int = 20) -> int:
-    events = await claim(db, batch)
+async def run_once(ctx: WorkerContext, batch: int = 20) -> int:
+    events = await claim(ctx.db, batch)
     for event in events:
-        await _settle(db, event, await deliver(event))
+        error, permanent = await deliver(event, ctx)
+        await _settle(ctx.db, event, error, permanent=permanent)
     return len(events)
 
 
-async def run_forever(
-    db: Database, *, idle_seconds: float = 1.0, purge_every_seconds: float = 600.0
-) -> None:
-    next_purge = 0.0
+Periodic = Callable[[WorkerContext], Awaitable[Any]]
+PERIODIC: list[tuple[str, float, Periodic]] = []
+
+
+def every(seconds: float, name: str) -> Callable[[Periodic], Periodic]:
+    """Register a sweep the worker runs every `seconds` (escalation, retention)."""
+
+    def deco(fn: Periodic) -> Periodic:
+        PERIODIC.append((name, seconds, fn))
+        return fn
+
+    return deco
+
+
+async def run_forever(ctx: WorkerContext, *, idle_seconds: float = 1.0) -> None:
     loop = asyncio.get_running_loop()
+    due = {name: 0.0 for name, _, _ in PERIODIC}
     while True:
-        if loop.time() >= next_purge:
-            removed = await retention.purge(db)
-            log.info("retention purge", extra={"fields": removed})
-            next_purge = loop.time() + purge_every_seconds
-        done = await run_once(db)
+        for name, seconds, fn in PERIODIC:
+            if loop.time() >= due[name]:
+                result = await fn(ctx)
+                log.info("periodic job", extra={"fields": {"job": name, "result": result}})
+                due[name] = loop.time() + seconds
+        done = await run_once(ctx)
         if not done:
             await asyncio.sleep(idle_seconds)
+
+
+@every(600, "retention")
+async def _retention(ctx: WorkerContext) -> dict[str, int]:
+    return await retention.purge(ctx.db)

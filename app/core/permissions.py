@@ -34,6 +34,7 @@ class Perm(StrEnum):
     case_handle = "cases:handle"  # start, resolve, return; self_resolve on the spot
     case_verify = "cases:verify"  # verify, rework
     case_admin = "cases:admin"  # suspend, resume (挂账)
+    webhook_manage = "webhooks:manage"
 
 
 _ADMIN = frozenset(Perm)
@@ -77,5 +78,5 @@ ROLE_NODE_KINDS: dict[Role, frozenset[str]] = {
 
 # Scopes a third-party client may be granted (client credentials); same names as permissions.
 CLIENT_SCOPES: frozenset[str] = frozenset(
-    {Perm.org_read, Perm.grid_read, Perm.case_read, Perm.case_report}
+    {Perm.org_read, Perm.grid_read, Perm.case_read, Perm.case_report, Perm.webhook_manage}
 )

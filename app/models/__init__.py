@@ -4,6 +4,7 @@ from app.models.base import Base
 from app.models.cases import Case, CaseAttachment, CaseCategory, CaseEvent
 from app.models.grids import Grid, GridStaff
 from app.models.identity import ApiClient, RefreshToken, RoleAssignment, User, WechatLogin
+from app.models.notify import Notification, WebhookDelivery, WebhookSubscription
 from app.models.ops import AuditEntry, IdempotencyKey, OutboxEvent
 from app.models.orgs import Org
 from app.models.scoped import ScopedRow
@@ -19,11 +20,14 @@ __all__ = [
     "Grid",
     "GridStaff",
     "IdempotencyKey",
+    "Notification",
     "Org",
     "OutboxEvent",
     "RefreshToken",
     "RoleAssignment",
     "ScopedRow",
     "User",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "WechatLogin",
 ]

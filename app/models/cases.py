@@ -83,6 +83,8 @@ class Case(IdMixin, TimestampMixin, ScopedRow, Base):
     merged_into_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("cases.id", ondelete="SET NULL")
     )
+    # 督办: how many overdue thresholds have been escalated (each exactly once).
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     rework_count: Mapped[int] = mapped_column(Integer, default=0)
     return_count: Mapped[int] = mapped_column(Integer, default=0)
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -45,6 +45,13 @@ async def rehome(session: AsyncSession, from_org_id: int, to_org_id: int, to_pat
     )
 
 
+async def holders(session: AsyncSession, roles: list[str], org_ids: list[int]) -> list[int]:
+    stmt = select(RoleAssignment.user_id).where(
+        RoleAssignment.role.in_(roles), RoleAssignment.org_id.in_(org_ids)
+    ).distinct()
+    return list((await session.execute(stmt)).scalars())
+
+
 async def username_taken(session: AsyncSession, username: str) -> bool:
     return bool(await session.scalar(select(exists().where(User.username == username))))
 

@@ -74,6 +74,14 @@ async def rehome(session: AsyncSession, principal: Principal, from_org: Org, to_
                        org_path=to_org.path, detail={"to_org_id": to_org.id})
 
 
+async def holders(session: AsyncSession, roles: list[Role], org_ids: list[int]) -> set[int]:
+    """Users holding any of `roles` directly on any of the nodes (whom to notify)."""
+    ids = [i for i in org_ids if i]
+    if not ids:
+        return set()
+    return set(await repo.holders(session, [r.value for r in roles], ids))
+
+
 async def _home_org(session: AsyncSession, principal: Principal, org_id: int | None) -> Org:
     if org_id is None:
         paths = scope_paths(principal, Perm.user_write)

@@ -36,36 +36,36 @@ async def _get(db: Database, event_id: int) -> OutboxEvent:
 
 
 class TestWorker:
-    async def test_delivers_once(self, db, handlers):
+    async def test_delivers_once(self, db, handlers, worker_ctx):
         seen: list[int] = []
 
         @outbox.handles("test.ok")
-        async def ok(event: OutboxEvent) -> None:
+        async def ok(event: OutboxEvent, ctx: outbox.WorkerContext) -> None:
             seen.append(event.payload["n"])
 
         [eid] = await _enqueue(db, "test.ok")
-        assert await outbox.run_once(db) >= 1
-        assert await outbox.run_once(db) == 0
+        assert await outbox.run_once(worker_ctx) >= 1
+        assert await outbox.run_once(worker_ctx) == 0
         assert seen == [0]
         event = await _get(db, eid)
         assert event.status == "done" and event.processed_at is not None
 
-    async def test_failure_is_retried_later(self, db, handlers):
+    async def test_failure_is_retried_later(self, db, handlers, worker_ctx):
         @outbox.handles("test.fail")
-        async def fail(event: OutboxEvent) -> None:
+        async def fail(event: OutboxEvent, ctx: outbox.WorkerContext) -> None:
             raise ConnectionError("receiver down")
 
         [eid] = await _enqueue(db, "test.fail")
-        await outbox.run_once(db)
+        await outbox.run_once(worker_ctx)
         event = await _get(db, eid)
         assert event.status == "pending" and event.attempts == 1
         assert "receiver down" in (event.last_error or "")
         assert event.available_at > event.created_at
-        assert await outbox.run_once(db) == 0  # not due yet: backoff
+        assert await outbox.run_once(worker_ctx) == 0  # not due yet: backoff
 
-    async def test_gives_up_after_max_attempts(self, db, handlers):
+    async def test_gives_up_after_max_attempts(self, db, handlers, worker_ctx):
         @outbox.handles("test.dead")
-        async def fail(event: OutboxEvent) -> None:
+        async def fail(event: OutboxEvent, ctx: outbox.WorkerContext) -> None:
             raise ValueError("bad payload")
 
         [eid] = await _enqueue(db, "test.dead")
@@ -74,8 +74,18 @@ class TestWorker:
             assert row is not None
             row.attempts = outbox.MAX_ATTEMPTS - 1
             await s.commit()
-        await outbox.run_once(db)
+        await outbox.run_once(worker_ctx)
         assert (await _get(db, eid)).status == "dead"
+
+    async def test_permanent_failure_is_not_retried(self, db, handlers, worker_ctx):
+        @outbox.handles("test.permanent")
+        async def refuse(event: OutboxEvent, ctx: outbox.WorkerContext) -> None:
+            raise outbox.Permanent("user refused")
+
+        [eid] = await _enqueue(db, "test.permanent")
+        await outbox.run_once(worker_ctx)
+        event = await _get(db, eid)
+        assert event.status == "dead" and event.attempts == 1
 
     def test_backoff_grows_and_is_capped(self):
         assert outbox.backoff(1) < outbox.backoff(5) < outbox.backoff(30)

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class NotificationRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    kind: str
+    title: str
+    body: str
+    case_id: int | None
+    data: dict[str, Any]
+    read_at: datetime | None
+    created_at: datetime
+
+
+class MarkRead(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    ids: list[int] = Field(default_factory=list, max_length=500)
+    all: bool = False
+
+    @model_validator(mode="after")
+    def _one_of(self) -> MarkRead:
+        if not self.ids and not self.all:
+            raise ValueError("give ids or all=true")
+        return self
+
+
+class MarkReadResult(BaseModel):
+    updated: int

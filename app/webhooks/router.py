@@ -1,0 +1,64 @@
+"""Webhook subscriptions for third-party clients (case events, signed)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response, status
+
+from app.core.auth import CurrentPrincipal
+from app.core.db import SessionDep
+from app.core.deps import CipherDep, SettingsDep
+from app.core.errors import problems
+from app.core.idempotency import Idempotent
+from app.core.pagination import Page, PageParams, next_cursor, page_params
+from app.core.routing import UnitOfWorkRoute
+from app.webhooks import service
+from app.webhooks.schemas import DeliveryRead, WebhookCreate, WebhookRead
+
+router = APIRouter(prefix="/webhooks", tags=["webhooks"], route_class=UnitOfWorkRoute)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, dependencies=[Idempotent],
+             responses=problems(403, 404, 422))
+async def create_webhook(body: WebhookCreate, principal: CurrentPrincipal, session: SessionDep,
+                         cipher: CipherDep, settings: SettingsDep) -> WebhookRead:
+    """订阅案件事件（case.created / case.status_changed / case.overdue）。返回的 secret 仅此一次：
+    投递带 X-Grid-Signature: t=<时间戳>,v1=HMAC-SHA256(secret, "<时间戳>.<请求体>") 与
+    X-Grid-Event-Id（据此去重）。"""
+    return await service.create(session, principal, body, cipher,
+                                production=settings.env == "production")
+
+
+@router.get("", responses=problems(400))
+async def list_webhooks(principal: CurrentPrincipal, session: SessionDep,
+                        page: Annotated[PageParams, Depends(page_params)]) -> Page[WebhookRead]:
+    rows = await service.page(session, principal, page)
+    rows, cursor = next_cursor(rows, page, lambda r: [r[0].id])
+    return Page(items=[service.read(s, c) for s, c in rows], next_cursor=cursor)
+
+
+@router.get("/{webhook_id}", responses=problems(404))
+async def get_webhook(webhook_id: int, principal: CurrentPrincipal, session: SessionDep
+                      ) -> WebhookRead:
+    sub, client = await service.get(session, principal, webhook_id)
+    return service.read(sub, client)
+
+
+@router.delete("/{webhook_id}", status_code=status.HTTP_204_NO_CONTENT,
+               responses=problems(404))
+async def delete_webhook(webhook_id: int, principal: CurrentPrincipal, session: SessionDep
+                         ) -> Response:
+    await service.delete(session, principal, webhook_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/{webhook_id}/deliveries", responses=problems(400, 404))
+async def list_webhook_deliveries(webhook_id: int, principal: CurrentPrincipal,
+                                  session: SessionDep,
+                                  page: Annotated[PageParams, Depends(page_params)]
+                                  ) -> Page[DeliveryRead]:
+    """最近的投递记录（状态、尝试次数、最后的响应码）。"""
+    rows = await service.deliveries(session, principal, webhook_id, page)
+    rows, cursor = next_cursor(rows, page, lambda d: [d.id])
+    return Page(items=[DeliveryRead.model_validate(d) for d in rows], next_cursor=cursor)

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
+
+
+class EventType(StrEnum):
+    case_created = "case.created"
+    case_status_changed = "case.status_changed"
+    case_overdue = "case.overdue"
+
+
+class WebhookCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    url: AnyHttpUrl = Field(description="接收地址；生产环境须为 https")
+    events: list[EventType] = Field(min_length=1, max_length=10)
+    client_id: str | None = Field(
+        None, max_length=64, description="管理员为某个第三方客户端订阅时填写；客户端自己订阅时省略"
+    )
+
+
+class WebhookRead(BaseModel):
+    id: int
+    client_id: str
+    org_path: str
+    url: str
+    events: list[EventType]
+    is_active: bool
+    created_at: datetime
+    secret: str | None = Field(None, description="签名密钥，仅在创建时返回一次")
+
+
+class DeliveryRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    event_id: str
+    event_type: str
+    status: str
+    attempts: int
+    response_status: int | None
+    last_error: str | None
+    created_at: datetime
+    delivered_at: datetime | None
