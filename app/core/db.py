@@ -44,7 +44,11 @@ def make_engine(settings: Settings) -> AsyncEngine:
 
 
 def _sqlite_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # A request that will write takes the write lock up front (IMMEDIATE): a deferred
+    # transaction that read first and writes later fails at once (SQLITE_BUSY_SNAPSHOT) when
+    # another connection committed in between; an immediate one waits its turn (busy_timeout).
+    immediate = conn.get_execution_options().get("sqlite_immediate", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def ensure_sqlite_dir(url: str) -> None:
@@ -54,12 +58,19 @@ def ensure_sqlite_dir(url: str) -> None:
 
 
 class Database:
-    """Holds the engine and how sessions are made; tests swap `session_factory`."""
+    """Holds the engine and how sessions are made; tests swap both factories."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.session_factory: Callable[[], AsyncSession] = async_sessionmaker(
             engine, expire_on_commit=False, autoflush=True
+        )
+        # Sessions of requests that write (POST, PUT, PATCH, DELETE). On SQLite they begin
+        # IMMEDIATE; elsewhere they are ordinary sessions.
+        writer = engine.execution_options(sqlite_immediate=True) if (
+            engine.dialect.name == "sqlite") else engine
+        self.write_session_factory: Callable[[], AsyncSession] = async_sessionmaker(
+            writer, expire_on_commit=False, autoflush=True
         )
 
     async def dispose(self) -> None:
@@ -86,7 +97,8 @@ async def get_session(request: Request) -> AsyncSession:
     session: AsyncSession | None = getattr(request.state, "session", None)
     if session is None:
         db: Database = request.app.state.db
-        session = db.session_factory()
+        writes = request.method not in ("GET", "HEAD", "OPTIONS")
+        session = (db.write_session_factory if writes else db.session_factory)()
         request.state.session = session
     return session
 

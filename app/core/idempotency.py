@@ -8,6 +8,8 @@ when the write it guards is committed. A failed request releases its key so the 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any
@@ -21,7 +23,7 @@ from starlette.datastructures import UploadFile
 
 from app.core.auth import get_principal
 from app.core.config import Settings
-from app.core.db import Database
+from app.core.db import Database, get_session
 from app.core.errors import Conflict, Unprocessable
 from app.core.security import Principal
 from app.core.types import utcnow
@@ -51,6 +53,7 @@ class IdempotentReplay(Exception):
 @dataclass
 class ClaimedKey:
     id: int
+    separate: bool  # claimed in its own transaction: must be released if the request fails
 
 
 async def _fingerprint(request: Request) -> str:
@@ -87,43 +90,70 @@ def _replay(row: IdempotencyKey) -> Response:
                     headers=headers)
 
 
-async def _existing(db: Database, principal: str, key: str) -> IdempotencyKey | None:
-    async with db.session_factory() as s:
-        return (
-            await s.execute(
-                select(IdempotencyKey).where(
-                    IdempotencyKey.principal == principal, IdempotencyKey.key == key
-                )
-            )
-        ).scalar_one_or_none()
+class _Keys:
+    """Where keys are claimed.
 
+    PostgreSQL: in a short transaction of its own, committed at once, so a concurrent retry
+    sees the claim and gets 409 while the first request runs.
+    SQLite: in the request's own transaction. SQLite has one writer at a time and write
+    requests begin IMMEDIATE (core/db.py), so a second writer connection could not claim
+    anything while this request holds the lock; a concurrent retry instead waits for the
+    first request and then finds the key done and replays.
+    """
 
-async def _claim(db: Database, principal: str, key: str, endpoint: str, digest: str) -> int | None:
-    async with db.session_factory() as s:
-        row = IdempotencyKey(principal=principal, key=key, endpoint=endpoint, request_hash=digest)
-        s.add(row)
-        try:
+    def __init__(self, request: Request, db: Database) -> None:
+        self.request = request
+        self.db = db
+        self.shared = db.engine.dialect.name == "sqlite"
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        if self.shared:
+            yield await get_session(self.request)
+            return
+        async with self.db.session_factory() as s:
+            yield s
             await s.commit()
+
+    async def claim(self, principal: str, key: str, endpoint: str, digest: str) -> int | None:
+        row = IdempotencyKey(principal=principal, key=key, endpoint=endpoint, request_hash=digest)
+        try:
+            if self.shared:
+                session = await get_session(self.request)
+                async with session.begin_nested():
+                    session.add(row)
+            else:
+                async with self.db.session_factory() as s:
+                    s.add(row)
+                    await s.commit()
         except IntegrityError:
-            await s.rollback()
             return None
         return row.id
 
+    async def existing(self, principal: str, key: str) -> IdempotencyKey | None:
+        async with self.session() as s:
+            return (
+                await s.execute(
+                    select(IdempotencyKey).where(
+                        IdempotencyKey.principal == principal, IdempotencyKey.key == key
+                    )
+                )
+            ).scalar_one_or_none()
 
-async def _take_over_stale(db: Database, row: IdempotencyKey, digest: str, stale: int) -> bool:
-    """A key left in flight by a crashed process may be taken over after a while."""
-    async with db.session_factory() as s:
-        result = await s.execute(
-            update(IdempotencyKey)
-            .where(
-                IdempotencyKey.id == row.id,
-                IdempotencyKey.state == "in_flight",
-                IdempotencyKey.created_at < utcnow() - timedelta(seconds=stale),
+    async def take_over_stale(self, row: IdempotencyKey, digest: str, stale: int) -> bool:
+        """A key left in flight by a crashed process may be taken over after a while."""
+        async with self.session() as s:
+            result = await s.execute(
+                update(IdempotencyKey)
+                .where(
+                    IdempotencyKey.id == row.id,
+                    IdempotencyKey.state == "in_flight",
+                    IdempotencyKey.created_at < utcnow() - timedelta(seconds=stale),
+                )
+                .values(created_at=utcnow(), request_hash=digest)
+                .execution_options(synchronize_session=False)
             )
-            .values(created_at=utcnow(), request_hash=digest)
-        )
-        await s.commit()
-        return bool(getattr(result, "rowcount", 0))
+            return bool(getattr(result, "rowcount", 0))
 
 
 async def idempotency(
@@ -136,24 +166,24 @@ async def idempotency(
 ) -> None:
     if not key:
         return
-    db: Database = request.app.state.db
     settings: Settings = request.app.state.settings
+    keys = _Keys(request, request.app.state.db)
     digest = await _fingerprint(request)
     endpoint = f"{request.method} {request.url.path}"
     for _ in range(2):
-        claimed = await _claim(db, principal.key, key, endpoint, digest)
+        claimed = await keys.claim(principal.key, key, endpoint, digest)
         if claimed is not None:
-            request.state.idempotency = ClaimedKey(claimed)
+            request.state.idempotency = ClaimedKey(claimed, separate=not keys.shared)
             return
-        row = await _existing(db, principal.key, key)
+        row = await keys.existing(principal.key, key)
         if row is None:
             continue  # released between our insert and read: try once more
         if row.request_hash != digest or row.endpoint != endpoint:
             raise IdempotencyMismatch()
         if row.state == "done":
             raise IdempotentReplay(_replay(row))
-        if await _take_over_stale(db, row, digest, settings.idempotency_stale_seconds):
-            request.state.idempotency = ClaimedKey(row.id)
+        if await keys.take_over_stale(row, digest, settings.idempotency_stale_seconds):
+            request.state.idempotency = ClaimedKey(row.id, separate=not keys.shared)
             return
         raise IdempotencyInFlight()
     raise IdempotencyInFlight()
@@ -175,6 +205,8 @@ async def complete(session: AsyncSession, claimed: ClaimedKey, response: Respons
 
 
 async def release(db: Database, claimed: ClaimedKey) -> None:
+    if not claimed.separate:
+        return  # claimed in the request's transaction, which its rollback undid
     async with db.session_factory() as s:
         await s.execute(delete(IdempotencyKey).where(IdempotencyKey.id == claimed.id))
         await s.commit()
