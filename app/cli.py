@@ -15,7 +15,7 @@ from alembic.config import Config
 
 from app import jobs
 from app.cases import categories
-from app.core import outbox
+from app.core import maintenance, outbox
 from app.core.config import Settings, get_settings
 from app.core.db import Database, make_engine
 from app.core.observability import configure_logging
@@ -49,6 +49,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
             changed = await categories.sync(session)
             await session.commit()
         print(f"case categories: {changed} rows written", file=sys.stderr)
+        await maintenance.analyze(db, full=True)  # fresh planner statistics on SQLite
         return 0
 
     return _run(reference_data)

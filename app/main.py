@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from app.api import api_router
 from app.auth.wechat import WechatClient
 from app.cases.calendar import calendar_for
+from app.core.auth import PrincipalCache
 from app.core.bodylimit import BodyLimitMiddleware
 from app.core.config import Settings, get_settings
 from app.core.crypto import FieldCipher
@@ -20,6 +21,7 @@ from app.core.observability import RequestContextMiddleware, configure_logging
 from app.core.openapi import build_openapi, operation_id
 from app.core.ratelimit import RateLimits
 from app.files.storage import LocalStorage
+from app.open311.router import router as open311_router
 from app.ops.router import router as ops_router
 
 DESCRIPTION = """
@@ -55,6 +57,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.db = db or Database(make_engine(settings))
     app.state.cipher = FieldCipher.from_settings(settings)
     app.state.limits = RateLimits(settings)
+    app.state.principals = PrincipalCache(settings.principal_cache_seconds)
     app.state.wechat = WechatClient(settings)
     app.state.calendar = calendar_for(settings)
     app.state.storage = LocalStorage(Path(settings.upload_dir))
@@ -62,6 +65,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     install_error_handlers(app)
     app.include_router(ops_router)
     app.include_router(api_router)
+    app.include_router(open311_router)
     app.add_middleware(
         BodyLimitMiddleware,
         max_json=settings.max_json_bytes,

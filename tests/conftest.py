@@ -45,6 +45,7 @@ def make_settings(**overrides: Any) -> Settings:
         "login_ip_limit": "10000/minute",
         "log_json": True,
         "upload_dir": f"{_TMP}/uploads",
+        "principal_cache_seconds": 0,  # tests change roles and expect it at once
     }
     base.update(overrides)
     return Settings(**base)

@@ -26,12 +26,17 @@ from app.models import (
     Grid,
     GridStaff,
     Org,
+    Patrol,
+    PatrolCase,
+    PatrolPoint,
     RoleAssignment,
     User,
+    Visit,
     WebhookSubscription,
 )
 from app.orgs import service as orgs
 from app.orgs.schemas import OrgKind
+from app.patrols.track import Fix, distance_m
 from app.webhooks.schemas import EventType
 
 PASSWORD = "Passw0rd!2026"
@@ -57,6 +62,9 @@ class World:
     attachments: list[CaseAttachment] = field(default_factory=list)  # one per case
     clients: list[ApiClient] = field(default_factory=list)  # one per street
     webhooks: list[WebhookSubscription] = field(default_factory=list)  # one per client
+    # One ended patrol (its case linked) and one visit per grid, by the grid's worker, same order.
+    patrols: list[Patrol] = field(default_factory=list)
+    visits: list[Visit] = field(default_factory=list)
     user_node: dict[str, Org] = field(default_factory=dict)
 
     def user(self, role: Role, where: str = "") -> User:
@@ -115,6 +123,40 @@ async def make_case(session: AsyncSession, grid: Grid, reporter: User, **changes
     return case
 
 
+async def make_patrol(session: AsyncSession, grid: Grid, worker: User, *, minutes: int = 30,
+                      ago: timedelta = timedelta(hours=2), case: Case | None = None) -> Patrol:
+    """An ended patrol across the grid's square: one fix a minute along its southern edge."""
+    assert grid.min_lng is not None and grid.min_lat is not None
+    start = utcnow() - ago
+    step = 0.01 / minutes  # the square's width, walked in `minutes`
+    fixes = [Fix(start + timedelta(minutes=i), grid.min_lng + i * step, grid.min_lat, 10.0)
+             for i in range(minutes + 1)]
+    patrol = Patrol(grid_id=grid.id, org_path=grid.org_path, street_id=grid.street_id,
+                    community_id=grid.community_id, worker_id=worker.id, status="ended",
+                    started_at=start, ended_at=fixes[-1].at, point_count=len(fixes),
+                    last_point_at=fixes[-1].at, distance_m=round(distance_m(fixes), 1))
+    session.add(patrol)
+    await session.flush()
+    session.add_all(PatrolPoint(patrol_id=patrol.id, at=f.at, lng=f.lng, lat=f.lat,
+                                accuracy=f.accuracy) for f in fixes)
+    if case is not None:
+        session.add(PatrolCase(patrol_id=patrol.id, case_id=case.id, linked_by=worker.id))
+    await session.flush()
+    return patrol
+
+
+async def make_visit(session: AsyncSession, grid: Grid, author: User, **changes: object) -> Visit:
+    visit = Visit(grid_id=grid.id, org_path=grid.org_path, street_id=grid.street_id,
+                  community_id=grid.community_id, author_id=author.id, household_ref="1栋1单元101",
+                  visited_at=utcnow() - timedelta(hours=1), purpose="routine",
+                  notes="独居老人，身体尚可", people_met=1)
+    for name, value in changes.items():
+        setattr(visit, name, value)
+    session.add(visit)
+    await session.flush()
+    return visit
+
+
 async def make_client(session: AsyncSession, org: Org, name: str,
                       url: str = "https://hooks.example.test/grid"
                       ) -> tuple[ApiClient, WebhookSubscription]:
@@ -170,8 +212,12 @@ async def build_world(session: AsyncSession) -> World:
                 for role in GRID_ROLES:
                     session.add(GridStaff(grid_id=grid.id, user_id=world.users[f"{key}:{role}"].id,
                                           role=role))
-                world.cases.append(
-                    await make_case(session, grid, world.users[f"{key}:{Role.grid_worker}"]))
+                worker = world.users[f"{key}:{Role.grid_worker}"]
+                world.cases.append(await make_case(session, grid, worker))
+                world.patrols.append(await make_patrol(session, grid, worker,
+                                                       case=world.cases[-1]))
+                world.visits.append(await make_visit(session, grid, worker,
+                                                     follow_up_case_id=world.cases[-1].id))
     await session.flush()
     return world
 

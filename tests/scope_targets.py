@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from app.core.permissions import ROLE_NODE_KINDS, Role
@@ -225,6 +226,16 @@ def _webhook(c: Ctx) -> Target:
     return Target(sub.id, client.org_path)
 
 
+def _patrol(c: Ctx) -> Target:
+    patrol = c.world.patrols[c.world.grids.index(grid_at(c.world, c.area))]
+    return Target(patrol.id, patrol.org_path)
+
+
+def _visit(c: Ctx) -> Target:
+    visit = c.world.visits[c.world.grids.index(grid_at(c.world, c.area))]
+    return Target(visit.id, visit.org_path)
+
+
 def _area_node(c: Ctx) -> Target:
     org = org_at(c.world, c.area)
     return Target(org.id, org.path)
@@ -253,6 +264,14 @@ RESOLVERS: dict[tuple[str, str], Callable[[Ctx], Target]] = {
     (f"{API}/cases", "grid_id"): _grid,
     (f"{API}/cases", "community_id"): _area_community,
     (f"{API}/webhooks", "webhook_id"): _webhook,
+    (f"{API}/patrols", "patrol_id"): _patrol,
+    (f"{API}/patrols", "grid_id"): _grid,
+    (f"{API}/patrols", "community_id"): _area_community,
+    (f"{API}/patrols", "worker_id"): _user,
+    (f"{API}/visits", "visit_id"): _visit,
+    (f"{API}/visits", "grid_id"): _grid,
+    (f"{API}/visits", "community_id"): _area_community,
+    (f"{API}/visits", "author_id"): _user,
 }
 
 
@@ -302,6 +321,16 @@ def _role_body(c: Ctx) -> dict[str, Any]:
     return {"role": Role.member, "org_id": org.id}
 
 
+def _points_body(c: Ctx) -> dict[str, Any]:
+    patrol = next(p for p in c.world.patrols if p.id == c.resolved["patrol_id"].id)
+    at = patrol.started_at + timedelta(minutes=1, seconds=30)  # inside its window, a new fix
+    return {"points": [{"lng": 113.805, "lat": 34.005, "at": at.isoformat()}]}
+
+
+def _own_case_body(c: Ctx) -> dict[str, Any]:
+    return {"case_id": c.world.cases[c.world.grids.index(grid_at(c.world, grid_key(c.caller)))].id}
+
+
 BODIES: dict[tuple[str, str], Callable[[Ctx], dict[str, Any]]] = {
     ("PATCH", f"{API}/orgs/{{org_id}}"): lambda c: {"name": "scope-matrix"},
     ("POST", f"{API}/orgs/{{org_id}}/move"): _move_body,
@@ -311,6 +340,18 @@ BODIES: dict[tuple[str, str], Callable[[Ctx], dict[str, Any]]] = {
     ("POST", f"{API}/cases/{{case_id}}/transitions"): lambda c: {"action": "accept"},
     # Multipart: the matrix sends a real photo as the `file` field.
     ("POST", f"{API}/cases/{{case_id}}/attachments"): lambda c: {MULTIPART: "file"},
+    ("POST", f"{API}/patrols/{{patrol_id}}/points"): _points_body,
+    ("POST", f"{API}/patrols/{{patrol_id}}/cases"): _own_case_body,
+    ("PATCH", f"{API}/visits/{{visit_id}}"): lambda c: {"notes": "scope-matrix"},
+}
+
+# Writes only the object's owner may make, whoever else holds rights in scope (a patrol's track,
+# end and cases belong to its worker). The district admin's control answers 403 with this code:
+# the object was found and the body accepted, which is what the control has to prove.
+OWNER_ONLY: dict[tuple[str, str], str] = {
+    ("POST", f"{API}/patrols/{{patrol_id}}/points"): "patrol_not_owner",
+    ("POST", f"{API}/patrols/{{patrol_id}}/end"): "patrol_not_owner",
+    ("POST", f"{API}/patrols/{{patrol_id}}/cases"): "patrol_not_owner",
 }
 
 

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import time
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,7 +38,28 @@ async def sync(session: AsyncSession) -> int:
             row.is_active = False
             changed += 1
     await session.flush()
+    forget_names()
     return changed
+
+
+_NAMES: tuple[float, dict[str, str]] = (0.0, {})
+NAMES_TTL = 300.0
+
+
+async def names(session: AsyncSession) -> dict[str, str]:
+    """Code → name of every category. Reference data: cached per process for a few minutes,
+    so list pages don't pay a statement for it."""
+    global _NAMES
+    expires, cached = _NAMES
+    if expires < time.monotonic():
+        cached = {c.code: c.name for c in await repo.all_categories(session)}
+        _NAMES = (time.monotonic() + NAMES_TTL, cached)
+    return cached
+
+
+def forget_names() -> None:
+    global _NAMES
+    _NAMES = (0.0, {})
 
 
 async def tree(session: AsyncSession) -> list[CategoryNode]:

@@ -87,13 +87,8 @@ async def category(session: AsyncSession, code: str) -> CaseCategory | None:
     return await session.get(CaseCategory, code)
 
 
-async def category_names(session: AsyncSession, codes: set[str]) -> dict[str, str]:
-    if not codes:
-        return {}
-    rows = await session.execute(
-        select(CaseCategory.code, CaseCategory.name).where(CaseCategory.code.in_(codes))
-    )
-    return {code: name for code, name in rows}
+async def all_categories(session: AsyncSession) -> list[CaseCategory]:
+    return list((await session.execute(select(CaseCategory))).scalars())
 
 
 async def categories(session: AsyncSession) -> list[CaseCategory]:

@@ -39,7 +39,7 @@ class Action(StrEnum):
 class CaseCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     category_code: str = Field(min_length=1, max_length=32)
-    description: str = Field(min_length=1, max_length=2000)
+    description: str = Field(min_length=1, max_length=4000)
     lng: float = Field(ge=-180, le=180)
     lat: float = Field(ge=-90, le=90)
     crs: Crs = Field("wgs84", description="坐标系：微信小程序定位为 gcj02")

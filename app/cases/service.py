@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.cases import events
+from app.cases import categories, events
 from app.cases import repository as repo
 from app.cases.calendar import WorkCalendar
 from app.cases.rules import FINAL, OPEN, RULES, Rule
@@ -87,7 +87,7 @@ def _check_capture(captured_at: datetime | None, now: datetime) -> None:
 
 
 async def create(session: AsyncSession, principal: Principal, data: CaseCreate,
-                 calendar: WorkCalendar) -> tuple[Case, bool]:
+                 calendar: WorkCalendar, *, source: str | None = None) -> tuple[Case, bool]:
     """Returns (case, created). A repeated `client_ref` returns the first case."""
     if data.client_ref:
         existing = await repo.by_client_ref(session, principal.key, data.client_ref)
@@ -107,7 +107,7 @@ async def create(session: AsyncSession, principal: Principal, data: CaseCreate,
         description=data.description, address=data.address, lng=lng, lat=lat,
         grid_id=grid.id, org_path=grid.org_path, street_id=grid.street_id,
         community_id=grid.community_id, status=Status.reported,
-        source="app" if principal.kind == "user" else "client",
+        source=source or ("app" if principal.kind == "user" else "client"),
         reporter_id=principal.id if principal.kind == "user" else None,
         reporter_key=principal.key, client_ref=data.client_ref, captured_at=data.captured_at,
         reported_at=now, due_at=calendar.add_working_hours(now, category.time_limit_hours),
@@ -341,7 +341,7 @@ def case_read(case: Case, calendar: WorkCalendar, *, names: dict[str, str],
 async def reads(session: AsyncSession, cases: list[Case], calendar: WorkCalendar,
                 crs: str = "wgs84") -> list[CaseRead]:
     """Cases for a response: two extra statements for the whole page, whatever its size."""
-    names = await repo.category_names(session, {c.category_code for c in cases})
+    names = await categories.names(session)
     attachments = await repo.attachment_ids(session, [c.id for c in cases])
     now = utcnow()
     return [case_read(c, calendar, names=names, attachments=attachments, crs=crs, now=now)

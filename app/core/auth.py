@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -64,6 +65,32 @@ async def load_client_principal(session: AsyncSession, client_id: str, scope: st
     return Principal("client", client.id, client.client_id, (grant,))
 
 
+class PrincipalCache:
+    """Per-process cache of recently loaded principals, keyed by token subject and session.
+
+    Loading grants costs a statement on every request; a few seconds of staleness for role
+    changes is the documented price (`principal_cache_seconds`)."""
+
+    MAX_ENTRIES = 10_000
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._entries: dict[tuple[str, str | None], tuple[float, Principal]] = {}
+
+    def get(self, key: tuple[str, str | None]) -> Principal | None:
+        hit = self._entries.get(key)
+        if hit is None or hit[0] < time.monotonic():
+            return None
+        return hit[1]
+
+    def put(self, key: tuple[str, str | None], principal: Principal) -> None:
+        if self.ttl <= 0:
+            return
+        if len(self._entries) >= self.MAX_ENTRIES:
+            self._entries.clear()  # crude, but bounded; refills within one TTL
+        self._entries[key] = (time.monotonic() + self.ttl, principal)
+
+
 async def get_principal(
     request: Request,
     session: Annotated[AsyncSession, Depends(get_session)],
@@ -77,12 +104,18 @@ async def get_principal(
     settings: Settings = request.app.state.settings
     claims = decode_access_token(settings, credentials.credentials)
     kind, _, ident = str(claims["sub"]).partition(":")
-    if kind == "user" and ident.isdigit():
-        principal = await load_user_principal(session, int(ident), claims.get("sid"))
-    elif kind == "client" and ident:
-        principal = await load_client_principal(session, ident, str(claims.get("scope", "")))
-    else:
-        raise Unauthorized(code="token_invalid")
+    cache: PrincipalCache = request.app.state.principals
+    key = (str(claims["sub"]), f"{claims.get('sid')}|{claims.get('scope', '')}")
+    principal = cache.get(key)
+    if principal is None:
+        if kind == "user" and ident.isdigit():
+            principal = await load_user_principal(session, int(ident), claims.get("sid"))
+        elif kind == "client" and ident:
+            principal = await load_client_principal(session, ident,
+                                                    str(claims.get("scope", "")))
+        else:
+            raise Unauthorized(code="token_invalid")
+        cache.put(key, principal)
     request.state.principal = principal
     return principal
 

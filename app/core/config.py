@@ -74,7 +74,15 @@ class Settings(BaseSettings):
     extra_workdays: list[date] = Field(default_factory=list)
     upload_dir: str = "data/uploads"
 
+    # Open311: the jurisdiction_id clients must send (unset: any or none) and the discovery
+    # contact line.
+    open311_jurisdiction: str | None = None
+    open311_contact: str | None = None
+
     idempotency_stale_seconds: int = 120
+    # A caller's grants are cached this long per process (0: load them on every request).
+    # Role changes and deactivation take effect within this delay.
+    principal_cache_seconds: float = 5.0
     demo_password: str = "Demo@2026"
     default_district_name: str = "建安区"
     log_json: bool = True

@@ -35,9 +35,19 @@ class Perm(StrEnum):
     case_verify = "cases:verify"  # verify, rework
     case_admin = "cases:admin"  # suspend, resume (挂账)
     webhook_manage = "webhooks:manage"
+    patrol_read = "patrols:read"
+    patrol_write = "patrols:write"  # start, track and end one's own patrols
+    visit_read = "visits:read"
+    visit_write = "visits:write"  # log household visits, correct one's own
+    visit_manage = "visits:manage"  # correct anyone's visit log (admins)
 
 
 _ADMIN = frozenset(Perm)
+# Field work (patrols, visits) is logged by the grid's own staff and read by everyone above in
+# scope. Admins hold the write rights too, because nobody may grant a role beyond their own, but
+# the services accept a log only from a role held on the grid itself (see app/patrols/service.py).
+_FIELD_LOG = frozenset({Perm.patrol_write, Perm.visit_write})
+_FIELD_READ = frozenset({Perm.patrol_read, Perm.visit_read})
 _STAFF_READ = frozenset({Perm.org_read, Perm.grid_read})
 _FIELD = frozenset({Perm.case_read, Perm.case_report, Perm.case_handle, Perm.case_verify})
 
@@ -45,17 +55,17 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.district_admin: _ADMIN,
     Role.street_admin: _ADMIN - {Perm.audit_read},
     Role.community_admin: _ADMIN - {Perm.audit_read},
-    Role.command_operator: _STAFF_READ
+    Role.command_operator: _STAFF_READ | _FIELD_READ
     | {Perm.user_read, Perm.case_read, Perm.case_report, Perm.case_dispatch, Perm.case_verify},
-    Role.grid_head: _STAFF_READ | _FIELD | {Perm.user_read},
-    Role.grid_worker: _STAFF_READ | _FIELD,
+    Role.grid_head: _STAFF_READ | _FIELD | _FIELD_LOG | _FIELD_READ | {Perm.user_read},
+    Role.grid_worker: _STAFF_READ | _FIELD | _FIELD_LOG | _FIELD_READ,
     Role.party_instructor: _STAFF_READ | {Perm.case_read, Perm.case_report},
     # A unit's liaison handles what the command center dispatches to the unit.
     Role.unit_liaison: frozenset({Perm.org_read, Perm.case_read, Perm.case_handle}),
     # Residents' eyes: members and volunteers report; they see the cases they reported.
     Role.member: frozenset({Perm.org_read, Perm.case_report}),
     Role.volunteer: frozenset({Perm.org_read, Perm.case_report}),
-    Role.auditor: _STAFF_READ | {Perm.user_read, Perm.audit_read, Perm.case_read},
+    Role.auditor: _STAFF_READ | _FIELD_READ | {Perm.user_read, Perm.audit_read, Perm.case_read},
 }
 
 # Where in the tree each role may be held: the kinds of org node it can be assigned on.

@@ -2,6 +2,7 @@
 
 from app.models.base import Base
 from app.models.cases import Case, CaseAttachment, CaseCategory, CaseEvent
+from app.models.fieldwork import Patrol, PatrolCase, PatrolPoint, Visit
 from app.models.grids import Grid, GridStaff
 from app.models.identity import ApiClient, RefreshToken, RoleAssignment, User, WechatLogin
 from app.models.notify import Notification, WebhookDelivery, WebhookSubscription
@@ -23,10 +24,14 @@ __all__ = [
     "Notification",
     "Org",
     "OutboxEvent",
+    "Patrol",
+    "PatrolCase",
+    "PatrolPoint",
     "RefreshToken",
     "RoleAssignment",
     "ScopedRow",
     "User",
+    "Visit",
     "WebhookDelivery",
     "WebhookSubscription",
     "WechatLogin",

@@ -1,0 +1,28 @@
+"""API keys of third-party clients: `gk_<8 hex>.<secret>`, looked up by the part before the dot
+and checked against the stored sha256 of the whole key."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.auth import load_client_principal
+from app.core.security import Principal, constant_time_equal, sha256_hex
+from app.open311 import repository as repo
+from app.open311.errors import forbidden
+
+MAX_KEY_LEN = 128
+
+
+async def client_principal(session: AsyncSession, api_key: str | None) -> Principal:
+    """The client holding `api_key`, with every scope it was granted; 403 otherwise."""
+    if not api_key:
+        raise forbidden("缺少 api_key", "api_key is required")
+    prefix, dot, _ = api_key.partition(".")
+    client = (await repo.client_by_prefix(session, prefix)
+              if dot and len(api_key) <= MAX_KEY_LEN and len(prefix) <= 16 else None)
+    digest = sha256_hex(api_key)
+    # Compared even without a client, so a wrong prefix costs the same as a wrong secret.
+    matches = constant_time_equal(digest, client.api_key_hash if client else "0" * 64)
+    if client is None or not matches or not client.is_active:
+        raise forbidden("api_key 无效或已停用", "The api_key is invalid or disabled")
+    return await load_client_principal(session, client.client_id, " ".join(client.scopes))
