@@ -58,6 +58,16 @@ def _field(name: str, zh: str, en: str) -> Unprocessable:
     return Unprocessable(zh, en, errors=[{"field": name, "message": en}])
 
 
+def visibility(principal: Principal) -> ColumnElement[bool]:
+    """Which cases the caller can see, as a SQL condition (for other domains' queries)."""
+    return repo.visible(principal)
+
+
+async def find_visible(session: AsyncSession, principal: Principal, case_id: int
+                       ) -> Case | None:
+    return await repo.get_visible(session, principal, case_id)
+
+
 async def get(session: AsyncSession, principal: Principal, case_id: int) -> Case:
     case = await repo.get_visible(session, principal, case_id)
     if case is None:

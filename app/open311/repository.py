@@ -9,25 +9,14 @@ from typing import Any
 from sqlalchemy import Select, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
-from sqlalchemy.sql.elements import ColumnElement
 
-from app.core.permissions import Perm
-from app.core.scope import in_paths, scope_paths
+from app.cases import service as cases
+from app.core.scope import in_paths
 from app.core.security import Principal
 from app.models import ApiClient, Case, CaseAttachment, CaseCategory, CaseEvent, Grid, Org
 from app.open311.mapping import RequestRow
 
 Handler = aliased(Org)
-
-
-def visible(principal: Principal) -> ColumnElement[bool]:
-    # The clauses of app.cases.repository.visible that can apply to a client (a client holds no
-    # cases:handle and is never an assignee); kept in step with it.
-    return or_(
-        in_paths(Case.org_path, scope_paths(principal, Perm.case_read)),
-        in_paths(Case.handler_org_path, scope_paths(principal, Perm.case_handle)),
-        Case.reporter_key == principal.key,
-    )
 
 
 # Handler.name is typed str but comes back None when the outer join finds no handler.
@@ -41,7 +30,7 @@ def readable_cases(principal: Principal) -> RequestSelect:
         .join(CaseCategory, CaseCategory.code == Case.category_code)
         .join(Grid, Grid.id == Case.grid_id)
         .outerjoin(Handler, Handler.id == Case.handler_org_id)
-        .where(visible(principal))
+        .where(cases.visibility(principal))
     )
 
 
@@ -83,7 +72,7 @@ async def events(session: AsyncSession, principal: Principal, *, start: datetime
                  end: datetime, offset: int, limit: int) -> list[tuple[CaseEvent, str]]:
     stmt = (
         select(CaseEvent, Case.code).join(Case, Case.id == CaseEvent.case_id)
-        .where(visible(principal), CaseEvent.at >= start, CaseEvent.at <= end)
+        .where(cases.visibility(principal), CaseEvent.at >= start, CaseEvent.at <= end)
         .order_by(CaseEvent.at, CaseEvent.id).offset(offset).limit(limit)
     )
     return [(event, code) for event, code in await session.execute(stmt)]

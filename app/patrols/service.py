@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.cases import repository as cases
+from app.cases import service as cases
 from app.core import audit
 from app.core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
 from app.core.geo import Crs, from_wgs84, in_china, to_wgs84
@@ -290,7 +290,7 @@ async def link_case(session: AsyncSession, principal: Principal, patrol: Patrol,
                     ) -> tuple[PatrolCase, bool]:
     """Returns (link, created); linking the same case again returns the first link."""
     _check_open(patrol, utcnow())
-    if await cases.get_visible(session, principal, case_id) is None:
+    if await cases.find_visible(session, principal, case_id) is None:
         raise _field("case_id", "案件不存在", "No such case")
     existing = await repo.case_link(session, patrol.id, case_id)
     if existing is not None:

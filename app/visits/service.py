@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.cases import repository as cases
+from app.cases import service as cases
 from app.core import audit
 from app.core.errors import Forbidden, NotFound, PreconditionFailed, Unprocessable
 from app.core.geo import Crs, from_wgs84, in_china, to_wgs84
@@ -109,7 +109,7 @@ def _location(lng: float | None, lat: float | None, crs: Crs) -> tuple[float | N
 
 
 async def _check_case(session: AsyncSession, principal: Principal, case_id: int | None) -> None:
-    if case_id is not None and await cases.get_visible(session, principal, case_id) is None:
+    if case_id is not None and await cases.find_visible(session, principal, case_id) is None:
         raise _field("follow_up_case_id", "案件不存在", "No such case")
 
 
