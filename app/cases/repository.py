@@ -19,6 +19,9 @@ from app.models import Case, CaseAttachment, CaseCategory, CaseEvent, RoleAssign
 
 
 def visible(principal: Principal) -> ColumnElement[bool]:
+    cached: ColumnElement[bool] | None = principal.memo.get("cases.visible")
+    if cached is not None:
+        return cached
     conds = [
         in_paths(Case.org_path, scope_paths(principal, Perm.case_read)),
         in_paths(Case.handler_org_path, scope_paths(principal, Perm.case_handle)),
@@ -26,7 +29,8 @@ def visible(principal: Principal) -> ColumnElement[bool]:
     ]
     if principal.kind == "user":
         conds.append(Case.assignee_id == principal.id)
-    return or_(*conds)
+    principal.memo["cases.visible"] = condition = or_(*conds)
+    return condition
 
 
 def readable_cases(principal: Principal) -> Select[Case]:

@@ -72,7 +72,7 @@ async def create_case(body: CaseCreate, principal: CurrentPrincipal, session: Se
     return (await service.reads(session, [case], calendar))[0]
 
 
-@router.get("/cases", responses=problems(400, 422))
+@router.get("/cases", responses=problems(400, 422), response_model=Page[CaseRead])
 async def list_cases(
     principal: CurrentPrincipal,
     session: SessionDep,
@@ -85,14 +85,18 @@ async def list_cases(
     category_code: Annotated[str | None, Query(max_length=32)] = None,
     overdue: bool | None = None,
     crs: Crs = "wgs84",
-) -> Page[CaseRead]:
+) -> Response:
     """可见范围内的案件，新的在前；status 可重复或逗号分隔。"""
     filters = service.list_filters(statuses=service.parse_statuses(status_), grid_id=grid_id,
                                    community_id=community_id, category_code=category_code,
                                    overdue=overdue)
     rows = await repo.list_page(session, principal, filters=filters, page=page)
     rows, cursor = next_cursor(rows, page, lambda c: [c.id])
-    return Page(items=await service.reads(session, rows, calendar, crs), next_cursor=cursor)
+    # The page is built from validated models already: serialise it once, directly (a hot
+    # endpoint; returning the model would make FastAPI validate and encode it again).
+    body = Page[CaseRead](items=await service.reads(session, rows, calendar, crs),
+                          next_cursor=cursor)
+    return Response(body.model_dump_json(), media_type="application/json")
 
 
 @router.get("/cases/nearby")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
@@ -34,8 +35,13 @@ def make_engine(settings: Settings) -> AsyncEngine:
     kwargs: dict[str, Any] = {"echo": settings.db_echo}
     if settings.is_sqlite:
         ensure_sqlite_dir(settings.database_url)
+        # Every session ends its transaction before the connection goes back (the unit of
+        # work commits or rolls back, `close()` rolls back the rest), so the pool's own
+        # reset-on-return rollback would be one more thread hop per request for nothing.
+        kwargs.update(pool_reset_on_return=None)
     else:
-        kwargs.update(pool_size=settings.db_pool_size, pool_pre_ping=True)
+        # No pre-ping (a round trip per checkout); stale connections are recycled instead.
+        kwargs.update(pool_size=settings.db_pool_size, pool_recycle=1800)
     engine = create_async_engine(settings.database_url, **kwargs)
     if settings.is_sqlite:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
@@ -72,6 +78,11 @@ class Database:
         self.write_session_factory: Callable[[], AsyncSession] = async_sessionmaker(
             writer, expire_on_commit=False, autoflush=True
         )
+        # SQLite has one writer at a time. Queueing this process's writers here costs nothing;
+        # leaving them to SQLite's busy handler means sleeping and polling (long tails).
+        self.write_lock: asyncio.Lock | None = (
+            asyncio.Lock() if engine.dialect.name == "sqlite" else None
+        )
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -98,6 +109,9 @@ async def get_session(request: Request) -> AsyncSession:
     if session is None:
         db: Database = request.app.state.db
         writes = request.method not in ("GET", "HEAD", "OPTIONS")
+        if writes and db.write_lock is not None:
+            await db.write_lock.acquire()
+            request.state.write_lock = db.write_lock  # released by UnitOfWorkRoute
         session = (db.write_session_factory if writes else db.session_factory)()
         request.state.session = session
     return session

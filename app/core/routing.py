@@ -80,9 +80,15 @@ async def _finish(
         ok = False
         raise
     finally:
-        if session is not None:
-            await session.close()
-            request.state.session = None
-        if claimed is not None and not ok:
-            await idempotency.release(request.app.state.db, claimed)
-        request.state.idempotency = None
+        try:
+            if session is not None:
+                await session.close()
+                request.state.session = None
+            if claimed is not None and not ok:
+                await idempotency.release(request.app.state.db, claimed)
+            request.state.idempotency = None
+        finally:
+            lock = getattr(request.state, "write_lock", None)
+            if lock is not None:  # SQLite's in-process writer queue (core/db.py)
+                request.state.write_lock = None
+                lock.release()

@@ -70,6 +70,9 @@ class Principal:
     grants: tuple[Grant, ...] = ()
     session_id: str | None = None
     display: dict[str, Any] = field(default_factory=dict)
+    # Per-principal memo of derived, immutable things (e.g. a scope condition): a cached
+    # principal serves many requests, and building SQL expressions is not free.
+    memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def key(self) -> str:
