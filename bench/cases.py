@@ -36,7 +36,7 @@ WORK.mkdir(exist_ok=True)
 os.environ.setdefault("DATABASE_URL", f"sqlite+aiosqlite:///{WORK}/cases.db")
 
 from alembic import command
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import Connection
 
 from app.cases import categories
@@ -241,6 +241,9 @@ async def prepare(n: int) -> tuple[Settings, dict[str, Any], dict[str, str]]:
         await s.commit()
     await demo.seed(db, settings, progress=lambda _m: None)
     total = await load_cases(db, n)
+    async with db.engine.connect() as conn:  # planner statistics, as a live database has them
+        await conn.execute(text("ANALYZE"))
+        await conn.commit()
     async with db.session_factory() as s:
         users = {name: (await s.execute(select(User.id).where(User.username == u))).scalar_one()
                  for name, u in (("community", "demo_community_admin"),

@@ -122,16 +122,20 @@ async def create(session: AsyncSession, principal: Principal, data: CaseCreate,
         reporter_key=principal.key, client_ref=data.client_ref, captured_at=data.captured_at,
         reported_at=now, due_at=calendar.add_working_hours(now, category.time_limit_hours),
     )
-    try:
-        async with session.begin_nested():
-            session.add(case)
-    except IntegrityError:
-        # The same client_ref from a retry that raced this request and committed first.
-        existing = (await repo.by_client_ref(session, principal.key, data.client_ref)
-                    if data.client_ref else None)
-        if existing is None:
-            raise
-        return existing, False
+    if data.client_ref is None:
+        session.add(case)
+        await session.flush()
+    else:
+        try:
+            # A savepoint (two round trips) only where a race is possible: the same client_ref
+            # from a retry that raced this request and committed first.
+            async with session.begin_nested():
+                session.add(case)
+        except IntegrityError:
+            existing = await repo.by_client_ref(session, principal.key, data.client_ref)
+            if existing is None:
+                raise
+            return existing, False
     await repo.set_code(session, case, f"AJ{now:%Y%m%d}{case.id:07d}")
     await _bind_attachments(session, principal, case, data.attachment_ids)
     _event(session, case, principal, "report", None, Status.reported, None, {})
