@@ -18,7 +18,14 @@ from app.cases.rules import FINAL, OPEN, RULES, Rule
 from app.cases.schemas import Action, CaseCreate, CaseRead, Light, Status, TransitionIn
 from app.core import audit
 from app.core.config import Settings
-from app.core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
+from app.core.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    PreconditionFailed,
+    Unprocessable,
+    field_error,
+)
 from app.core.geo import from_wgs84, to_wgs84
 from app.core.permissions import Perm
 from app.core.scope import covers, scope_paths
@@ -54,10 +61,6 @@ class OutsideArea(Forbidden):
     code, zh, en = "case_outside_area", "该位置不在您的上报范围内", "Outside your reporting area"
 
 
-def _field(name: str, zh: str, en: str) -> Unprocessable:
-    return Unprocessable(zh, en, errors=[{"field": name, "message": en}])
-
-
 def visibility(principal: Principal) -> ColumnElement[bool]:
     """Which cases the caller can see, as a SQL condition (for other domains' queries)."""
     return repo.visible(principal)
@@ -80,7 +83,7 @@ async def _grid_for(session: AsyncSession, principal: Principal, data: CaseCreat
     grid = await grids.by_id(session, data.grid_id) if data.grid_id else await grids.place(
         session, lng, lat)
     if grid is None and data.grid_id:
-        raise _field("grid_id", "网格不存在", "No such grid")
+        raise field_error("grid_id", "网格不存在", "No such grid")
     if grid is None:
         raise OutsideGrids()
     if not any(covers(p, grid.org_path) for p in scope_paths(principal, Perm.case_report)):
@@ -92,7 +95,7 @@ def _check_capture(captured_at: datetime | None, now: datetime) -> None:
     if captured_at is None:
         return
     if captured_at > now + CLOCK_SKEW or captured_at < now - CAPTURE_MAX_AGE:
-        raise _field("captured_at", "记录时间不能晚于当前时间或早于 30 天前",
+        raise field_error("captured_at", "记录时间不能晚于当前时间或早于 30 天前",
                      "captured_at must be in the last 30 days and not in the future")
 
 
@@ -150,7 +153,7 @@ async def _bind_attachments(session: AsyncSession, principal: Principal, case: C
         return
     found = await repo.unbound_attachments(session, principal.key, ids)
     if len(found) != len(set(ids)):
-        raise _field("attachment_ids", "附件不存在、已被使用或不是您上传的",
+        raise field_error("attachment_ids", "附件不存在、已被使用或不是您上传的",
                      "Attachments must be your own, unused uploads")
     for att in found:
         att.case_id = case.id
@@ -190,7 +193,7 @@ async def transition(session: AsyncSession, settings: Settings, principal: Princ
         )
     _authorize_action(principal, case, rule)
     if rule.needs_note and not (data.note or "").strip():
-        raise _field("note", "该操作须填写说明", "This action needs a note")
+        raise field_error("note", "该操作须填写说明", "This action needs a note")
     before = case.status
     extra = await _apply(session, principal, case, data, calendar)
     target = rule.target or Status(case.suspended_from or Status.accepted)
@@ -248,7 +251,7 @@ async def _apply(session: AsyncSession, principal: Principal, case: Case, data: 
 async def _dispatch(session: AsyncSession, principal: Principal, case: Case, data: TransitionIn,
                     now: datetime) -> dict[str, Any]:
     if data.org_id is None:
-        raise _field("org_id", "派遣须指定承办单位", "dispatch needs org_id")
+        raise field_error("org_id", "派遣须指定承办单位", "dispatch needs org_id")
     handler = await orgs.get(session, principal, data.org_id, Perm.org_read)
     if data.assignee_id is not None:
         await _check_assignee(session, data.assignee_id, handler.path)
@@ -263,14 +266,14 @@ async def _check_assignee(session: AsyncSession, user_id: int, handler_path: str
     community) or below it (a grid worker of the community the case was sent to)."""
     paths = await repo.handling_paths(session, user_id)
     if not any(covers(p, handler_path) or covers(handler_path, p) for p in paths):
-        raise _field("assignee_id", "承办人须为承办单位中可处置案件的人员",
+        raise field_error("assignee_id", "承办人须为承办单位中可处置案件的人员",
                      "The assignee must be someone who handles cases for that org")
 
 
 async def _merge(session: AsyncSession, principal: Principal, case: Case, data: TransitionIn
                  ) -> dict[str, Any]:
     if data.into_id is None or data.into_id == case.id:
-        raise _field("into_id", "须指定另一原案件", "merge needs into_id of another case")
+        raise field_error("into_id", "须指定另一原案件", "merge needs into_id of another case")
     original = await get(session, principal, data.into_id)
     if original.status in FINAL:
         raise InvalidTransition("原案件已办结，不能合并", "The original case is already final")
@@ -295,7 +298,7 @@ def parse_statuses(values: list[str] | None) -> list[Status] | None:
     names = [n.strip() for v in values for n in v.split(",") if n.strip()]
     unknown = [n for n in names if n not in {s.value for s in Status}]
     if unknown:
-        raise _field("status", f"未知状态：{'、'.join(unknown)}",
+        raise field_error("status", f"未知状态：{'、'.join(unknown)}",
                      f"Unknown status: {', '.join(unknown)}")
     return [Status(n) for n in names] or None
 

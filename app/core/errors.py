@@ -99,6 +99,11 @@ class ServiceUnavailable(AppError):
     status, code, zh, en = 503, "service_unavailable", "服务暂不可用", "Service unavailable"
 
 
+def field_error(name: str, zh: str, en: str) -> Unprocessable:
+    """422 naming the one field that is wrong."""
+    return Unprocessable(zh, en, errors=[{"field": name, "message": t(zh, en)}])
+
+
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """`responses=` for a route: the error statuses it documents (rendered as problem+json)."""
     return {s: {"description": _title(s)} for s in statuses}

@@ -76,6 +76,12 @@ def authorize(
         raise Forbidden()
 
 
+def holds_on_node(principal: Principal, permission: Perm | str, path: str) -> bool:
+    """The caller holds `permission` on exactly this node (not merely above it): e.g. field
+    staff of this grid, as opposed to admins whose subtree contains it."""
+    return any(g.org_path == path and permission in g.permissions for g in principal.grants)
+
+
 def permissions_at(principal: Principal, path: str) -> frozenset[str]:
     """Everything the caller may do at the node with this path."""
     out: set[str] = set()

@@ -24,12 +24,19 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.cases import service as cases
 from app.core import audit
-from app.core.errors import Conflict, Forbidden, NotFound, PreconditionFailed, Unprocessable
+from app.core.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    PreconditionFailed,
+    Unprocessable,
+    field_error,
+)
 from app.core.geo import Crs, from_wgs84, in_china, to_wgs84
 from app.core.i18n import t
 from app.core.pagination import PageParams
 from app.core.permissions import Perm
-from app.core.scope import authorize, covers
+from app.core.scope import authorize, covers, holds_on_node
 from app.core.security import Principal
 from app.core.types import utcnow
 from app.grids import service as grids
@@ -91,15 +98,6 @@ class TrackFull(Conflict):
     zh, en = f"一次巡查最多 {MAX_POINTS} 个轨迹点", f"A patrol holds at most {MAX_POINTS} points"
 
 
-def _field(name: str, zh: str, en: str) -> Unprocessable:
-    return Unprocessable(zh, en, errors=[{"field": name, "message": t(zh, en)}])
-
-
-def _is_grid_staff(principal: Principal, grid_path: str) -> bool:
-    return any(g.org_path == grid_path and Perm.patrol_write in g.permissions
-               for g in principal.grants)
-
-
 async def get(session: AsyncSession, principal: Principal, patrol_id: int) -> Patrol:
     patrol = await repo.get_visible(session, principal, patrol_id)
     if patrol is None:
@@ -115,7 +113,7 @@ async def get_own(session: AsyncSession, principal: Principal, patrol_id: int) -
         raise PatrolNotFound()
     if principal.kind != "user" or patrol.worker_id != principal.id:
         raise NotPatrolOwner()
-    if not _is_grid_staff(principal, patrol.org_path):
+    if not holds_on_node(principal, Perm.patrol_write, patrol.org_path):
         raise NotGridStaff()
     return patrol
 
@@ -124,15 +122,15 @@ async def _grid(session: AsyncSession, principal: Principal, grid_id: int) -> Gr
     grid = await grids.by_id(session, grid_id)
     # A grid the caller cannot see reads exactly like one that does not exist.
     if grid is None or not any(covers(g.org_path, grid.org_path) for g in principal.grants):
-        raise _field("grid_id", "网格不存在", "No such grid")
-    if not _is_grid_staff(principal, grid.org_path):
+        raise field_error("grid_id", "网格不存在", "No such grid")
+    if not holds_on_node(principal, Perm.patrol_write, grid.org_path):
         raise NotGridStaff()
     return grid
 
 
 def _check_time(name: str, value: datetime, now: datetime, oldest: datetime) -> None:
     if value > now + CLOCK_SKEW or value < oldest:
-        raise _field(name, "时间不能晚于当前时间，也不能早于允许的范围",
+        raise field_error(name, "时间不能晚于当前时间，也不能早于允许的范围",
                      f"{name} must not be in the future or too far in the past")
 
 
@@ -275,7 +273,8 @@ async def end(session: AsyncSession, principal: Principal, patrol: Patrol, data:
     ended_at = data.ended_at or max(now, patrol.last_point_at or now)
     _check_time("ended_at", ended_at, now, patrol.started_at)
     if patrol.last_point_at and ended_at < patrol.last_point_at:
-        raise _field("ended_at", "结束时间早于已上传的轨迹点", "ended_at is before recorded points")
+        raise field_error("ended_at", "结束时间早于已上传的轨迹点",
+                          "ended_at is before recorded points")
     if data.notes is not None:
         patrol.notes = data.notes
     _close(patrol, ended_at, auto=False)
@@ -291,7 +290,7 @@ async def link_case(session: AsyncSession, principal: Principal, patrol: Patrol,
     """Returns (link, created); linking the same case again returns the first link."""
     _check_open(patrol, utcnow())
     if await cases.find_visible(session, principal, case_id) is None:
-        raise _field("case_id", "案件不存在", "No such case")
+        raise field_error("case_id", "案件不存在", "No such case")
     existing = await repo.case_link(session, patrol.id, case_id)
     if existing is not None:
         return existing, False

@@ -20,12 +20,11 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.cases import service as cases
 from app.core import audit
-from app.core.errors import Forbidden, NotFound, PreconditionFailed, Unprocessable
+from app.core.errors import Forbidden, NotFound, PreconditionFailed, field_error
 from app.core.geo import Crs, from_wgs84, in_china, to_wgs84
-from app.core.i18n import t
 from app.core.pagination import PageParams
 from app.core.permissions import Perm
-from app.core.scope import authorize, covers, scope_paths
+from app.core.scope import authorize, covers, holds_on_node, scope_paths
 from app.core.security import Principal
 from app.core.types import utcnow
 from app.grids import service as grids
@@ -59,15 +58,6 @@ class EditWindowClosed(Forbidden):
     en = "After 7 days only an admin may correct a visit"
 
 
-def _field(name: str, zh: str, en: str) -> Unprocessable:
-    return Unprocessable(zh, en, errors=[{"field": name, "message": t(zh, en)}])
-
-
-def _is_grid_staff(principal: Principal, grid_path: str) -> bool:
-    return any(g.org_path == grid_path and Perm.visit_write in g.permissions
-               for g in principal.grants)
-
-
 async def get(session: AsyncSession, principal: Principal, visit_id: int) -> Visit:
     visit = await repo.get_visible(session, principal, visit_id)
     if visit is None:
@@ -80,17 +70,17 @@ async def _grid(session: AsyncSession, principal: Principal, grid_id: int) -> Gr
     grid = await grids.by_id(session, grid_id)
     # A grid the caller cannot see reads exactly like one that does not exist.
     if grid is None or not any(covers(g.org_path, grid.org_path) for g in principal.grants):
-        raise _field("grid_id", "网格不存在", "No such grid")
-    if not _is_grid_staff(principal, grid.org_path):
+        raise field_error("grid_id", "网格不存在", "No such grid")
+    if not holds_on_node(principal, Perm.visit_write, grid.org_path):
         raise NotGridStaff()
     return grid
 
 
 def _check_visited_at(value: datetime, now: datetime, logged_at: datetime) -> None:
     if value > now + CLOCK_SKEW:
-        raise _field("visited_at", "走访时间不能晚于当前时间", "visited_at is in the future")
+        raise field_error("visited_at", "走访时间不能晚于当前时间", "visited_at is in the future")
     if value < logged_at - MAX_BACKDATE:
-        raise _field("visited_at", "走访时间不能早于记录时间 30 天以上",
+        raise field_error("visited_at", "走访时间不能早于记录时间 30 天以上",
                      "visited_at is more than 30 days before the log")
 
 
@@ -100,17 +90,17 @@ def _location(lng: float | None, lat: float | None, crs: Crs) -> tuple[float | N
         return None, None
     if lng is None or lat is None:
         missing = "lat" if lat is None else "lng"
-        raise _field(missing, "经度和纬度须同时提供", "lng and lat go together")
+        raise field_error(missing, "经度和纬度须同时提供", "lng and lat go together")
     w_lng, w_lat = to_wgs84(lng, lat, crs)
     if not in_china(w_lng, w_lat):
-        raise _field("lng", "坐标不在中国境内（请检查 crs 与经纬度顺序）",
+        raise field_error("lng", "坐标不在中国境内（请检查 crs 与经纬度顺序）",
                      "Not a location in China (check crs and the lng/lat order)")
     return w_lng, w_lat
 
 
 async def _check_case(session: AsyncSession, principal: Principal, case_id: int | None) -> None:
     if case_id is not None and await cases.find_visible(session, principal, case_id) is None:
-        raise _field("follow_up_case_id", "案件不存在", "No such case")
+        raise field_error("follow_up_case_id", "案件不存在", "No such case")
 
 
 async def create(session: AsyncSession, principal: Principal, data: VisitCreate
@@ -154,7 +144,7 @@ def authorize_edit(principal: Principal, visit: Visit) -> None:
         return
     if principal.kind != "user" or visit.author_id != principal.id:
         raise NotVisitAuthor()
-    if not _is_grid_staff(principal, visit.org_path):
+    if not holds_on_node(principal, Perm.visit_write, visit.org_path):
         raise NotGridStaff()
     if utcnow() - visit.created_at > EDIT_WINDOW:
         raise EditWindowClosed()
@@ -165,7 +155,7 @@ async def update(session: AsyncSession, principal: Principal, visit: Visit, data
     fields = data.model_dump(exclude_unset=True, exclude={"lng", "lat", "crs"})
     for name in REQUIRED:
         if name in fields and fields[name] is None:
-            raise _field(name, "不能为空", "must not be null")
+            raise field_error(name, "不能为空", "must not be null")
     if fields.get("visited_at") is not None:
         _check_visited_at(fields["visited_at"], utcnow(), visit.created_at)
     if fields.get("follow_up_case_id") not in (None, visit.follow_up_case_id):
