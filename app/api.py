@@ -10,6 +10,7 @@ from app.grids.router import router as grids_router
 from app.notify.router import router as notify_router
 from app.orgs.router import router as orgs_router
 from app.patrols.router import router as patrols_router
+from app.people.router import router as people_router
 from app.stats.router import router as stats_router
 from app.users.router import router as users_router
 from app.visits.router import router as visits_router
@@ -17,5 +18,5 @@ from app.webhooks.router import router as webhooks_router
 
 api_router = APIRouter(prefix="/api/v1")
 for r in (auth_router, users_router, orgs_router, grids_router, cases_router, notify_router,
-          webhooks_router, stats_router, patrols_router, visits_router):
+          webhooks_router, stats_router, patrols_router, visits_router, people_router):
     api_router.include_router(r)

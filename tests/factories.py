@@ -21,14 +21,17 @@ from app.files.service import store_upload
 from app.files.storage import FileStorage
 from app.models import (
     ApiClient,
+    Building,
     Case,
     CaseAttachment,
     Grid,
     GridStaff,
+    Household,
     Org,
     Patrol,
     PatrolCase,
     PatrolPoint,
+    Resident,
     RoleAssignment,
     User,
     Visit,
@@ -37,6 +40,7 @@ from app.models import (
 from app.orgs import service as orgs
 from app.orgs.schemas import OrgKind
 from app.patrols.track import Fix, distance_m
+from app.people.idcard import birth_date_of, check_digit
 from app.webhooks.schemas import EventType
 
 PASSWORD = "Passw0rd!2026"
@@ -65,6 +69,10 @@ class World:
     # One ended patrol (its case linked) and one visit per grid, by the grid's worker, same order.
     patrols: list[Patrol] = field(default_factory=list)
     visits: list[Visit] = field(default_factory=list)
+    # The register: one building, one household in it and one resident in that, per grid.
+    buildings: list[Building] = field(default_factory=list)
+    households: list[Household] = field(default_factory=list)
+    residents: list[Resident] = field(default_factory=list)
     user_node: dict[str, Org] = field(default_factory=dict)
 
     def user(self, role: Role, where: str = "") -> User:
@@ -157,6 +165,53 @@ async def make_visit(session: AsyncSession, grid: Grid, author: User, **changes:
     return visit
 
 
+def id_number(seq: int, born: str = "19500101") -> str:
+    """A valid resident ID number (Xuchang, Jian'an: 411023), distinct per `seq` (0..999)."""
+    first17 = f"411023{born}{seq:03d}"
+    return first17 + check_digit(first17)
+
+
+def phone_number(seq: int) -> str:
+    return f"138{seq:08d}"
+
+
+async def make_building(session: AsyncSession, grid: Grid, name: str = "1栋") -> Building:
+    building = Building(grid_id=grid.id, org_path=grid.org_path, street_id=grid.street_id,
+                        community_id=grid.community_id, name=name, floors=6, units=2)
+    session.add(building)
+    await session.flush()
+    return building
+
+
+async def make_household(session: AsyncSession, building: Building, room: str = "101"
+                         ) -> Household:
+    household = Household(building_id=building.id, grid_id=building.grid_id,
+                          org_path=building.org_path, street_id=building.street_id,
+                          community_id=building.community_id, unit_no="1单元", room=room, size=1)
+    session.add(household)
+    await session.flush()
+    return household
+
+
+async def make_resident(session: AsyncSession, household: Household, seq: int,
+                        name: str = "王建国", phone: str | None = None) -> Resident:
+    """Encrypted as the service stores it (the test settings' keys)."""
+    number = id_number(seq)
+    phone = phone or phone_number(seq)
+    resident = Resident(
+        household_id=household.id, grid_id=household.grid_id, org_path=household.org_path,
+        street_id=household.street_id, community_id=household.community_id, name=name,
+        gender="male", id_number_cipher=CIPHER.encrypt(number, context="resident.id_number"),
+        id_number_index=CIPHER.blind_index(number, context="resident.id_number"),
+        phone_cipher=CIPHER.encrypt(phone, context="resident.phone"),
+        phone_index=CIPHER.blind_index(phone, context="resident.phone"),
+        birth_date=birth_date_of(number), tags=["elderly_alone"],
+    )
+    session.add(resident)
+    await session.flush()
+    return resident
+
+
 async def make_client(session: AsyncSession, org: Org, name: str,
                       url: str = "https://hooks.example.test/grid"
                       ) -> tuple[ApiClient, WebhookSubscription]:
@@ -218,6 +273,10 @@ async def build_world(session: AsyncSession) -> World:
                                                        case=world.cases[-1]))
                 world.visits.append(await make_visit(session, grid, worker,
                                                      follow_up_case_id=world.cases[-1].id))
+                world.buildings.append(await make_building(session, grid))
+                world.households.append(await make_household(session, world.buildings[-1]))
+                world.residents.append(await make_resident(session, world.households[-1],
+                                                           seq=len(world.residents)))
     await session.flush()
     return world
 

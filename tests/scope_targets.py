@@ -236,6 +236,14 @@ def _visit(c: Ctx) -> Target:
     return Target(visit.id, visit.org_path)
 
 
+def _in_area(rows: str) -> Callable[[Ctx], Target]:
+    """The register row (`world.buildings`, `.households`, `.residents`) of the area's grid."""
+    def resolve(c: Ctx) -> Target:
+        row = getattr(c.world, rows)[c.world.grids.index(grid_at(c.world, c.area))]
+        return Target(row.id, row.org_path)
+    return resolve
+
+
 def _area_node(c: Ctx) -> Target:
     org = org_at(c.world, c.area)
     return Target(org.id, org.path)
@@ -272,6 +280,12 @@ RESOLVERS: dict[tuple[str, str], Callable[[Ctx], Target]] = {
     (f"{API}/visits", "grid_id"): _grid,
     (f"{API}/visits", "community_id"): _area_community,
     (f"{API}/visits", "author_id"): _user,
+    (f"{API}/buildings", "building_id"): _in_area("buildings"),
+    (f"{API}/buildings", "grid_id"): _grid,
+    (f"{API}/households", "household_id"): _in_area("households"),
+    (f"{API}/households", "building_id"): _in_area("buildings"),
+    (f"{API}/residents", "resident_id"): _in_area("residents"),
+    (f"{API}/residents", "household_id"): _in_area("households"),
 }
 
 
@@ -343,6 +357,7 @@ BODIES: dict[tuple[str, str], Callable[[Ctx], dict[str, Any]]] = {
     ("POST", f"{API}/patrols/{{patrol_id}}/points"): _points_body,
     ("POST", f"{API}/patrols/{{patrol_id}}/cases"): _own_case_body,
     ("PATCH", f"{API}/visits/{{visit_id}}"): lambda c: {"notes": "scope-matrix"},
+    ("POST", f"{API}/residents/{{resident_id}}/reveal"): lambda c: {"purpose": "scope-matrix"},
 }
 
 # Writes only the object's owner may make, whoever else holds rights in scope (a patrol's track,

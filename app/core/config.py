@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     login_lock_minutes: int = 15
     login_ip_limit: str = "30/minute"
     rate_limit_prefix: str = "gridapi"
+    # Revealing a resident's full ID card and phone numbers, per user.
+    reveal_limit: str = "30/hour"
 
     # WeChat mini-program.
     wechat_appid: str | None = None

@@ -40,6 +40,9 @@ class Perm(StrEnum):
     visit_read = "visits:read"
     visit_write = "visits:write"  # log household visits, correct one's own
     visit_manage = "visits:manage"  # correct anyone's visit log (admins)
+    people_read = "people:read"  # buildings, households, residents (masked)
+    people_write = "people:write"
+    resident_reveal = "residents:reveal"  # full ID/phone/name for a stated, audited purpose
 
 
 _ADMIN = frozenset(Perm)
@@ -50,22 +53,27 @@ _FIELD_LOG = frozenset({Perm.patrol_write, Perm.visit_write})
 _FIELD_READ = frozenset({Perm.patrol_read, Perm.visit_read})
 _STAFF_READ = frozenset({Perm.org_read, Perm.grid_read})
 _FIELD = frozenset({Perm.case_read, Perm.case_report, Perm.case_handle, Perm.case_verify})
+_PEOPLE = frozenset({Perm.people_read, Perm.people_write})
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.district_admin: _ADMIN,
     Role.street_admin: _ADMIN - {Perm.audit_read},
     Role.community_admin: _ADMIN - {Perm.audit_read},
     Role.command_operator: _STAFF_READ | _FIELD_READ
-    | {Perm.user_read, Perm.case_read, Perm.case_report, Perm.case_dispatch, Perm.case_verify},
-    Role.grid_head: _STAFF_READ | _FIELD | _FIELD_LOG | _FIELD_READ | {Perm.user_read},
-    Role.grid_worker: _STAFF_READ | _FIELD | _FIELD_LOG | _FIELD_READ,
+    | {Perm.user_read, Perm.case_read, Perm.case_report, Perm.case_dispatch, Perm.case_verify,
+       Perm.people_read},
+    Role.grid_head: _STAFF_READ | _FIELD | _FIELD_LOG | _FIELD_READ | _PEOPLE
+    | {Perm.user_read, Perm.resident_reveal},
+    # A grid worker keeps the register but sees it masked only: revealing is the head's call.
+    Role.grid_worker: _STAFF_READ | _FIELD | _FIELD_LOG | _FIELD_READ | _PEOPLE,
     Role.party_instructor: _STAFF_READ | {Perm.case_read, Perm.case_report},
     # A unit's liaison handles what the command center dispatches to the unit.
     Role.unit_liaison: frozenset({Perm.org_read, Perm.case_read, Perm.case_handle}),
     # Residents' eyes: members and volunteers report; they see the cases they reported.
     Role.member: frozenset({Perm.org_read, Perm.case_report}),
     Role.volunteer: frozenset({Perm.org_read, Perm.case_report}),
-    Role.auditor: _STAFF_READ | _FIELD_READ | {Perm.user_read, Perm.audit_read, Perm.case_read},
+    Role.auditor: _STAFF_READ | _FIELD_READ
+    | {Perm.user_read, Perm.audit_read, Perm.case_read, Perm.people_read},
 }
 
 # Where in the tree each role may be held: the kinds of org node it can be assigned on.

@@ -28,6 +28,7 @@ class RateLimits:
         # The lock is a one-slot window: consuming it locks the account for its length.
         self.login_lock = parse(f"1/{settings.login_lock_minutes}minute")
         self.login_ip = parse(settings.login_ip_limit)
+        self.reveal = parse(settings.reveal_limit)
 
     async def hit(self, item: RateLimitItem, *keys: str) -> bool:
         return await self.limiter.hit(item, *keys)

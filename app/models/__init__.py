@@ -8,18 +8,21 @@ from app.models.identity import ApiClient, RefreshToken, RoleAssignment, User, W
 from app.models.notify import Notification, WebhookDelivery, WebhookSubscription
 from app.models.ops import AuditEntry, IdempotencyKey, OutboxEvent
 from app.models.orgs import Org
+from app.models.people import Building, Household, Resident
 from app.models.scoped import ScopedRow
 
 __all__ = [
     "ApiClient",
     "AuditEntry",
     "Base",
+    "Building",
     "Case",
     "CaseAttachment",
     "CaseCategory",
     "CaseEvent",
     "Grid",
     "GridStaff",
+    "Household",
     "IdempotencyKey",
     "Notification",
     "Org",
@@ -28,6 +31,7 @@ __all__ = [
     "PatrolCase",
     "PatrolPoint",
     "RefreshToken",
+    "Resident",
     "RoleAssignment",
     "ScopedRow",
     "User",

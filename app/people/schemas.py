@@ -1,0 +1,185 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from app.people.idcard import birth_date_of, check_phone, normalize_id_number
+
+Crs = Literal["wgs84", "gcj02"]
+Gender = Literal["male", "female"]
+
+
+class ResidentTag(StrEnum):
+    """People who need attention (重点人群), with their labels in TAG_LABELS."""
+
+    elderly_alone = "elderly_alone"
+    disabled = "disabled"
+    low_income = "low_income"
+    veteran = "veteran"
+    left_behind_child = "left_behind_child"
+    left_behind_elderly = "left_behind_elderly"
+    special_hardship = "special_hardship"
+
+
+TAG_LABELS: dict[ResidentTag, str] = {
+    ResidentTag.elderly_alone: "独居老人",
+    ResidentTag.disabled: "残疾人",
+    ResidentTag.low_income: "低保户",
+    ResidentTag.veteran: "退役军人",
+    ResidentTag.left_behind_child: "留守儿童",
+    ResidentTag.left_behind_elderly: "留守老人",
+    ResidentTag.special_hardship: "特困人员",
+}
+
+
+class BuildingCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    grid_id: int = Field(ge=1)
+    name: str = Field(min_length=1, max_length=100, description="楼栋号，如“3栋”")
+    address: str | None = Field(None, max_length=255)
+    lng: float | None = Field(None, ge=-180, le=180)
+    lat: float | None = Field(None, ge=-90, le=90)
+    crs: Crs = Field("wgs84", description="坐标系：微信小程序定位为 gcj02；保存为 WGS-84")
+    floors: int | None = Field(None, ge=1, le=200)
+    units: int | None = Field(None, ge=1, le=50, description="单元数")
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> Self:
+        if (self.lng is None) != (self.lat is None):
+            raise ValueError("lng 与 lat 须同时给出")
+        return self
+
+
+class BuildingRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    grid_id: int
+    community_id: int | None
+    street_id: int | None
+    org_path: str
+    name: str
+    address: str | None
+    lng: float | None = Field(description="WGS-84")
+    lat: float | None
+    floors: int | None
+    units: int | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class HouseholdCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    building_id: int = Field(ge=1)
+    unit_no: str | None = Field(None, min_length=1, max_length=20, description="单元，如“2单元”")
+    room: str = Field(min_length=1, max_length=20, description="房号，如“501”")
+    size: int | None = Field(None, ge=1, le=50, description="户人数")
+
+
+class HouseholdRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    building_id: int
+    grid_id: int
+    community_id: int | None
+    street_id: int | None
+    org_path: str
+    unit_no: str | None
+    room: str
+    size: int | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class ResidentCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    household_id: int = Field(ge=1)
+    name: str = Field(min_length=1, max_length=50)
+    gender: Gender
+    id_number: str = Field(description="18 位居民身份证号（GB 11643 校验）")
+    phone: str | None = Field(None, description="手机号")
+    ethnicity: str | None = Field(None, max_length=20, description="民族，如“汉族”")
+    relation_to_head: str | None = Field(None, max_length=20, description="与户主关系")
+    tags: list[ResidentTag] = Field(default_factory=list, max_length=len(ResidentTag))
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("姓名不能为空")
+        return value
+
+    @field_validator("id_number")
+    @classmethod
+    def _id_number(cls, value: str) -> str:
+        value = normalize_id_number(value)
+        birth_date_of(value)
+        return value
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        return None if value is None else check_phone(value)
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: list[ResidentTag]) -> list[ResidentTag]:
+        return list(dict.fromkeys(value))
+
+    @property
+    def birth_date(self) -> date:
+        return birth_date_of(self.id_number)
+
+
+class TagRead(BaseModel):
+    code: ResidentTag
+    label: str
+
+
+class ResidentRead(BaseModel):
+    """Masked for every role: name `张*`, ID `410***********1234`, phone `138****5678`. The
+    birth date is part of the ID number, so only the age is shown."""
+
+    id: int
+    household_id: int
+    grid_id: int
+    community_id: int | None
+    street_id: int | None
+    org_path: str
+    name: str
+    gender: Gender
+    id_number: str
+    phone: str | None
+    age: int
+    ethnicity: str | None
+    relation_to_head: str | None
+    tags: list[TagRead]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class RevealIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    purpose: str = Field(min_length=2, max_length=200, description="查看完整信息的事由（记入审计）")
+
+    @field_validator("purpose")
+    @classmethod
+    def _purpose(cls, value: str) -> str:
+        value = value.strip()
+        if len(value) < 2:
+            raise ValueError("请说明查看事由")
+        return value
+
+
+class ResidentRevealed(BaseModel):
+    id: int
+    name: str
+    id_number: str
+    phone: str | None
+    birth_date: date

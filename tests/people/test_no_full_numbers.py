@@ -1,0 +1,65 @@
+"""No response to a role without reveal rights carries a full ID-card or mobile number: every GET
+route of the app (read from its OpenAPI document), called as a grid worker on objects of their
+own grid, scanned for 18-character ID numbers and 11-digit mobile numbers."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from app.core.permissions import Role
+from tests import scope_targets as st
+from tests.factories import LEAF, World
+
+FULL_ID = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+FULL_PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+CALLER = "s1c1g1"
+GET_ROUTES = [r for r in st.routes_from_openapi(st.app_openapi()) if r.method == "GET"]
+
+
+def own_objects(world: World) -> dict[str, int]:
+    """Each path parameter → an object in the caller's own grid (so the route answers 200)."""
+    i = 0  # s1c1g1
+    case = world.cases[i]
+    return {
+        "user_id": world.user(Role.grid_worker, CALLER).id, "org_id": world.branches[i].id,
+        "grid_id": world.grids[i].id, "case_id": case.id,
+        "attachment_id": next((a.id for a in world.attachments if a.case_id == case.id), 0),
+        "webhook_id": world.webhooks[0].id, "patrol_id": world.patrols[i].id,
+        "visit_id": world.visits[i].id, "building_id": world.buildings[i].id,
+        "household_id": world.households[i].id, "resident_id": world.residents[i].id,
+    }
+
+
+def query_for(route: st.Route, world: World) -> dict[str, Any]:
+    grid = world.grids[0]
+    assert grid.min_lng is not None and grid.min_lat is not None
+    known = {"lng": grid.min_lng + 0.005, "lat": grid.min_lat + 0.005, "category_code": LEAF.code}
+    return {q: known[q] for q in route.required_query}
+
+
+@pytest.mark.parametrize("route", GET_ROUTES, ids=str)
+async def test_no_full_id_or_phone_for_a_grid_worker(route: st.Route, client, auth,
+                                                     world: World):
+    objects = own_objects(world)
+    missing = [p for p in route.params if p not in objects]
+    assert not missing, f"{route}: teach own_objects() the parameter(s) {missing}"
+    url = route.path
+    for param in route.params:
+        url = url.replace(f"{{{param}}}", str(objects[param]))
+    r = await client.get(url, params=query_for(route, world),
+                         headers=auth(world.user(Role.grid_worker, CALLER)))
+    if "json" not in r.headers.get("content-type", ""):
+        return  # files and metrics: no personal data fields
+    text = r.text
+    assert not FULL_ID.findall(text), f"{route}: full ID number in {text[:500]}"
+    assert not FULL_PHONE.findall(text), f"{route}: full phone number in {text[:500]}"
+
+
+async def test_the_walk_does_see_residents(client, auth, world: World):
+    """Guards the walk above: the worker's resident is in the responses, masked."""
+    r = await client.get(f"{st.API}/residents/{world.residents[0].id}",
+                         headers=auth(world.user(Role.grid_worker, CALLER)))
+    assert r.status_code == 200 and "*" in r.json()["id_number"] and "*" in r.json()["phone"]
