@@ -62,6 +62,11 @@ def readable(principal: Principal, column: Any, permission: Perm | str) -> Colum
     return in_paths(column, scope_paths(principal, permission))
 
 
+def sees(principal: Principal, path: str | None) -> bool:
+    """Whether any of the caller's grants covers the row (visible at all, whatever the right)."""
+    return path is not None and any(covers(g.org_path, path) for g in principal.grants)
+
+
 def authorize(
     principal: Principal,
     permission: Perm | str,
@@ -70,7 +75,7 @@ def authorize(
     not_found: NotFound | None = None,
 ) -> None:
     """404 when the row is outside everything the caller can see, 403 when only the right lacks."""
-    if path is None or not any(covers(g.org_path, path) for g in principal.grants):
+    if not sees(principal, path):
         raise not_found or NotFound()
     if not any(covers(p, path) for p in scope_paths(principal, permission)):
         raise Forbidden()

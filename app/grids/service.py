@@ -8,11 +8,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import audit
-from app.core.errors import Conflict, NotFound, Unprocessable
+from app.core.errors import Conflict, NotFound, Unprocessable, field_error
 from app.core.geo import Crs, to_wgs84
 from app.core.pagination import PageParams
 from app.core.permissions import Perm, Role
-from app.core.scope import authorize
+from app.core.scope import authorize, sees
 from app.core.security import Principal
 from app.grids import boundary as geo
 from app.grids import repository as repo
@@ -136,6 +136,16 @@ async def place(session: AsyncSession, lng: float, lat: float) -> Grid | None:
         if grid.boundary and geo.contains(grid.boundary, lng, lat):
             return grid
     return None
+
+
+async def referenced(session: AsyncSession, principal: Principal, grid_id: int,
+                     field: str = "grid_id") -> Grid:
+    """A grid named in a request body: one the caller cannot see reads exactly like one that
+    does not exist (422 naming the field). The caller's right to act there is checked after."""
+    grid = await session.get(Grid, grid_id)
+    if grid is None or not sees(principal, grid.org_path):
+        raise field_error(field, "网格不存在", "No such grid")
+    return grid
 
 
 async def by_id(session: AsyncSession, grid_id: int) -> Grid | None:

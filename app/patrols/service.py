@@ -36,7 +36,7 @@ from app.core.geo import Crs, from_wgs84, in_china, to_wgs84
 from app.core.i18n import t
 from app.core.pagination import PageParams
 from app.core.permissions import Perm
-from app.core.scope import authorize, covers, holds_on_node
+from app.core.scope import authorize, holds_on_node
 from app.core.security import Principal
 from app.core.types import utcnow
 from app.grids import service as grids
@@ -119,10 +119,7 @@ async def get_own(session: AsyncSession, principal: Principal, patrol_id: int) -
 
 
 async def _grid(session: AsyncSession, principal: Principal, grid_id: int) -> Grid:
-    grid = await grids.by_id(session, grid_id)
-    # A grid the caller cannot see reads exactly like one that does not exist.
-    if grid is None or not any(covers(g.org_path, grid.org_path) for g in principal.grants):
-        raise field_error("grid_id", "网格不存在", "No such grid")
+    grid = await grids.referenced(session, principal, grid_id)
     if not holds_on_node(principal, Perm.patrol_write, grid.org_path):
         raise NotGridStaff()
     return grid

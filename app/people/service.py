@@ -22,7 +22,7 @@ from app.core.geo import to_wgs84
 from app.core.pagination import PageParams
 from app.core.permissions import Perm
 from app.core.ratelimit import RateLimits
-from app.core.scope import authorize, covers
+from app.core.scope import authorize, sees
 from app.core.security import Principal
 from app.grids import service as grids
 from app.models import Building, Grid, Household, Resident
@@ -65,10 +65,6 @@ class RevealRateLimited(TooManyRequests):
     zh, en = "查看完整信息过于频繁，请稍后再试", "Too many reveals; try again later"
 
 
-def _in_view(principal: Principal, path: str | None) -> bool:
-    return any(covers(g.org_path, path) for g in principal.grants)
-
-
 async def _get(session: AsyncSession, principal: Principal, model: Any, row_id: int,
                not_found: NotFound, permission: Perm) -> Any:
     row = await repo.get_visible(session, principal, model, row_id)
@@ -103,7 +99,7 @@ async def _parent(session: AsyncSession, principal: Principal, model: Any, row_i
     """The row a new one goes under: one the caller cannot see reads like a missing one (422
     naming the field); a visible one without `people:write` there is 403."""
     row = await (grids.by_id(session, row_id) if model is Grid else session.get(model, row_id))
-    if row is None or not _in_view(principal, row.org_path):
+    if row is None or not sees(principal, row.org_path):
         raise field_error(field, "所属对象不存在", f"No such {field.removesuffix('_id')}")
     authorize(principal, Perm.people_write, row.org_path)
     return row

@@ -67,10 +67,7 @@ async def get(session: AsyncSession, principal: Principal, visit_id: int) -> Vis
 
 
 async def _grid(session: AsyncSession, principal: Principal, grid_id: int) -> Grid:
-    grid = await grids.by_id(session, grid_id)
-    # A grid the caller cannot see reads exactly like one that does not exist.
-    if grid is None or not any(covers(g.org_path, grid.org_path) for g in principal.grants):
-        raise field_error("grid_id", "网格不存在", "No such grid")
+    grid = await grids.referenced(session, principal, grid_id)
     if not holds_on_node(principal, Perm.visit_write, grid.org_path):
         raise NotGridStaff()
     return grid
