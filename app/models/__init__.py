@@ -2,20 +2,41 @@
 
 from app.models.base import Base
 from app.models.cases import Case, CaseAttachment, CaseCategory, CaseEvent
+from app.models.coconstruction import (
+    Agreement,
+    AgreementProject,
+    AgreementReport,
+    Cadre,
+    Registration,
+    Unit,
+    UnitRegistration,
+    Wish,
+)
 from app.models.fieldwork import Patrol, PatrolCase, PatrolPoint, Visit
 from app.models.grids import Grid, GridStaff
 from app.models.identity import ApiClient, RefreshToken, RoleAssignment, User, WechatLogin
+from app.models.members import (
+    BuildingGroupBuilding,
+    Member,
+    MemberFinding,
+    MemberHouseholdLink,
+)
 from app.models.notify import Notification, WebhookDelivery, WebhookSubscription
 from app.models.ops import AuditEntry, IdempotencyKey, OutboxEvent
 from app.models.orgs import Org
-from app.models.people import Building, Household, Resident
+from app.models.people import Building, Household, Resident, ResidentImport
 from app.models.scoped import ScopedRow
 
 __all__ = [
+    "Agreement",
+    "AgreementProject",
+    "AgreementReport",
     "ApiClient",
     "AuditEntry",
     "Base",
     "Building",
+    "BuildingGroupBuilding",
+    "Cadre",
     "Case",
     "CaseAttachment",
     "CaseCategory",
@@ -24,6 +45,9 @@ __all__ = [
     "GridStaff",
     "Household",
     "IdempotencyKey",
+    "Member",
+    "MemberFinding",
+    "MemberHouseholdLink",
     "Notification",
     "Org",
     "OutboxEvent",
@@ -31,12 +55,17 @@ __all__ = [
     "PatrolCase",
     "PatrolPoint",
     "RefreshToken",
+    "Registration",
     "Resident",
+    "ResidentImport",
     "RoleAssignment",
     "ScopedRow",
+    "Unit",
+    "UnitRegistration",
     "User",
     "Visit",
     "WebhookDelivery",
     "WebhookSubscription",
     "WechatLogin",
+    "Wish",
 ]

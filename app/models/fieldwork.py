@@ -105,11 +105,12 @@ class Visit(IdMixin, TimestampMixin, ScopedRow, Base):
     street_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
     community_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
     author_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="RESTRICT"))
-    # There is no household register yet: the worker writes the household as they know it
-    # ("3栋2单元501"). `household_id` is reserved for the people register (issue 4), which will
-    # add the foreign key to `households` and backfill it from `household_ref`.
+    # The worker writes the household as they know it ("3栋2单元501"); `household_id` links the
+    # register's row when known (given, or matched from `household_ref` by the migration).
     household_ref: Mapped[str] = mapped_column(String(100))
-    household_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    household_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("households.id", ondelete="SET NULL"), index=True
+    )
     address: Mapped[str | None] = mapped_column(String(255))
     visited_at: Mapped[datetime] = mapped_column(UTCDateTime())
     purpose: Mapped[str] = mapped_column(String(16))

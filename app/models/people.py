@@ -3,13 +3,13 @@ residents in a household. Scope columns are copied from the grid."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Date, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.types import path_type
+from app.core.types import UTCDateTime, path_type, utcnow
 from app.models.base import Base, IdMixin, TimestampMixin
 from app.models.scoped import ScopedRow
 
@@ -75,3 +75,28 @@ class Resident(IdMixin, TimestampMixin, _InGrid, Base):
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (Index("ix_residents_household_id_id", "household_id", "id"),)
+
+
+class ResidentImport(IdMixin, ScopedRow, Base):
+    """One import of a resident spreadsheet into a grid: the counts, the mode, and the rejected
+    rows with their reasons (kept so the office can download them and fix the sheet)."""
+
+    __tablename__ = "resident_imports"
+
+    grid_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("grids.id", ondelete="RESTRICT"),
+                                         index=True)
+    org_path: Mapped[str] = mapped_column(path_type(), index=True)
+    street_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    community_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    mode: Mapped[str] = mapped_column(String(16))  # all_or_nothing | valid_rows
+    status: Mapped[str] = mapped_column(String(16))  # completed | rejected
+    rows_total: Mapped[int] = mapped_column(Integer, default=0)
+    rows_created: Mapped[int] = mapped_column(Integer, default=0)
+    rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
+    # [{"row": 7, "field": "id_number", "reason": "..."}]: reasons only, never the values.
+    rejected: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_by: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
