@@ -43,6 +43,16 @@ class Perm(StrEnum):
     people_read = "people:read"  # buildings, households, residents (masked)
     people_write = "people:write"
     resident_reveal = "residents:reveal"  # full ID/phone/name for a stated, audited purpose
+    member_read = "members:read"  # party members (masked), search-campaign findings
+    member_write = "members:write"  # register and reclassify members, record findings
+    member_verify = "members:verify"  # the holding branch verifies or rejects a finding
+    registration_review = "registrations:review"  # approve / reject 双报到 with a community
+    unit_read = "units:read"  # units, their registrations, agreements, seconded cadres
+    unit_write = "units:write"
+    agreement_report = "agreements:report"  # report back on an agreement (双报告)
+    wish_read = "wishes:read"
+    wish_write = "wishes:write"  # post a resident's wish, confirm it fulfilled
+    wish_claim = "wishes:claim"  # claim and fulfil a wish (a registered member, a unit)
 
 
 _ADMIN = frozenset(Perm)
@@ -54,6 +64,7 @@ _FIELD_READ = frozenset({Perm.patrol_read, Perm.visit_read})
 _STAFF_READ = frozenset({Perm.org_read, Perm.grid_read})
 _FIELD = frozenset({Perm.case_read, Perm.case_report, Perm.case_handle, Perm.case_verify})
 _PEOPLE = frozenset({Perm.people_read, Perm.people_write})
+_WISHES = frozenset({Perm.wish_read, Perm.wish_write})
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.district_admin: _ADMIN,
@@ -62,18 +73,27 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.command_operator: _STAFF_READ | _FIELD_READ
     | {Perm.user_read, Perm.case_read, Perm.case_report, Perm.case_dispatch, Perm.case_verify,
        Perm.people_read},
-    Role.grid_head: _STAFF_READ | _FIELD | _FIELD_LOG | _FIELD_READ | _PEOPLE
-    | {Perm.user_read, Perm.resident_reveal},
+    Role.grid_head: _STAFF_READ | _FIELD | _FIELD_LOG | _FIELD_READ | _PEOPLE | _WISHES
+    | {Perm.user_read, Perm.resident_reveal, Perm.member_read},
     # A grid worker keeps the register but sees it masked only: revealing is the head's call.
-    Role.grid_worker: _STAFF_READ | _FIELD | _FIELD_LOG | _FIELD_READ | _PEOPLE,
-    Role.party_instructor: _STAFF_READ | {Perm.case_read, Perm.case_report},
-    # A unit's liaison handles what the command center dispatches to the unit.
-    Role.unit_liaison: frozenset({Perm.org_read, Perm.case_read, Perm.case_handle}),
+    Role.grid_worker: _STAFF_READ | _FIELD | _FIELD_LOG | _FIELD_READ | _PEOPLE | _WISHES
+    | {Perm.member_read},
+    # The instructor works the grid branch's party side: its members and the search campaign.
+    Role.party_instructor: _STAFF_READ
+    | {Perm.case_read, Perm.case_report, Perm.member_read, Perm.member_write,
+       Perm.member_verify, Perm.wish_read},
+    # A unit's liaison handles what the command center dispatches to the unit, reports back on
+    # the unit's agreements and claims wishes for the unit.
+    Role.unit_liaison: frozenset({Perm.org_read, Perm.case_read, Perm.case_handle,
+                                  Perm.unit_read, Perm.agreement_report, Perm.wish_read,
+                                  Perm.wish_claim}),
     # Residents' eyes: members and volunteers report; they see the cases they reported.
-    Role.member: frozenset({Perm.org_read, Perm.case_report}),
+    # Registered members see and claim their community's wishes.
+    Role.member: frozenset({Perm.org_read, Perm.case_report, Perm.wish_read, Perm.wish_claim}),
     Role.volunteer: frozenset({Perm.org_read, Perm.case_report}),
     Role.auditor: _STAFF_READ | _FIELD_READ
-    | {Perm.user_read, Perm.audit_read, Perm.case_read, Perm.people_read},
+    | {Perm.user_read, Perm.audit_read, Perm.case_read, Perm.people_read, Perm.member_read,
+       Perm.unit_read, Perm.wish_read},
 }
 
 # Where in the tree each role may be held: the kinds of org node it can be assigned on.
