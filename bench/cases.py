@@ -45,7 +45,7 @@ from app.cli import alembic_config
 from app.core.auth import load_user_principal
 from app.core.config import Settings
 from app.core.db import Database, make_engine
-from app.core.pagination import PageParams, encode_cursor, keyset
+from app.core.pagination import PageParams, encode_cursor
 from app.core.security import issue_access_token
 from app.core.types import utcnow
 from app.models import Case, CaseCategory, Grid, User
@@ -122,13 +122,13 @@ async def sql_spec(db: Database, users: dict[str, int], settings: Settings) -> d
     async with db.session_factory() as s:
         for scope in ("community", "district"):
             p = await load_user_principal(s, users[scope])
-            base = cases_repo.readable_cases(p)
-            first = keyset(base, [(Case.id, True)], PageParams(limit=20, cursor=None))
+            first = cases_repo.list_statement(p, filters=[],
+                                              page=PageParams(limit=20, cursor=None))
             ids = list((await s.execute(select(Case.id).where(cases_repo.visible(p))
                                         .order_by(Case.id.desc()))).scalars())
             deep_id = ids[len(ids) // 2]
-            deep = keyset(base, [(Case.id, True)],
-                          PageParams(limit=20, cursor=encode_cursor([deep_id])))
+            deep = cases_repo.list_statement(
+                p, filters=[], page=PageParams(limit=20, cursor=encode_cursor([deep_id])))
             spec["list"][scope] = {"first": compiled(first, db.engine.dialect),
                                    "deep": compiled(deep, db.engine.dialect),
                                    "cursor": encode_cursor([deep_id]), "visible": len(ids)}
@@ -139,10 +139,6 @@ async def sql_spec(db: Database, users: dict[str, int], settings: Settings) -> d
         "LEFT OUTER JOIN role_assignments ON role_assignments.user_id = users.id "
         f"WHERE users.id = {ph(1)}")
     spec["names_sql"] = "SELECT code, name FROM case_categories WHERE code IN (:list)"
-    spec["attachments_sql"] = ("SELECT case_id, id FROM case_attachments WHERE case_id IN "
-                               "(:list) ORDER BY id") if not pg else (
-        "SELECT case_id, id FROM case_attachments WHERE case_id IN "
-        "(SELECT unnest($1::bigint[])) ORDER BY id")
     writer = users["writer"]
     spec["writer_id"] = writer
     cat = (await _leaf(db))

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,24 +43,52 @@ async def sync(session: AsyncSession) -> int:
     return changed
 
 
-_NAMES: tuple[float, dict[str, str]] = (0.0, {})
-NAMES_TTL = 300.0
+@dataclass(frozen=True)
+class Facts:
+    """What a request needs to know about a category, without asking the database."""
+
+    name: str
+    time_limit_hours: float | None
+    is_active: bool
+
+    @property
+    def reportable(self) -> bool:
+        """Cases are reported against active leaves (the ones with a time limit)."""
+        return self.is_active and self.time_limit_hours is not None
+
+
+_CACHE: tuple[float, dict[str, Facts], dict[str, str]] = (0.0, {}, {})
+CACHE_TTL = 300.0
+
+
+async def _load(session: AsyncSession) -> tuple[dict[str, Facts], dict[str, str]]:
+    """Reference data, cached per process for a few minutes (`gridapi migrate` in another
+    process changes it; the TTL bounds how long this one keeps the old facts): list pages and
+    reports pay no statement for it."""
+    global _CACHE
+    expires, facts, names_ = _CACHE
+    if expires < time.monotonic():
+        facts = {c.code: Facts(c.name, c.time_limit_hours, c.is_active)
+                 for c in await repo.all_categories(session)}
+        names_ = {code: f.name for code, f in facts.items()}
+        _CACHE = (time.monotonic() + CACHE_TTL, facts, names_)
+    return facts, names_
 
 
 async def names(session: AsyncSession) -> dict[str, str]:
-    """Code → name of every category. Reference data: cached per process for a few minutes,
-    so list pages don't pay a statement for it."""
-    global _NAMES
-    expires, cached = _NAMES
-    if expires < time.monotonic():
-        cached = {c.code: c.name for c in await repo.all_categories(session)}
-        _NAMES = (time.monotonic() + NAMES_TTL, cached)
-    return cached
+    """Code → name of every category."""
+    return (await _load(session))[1]
+
+
+async def reportable(session: AsyncSession, code: str) -> Facts | None:
+    """The category's facts when cases may be reported against it, else None."""
+    found = (await _load(session))[0].get(code)
+    return found if found is not None and found.reportable else None
 
 
 def forget_names() -> None:
-    global _NAMES
-    _NAMES = (0.0, {})
+    global _CACHE
+    _CACHE = (0.0, {}, {})
 
 
 async def tree(session: AsyncSession) -> list[CategoryNode]:

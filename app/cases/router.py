@@ -61,15 +61,19 @@ async def list_case_categories(_: CurrentPrincipal, session: SessionDep) -> list
 
 
 @router.post("/cases", status_code=status.HTTP_201_CREATED, dependencies=[Idempotent],
-             responses=problems(403, 409, 422))
+             responses=problems(403, 409, 422), response_model=CaseRead)
 async def create_case(body: CaseCreate, principal: CurrentPrincipal, session: SessionDep,
-                      calendar: CalendarDep, response: Response) -> CaseRead:
+                      calendar: CalendarDep) -> Response:
     """上报案件。未给 grid_id 时按坐标定位网格；同一 client_ref 重复提交返回原案件（200）。"""
     case, created = await service.create(session, principal, body, calendar)
-    if not created:
-        response.status_code = status.HTTP_200_OK
+    # A new case holds exactly the attachments just bound to it: no statement to find them.
+    known = {case.id: sorted(set(body.attachment_ids))} if created else None
+    [read] = await service.reads(session, [case], calendar, attachments=known)
+    # Serialised once, directly (a hot endpoint: a returned model is dumped and re-validated).
+    response = Response(read.model_dump_json(), media_type="application/json",
+                        status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
     set_etag(response, case.version)
-    return (await service.reads(session, [case], calendar))[0]
+    return response
 
 
 @router.get("/cases", responses=problems(400, 422), response_model=Page[CaseRead])
@@ -90,11 +94,11 @@ async def list_cases(
     filters = service.list_filters(statuses=service.parse_statuses(status_), grid_id=grid_id,
                                    community_id=community_id, category_code=category_code,
                                    overdue=overdue)
-    rows = await repo.list_page(session, principal, filters=filters, page=page)
+    rows = await repo.list_rows(session, principal, filters=filters, page=page)
     rows, cursor = next_cursor(rows, page, lambda c: [c.id])
-    # The page is built from validated models already: serialise it once, directly (a hot
-    # endpoint; returning the model would make FastAPI validate and encode it again).
-    body = Page[CaseRead](items=await service.reads(session, rows, calendar, crs),
+    # The page is built from typed rows already: serialise it once, directly (a hot endpoint;
+    # returning the model would make FastAPI validate and encode it again).
+    body = Page[CaseRead](items=await service.row_reads(session, rows, calendar, crs),
                           next_cursor=cursor)
     return Response(body.model_dump_json(), media_type="application/json")
 

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
+from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
@@ -106,8 +107,8 @@ async def create(session: AsyncSession, principal: Principal, data: CaseCreate,
         existing = await repo.by_client_ref(session, principal.key, data.client_ref)
         if existing is not None:
             return existing, False
-    category = await repo.category(session, data.category_code)
-    if category is None or not category.is_active or category.time_limit_hours is None:
+    category = await categories.reportable(session, data.category_code)
+    if category is None or category.time_limit_hours is None:
         raise UnknownCategory(errors=[{"field": "category_code", "message": "unknown"}])
     now = utcnow()
     _check_capture(data.captured_at, now)
@@ -116,7 +117,7 @@ async def create(session: AsyncSession, principal: Principal, data: CaseCreate,
     case = Case(
         # Replaced by the real code once the id is known; must fit the column (32) whatever the
         # reporter's id, and never collide with another request's placeholder.
-        code=f"tmp-{uuid4().hex[:28]}", category_code=category.code,
+        code=f"tmp-{uuid4().hex[:28]}", category_code=data.category_code,
         description=data.description, address=data.address, lng=lng, lat=lat,
         grid_id=grid.id, org_path=grid.org_path, street_id=grid.street_id,
         community_id=grid.community_id, status=Status.reported,
@@ -321,7 +322,7 @@ def list_filters(*, statuses: list[Status] | None, grid_id: int | None,
     return out
 
 
-def light(case: Case, calendar: WorkCalendar, now: datetime) -> Light:
+def light(case: Case | Row[Any], calendar: WorkCalendar, now: datetime) -> Light:
     if case.status in FINAL:
         end = case.closed_at or now
         return "green" if end <= case.due_at else "red"
@@ -329,13 +330,15 @@ def light(case: Case, calendar: WorkCalendar, now: datetime) -> Light:
     return calendar.light(case.reported_at, case.due_at, at)
 
 
-def case_read(case: Case, calendar: WorkCalendar, *, names: dict[str, str],
-              attachments: dict[int, list[int]], crs: str = "wgs84",
+def case_read(case: Case | Row[Any], calendar: WorkCalendar, *, names: dict[str, str],
+              attachment_ids: list[int], crs: str = "wgs84",
               now: datetime | None = None) -> CaseRead:
+    """`case` is an ORM case or a row of the cases table: the same attributes either way.
+    Built without validation (`model_construct`): every value comes typed from the database."""
     now = now or utcnow()
     lng, lat = from_wgs84(case.lng, case.lat, "gcj02" if crs == "gcj02" else "wgs84")
     colour = light(case, calendar, now)
-    return CaseRead(
+    return CaseRead.model_construct(
         id=case.id, code=case.code, status=Status(case.status), category_code=case.category_code,
         category_name=names.get(case.category_code), description=case.description,
         address=case.address, lng=lng, lat=lat, crs="gcj02" if crs == "gcj02" else "wgs84",
@@ -350,17 +353,31 @@ def case_read(case: Case, calendar: WorkCalendar, *, names: dict[str, str],
         resolved_at=case.resolved_at, closed_at=case.closed_at,
         handler_org_id=case.handler_org_id, assignee_id=case.assignee_id,
         merged_into_id=case.merged_into_id, rework_count=case.rework_count,
-        return_count=case.return_count, attachment_ids=attachments.get(case.id, []),
+        return_count=case.return_count, attachment_ids=attachment_ids,
         version=case.version, created_at=case.created_at, updated_at=case.updated_at,
     )
 
 
 async def reads(session: AsyncSession, cases: list[Case], calendar: WorkCalendar,
-                crs: str = "wgs84") -> list[CaseRead]:
-    """Cases for a response: two extra statements for the whole page, whatever its size."""
+                crs: str = "wgs84", *, attachments: dict[int, list[int]] | None = None
+                ) -> list[CaseRead]:
+    """Cases for a response: one extra statement for the whole page (attachment ids, unless
+    the caller knows them), whatever its size."""
     names = await categories.names(session)
-    attachments = await repo.attachment_ids(session, [c.id for c in cases])
+    if attachments is None:
+        attachments = await repo.attachment_ids(session, [c.id for c in cases])
     now = utcnow()
-    return [case_read(c, calendar, names=names, attachments=attachments, crs=crs, now=now)
+    return [case_read(c, calendar, names=names, attachment_ids=attachments.get(c.id, []),
+                      crs=crs, now=now)
             for c in cases]
+
+
+async def row_reads(session: AsyncSession, rows: list[Row[Any]], calendar: WorkCalendar,
+                    crs: str = "wgs84") -> list[CaseRead]:
+    """Rows from `repo.list_rows` (attachment ids already in them) for a response."""
+    names = await categories.names(session)
+    now = utcnow()
+    return [case_read(r, calendar, names=names, attachment_ids=repo.split_ids(r.attachment_csv),
+                      crs=crs, now=now)
+            for r in rows]
 

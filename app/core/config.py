@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     )
     db_pool_size: int = 10
     db_echo: bool = False
+    # SQLite statements run on the event loop instead of aiosqlite's thread (app/core/
+    # sqlite_inline.py); off falls back to plain aiosqlite.
+    sqlite_inline: bool = True
 
     # JWT: several keys may be valid at once (rotation); `jwt_kid` signs new tokens.
     jwt_keys: dict[str, str] = Field(default_factory=lambda: {"k1": DEV_SECRET})

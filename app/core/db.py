@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from app.core import sqlite_inline
 from app.core.config import Settings
 
 
@@ -39,6 +40,9 @@ def make_engine(settings: Settings) -> AsyncEngine:
         # work commits or rolls back, `close()` rolls back the rest), so the pool's own
         # reset-on-return rollback would be one more thread hop per request for nothing.
         kwargs.update(pool_reset_on_return=None)
+        database = make_url(settings.database_url).database
+        if settings.sqlite_inline and database:
+            kwargs.update(async_creator=sqlite_inline.creator(database))
     else:
         # No pre-ping (a round trip per checkout); stale connections are recycled instead.
         kwargs.update(pool_size=settings.db_pool_size, pool_recycle=1800)

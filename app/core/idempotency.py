@@ -17,7 +17,8 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Request
 from fastapi.responses import Response
 from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import UploadFile
 
@@ -116,19 +117,22 @@ class _Keys:
             await s.commit()
 
     async def claim(self, principal: str, key: str, endpoint: str, digest: str) -> int | None:
-        row = IdempotencyKey(principal=principal, key=key, endpoint=endpoint, request_hash=digest)
-        try:
-            if self.shared:
-                session = await get_session(self.request)
-                async with session.begin_nested():
-                    session.add(row)
-            else:
-                async with self.db.session_factory() as s:
-                    s.add(row)
-                    await s.commit()
-        except IntegrityError:
-            return None
-        return row.id
+        """The new claim's id, or None when the key exists. `ON CONFLICT DO NOTHING` (both
+        databases) rather than catching an IntegrityError: no savepoint, no failed statement."""
+        insert = pg_insert if self.db.engine.dialect.name == "postgresql" else sqlite_insert
+        stmt = (
+            insert(IdempotencyKey)
+            .values(principal=principal, key=key, endpoint=endpoint, request_hash=digest)
+            .on_conflict_do_nothing(index_elements=["principal", "key"])
+            .returning(IdempotencyKey.id)
+        )
+        if self.shared:
+            session = await get_session(self.request)
+            return (await session.execute(stmt)).scalar_one_or_none()
+        async with self.db.session_factory() as s:
+            claimed = (await s.execute(stmt)).scalar_one_or_none()
+            await s.commit()
+        return claimed
 
     async def existing(self, principal: str, key: str) -> IdempotencyKey | None:
         async with self.session() as s:

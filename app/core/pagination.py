@@ -27,7 +27,7 @@ class PageParams(BaseModel):
     cursor: str | None
 
 
-def page_params(
+async def page_params(
     limit: Annotated[int, Query(ge=1, le=100, description="每页条数 (1..100)")] = 20,
     cursor: Annotated[str | None, Query(description="上一页返回的 next_cursor")] = None,
 ) -> PageParams:

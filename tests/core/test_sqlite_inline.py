@@ -1,0 +1,83 @@
+"""The inline SQLite driver: statements on the loop, and a write lock held by another process
+waited for without blocking the loop."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from app.core import sqlite_inline
+from tests.conftest import IS_PG
+
+pytestmark = pytest.mark.skipif(IS_PG, reason="SQLite driver")
+
+
+async def _inline(path: Path) -> sqlite_inline.InlineConnection:
+    conn: sqlite_inline.InlineConnection = await sqlite_inline.creator(str(path))()
+    return conn
+
+
+async def test_statements_run_and_fetch(tmp_path: Path):
+    conn = await _inline(tmp_path / "a.db")
+    await conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+    cur = conn.cursor()
+    await cur.executemany("INSERT INTO t (v) VALUES (?)", [("a",), ("b",), ("c",)])
+    await cur.execute("SELECT v FROM t ORDER BY id")
+    assert await cur.fetchone() == ("a",)
+    assert await cur.fetchmany(1) == [("b",)]
+    assert await cur.fetchall() == [("c",)]
+    assert cur.description[0][0] == "v"
+    await conn.close()
+    with pytest.raises(ValueError):
+        conn.cursor()
+
+
+async def test_begin_immediate_waits_for_another_process_without_blocking_the_loop(
+        tmp_path: Path):
+    path = tmp_path / "b.db"
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("PRAGMA journal_mode=WAL")
+    other.execute("CREATE TABLE t (id INTEGER PRIMARY KEY)")
+    other.execute("BEGIN IMMEDIATE")  # the worker process holds the write lock
+    conn = await _inline(path)
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.005)
+
+    async def release_later() -> None:
+        await asyncio.sleep(0.2)
+        other.execute("COMMIT")
+
+    tick_task = asyncio.create_task(ticker())
+    release = asyncio.create_task(release_later())
+    await conn.cursor().execute("BEGIN IMMEDIATE")
+    await release
+    tick_task.cancel()
+    assert ticks >= 10  # the loop kept running while the lock was held elsewhere
+    await conn.execute("INSERT INTO t DEFAULT VALUES")
+    await conn.commit()
+    cur = await conn.execute("PRAGMA busy_timeout")
+    assert await cur.fetchall() == [(5000,)]  # restored for everything else
+    await conn.close()
+    other.close()
+
+
+async def test_begin_immediate_gives_up_after_the_busy_timeout(tmp_path: Path, monkeypatch):
+    path = tmp_path / "c.db"
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("PRAGMA journal_mode=WAL")
+    other.execute("BEGIN IMMEDIATE")
+    monkeypatch.setattr(sqlite_inline, "BUSY_TIMEOUT_S", 0.05)
+    conn = await _inline(path)
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        await conn.cursor().execute("BEGIN IMMEDIATE")
+    other.execute("ROLLBACK")
+    await conn.close()
+    other.close()
