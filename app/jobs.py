@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 import httpx
 
-from app.cases import escalation
+from app.cases import attachments, escalation
 from app.core import maintenance
 from app.core.config import Settings
 from app.core.db import Database
@@ -17,7 +17,7 @@ from app.notify import wechat_messages
 from app.webhooks import service as webhooks
 
 # Imported for their @handles / @every registrations.
-HANDLER_MODULES = (wechat_messages, webhooks, escalation, maintenance)
+HANDLER_MODULES = (wechat_messages, webhooks, escalation, maintenance, attachments)
 WEBHOOK_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 
 

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cases import repository as repo
 from app.cases.schemas import AttachmentRead
 from app.cases.service import CaseNotFound
+from app.core.db import Database
 from app.core.errors import Forbidden, NotFound
+from app.core.outbox import WorkerContext, every
 from app.core.permissions import Perm
 from app.core.scope import covers, scope_paths
 from app.core.security import Principal
+from app.core.types import utcnow
 from app.files.service import store_upload
-from app.files.storage import FileStorage
+from app.files.storage import FileStorage, LocalStorage
 from app.models import Case, CaseAttachment
 
 
@@ -66,3 +73,41 @@ def read(att: CaseAttachment) -> AttachmentRead:
     return AttachmentRead(id=att.id, case_id=att.case_id, mime=att.mime, size=att.size,
                           sha256=att.sha256, original_name=att.original_name,
                           created_at=att.created_at)
+
+
+# Photos uploaded for a report that never came (the phone gave up, the worker changed their
+# mind) hold personal images: they go after a day, rows and files.
+ORPHAN_KEEP = timedelta(hours=24)
+ORPHAN_BATCH = 200
+
+
+async def purge_orphans(db: Database, storage: FileStorage, *,
+                        older_than: timedelta = ORPHAN_KEEP) -> int:
+    """Delete unbound uploads older than `older_than`; returns how many went. The row goes
+    first (`DELETE ... RETURNING`, still unbound at that moment), then its files: an upload
+    bound by a report in between is never touched."""
+    cutoff = utcnow() - older_than
+    removed = 0
+    while True:
+        async with db.write_session_factory() as s:
+            unbound = CaseAttachment.case_id.is_(None) & CaseAttachment.wish_id.is_(None)
+            ids = select(CaseAttachment.id).where(
+                unbound, CaseAttachment.created_at < cutoff
+            ).limit(ORPHAN_BATCH)
+            gone = (await s.execute(
+                delete(CaseAttachment)
+                .where(CaseAttachment.id.in_(ids), unbound)
+                .returning(CaseAttachment.storage_key, CaseAttachment.public_key)
+            )).all()
+            await s.commit()
+        for storage_key, public_key in gone:
+            for key in {storage_key, public_key}:
+                await storage.delete(key)
+        removed += len(gone)
+        if len(gone) < ORPHAN_BATCH:
+            return removed
+
+
+@every(3600, "orphan-uploads")
+async def _purge_orphans(ctx: WorkerContext) -> int:
+    return await purge_orphans(ctx.db, LocalStorage(Path(ctx.settings.upload_dir)))

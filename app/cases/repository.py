@@ -149,7 +149,7 @@ async def unbound_attachments(session: AsyncSession, owner: str, ids: list[int]
                               ) -> list[CaseAttachment]:
     stmt = select(CaseAttachment).where(
         CaseAttachment.id.in_(ids), CaseAttachment.uploaded_by == owner,
-        CaseAttachment.case_id.is_(None),
+        CaseAttachment.case_id.is_(None), CaseAttachment.wish_id.is_(None),
     )
     return list((await session.execute(stmt)).scalars())
 

@@ -32,12 +32,14 @@ from app.core.permissions import Perm
 from app.core.scope import covers, scope_paths
 from app.core.security import Principal
 from app.core.types import utcnow
+from app.grids import boundary
 from app.grids import service as grids
 from app.models import Case, CaseEvent, Grid
 from app.orgs import service as orgs
 
 CAPTURE_MAX_AGE = timedelta(days=30)
 CLOCK_SKEW = timedelta(minutes=5)
+GRID_TOLERANCE_M = 200  # how far outside a named grid a reported location may be
 
 
 class CaseNotFound(NotFound):
@@ -89,6 +91,12 @@ async def _grid_for(session: AsyncSession, principal: Principal, data: CaseCreat
         raise OutsideGrids()
     if not any(covers(p, grid.org_path) for p in scope_paths(principal, Perm.case_report)):
         raise OutsideArea()
+    if data.grid_id and grid.boundary and (
+            boundary.distance_m(grid.boundary, lng, lat) > GRID_TOLERANCE_M):
+        # A grid named by hand must be where the case is (a phone's fix may be a little off):
+        # a case filed under the wrong grid lands in the wrong people's scope.
+        raise field_error("grid_id", f"案件位置不在该网格内（超出 {GRID_TOLERANCE_M} 米）",
+                          f"The location is more than {GRID_TOLERANCE_M} m outside this grid")
     return grid
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import shapely
 from shapely.geometry import Point, Polygon, shape
 from shapely.validation import explain_validity
 
@@ -68,3 +69,11 @@ def bbox(geojson: dict[str, Any]) -> tuple[float, float, float, float]:
 
 def contains(geojson: dict[str, Any], lng: float, lat: float) -> bool:
     return bool(shape(geojson).covers(Point(lng, lat)))
+
+
+def distance_m(geojson: dict[str, Any], lng: float, lat: float) -> float:
+    """Metres from a WGS-84 point to the boundary's area (0 inside): the polygon is projected
+    onto a local plane at the point, which is exact enough at grid scale (a few km)."""
+    kx, ky = 111_320.0 * math.cos(math.radians(lat)), 110_540.0
+    local = shapely.transform(shape(geojson), lambda xy: (xy - (lng, lat)) * (kx, ky))
+    return float(local.distance(Point(0.0, 0.0)))

@@ -124,6 +124,10 @@ class CaseAttachment(IdMixin, Base):
     case_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("cases.id", ondelete="CASCADE"), index=True
     )
+    # Or the evidence of a fulfilled wish (微心愿): bound to the wish instead of a case.
+    wish_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("wishes.id", ondelete="CASCADE"), index=True
+    )
     uploaded_by: Mapped[str] = mapped_column(String(64), index=True)
     storage_key: Mapped[str] = mapped_column(String(255))
     public_key: Mapped[str] = mapped_column(String(255))

@@ -359,6 +359,13 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_wishes_resident_id'), ['resident_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_wishes_street_id'), ['street_id'], unique=False)
 
+    with op.batch_alter_table('case_attachments', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('wish_id', sa.BigInteger(), nullable=True))
+        batch_op.create_index(batch_op.f('ix_case_attachments_wish_id'), ['wish_id'],
+                              unique=False)
+        batch_op.create_foreign_key(batch_op.f('fk_case_attachments_wish_id_wishes'), 'wishes',
+                                    ['wish_id'], ['id'], ondelete='CASCADE')
+
     _link_visits_to_households()
     with op.batch_alter_table('visits', schema=None) as batch_op:
         batch_op.create_foreign_key(batch_op.f('fk_visits_household_id_households'), 'households', ['household_id'], ['id'], ondelete='SET NULL')
@@ -396,6 +403,12 @@ def _link_visits_to_households() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('case_attachments', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_case_attachments_wish_id_wishes'),
+                                 type_='foreignkey')
+        batch_op.drop_index(batch_op.f('ix_case_attachments_wish_id'))
+        batch_op.drop_column('wish_id')
+
     with op.batch_alter_table('visits', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_visits_household_id_households'), type_='foreignkey')
 

@@ -218,3 +218,34 @@ class TestDownload:
         r = await client.get(f"{API}/cases/{world.cases[0].id}/attachments/{up.json()['id']}",
                              headers=auth(worker))
         assert r.status_code == 404
+
+
+class TestOrphanUploads:
+    """Photos uploaded for a report that never came are purged after a day, files too."""
+
+    async def test_old_unbound_uploads_go_with_their_files(self, world: World, db, settings):
+        from datetime import timedelta
+        from pathlib import Path
+
+        from app.cases.attachments import purge_orphans
+        from app.core.types import utcnow
+        from app.files.storage import LocalStorage
+        from tests.factories import attach_photo
+
+        storage = LocalStorage(Path(settings.upload_dir))
+        async with db.session_factory() as s:
+            old = await attach_photo(s, storage, None, owner="user:1")
+            fresh = await attach_photo(s, storage, None, owner="user:1")
+            bound = await attach_photo(s, storage, world.cases[0])
+            for att in (old, bound):
+                att.created_at = utcnow() - timedelta(hours=25)
+            await s.commit()
+            keys = {a.id: (a.storage_key, a.public_key) for a in (old, fresh, bound)}
+        assert await purge_orphans(db, storage) == 1
+        async with db.session_factory() as s:
+            left = set((await s.execute(select(CaseAttachment.id).where(
+                CaseAttachment.id.in_(list(keys))))).scalars())
+        assert left == {fresh.id, bound.id}
+        assert not any([await storage.exists(k) for k in keys[old.id]])
+        assert all([await storage.exists(k) for k in keys[fresh.id] + keys[bound.id]])
+        assert await purge_orphans(db, storage) == 0

@@ -123,6 +123,23 @@ class TestCreateCase:
         assert r.status_code == 403
         assert r.json()["code"] == "case_outside_area"
 
+    async def test_named_grid_far_from_the_location_is_422(self, client, auth, world: World):
+        # The community admin may report in both grids; the location is in the first one.
+        r = await client.post(f"{API}/cases", headers=auth(world.user(Role.community_admin,
+                                                                      "s1c1")),
+                              json=body(0, grid_id=world.grids[1].id))
+        assert r.status_code == 422
+        assert r.json()["errors"][0]["field"] == "grid_id"
+
+    async def test_named_grid_a_little_off_its_edge_is_accepted(self, client, auth,
+                                                               world: World):
+        # ~90 m east of grid 0's edge (a phone's fix near the boundary): within tolerance.
+        r = await client.post(f"{API}/cases",
+                              headers=auth(world.user(Role.grid_worker, "s1c1g1")),
+                              json=body(0, grid_id=world.grids[0].id, lng=113.811))
+        assert r.status_code == 201, r.text
+        assert r.json()["grid_id"] == world.grids[0].id
+
     async def test_point_in_no_grid_is_422(self, client, auth, world: World):
         r = await client.post(f"{API}/cases",
                               headers=auth(world.user(Role.grid_worker, "s1c1g1")),
