@@ -31,6 +31,7 @@ from app.core.types import utcnow
 from app.models import IdempotencyKey
 
 REPLAYED_HEADERS = ("content-type", "etag", "location")
+MAX_KEY_LENGTH = 255
 
 
 class IdempotencyInFlight(Conflict):
@@ -42,6 +43,12 @@ class IdempotencyMismatch(Unprocessable):
     code = "idempotency_key_reused"
     zh = "该幂等键已用于内容不同的请求"
     en = "This Idempotency-Key was used for a different request"
+
+
+class IdempotencyKeyTooLong(Unprocessable):
+    code = "idempotency_key_invalid"
+    zh = f"Idempotency-Key 不能超过 {MAX_KEY_LENGTH} 个字符"
+    en = f"Idempotency-Key must be at most {MAX_KEY_LENGTH} characters"
 
 
 class IdempotentReplay(Exception):
@@ -62,15 +69,18 @@ async def _fingerprint(request: Request) -> str:
     h.update(request.method.encode())
     h.update(request.url.path.encode())
     h.update(b"\0")
-    if request.headers.get("content-type", "").lower().startswith("multipart/"):
+    if request.headers.get("content-type", "").lower().startswith(_FORMS):
         await _hash_form(request, h)
     else:
         h.update(await request.body())
     return h.hexdigest()
 
 
+_FORMS = ("multipart/", "application/x-www-form-urlencoded")
+
+
 async def _hash_form(request: Request, h: Any) -> None:
-    """FastAPI has parsed the form already (the stream is gone, `form()` is cached). Hash its
+    """The form may be parsed already (the stream is gone, `form()` is cached). Hash its
     fields, not the raw body: a retry of the same upload sends a new multipart boundary."""
     form = await request.form()
     for name, value in sorted(form.multi_items(), key=lambda kv: kv[0]):
@@ -165,21 +175,31 @@ async def idempotency(
     principal: Annotated[Principal, Depends(get_principal)],
     key: Annotated[
         str | None,
-        Header(alias="Idempotency-Key", max_length=255, description="重试时保持不变的请求键"),
+        Header(alias="Idempotency-Key", max_length=MAX_KEY_LENGTH,
+               description="重试时保持不变的请求键"),
     ] = None,
 ) -> None:
+    await guard(request, principal.key, key)
+
+
+async def guard(request: Request, principal_key: str, key: str | None) -> None:
+    """Claim `key` for this caller and request, or replay / refuse (the dependency above; and
+    called directly where the caller is known only inside the endpoint, as Open311's api_key
+    in the form)."""
     if not key:
         return
+    if len(key) > MAX_KEY_LENGTH:
+        raise IdempotencyKeyTooLong()
     settings: Settings = request.app.state.settings
     keys = _Keys(request, request.app.state.db)
     digest = await _fingerprint(request)
     endpoint = f"{request.method} {request.url.path}"
     for _ in range(2):
-        claimed = await keys.claim(principal.key, key, endpoint, digest)
+        claimed = await keys.claim(principal_key, key, endpoint, digest)
         if claimed is not None:
             request.state.idempotency = ClaimedKey(claimed, separate=not keys.shared)
             return
-        row = await keys.existing(principal.key, key)
+        row = await keys.existing(principal_key, key)
         if row is None:
             continue  # released between our insert and read: try once more
         if row.request_hash != digest or row.endpoint != endpoint:
@@ -218,4 +238,4 @@ async def release(db: Database, claimed: ClaimedKey) -> None:
 
 Idempotent = Depends(idempotency)
 
-__all__ = ["Idempotent", "IdempotentReplay", "complete", "idempotency", "release"]
+__all__ = ["Idempotent", "IdempotentReplay", "complete", "guard", "idempotency", "release"]

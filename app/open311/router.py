@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
 
 from app.cases.calendar import WorkCalendar
+from app.core import idempotency
 from app.core.config import Settings
 from app.core.db import SessionDep
 from app.core.errors import AppError
@@ -150,6 +151,8 @@ async def create_request(request: Request, session: SessionDep) -> Response:
     """Report a case (form-urlencoded or the query string); answers at once with its id."""
     call = await _call(request, form=True)
     principal = await _client(session, call)
+    # A client retrying after a lost answer sends the same Idempotency-Key: one case.
+    await idempotency.guard(request, principal.key, request.headers.get("Idempotency-Key"))
     calendar: WorkCalendar = request.app.state.calendar
     records = await service.report(session, principal, calendar, inputs.report(call.params))
     return _requests(call.fmt, records)

@@ -263,3 +263,29 @@ class TestPersonalData:
 
     async def test_nul_characters_are_refused(self, client, world: World, key: str):
         error_of(await post_report(client, key, report_form(world, description="a\x00b")), 400)
+
+
+class TestIdempotencyKey:
+    """A third-party client retrying after a lost answer gets the same case back."""
+
+    async def _post(self, client, key: str, form: dict, idem: str, fmt: str = "json"):
+        return await client.post(f"{BASE}/requests.{fmt}", data={"api_key": key, **form},
+                                 headers={"Idempotency-Key": idem})
+
+    async def test_a_retry_replays_the_first_answer(self, client, db, world: World, key: str):
+        form = report_form(world)
+        first = await self._post(client, key, form, "o311-retry-1")
+        again = await self._post(client, key, form, "o311-retry-1")
+        assert first.status_code == again.status_code
+        assert ok_json(first) == ok_json(again)
+        assert again.headers.get("Idempotent-Replayed") == "true"
+        other = ok_json(await self._post(client, key, form, "o311-retry-2"))
+        assert other[0]["service_request_id"] != ok_json(first)[0]["service_request_id"]
+
+    async def test_the_same_key_for_another_report_is_refused(self, client, world: World,
+                                                              key: str):
+        await self._post(client, key, report_form(world), "o311-reuse")
+        changed = {**report_form(world), "description": "路灯不亮"}
+        r = await self._post(client, key, changed, "o311-reuse")
+        assert r.status_code == 400  # Open311's dialect for a 422
+        assert "幂等键" in error_of(r, 400)

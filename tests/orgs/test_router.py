@@ -71,7 +71,10 @@ class TestListOrgs:
             cursor = page["next_cursor"]
             if not cursor:
                 break
-        assert seen == sorted(seen) and len(seen) == len(set(seen)) == 1 + 2 + 4 + 8
+        # district, streets, communities, grid branches, and a building group and a member
+        # household under each branch
+        assert seen == sorted(seen) and len(seen) == len(set(seen)) == (
+            1 + 2 + 4 + 8 + len(world.building_groups) + len(world.member_households))
 
     async def test_bad_cursor_is_400(self, client, auth, world: World):
         r = await client.get(f"{API}/orgs", params={"cursor": "!!notbase64"},
