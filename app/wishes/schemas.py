@@ -1,0 +1,82 @@
+"""微心愿 bodies and views. The resident and a claiming member appear by masked name only."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class WishStatus(StrEnum):
+    posted = "posted"
+    claimed = "claimed"
+    fulfilled = "fulfilled"
+    confirmed = "confirmed"
+    cancelled = "cancelled"
+
+
+def _text(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("不能为空")
+    return value
+
+
+class WishCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    grid_id: int = Field(ge=1)
+    resident_id: int | None = Field(None, ge=1, description="许愿居民（须在该网格内）")
+    title: str = Field(min_length=1, max_length=200, description="心愿，如“想要一台收音机”")
+    description: str | None = Field(None, max_length=2000)
+
+    _title = field_validator("title")(_text)
+
+
+class WishClaim(BaseModel):
+    """Empty body: the caller claims as a registered member. `unit_id`: a unit's liaison claims
+    for the unit."""
+
+    model_config = ConfigDict(extra="forbid")
+    unit_id: int | None = Field(None, ge=1, description="以单位名义认领时的单位 id")
+
+
+class WishFulfil(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    evidence: str = Field(min_length=1, max_length=2000, description="完成情况说明")
+    attachment_ids: list[int] = Field(default_factory=list, max_length=9,
+                                      description="POST /attachments 上传的照片 id")
+
+    _evidence = field_validator("evidence")(_text)
+
+    @field_validator("attachment_ids")
+    @classmethod
+    def _unique(cls, value: list[int]) -> list[int]:
+        return list(dict.fromkeys(value))
+
+
+class WishRead(BaseModel):
+    id: int
+    grid_id: int
+    community_id: int | None
+    street_id: int | None
+    org_path: str
+    resident_id: int | None
+    resident_name: str | None = Field(description="脱敏姓名，如“王**”")
+    title: str
+    description: str | None
+    status: WishStatus
+    posted_by: int | None
+    claimed_by_member_id: int | None
+    claimant_name: str | None = Field(description="认领党员的脱敏姓名")
+    claimed_by_unit_id: int | None
+    unit_name: str | None
+    claimed_at: datetime | None
+    evidence: str | None
+    evidence_attachment_ids: list[int]
+    fulfilled_at: datetime | None
+    confirmed_by: int | None
+    confirmed_at: datetime | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
