@@ -42,8 +42,9 @@ async def upload(session: AsyncSession, storage: FileStorage, principal: Princip
                  data: bytes, filename: str | None, case: Case | None) -> CaseAttachment:
     if case is not None and not may_attach(principal, case):
         raise Forbidden("您不能为该案件上传附件", "You may not add files to this case")
-    if case is None and not principal.has(Perm.case_report):
-        # An upload without a case is only good for a report the caller may file.
+    if case is None and not (principal.has(Perm.case_report) or principal.has(Perm.wish_claim)):
+        # An upload without a case is only good for a report the caller may file, or as the
+        # evidence of a wish they may claim and fulfil (a unit's liaison).
         raise Forbidden("您不能上报案件", "You may not report cases")
     stored = await store_upload(storage, data=data, declared_name=filename,
                                 key_prefix="cases")

@@ -145,13 +145,19 @@ async def attachment_ids(session: AsyncSession, case_ids: list[int]) -> dict[int
     return out
 
 
-async def unbound_attachments(session: AsyncSession, owner: str, ids: list[int]
-                              ) -> list[CaseAttachment]:
-    stmt = select(CaseAttachment).where(
-        CaseAttachment.id.in_(ids), CaseAttachment.uploaded_by == owner,
-        CaseAttachment.case_id.is_(None), CaseAttachment.wish_id.is_(None),
+async def bind_uploads(session: AsyncSession, owner: str, ids: set[int], *,
+                       case_id: int | None = None, wish_id: int | None = None) -> int:
+    """Bind the owner's uploads that nothing holds yet to a case or a wish, in one conditional
+    UPDATE; returns how many were bound. The condition is re-checked under the row lock, so
+    two requests binding the same upload at once cannot both have it."""
+    result = await session.execute(
+        update(CaseAttachment)
+        .where(CaseAttachment.id.in_(ids), CaseAttachment.uploaded_by == owner,
+               CaseAttachment.case_id.is_(None), CaseAttachment.wish_id.is_(None))
+        .values(case_id=case_id, wish_id=wish_id)
+        .execution_options(synchronize_session=False)
     )
-    return list((await session.execute(stmt)).scalars())
+    return int(getattr(result, "rowcount", 0))
 
 
 async def attachment(session: AsyncSession, att_id: int) -> CaseAttachment | None:

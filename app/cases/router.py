@@ -32,6 +32,7 @@ from app.core.idempotency import Idempotent
 from app.core.pagination import Page, PageParams, next_cursor, page_params
 from app.core.routing import UnitOfWorkRoute
 from app.core.types import utcnow
+from app.files.service import public_copy_response
 from app.files.storage import FileStorage
 
 router = APIRouter(tags=["cases"], route_class=UnitOfWorkRoute)
@@ -186,9 +187,4 @@ async def download_case_attachment(case_id: int, attachment_id: int,
                                    storage: StorageDep) -> Response:
     """下载附件（已去除 EXIF 位置信息的副本）；权限同案件。"""
     att = await attachments.for_download(session, principal, case_id, attachment_id)
-    data = await storage.get(att.public_key)
-    headers = {"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"}
-    if att.mime == "application/pdf":
-        # PDFs are served as uploaded: never let a browser render one inline.
-        headers["Content-Disposition"] = "attachment"
-    return Response(data, media_type=att.mime, headers=headers)
+    return await public_copy_response(storage, public_key=att.public_key, mime=att.mime)

@@ -149,23 +149,26 @@ async def create(session: AsyncSession, principal: Principal, data: CaseCreate,
                 raise
             return existing, False
     await repo.set_code(session, case, f"AJ{now:%Y%m%d}{case.id:07d}")
-    await _bind_attachments(session, principal, case, data.attachment_ids)
+    await bind_uploads(session, principal, data.attachment_ids, case_id=case.id)
     _event(session, case, principal, "report", None, Status.reported, None, {})
     events.created(session, case)
     await audit.record(session, principal, "case.report", "case", case.id, org_path=case.org_path)
     return case, True
 
 
-async def _bind_attachments(session: AsyncSession, principal: Principal, case: Case,
-                            ids: list[int]) -> None:
+async def bind_uploads(session: AsyncSession, principal: Principal, ids: list[int], *,
+                       case_id: int | None = None, wish_id: int | None = None) -> None:
+    """Photos uploaded beforehand become a case's (or a wish's evidence): only the caller's own
+    uploads that nothing holds yet; otherwise 422 and nothing is bound (the request rolls
+    back)."""
     if not ids:
         return
-    found = await repo.unbound_attachments(session, principal.key, ids)
-    if len(found) != len(set(ids)):
+    wanted = set(ids)
+    bound = await repo.bind_uploads(session, principal.key, wanted, case_id=case_id,
+                                    wish_id=wish_id)
+    if bound != len(wanted):
         raise field_error("attachment_ids", "附件不存在、已被使用或不是您上传的",
-                     "Attachments must be your own, unused uploads")
-    for att in found:
-        att.case_id = case.id
+                          "Attachments must be your own, unused uploads")
 
 
 def _event(session: AsyncSession, case: Case, principal: Principal, action: str,

@@ -9,6 +9,8 @@ import unicodedata
 from dataclasses import dataclass
 from uuid import uuid4
 
+from fastapi import Response
+
 from app.files.errors import FileTooLarge, UnsupportedFile
 from app.files.images import exif_location, sanitize
 from app.files.sniff import JPEG, PDF, PNG, WEBP, detect
@@ -110,3 +112,17 @@ def clean_name(name: str | None) -> str | None:
     )
     text = text.strip()[:MAX_NAME_LENGTH]
     return text or None
+
+
+async def public_copy_response(storage: FileStorage, *, public_key: str, mime: str) -> Response:
+    """Serve an upload's shareable copy (never the original: that keeps the EXIF location).
+
+    Every download of an upload (case photos, wish evidence) answers through here, so the
+    headers cannot drift apart: private caching only, no type sniffing, PDFs never inline.
+    """
+    data = await storage.get(public_key)
+    headers = {"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"}
+    if mime == PDF:
+        # PDFs are served as uploaded: never let a browser render one inline.
+        headers["Content-Disposition"] = "attachment"
+    return Response(data, media_type=mime, headers=headers)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cases import repository as cases_repo
+from app.cases import service as cases_service
 from app.cases.attachments import AttachmentNotFound
 from app.core import audit
 from app.core.crypto import mask_name
@@ -200,14 +201,7 @@ async def _bind_evidence(session: AsyncSession, principal: Principal, wish: Wish
                          ids: list[int]) -> None:
     """The photos become the wish's: downloadable with it, and no longer orphans to purge.
     Only the caller's own uploads that nothing holds yet (a case's photo stays the case's)."""
-    if not ids:
-        return
-    found = await cases_repo.unbound_attachments(session, principal.key, ids)
-    if len(found) != len(ids):
-        raise field_error("attachment_ids", "附件不存在、已被使用或不是您上传的",
-                          "Attachments must be your own, unused uploads")
-    for att in found:
-        att.wish_id = wish.id
+    await cases_service.bind_uploads(session, principal, ids, wish_id=wish.id)
 
 
 async def evidence(session: AsyncSession, principal: Principal, wish_id: int,

@@ -181,6 +181,13 @@ class TestUploadBeforeReport:
                               files={"file": ("p.gif", gif_bytes(), "image/gif")})
         assert r.status_code == 415
 
+    async def test_a_unit_liaison_may_upload_wish_evidence(self, client, auth, world: World):
+        # Liaisons report no cases, but they fulfil wishes for their unit, with photos.
+        r = await client.post(f"{API}/attachments",
+                              headers=auth(world.user(Role.unit_liaison, "s1c1")),
+                              files={"file": ("p.png", png_bytes(), "image/png")})
+        assert r.status_code == 201, r.text
+
     async def test_someone_who_cannot_report_is_403(self, client, auth, world: World):
         r = await client.post(f"{API}/attachments", headers=auth(world.user(Role.auditor)),
                               files={"file": ("p.png", png_bytes(), "image/png")})
