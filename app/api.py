@@ -6,17 +6,25 @@ from fastapi import APIRouter
 
 from app.auth.router import router as auth_router
 from app.cases.router import router as cases_router
+from app.coconstruction.router import router as coconstruction_router
 from app.grids.router import router as grids_router
+from app.members.router import router as members_router
 from app.notify.router import router as notify_router
 from app.orgs.router import router as orgs_router
 from app.patrols.router import router as patrols_router
 from app.people.router import router as people_router
+from app.registrations.router import router as registrations_router
 from app.stats.router import router as stats_router
 from app.users.router import router as users_router
 from app.visits.router import router as visits_router
 from app.webhooks.router import router as webhooks_router
+from app.wishes.router import router as wishes_router
 
 api_router = APIRouter(prefix="/api/v1")
 for r in (auth_router, users_router, orgs_router, grids_router, cases_router, notify_router,
           webhooks_router, stats_router, patrols_router, visits_router, people_router):
     api_router.include_router(r)
+for r in (registrations_router, wishes_router):  # 双报到 and 微心愿 (helper C1)
+    api_router.include_router(r)
+api_router.include_router(coconstruction_router)  # units, agreements, cadres
+api_router.include_router(members_router)  # members, search campaign, groups (helper B)

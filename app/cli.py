@@ -20,6 +20,7 @@ from app.core.config import Settings, get_settings
 from app.core.db import Database, make_engine
 from app.core.observability import configure_logging
 from app.main import create_app
+from app.people import cli as people_cli
 from app.seed import accounts, demo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -163,6 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--once", action="store_true")
     w.add_argument("--idle", type=float, default=1.0)
     w.set_defaults(fn=cmd_worker)
+    people_cli.add_parser(sub)  # gridapi import residents FILE --grid ID
     return p
 
 

@@ -31,7 +31,13 @@ from app.core.outbox import WorkerContext  # noqa: E402
 from app.files.storage import LocalStorage  # noqa: E402
 from app.main import create_app  # noqa: E402
 from app.models import User  # noqa: E402
-from tests.factories import World, attach_photo, build_world, token_for  # noqa: E402
+from tests.factories import (  # noqa: E402
+    World,
+    add_wish_evidence,
+    attach_photo,
+    build_world,
+    token_for,
+)
 
 DATABASE_URL = os.environ["DATABASE_URL"]
 IS_PG = DATABASE_URL.startswith("postgresql")
@@ -101,6 +107,7 @@ async def world(engine: AsyncEngine, settings: Settings) -> World:
         w = await build_world(session)
         for case in w.cases:
             w.attachments.append(await attach_photo(session, storage, case))
+        await add_wish_evidence(session, w, storage)
         await session.commit()
     return w
 

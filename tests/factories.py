@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 
 from PIL import Image
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,22 +20,33 @@ from app.core.types import utcnow
 from app.files.service import store_upload
 from app.files.storage import FileStorage
 from app.models import (
+    Agreement,
+    AgreementProject,
+    AgreementReport,
     ApiClient,
     Building,
+    Cadre,
     Case,
     CaseAttachment,
     Grid,
     GridStaff,
     Household,
+    Member,
+    MemberFinding,
     Org,
     Patrol,
     PatrolCase,
     PatrolPoint,
+    Registration,
     Resident,
+    ResidentImport,
     RoleAssignment,
+    Unit,
+    UnitRegistration,
     User,
     Visit,
     WebhookSubscription,
+    Wish,
 )
 from app.orgs import service as orgs
 from app.orgs.schemas import OrgKind
@@ -74,6 +85,36 @@ class World:
     households: list[Household] = field(default_factory=list)
     residents: list[Resident] = field(default_factory=list)
     user_node: dict[str, Org] = field(default_factory=dict)
+    # 双报到 and 微心愿 (add_registrations_and_wishes): per community [s1c1, s1c2, s2c1, s2c2] a
+    # member's own account, their Member and an approved registration (so the account holds
+    # `member` there); one posted wish per grid, same order as `grids`.
+    reg_users: list[User] = field(default_factory=list)
+    reg_members: list[Member] = field(default_factory=list)
+    registrations: list[Registration] = field(default_factory=list)
+    wishes: list[Wish] = field(default_factory=list)
+    # One evidence photo bound to each wish (add_wish_evidence, called by the `world` fixture:
+    # it needs file storage), same order as `wishes`; uploaded by the community's reg_user.
+    wish_attachments: list[CaseAttachment] = field(default_factory=list)
+    # Party members and the search campaign (add_members_and_groups, helper B): one member per
+    # grid under its branch, one building group under each branch and one member household
+    # under that group (same order as `grids`); one pending finding per community (found in
+    # the community, naming the community's second grid branch as the holding branch).
+    members: list[Member] = field(default_factory=list)
+    building_groups: list[Org] = field(default_factory=list)
+    member_households: list[Org] = field(default_factory=list)
+    findings: list[MemberFinding] = field(default_factory=list)
+    # 共驻共建 (add_coconstruction): one unit under the district (`units[0]`); per community
+    # [s1c1, s1c2, s2c1, s2c2] its active registration, an agreement with one project and one
+    # community-side report, and one seconded cadre, same order as `communities`.
+    units: list[Unit] = field(default_factory=list)
+    unit_registrations: list[UnitRegistration] = field(default_factory=list)
+    agreements: list[Agreement] = field(default_factory=list)
+    agreement_projects: list[AgreementProject] = field(default_factory=list)
+    agreement_reports: list[AgreementReport] = field(default_factory=list)
+    cadres: list[Cadre] = field(default_factory=list)
+    # Resident spreadsheet imports (add_resident_imports): one report per grid, same order as
+    # `grids`, with one rejected row.
+    resident_imports: list[ResidentImport] = field(default_factory=list)
 
     def user(self, role: Role, where: str = "") -> User:
         return self.users[f"{where}:{role}" if where else f"root:{role}"]
@@ -277,8 +318,207 @@ async def build_world(session: AsyncSession) -> World:
                 world.households.append(await make_household(session, world.buildings[-1]))
                 world.residents.append(await make_resident(session, world.households[-1],
                                                            seq=len(world.residents)))
+    await add_registrations_and_wishes(session, world)
+    await add_members_and_groups(session, world)
+    await add_coconstruction(session, world)
+    await add_resident_imports(session, world)
     await session.flush()
     return world
+
+
+def reg_member_id_number(seq: int) -> str:
+    """A valid ID number for a party member, never equal to a resident's (other birth date)."""
+    return id_number(seq, born="19860512")
+
+
+async def make_reg_member(session: AsyncSession, org: Org, seq: int, user: User | None = None,
+                          name: str = "赵志强") -> Member:
+    number = reg_member_id_number(seq)
+    member = Member(org_id=org.id, org_path=org.path, street_id=org.street_id,
+                    community_id=org.community_id, name=name, gender="male",
+                    id_number_cipher=CIPHER.encrypt(number, context="member.id_number"),
+                    id_number_index=CIPHER.blind_index(number, context="member.id_number"),
+                    birth_date=birth_date_of(number), status="full", category="regular",
+                    user_id=user.id if user else None)
+    session.add(member)
+    await session.flush()
+    return member
+
+
+async def make_registration(session: AsyncSession, member: Member, community: Org,
+                            status: str = "approved", skills: list[str] | None = None
+                            ) -> Registration:
+    active = status in ("pending", "approved")
+    reg = Registration(member_id=member.id, org_path=community.path,
+                       street_id=community.street_id, community_id=community.id,
+                       address="幸福路1号", skills=skills or ["法律咨询"], status=status,
+                       active_member_id=member.id if active else None,
+                       decided_at=utcnow() if status != "pending" else None)
+    session.add(reg)
+    await session.flush()
+    return reg
+
+
+async def make_wish(session: AsyncSession, grid: Grid, poster: User,
+                    resident: Resident | None = None, title: str = "想要一台收音机") -> Wish:
+    wish = Wish(grid_id=grid.id, org_path=grid.org_path, street_id=grid.street_id,
+                community_id=grid.community_id, resident_id=resident.id if resident else None,
+                title=title, status="posted", posted_by=poster.id)
+    session.add(wish)
+    await session.flush()
+    return wish
+
+
+async def add_registrations_and_wishes(session: AsyncSession, world: World) -> None:
+    """Helper C1's world objects (see the World fields they fill)."""
+    for i, community in enumerate(world.communities):
+        user = await make_user(session, f"regmember{i + 1}", community)
+        member = await make_reg_member(session, community, seq=900 + i, user=user)
+        world.reg_users.append(user)
+        world.reg_members.append(member)
+        world.registrations.append(await make_registration(session, member, community))
+        await give_role(session, user, Role.member, community)  # what approval grants
+    for i, grid in enumerate(world.grids):
+        key = next(k for k, o in world.user_node.items()
+                   if o.id == grid.branch_id and k.endswith(f":{Role.grid_worker}"))
+        world.wishes.append(await make_wish(session, grid, world.users[key],
+                                            world.residents[i]))
+
+
+async def add_wish_evidence(session: AsyncSession, world: World, storage: FileStorage) -> None:
+    """One photo bound to each grid's wish (the wishes stay posted: only the download route
+    needs a bound file, for the scope matrix)."""
+    for i, wish in enumerate(world.wishes):
+        owner = world.reg_users[i // 2]
+        att = await attach_photo(session, storage, None, owner=f"user:{owner.id}")
+        att.wish_id = wish.id
+        world.wish_attachments.append(att)
+    await session.flush()
+
+
+async def make_unit(session: AsyncSession, home: Org, name: str = "区卫健委",
+                    code: str | None = None, phone: str | None = None) -> Unit:
+    unit = Unit(org_id=home.id, org_path=home.path, street_id=home.street_id, name=name,
+                code=code, contact_name="刘建华",
+                contact_phone_cipher=CIPHER.encrypt(phone or phone_number(700),
+                                                    context="unit.contact_phone"))
+    session.add(unit)
+    await session.flush()
+    return unit
+
+
+async def make_unit_registration(session: AsyncSession, unit: Unit, community: Org
+                                 ) -> UnitRegistration:
+    reg = UnitRegistration(unit_id=unit.id, org_path=community.path,
+                           street_id=community.street_id, community_id=community.id,
+                           status="active", active_key=f"{unit.id}:{community.id}",
+                           registered_at=utcnow())
+    session.add(reg)
+    await session.flush()
+    return reg
+
+
+async def make_agreement(session: AsyncSession, unit: Unit, community: Org) -> Agreement:
+    agreement = Agreement(unit_id=unit.id, org_path=community.path,
+                          street_id=community.street_id, community_id=community.id,
+                          title="健康进社区", resources=["义诊"], needs=["老年人体检"],
+                          starts_on=date(2026, 1, 1), status="active")
+    session.add(agreement)
+    await session.flush()
+    return agreement
+
+
+async def make_cadre(session: AsyncSession, unit: Unit, org: Org, seq: int,
+                     rank: str = "section", **changes: object) -> Cadre:
+    cadre = Cadre(unit_id=unit.id, org_id=org.id, org_path=org.path, street_id=org.street_id,
+                  community_id=org.community_id, name="陈志远", rank=rank, position="第一书记",
+                  phone_cipher=CIPHER.encrypt(phone_number(seq), context="cadre.phone"),
+                  starts_on=date(2026, 1, 1))
+    for name, value in changes.items():
+        setattr(cadre, name, value)
+    session.add(cadre)
+    await session.flush()
+    return cadre
+
+
+async def add_coconstruction(session: AsyncSession, world: World) -> None:
+    """Helper C2's world objects (see the World fields they fill)."""
+    unit = await make_unit(session, world.root, code="WJW")
+    world.units.append(unit)
+    for i, community in enumerate(world.communities):
+        world.unit_registrations.append(await make_unit_registration(session, unit, community))
+        agreement = await make_agreement(session, unit, community)
+        world.agreements.append(agreement)
+        project = AgreementProject(agreement_id=agreement.id, name="义诊", owner="王医生",
+                                   status="planned")
+        report = AgreementReport(agreement_id=agreement.id, side="community", period="2026-Q3",
+                                 summary="已开展义诊两次", created_at=utcnow())
+        session.add_all([project, report])
+        await session.flush()
+        world.agreement_projects.append(project)
+        world.agreement_reports.append(report)
+        world.cadres.append(await make_cadre(session, unit, community, seq=710 + i))
+
+
+def member_id_number(seq: int) -> str:
+    """Helper B's members: a birth date no resident or registered member of the world has."""
+    return id_number(seq, born="19800101")
+
+
+def finding_id_number(seq: int) -> str:
+    """People found by the search campaign who are not members yet."""
+    return id_number(seq, born="19900101")
+
+
+async def make_member(session: AsyncSession, org: Org, number: str, *, name: str = "刘红梅",
+                      phone: str | None = None, category: str = "regular",
+                      status: str = "full") -> Member:
+    """Encrypted as app/members stores it (the test settings' keys)."""
+    member = Member(org_id=org.id, org_path=org.path, street_id=org.street_id,
+                    community_id=org.community_id, name=name, gender="female",
+                    id_number_cipher=CIPHER.encrypt(number, context="member.id_number"),
+                    id_number_index=CIPHER.blind_index(number, context="member.id_number"),
+                    phone_cipher=CIPHER.encrypt(phone, context="member.phone") if phone else None,
+                    phone_index=(CIPHER.blind_index(phone, context="member.phone")
+                                 if phone else None),
+                    birth_date=birth_date_of(number), status=status, category=category,
+                    joined_on=birth_date_of(number) + timedelta(days=366 * 25))
+    session.add(member)
+    await session.flush()
+    return member
+
+
+async def make_finding(session: AsyncSession, org: Org, number: str, *,
+                       branch: Org | None = None, category: str = "pocket",
+                       phone: str | None = None, badge_posted: bool = False) -> MemberFinding:
+    finding = MemberFinding(
+        org_id=org.id, org_path=org.path, street_id=org.street_id,
+        community_id=org.community_id, name="陈志刚", gender="male",
+        id_number_cipher=CIPHER.encrypt(number, context="member.id_number"),
+        id_number_index=CIPHER.blind_index(number, context="member.id_number"),
+        phone_cipher=CIPHER.encrypt(phone, context="member.phone") if phone else None,
+        phone_index=CIPHER.blind_index(phone, context="member.phone") if phone else None,
+        category_found=category, work_unit="便民超市", badge_posted=badge_posted,
+        branch_id=branch.id if branch else None, status="pending")
+    session.add(finding)
+    await session.flush()
+    return finding
+
+
+async def add_members_and_groups(session: AsyncSession, world: World) -> None:
+    """Helper B's world objects (see the World fields they fill)."""
+    for i, branch in enumerate(world.branches):
+        world.members.append(await make_member(session, branch, member_id_number(i),
+                                               phone=phone_number(700 + i)))
+        group = await orgs.add_node(session, None, branch, OrgKind.building_group,
+                                    f"{branch.name}1栋党小组", None)
+        world.building_groups.append(group)
+        world.member_households.append(await orgs.add_node(
+            session, None, group, OrgKind.member_household, f"{branch.name}党员中心户", None))
+    for i, community in enumerate(world.communities):
+        world.findings.append(await make_finding(
+            session, community, finding_id_number(i), branch=world.branches[2 * i + 1],
+            phone=phone_number(800 + i)))
 
 
 def token_for(settings: Settings, user: User) -> dict[str, str]:
@@ -305,3 +545,18 @@ async def attach_photo(session: AsyncSession, storage: FileStorage, case: Case |
     session.add(att)
     await session.flush()
     return att
+
+
+async def add_resident_imports(session: AsyncSession, world: World) -> None:
+    """One stored import report per grid (helper A: resident import/export)."""
+    for grid in world.grids:
+        report = ResidentImport(
+            grid_id=grid.id, org_path=grid.org_path, street_id=grid.street_id,
+            community_id=grid.community_id, filename="居民信息表.xlsx", mode="valid_rows",
+            status="completed", rows_total=2, rows_created=1, rows_rejected=1,
+            rejected=[{"row": 3, "field": "id_number", "code": "id_checksum",
+                       "zh": "身份证号校验位错误", "en": "The ID number's check digit is wrong"}],
+        )
+        session.add(report)
+        world.resident_imports.append(report)
+    await session.flush()

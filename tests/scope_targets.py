@@ -259,6 +259,62 @@ def _area_street(c: Ctx) -> Target:
     return Target(org.id, org.path)
 
 
+def _registration(c: Ctx) -> Target:
+    # One approved registration per community (world.registrations, same order).
+    community = _area_community(c)
+    reg = c.world.registrations[[o.id for o in c.world.communities].index(community.id)]
+    return Target(reg.id, reg.org_path)
+
+
+def _wish(c: Ctx) -> Target:
+    wish = c.world.wishes[c.world.grids.index(grid_at(c.world, c.area))]
+    return Target(wish.id, wish.org_path)
+
+
+def _wish_attachment(c: Ctx) -> Target:
+    # The evidence photo bound to the resolved wish (tests/factories.py add_wish_evidence).
+    wish = c.resolved.get("wish_id") or _wish(c)
+    att = next(a for a in c.world.wish_attachments if a.wish_id == wish.id)
+    return Target(att.id, wish.path)
+
+
+def _unit(c: Ctx) -> Target:
+    # The world's unit sits under the district: outside every non-district caller's subtree.
+    unit = c.world.units[0]
+    return Target(unit.id, unit.org_path)
+
+
+def _per_community(rows: str) -> Callable[[Ctx], Target]:
+    """The co-construction row (`world.agreements`, `.cadres`, ...) of the area's community."""
+    def resolve(c: Ctx) -> Target:
+        index = [o.id for o in c.world.communities].index(_area_community(c).id)
+        row = getattr(c.world, rows)[index]
+        return Target(row.id, row.org_path)
+    return resolve
+
+
+def _agreement_project(c: Ctx) -> Target:
+    agreement = c.resolved.get("agreement_id") or _per_community("agreements")(c)
+    project = next(p for p in c.world.agreement_projects if p.agreement_id == agreement.id)
+    return Target(project.id, agreement.path)
+
+
+def _finding(c: Ctx) -> Target:
+    # One finding per community (world.findings), held by the community's second grid branch:
+    # outside a first-grid caller on both counts.
+    community = _area_community(c)
+    finding = c.world.findings[[o.id for o in c.world.communities].index(community.id)]
+    return Target(finding.id, finding.org_path)
+
+
+def _grid_node(rows: str) -> Callable[[Ctx], Target]:
+    """The org node (`world.building_groups`, `.member_households`) under the area's grid."""
+    def resolve(c: Ctx) -> Target:
+        node = getattr(c.world, rows)[c.world.grids.index(grid_at(c.world, c.area))]
+        return Target(node.id, node.path)
+    return resolve
+
+
 RESOLVERS: dict[tuple[str, str], Callable[[Ctx], Target]] = {
     (f"{API}/orgs", "org_id"): _org,
     (f"{API}/orgs", "parent_id"): _area_node,
@@ -286,6 +342,32 @@ RESOLVERS: dict[tuple[str, str], Callable[[Ctx], Target]] = {
     (f"{API}/households", "building_id"): _in_area("buildings"),
     (f"{API}/residents", "resident_id"): _in_area("residents"),
     (f"{API}/residents", "household_id"): _in_area("households"),
+    (f"{API}/residents", "grid_id"): _grid,
+    (f"{API}/residents", "import_id"): _in_area("resident_imports"),
+    (f"{API}/visits", "household_id"): _in_area("households"),
+    (f"{API}/registrations", "registration_id"): _registration,
+    (f"{API}/registrations", "community_id"): _area_community,
+    (f"{API}/communities", "community_id"): _area_community,
+    (f"{API}/wishes", "wish_id"): _wish,
+    (f"{API}/wishes", "attachment_id"): _wish_attachment,
+    (f"{API}/wishes", "grid_id"): _grid,
+    (f"{API}/wishes", "community_id"): _area_community,
+    (f"{API}/units", "unit_id"): _unit,
+    (f"{API}/units", "reg_id"): _per_community("unit_registrations"),
+    (f"{API}/units", "org_id"): _area_node,
+    (f"{API}/agreements", "agreement_id"): _per_community("agreements"),
+    (f"{API}/agreements", "project_id"): _agreement_project,
+    (f"{API}/agreements", "community_id"): _area_community,
+    (f"{API}/agreements", "unit_id"): _unit,
+    (f"{API}/cadres", "cadre_id"): _per_community("cadres"),
+    (f"{API}/cadres", "org_id"): _area_community,
+    (f"{API}/cadres", "unit_id"): _unit,
+    (f"{API}/members", "member_id"): _in_area("members"),
+    (f"{API}/members", "org_id"): _area_node,
+    (f"{API}/member-findings", "finding_id"): _finding,
+    (f"{API}/member-findings", "org_id"): _area_node,
+    (f"{API}/building-groups", "group_id"): _grid_node("building_groups"),
+    (f"{API}/member-households", "node_id"): _grid_node("member_households"),
 }
 
 
@@ -358,6 +440,33 @@ BODIES: dict[tuple[str, str], Callable[[Ctx], dict[str, Any]]] = {
     ("POST", f"{API}/patrols/{{patrol_id}}/cases"): _own_case_body,
     ("PATCH", f"{API}/visits/{{visit_id}}"): lambda c: {"notes": "scope-matrix"},
     ("POST", f"{API}/residents/{{resident_id}}/reveal"): lambda c: {"purpose": "scope-matrix"},
+    ("POST", f"{API}/registrations/{{registration_id}}/reject"):
+        lambda c: {"reason": "scope-matrix"},
+    # Members register where they live, anywhere in the district: the caller's own community.
+    ("POST", f"{API}/registrations/{{registration_id}}/move"):
+        lambda c: {"community_id": grid_at(c.world, c.caller).community_id, "address": "1号"},
+    ("POST", f"{API}/wishes/{{wish_id}}/fulfil"): lambda c: {"evidence": "scope-matrix"},
+    ("PATCH", f"{API}/units/{{unit_id}}"): lambda c: {"name": "scope-matrix"},
+    # The unit is already registered with the caller's community: the control answers 409.
+    ("POST", f"{API}/units/{{unit_id}}/registrations"):
+        lambda c: {"community_id": grid_at(c.world, c.caller).community_id},
+    ("PATCH", f"{API}/agreements/{{agreement_id}}"): lambda c: {"title": "scope-matrix"},
+    ("POST", f"{API}/agreements/{{agreement_id}}/projects"):
+        lambda c: {"name": "scope-matrix", "owner": "scope-matrix"},
+    ("PATCH", f"{API}/agreements/{{agreement_id}}/projects/{{project_id}}"):
+        lambda c: {"name": "scope-matrix"},
+    ("POST", f"{API}/agreements/{{agreement_id}}/reports"):
+        lambda c: {"side": "community", "period": "2026-Q4", "summary": "scope-matrix"},
+    ("PATCH", f"{API}/cadres/{{cadre_id}}"): lambda c: {"position": "scope-matrix"},
+    ("PATCH", f"{API}/members/{{member_id}}"): lambda c: {"badge_posted": True},
+    ("POST", f"{API}/members/{{member_id}}/reveal"): lambda c: {"purpose": "scope-matrix"},
+    ("POST", f"{API}/member-findings/{{finding_id}}/verify"): lambda c: {},
+    ("POST", f"{API}/member-findings/{{finding_id}}/reject"): lambda c: {"reason": "scope-matrix"},
+    # The register rows of the target node's own grid: the only ones it may take.
+    ("PUT", f"{API}/building-groups/{{group_id}}/buildings"):
+        lambda c: {"building_ids": [_in_area("buildings")(c).id]},
+    ("PUT", f"{API}/member-households/{{node_id}}/households"):
+        lambda c: {"home_household_id": None, "household_ids": [_in_area("households")(c).id]},
 }
 
 # Writes only the object's owner may make, whoever else holds rights in scope (a patrol's track,
@@ -367,6 +476,13 @@ OWNER_ONLY: dict[tuple[str, str], str] = {
     ("POST", f"{API}/patrols/{{patrol_id}}/points"): "patrol_not_owner",
     ("POST", f"{API}/patrols/{{patrol_id}}/end"): "patrol_not_owner",
     ("POST", f"{API}/patrols/{{patrol_id}}/cases"): "patrol_not_owner",
+    # A registration is the member's own; claiming needs the caller's own member record, and
+    # fulfilling or releasing a wish is its claimant's.
+    ("POST", f"{API}/registrations/{{registration_id}}/withdraw"): "registration_not_owner",
+    ("POST", f"{API}/registrations/{{registration_id}}/move"): "registration_not_owner",
+    ("POST", f"{API}/wishes/{{wish_id}}/claim"): "member_not_linked",
+    ("POST", f"{API}/wishes/{{wish_id}}/fulfil"): "wish_not_claimant",
+    ("POST", f"{API}/wishes/{{wish_id}}/release"): "wish_not_claimant",
 }
 
 
@@ -374,7 +490,8 @@ MULTIPART = "__multipart__"
 
 # Lists of the caller's own rows (no org path: they belong to a person, not a subtree).
 # Each has its own "one user never sees another's" test next to its domain's tests.
-PERSONAL_LISTS = {f"{API}/notifications": "tests/notify/test_router.py"}
+PERSONAL_LISTS = {f"{API}/notifications": "tests/notify/test_router.py",
+                  f"{API}/registrations/mine": "tests/registrations/test_router.py"}
 
 
 def missing_body_message(route: Route) -> str:

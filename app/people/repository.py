@@ -11,9 +11,9 @@ from app.core.pagination import PageParams, keyset
 from app.core.permissions import Perm
 from app.core.scope import in_paths, readable, visible_paths
 from app.core.security import Principal
-from app.models import Building, Household, Resident
+from app.models import Building, Household, Resident, ResidentImport
 
-Row = TypeVar("Row", Building, Household, Resident)
+Row = TypeVar("Row", Building, Household, Resident, ResidentImport)
 
 
 async def get_visible(session: AsyncSession, principal: Principal, model: type[Row],
@@ -25,9 +25,11 @@ async def get_visible(session: AsyncSession, principal: Principal, model: type[R
 
 
 async def list_page(session: AsyncSession, principal: Principal, model: type[Row], *,
-                    filters: list[Any], page: PageParams) -> list[Row]:
+                    filters: list[Any], page: PageParams, newest_first: bool = False
+                    ) -> list[Row]:
     stmt = select(model).where(readable(principal, model.org_path, Perm.people_read), *filters)
-    return list((await session.execute(keyset(stmt, [(model.id, False)], page))).scalars())
+    order = [(model.id, newest_first)]
+    return list((await session.execute(keyset(stmt, order, page))).scalars())
 
 
 async def resident_by_index(session: AsyncSession, id_number_index: str) -> Resident | None:

@@ -15,7 +15,7 @@ from app.core.errors import problems
 from app.core.idempotency import Idempotent
 from app.core.pagination import Page, PageParams, next_cursor, page_params
 from app.core.routing import UnitOfWorkRoute
-from app.people import service
+from app.people import service, transfer
 from app.people.schemas import (
     BuildingCreate,
     BuildingRead,
@@ -28,6 +28,8 @@ from app.people.schemas import (
 )
 
 router = APIRouter(tags=["people"], route_class=UnitOfWorkRoute)
+# First: its fixed paths (/residents/export.xlsx) must win over /residents/{resident_id}.
+router.include_router(transfer.router)
 PageDep = Annotated[PageParams, Depends(page_params)]
 
 

@@ -183,3 +183,35 @@ class ResidentRevealed(BaseModel):
     id_number: str
     phone: str | None
     birth_date: date
+
+
+ImportMode = Literal["valid_rows", "all_or_nothing"]
+
+
+class ImportRejection(BaseModel):
+    row: int = Field(description="表格行号（表头为第 1 行）")
+    field: str = Field(description="字段，如 id_number")
+    column: str = Field(description="列名，如“身份证号”")
+    code: str = Field(description="原因代码，如 id_checksum、id_registered")
+    reason: str
+
+
+class ImportReport(BaseModel):
+    """Counts and the rejected rows with reasons; never the cells' values."""
+
+    id: int
+    grid_id: int
+    community_id: int | None
+    street_id: int | None
+    org_path: str
+    filename: str
+    mode: ImportMode
+    status: Literal["completed", "rejected"] = Field(
+        description="rejected：整体导入模式下存在问题行，未导入任何数据")
+    rows_total: int
+    rows_created: int
+    rows_rejected: int
+    rejected: list[ImportRejection]
+    report_url: str = Field(description="问题行及原因（.xlsx）")
+    created_by: int | None
+    created_at: datetime

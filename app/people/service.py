@@ -17,11 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import audit
 from app.core.crypto import FieldCipher, mask_id_number, mask_name, mask_phone
-from app.core.errors import Conflict, NotFound, TooManyRequests, field_error
+from app.core.errors import Conflict, NotFound, field_error
 from app.core.geo import to_wgs84
 from app.core.pagination import PageParams
 from app.core.permissions import Perm
 from app.core.ratelimit import RateLimits
+from app.core.reveal import RevealRateLimited as RevealRateLimited  # re-exported
+from app.core.reveal import reveal_fields
 from app.core.scope import authorize, sees
 from app.core.security import Principal
 from app.grids import service as grids
@@ -58,11 +60,6 @@ class ResidentNotFound(NotFound):
 class ResidentExists(Conflict):
     code = "resident_exists"
     zh, en = "该身份证号已登记", "A resident with this ID number is already registered"
-
-
-class RevealRateLimited(TooManyRequests):
-    code = "reveal_rate_limited"
-    zh, en = "查看完整信息过于频繁，请稍后再试", "Too many reveals; try again later"
 
 
 async def _get(session: AsyncSession, principal: Principal, model: Any, row_id: int,
@@ -217,16 +214,14 @@ async def reveal(session: AsyncSession, principal: Principal, resident_id: int, 
                  cipher: FieldCipher, limits: RateLimits, purpose: str, ip: str
                  ) -> ResidentRevealed:
     """Full values for a stated purpose: 404 outside, 403 without `residents:reveal` there, 429
-    past the per-user limit. The audit row records who, which resident, why and from where."""
+    past the per-user limit (app/core/reveal.py). The audit row records who, which resident,
+    why and from where."""
     resident = await get_resident(session, principal, resident_id, Perm.resident_reveal)
-    if not await limits.hit(limits.reveal, "reveal", principal.key):
-        wait = await limits.retry_after(limits.reveal, "reveal", principal.key)
-        raise RevealRateLimited(headers={"Retry-After": str(wait)})
-    await audit.record(session, principal, "resident.reveal", "resident", resident.id,
-                       org_path=resident.org_path, detail={"purpose": purpose}, ip=ip)
-    return ResidentRevealed(
-        id=resident.id, name=resident.name, birth_date=resident.birth_date,
-        id_number=cipher.decrypt(resident.id_number_cipher, context=ID_CONTEXT),
-        phone=(cipher.decrypt(resident.phone_cipher, context=PHONE_CONTEXT)
-               if resident.phone_cipher else None),
+    plain = await reveal_fields(
+        session, principal, cipher=cipher, limits=limits, object_type="resident",
+        object_id=resident.id, org_path=resident.org_path, purpose=purpose, ip=ip,
+        sealed={"id_number": (resident.id_number_cipher, ID_CONTEXT),
+                "phone": (resident.phone_cipher, PHONE_CONTEXT)},
     )
+    return ResidentRevealed(id=resident.id, name=resident.name, birth_date=resident.birth_date,
+                            id_number=plain["id_number"] or "", phone=plain["phone"])

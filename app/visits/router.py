@@ -46,6 +46,8 @@ async def list_visits(
     purpose: Purpose | None = None,
     household_ref: Annotated[str | None, Query(min_length=1, max_length=100,
                                                description="某住户的走访历史（完全匹配）")] = None,
+    household_id: Annotated[int | None, Query(ge=1, description="人房信息库中某住户的走访历史")
+                            ] = None,
     from_: Annotated[AwareDatetime | None, Query(alias="from",
                                                  description="走访时间 ≥ from（带时区）")] = None,
     to: Annotated[AwareDatetime | None, Query(description="走访时间 < to（带时区）")] = None,
@@ -54,7 +56,8 @@ async def list_visits(
     """可见范围内的走访记录，新记录在前。"""
     filters = service.list_filters(grid_id=grid_id, community_id=community_id,
                                    author_id=author_id, purpose=purpose,
-                                   household_ref=household_ref, start=from_, end=to)
+                                   household_ref=household_ref, start=from_, end=to,
+                                   household_id=household_id)
     rows = await service.list_page(session, principal, filters=filters, page=page)
     rows, cursor = next_cursor(rows, page, lambda v: [v.id])
     return Page(items=[service.visit_read(v, crs) for v in rows], next_cursor=cursor)

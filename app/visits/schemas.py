@@ -28,6 +28,7 @@ PURPOSE_LABELS: dict[Purpose, str] = {
 }
 _PURPOSES = "；".join(f"{p.value} {label}" for p, label in PURPOSE_LABELS.items())
 _HOUSEHOLD = "走访的住户，如“3栋2单元501”（人房信息库建成前为自由文本）"
+_HOUSEHOLD_ID = "人房信息库中的住户 id（须为同一网格、本人可见的住户）"
 _NOTES = "走访情况；可能含个人信息，仅在权限范围内可见，不写入日志"
 
 
@@ -35,6 +36,7 @@ class VisitCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     grid_id: int = Field(ge=1, description="住户所在网格（须为本人任职的网格）")
     household_ref: str = Field(min_length=1, max_length=100, description=_HOUSEHOLD)
+    household_id: int | None = Field(None, ge=1, description=_HOUSEHOLD_ID)
     address: str | None = Field(None, max_length=255)
     visited_at: AwareDatetime = Field(description="走访时间（带时区），不能晚于当前时间")
     purpose: Purpose = Field(description=_PURPOSES)
@@ -55,6 +57,7 @@ class VisitUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     household_ref: str | None = Field(None, min_length=1, max_length=100)
+    household_id: int | None = Field(None, ge=1, description=_HOUSEHOLD_ID)
     address: str | None = Field(None, max_length=255)
     visited_at: AwareDatetime | None = None
     purpose: Purpose | None = None
@@ -75,7 +78,7 @@ class VisitRead(BaseModel):
     author_id: int
     household_ref: str
     household_id: int | None = Field(
-        None, description="人房信息库中的住户（待人房信息库上线后关联，目前为空）")
+        None, description="人房信息库中的住户（登记时给出，或由旧记录的 household_ref 匹配）")
     address: str | None
     visited_at: datetime
     purpose: Purpose

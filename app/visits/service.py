@@ -24,11 +24,11 @@ from app.core.errors import Forbidden, NotFound, PreconditionFailed, field_error
 from app.core.geo import Crs, from_wgs84, in_china, to_wgs84
 from app.core.pagination import PageParams
 from app.core.permissions import Perm
-from app.core.scope import authorize, covers, holds_on_node, scope_paths
+from app.core.scope import authorize, covers, holds_on_node, scope_paths, sees
 from app.core.security import Principal
 from app.core.types import utcnow
 from app.grids import service as grids
-from app.models import Grid, Visit
+from app.models import Grid, Household, Visit
 from app.visits import repository as repo
 from app.visits.schemas import PURPOSE_LABELS, Purpose, VisitCreate, VisitRead, VisitUpdate
 
@@ -100,6 +100,19 @@ async def _check_case(session: AsyncSession, principal: Principal, case_id: int 
         raise field_error("follow_up_case_id", "案件不存在", "No such case")
 
 
+async def _check_household(session: AsyncSession, principal: Principal, grid_id: int,
+                           household_id: int | None) -> None:
+    """A linked household is one of the visit's grid that the caller sees; any other reads like
+    a missing one (422 naming the field), so the check reveals nothing outside the caller."""
+    if household_id is None:
+        return
+    household = await session.get(Household, household_id)
+    if household is None or household.grid_id != grid_id or not sees(principal,
+                                                                      household.org_path):
+        raise field_error("household_id", "住户不存在或不在该网格",
+                          "No such household in this grid")
+
+
 async def create(session: AsyncSession, principal: Principal, data: VisitCreate
                  ) -> tuple[Visit, bool]:
     """Returns (visit, created). A repeated `client_ref` returns the first log."""
@@ -114,9 +127,11 @@ async def create(session: AsyncSession, principal: Principal, data: VisitCreate
     _check_visited_at(data.visited_at, now, now)
     lng, lat = _location(data.lng, data.lat, data.crs)
     await _check_case(session, principal, data.follow_up_case_id)
+    await _check_household(session, principal, grid.id, data.household_id)
     visit = Visit(grid_id=grid.id, org_path=grid.org_path, street_id=grid.street_id,
                   community_id=grid.community_id, author_id=principal.id,
-                  household_ref=data.household_ref, address=data.address,
+                  household_ref=data.household_ref, household_id=data.household_id,
+                  address=data.address,
                   visited_at=data.visited_at, purpose=data.purpose, notes=data.notes,
                   people_met=data.people_met, follow_up_case_id=data.follow_up_case_id,
                   lng=lng, lat=lat, client_ref=data.client_ref)
@@ -157,6 +172,8 @@ async def update(session: AsyncSession, principal: Principal, visit: Visit, data
         _check_visited_at(fields["visited_at"], utcnow(), visit.created_at)
     if fields.get("follow_up_case_id") not in (None, visit.follow_up_case_id):
         await _check_case(session, principal, fields["follow_up_case_id"])
+    if fields.get("household_id") not in (None, visit.household_id):
+        await _check_household(session, principal, visit.grid_id, fields["household_id"])
     if {"lng", "lat"} & data.model_fields_set:
         visit.lng, visit.lat = _location(data.lng, data.lat, data.crs)
     for name, value in fields.items():
@@ -174,7 +191,7 @@ async def update(session: AsyncSession, principal: Principal, visit: Visit, data
 
 def list_filters(*, grid_id: int | None, community_id: int | None, author_id: int | None,
                  purpose: Purpose | None, household_ref: str | None, start: datetime | None,
-                 end: datetime | None) -> list[Any]:
+                 end: datetime | None, household_id: int | None = None) -> list[Any]:
     out: list[Any] = []
     if grid_id is not None:
         out.append(Visit.grid_id == grid_id)
@@ -186,6 +203,8 @@ def list_filters(*, grid_id: int | None, community_id: int | None, author_id: in
         out.append(Visit.purpose == purpose.value)
     if household_ref is not None:
         out.append(Visit.household_ref == household_ref)
+    if household_id is not None:
+        out.append(Visit.household_id == household_id)
     if start is not None:
         out.append(Visit.visited_at >= start)
     if end is not None:

@@ -30,6 +30,20 @@ def own_objects(world: World) -> dict[str, int]:
         "webhook_id": world.webhooks[0].id, "patrol_id": world.patrols[i].id,
         "visit_id": world.visits[i].id, "building_id": world.buildings[i].id,
         "household_id": world.households[i].id, "resident_id": world.residents[i].id,
+        "import_id": world.resident_imports[i].id,
+        # 双报到 and 微心愿: the grid's community (its roster is staff-only: a 404 here) and
+        # the grid's wish.
+        "registration_id": world.registrations[0].id, "community_id": world.communities[0].id,
+        "wish_id": world.wishes[i].id,
+        # Party members: the grid's member, building group and member household; the
+        # community's finding (held by the other grid's branch: a 404 for this worker).
+        "member_id": world.members[i].id, "finding_id": world.findings[0].id,
+        "group_id": world.building_groups[i].id, "node_id": world.member_households[i].id,
+        # 共驻共建: the district's unit and the s1c1 community's rows (units:read is not a grid
+        # worker's right, so these answer 403/404; tests/coconstruction checks the masking).
+        "unit_id": world.units[0].id, "reg_id": world.unit_registrations[0].id,
+        "agreement_id": world.agreements[0].id, "project_id": world.agreement_projects[0].id,
+        "cadre_id": world.cadres[0].id,
     }
 
 

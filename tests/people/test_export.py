@@ -1,0 +1,98 @@
+"""GET /residents/export.xlsx: what the caller sees, masked unless revealed for a purpose by a
+role that may reveal, always audited, in the import template's columns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from app.core.permissions import Role
+from app.models import AuditEntry
+from app.people import export
+from tests.factories import World, id_number, phone_number
+from tests.people.spreadsheets import HEADER, XLSX, read_xlsx, upload, xlsx
+from tests.people.test_no_full_numbers import FULL_ID, FULL_PHONE
+
+API = "/api/v1"
+EXPORT = f"{API}/residents/export.xlsx"
+
+
+async def _audits(db: Any, actor_id: int) -> list[AuditEntry]:
+    async with db.session_factory() as s:
+        stmt = select(AuditEntry).where(AuditEntry.action == "resident.export",
+                                        AuditEntry.actor == f"user:{actor_id}")
+        return list((await s.scalars(stmt.order_by(AuditEntry.id))).all())
+
+
+async def test_masked_export_of_what_the_caller_sees(client, auth, world: World, db):
+    user = world.user(Role.grid_worker, "s1c1g1")
+    r = await client.get(EXPORT, headers=auth(user))
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == XLSX and r.headers["cache-control"] == "no-store"
+    rows = read_xlsx(r.content)
+    assert rows[0] == HEADER
+    assert len(rows) == 2  # the one resident of the worker's grid
+    building, unit, room, name, gender, id_no, phone, _, _, tags = rows[1]
+    assert (building, unit, room, gender, tags) == ("1栋", "1单元", "101", "男", "独居老人")
+    assert name == "王**" and "*" in id_no and "*" in phone
+    text = " ".join(str(c) for row in rows for c in row if c is not None)
+    assert not FULL_ID.findall(text) and not FULL_PHONE.findall(text)
+    audit = (await _audits(db, user.id))[-1]
+    assert audit.detail == {"filters": {}, "rows": 1, "revealed": False, "purpose": None}
+    assert audit.ip
+
+
+async def test_revealed_export_with_purpose_is_full_and_audited(client, auth, world: World, db):
+    head = world.user(Role.grid_head, "s1c1g1")
+    r = await client.get(EXPORT, params={"grid_id": world.grids[0].id, "purpose": "核对低保名单"},
+                         headers=auth(head))
+    assert r.status_code == 200, r.text
+    row = read_xlsx(r.content)[1]
+    assert (row[3], row[5], row[6]) == ("王建国", id_number(0), phone_number(0))
+    audit = (await _audits(db, head.id))[-1]
+    assert audit.detail == {"filters": {"grid_id": world.grids[0].id}, "rows": 1,
+                            "revealed": True, "purpose": "核对低保名单"}
+    assert id_number(0) not in str(audit.detail)
+
+
+async def test_worker_asking_for_a_revealed_export_is_403(client, auth, world: World):
+    r = await client.get(EXPORT, params={"purpose": "核对"},
+                         headers=auth(world.user(Role.grid_worker, "s1c1g1")))
+    assert r.status_code == 403 and r.json()["code"] == "export_reveal_forbidden"
+
+
+async def test_roles_without_the_register_get_403(client, auth, world: World):
+    r = await client.get(EXPORT, headers=auth(world.user(Role.party_instructor, "s1c1g1")))
+    assert r.status_code == 403
+
+
+async def test_filters_are_scoped(client, auth, world: World):
+    worker = auth(world.user(Role.grid_worker, "s1c1g1"))
+    r = await client.get(EXPORT, params={"grid_id": world.grids[1].id}, headers=worker)
+    assert r.status_code == 404
+    r = await client.get(EXPORT, params={"household_id": world.households[1].id}, headers=worker)
+    assert r.status_code == 404
+    admin = auth(world.user(Role.community_admin, "s1c1"))
+    r = await client.get(EXPORT, headers=admin)
+    assert len(read_xlsx(r.content)) == 3  # both grids of the community
+    r = await client.get(EXPORT, params={"household_id": world.households[1].id, "tag": "veteran"},
+                         headers=admin)
+    assert len(read_xlsx(r.content)) == 1  # header only: nobody tagged veteran
+
+
+async def test_too_many_rows_is_422(client, auth, world: World, monkeypatch):
+    monkeypatch.setattr(export, "MAX_ROWS", 1)
+    r = await client.get(EXPORT, headers=auth(world.user(Role.community_admin, "s1c1")))
+    assert r.status_code == 422 and r.json()["code"] == "export_too_large"
+
+
+async def test_revealed_export_reimports(client, auth, world: World):
+    """The export's columns are the template's: a revealed export is a valid import file (its
+    people are already registered, which is what the import then reports)."""
+    head = world.user(Role.grid_head, "s1c1g1")
+    r = await client.get(EXPORT, params={"purpose": "迁移核对"}, headers=auth(head))
+    rows = read_xlsx(r.content)
+    back = await upload(client, auth(head), xlsx(rows[1:], rows[0]), grid_id=world.grids[0].id)
+    assert back.status_code == 201, back.text
+    assert [x["code"] for x in back.json()["rejected"]] == ["id_registered"]
