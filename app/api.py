@@ -21,10 +21,8 @@ from app.webhooks.router import router as webhooks_router
 from app.wishes.router import router as wishes_router
 
 api_router = APIRouter(prefix="/api/v1")
-for r in (auth_router, users_router, orgs_router, grids_router, cases_router, notify_router,
-          webhooks_router, stats_router, patrols_router, visits_router, people_router):
+# Routes are matched in order: the phone's hot paths (cases, field work) come first.
+for r in (cases_router, patrols_router, visits_router, notify_router, people_router,
+          wishes_router, grids_router, orgs_router, auth_router, users_router, members_router,
+          registrations_router, coconstruction_router, webhooks_router, stats_router):
     api_router.include_router(r)
-for r in (registrations_router, wishes_router):  # 双报到 and 微心愿 (helper C1)
-    api_router.include_router(r)
-api_router.include_router(coconstruction_router)  # units, agreements, cadres
-api_router.include_router(members_router)  # members, search campaign, groups (helper B)

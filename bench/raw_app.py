@@ -6,6 +6,7 @@ own statements where it can) to a JSON file and starts this app with BENCH_SQL p
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import uuid
@@ -33,6 +34,7 @@ async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await conn.execute("PRAGMA journal_mode=WAL")
         await conn.execute("PRAGMA busy_timeout=5000")
         state["conn"] = conn
+        state["tx_lock"] = asyncio.Lock()
     yield
 
 
@@ -69,13 +71,15 @@ async def _conn(tx: bool) -> AsyncIterator[Any]:
         return
     conn = state["conn"]
     if tx:
-        await conn.execute("BEGIN")
-        try:
-            yield conn
-        except BaseException:
-            await conn.execute("ROLLBACK")
-            raise
-        await conn.execute("COMMIT")
+        # One connection: transactions take turns (the app queues its SQLite writers too).
+        async with state["tx_lock"]:
+            await conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                await conn.execute("ROLLBACK")
+                raise
+            await conn.execute("COMMIT")
     else:
         yield conn
 
