@@ -51,8 +51,9 @@ class UnitCodeTaken(Conflict):
     code, zh, en = "unit_code_taken", "单位编码已被使用", "Unit code already in use"
 
 
-class RegistrationNotFound(NotFound):
-    code, zh, en = "registration_not_found", "报到记录不存在", "Registration not found"
+class UnitRegistrationNotFound(NotFound):
+    code = "unit_registration_not_found"
+    zh, en = "单位报到记录不存在", "Unit registration not found"
 
 
 class AlreadyRegistered(Conflict):
@@ -179,7 +180,7 @@ async def register(session: AsyncSession, principal: Principal, unit: Unit,
 async def get_registration(session: AsyncSession, unit: Unit, reg_id: int) -> UnitRegistration:
     reg = await repo.registration(session, unit.id, reg_id)
     if reg is None:
-        raise RegistrationNotFound()
+        raise UnitRegistrationNotFound()
     return reg
 
 

@@ -190,7 +190,7 @@ class TestRegistrations:
         reg = world.unit_registrations[0].id
         p = await post(client, auth, admin(world),
                        f"/units/{agency.unit_id}/registrations/{reg}/end", {}, expect=404)
-        assert p["code"] == "registration_not_found"
+        assert p["code"] == "unit_registration_not_found"
 
 
 class TestCommunityUnits:
