@@ -48,9 +48,13 @@ async def test_a_request_reuses_the_verified_claims(client, auth, world, setting
     real = core_auth.decode_access_token
     monkeypatch.setattr(core_auth, "decode_access_token",
                         lambda s, t: calls.append(t) or real(s, t))
-    client_app = client._transport.app  # the app under test
-    monkeypatch.setattr(client_app.state, "principals", PrincipalCache(ttl=5))
-    headers = auth(world.user(Role.district_admin))
-    for _ in range(3):
-        assert (await client.get("/api/v1/me", headers=headers)).status_code == 200
+    state = client._transport.app.state  # the app under test (shared: put its cache back)
+    kept = state.principals
+    state.principals = PrincipalCache(ttl=5)
+    try:
+        headers = auth(world.user(Role.district_admin))
+        for _ in range(3):
+            assert (await client.get("/api/v1/me", headers=headers)).status_code == 200
+    finally:
+        state.principals = kept
     assert len(calls) == 1
