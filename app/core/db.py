@@ -32,6 +32,11 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+# `stmt.execution_options(**OFF_LOOP)` marks a long statement (a district-wide aggregate): on
+# SQLite it runs in a thread instead of on the event loop; elsewhere it changes nothing.
+OFF_LOOP = sqlite_inline.OFF_LOOP
+
+
 def make_engine(settings: Settings) -> AsyncEngine:
     kwargs: dict[str, Any] = {"echo": settings.db_echo}
     if settings.is_sqlite:
@@ -50,6 +55,7 @@ def make_engine(settings: Settings) -> AsyncEngine:
     if settings.is_sqlite:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
+        event.listen(engine.sync_engine, "before_cursor_execute", sqlite_inline.mark_off_loop)
     return engine
 
 

@@ -10,6 +10,8 @@ than any hop. What must never block the loop is waiting for a lock held by anoth
 with `asyncio.sleep` until the busy timeout, so other requests keep being served meanwhile.
 
 SQLAlchemy's aiosqlite dialect takes it through `create_async_engine(async_creator=...)`.
+Statements known to be long (district-wide aggregates) opt out per statement with the `OFF_LOOP`
+execution option and run in a thread, as aiosqlite would.
 """
 
 from __future__ import annotations
@@ -21,11 +23,20 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 BUSY_TIMEOUT_S = 5.0
+# `stmt.execution_options(**OFF_LOOP)`: run this statement off the event loop (SQLite inline).
+OFF_LOOP = {"sqlite_off_loop": True}
 _LOCKED = ("database is locked", "database table is locked")
 
 
 class InlineCursor:
-    """A sqlite3 cursor behind aiosqlite's awaitable methods."""
+    """A sqlite3 cursor behind aiosqlite's awaitable methods.
+
+    `offload` (set per statement from the `OFF_LOOP` execution option, see app/core/db.py)
+    runs that statement and its fetch in a worker thread instead: a dashboard aggregate over
+    the whole district takes long enough (0.5–1 s at 200,000 cases) to stall every other
+    request if it ran on the loop."""
+
+    offload = False
 
     def __init__(self, cursor: sqlite3.Cursor) -> None:
         self._cursor = cursor
@@ -59,6 +70,8 @@ class InlineCursor:
     async def execute(self, sql: str, parameters: Any = ()) -> InlineCursor:
         if sql.lstrip()[:15].upper() == "BEGIN IMMEDIATE":
             await _begin_immediate(self._cursor, sql)
+        elif self.offload:
+            await asyncio.to_thread(self._cursor.execute, sql, parameters)
         else:
             self._cursor.execute(sql, parameters)
         return self
@@ -74,6 +87,8 @@ class InlineCursor:
         return self._cursor.fetchmany(size if size is not None else self._cursor.arraysize)
 
     async def fetchall(self) -> list[Any]:
+        if self.offload:
+            return await asyncio.to_thread(self._cursor.fetchall)
         return self._cursor.fetchall()
 
     async def close(self) -> None:
@@ -155,6 +170,16 @@ class InlineConnection:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+
+def mark_off_loop(_conn: Any, cursor: Any, _statement: str, _parameters: Any, context: Any,
+                  _executemany: bool) -> None:
+    """`before_cursor_execute` listener: hands the statement's OFF_LOOP option to its cursor
+    (SQLAlchemy makes a cursor per statement, so the mark never outlives it)."""
+    if context is not None and context.execution_options.get("sqlite_off_loop"):
+        inner = getattr(cursor, "_cursor", None)
+        if isinstance(inner, InlineCursor):
+            inner.offload = True
 
 
 def creator(database: str) -> Callable[[], Any]:

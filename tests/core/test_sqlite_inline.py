@@ -81,3 +81,29 @@ async def test_begin_immediate_gives_up_after_the_busy_timeout(tmp_path: Path, m
     other.execute("ROLLBACK")
     await conn.close()
     other.close()
+
+
+async def test_a_statement_marked_off_loop_runs_in_a_thread(tmp_path: Path):
+    import threading
+
+    from sqlalchemy import event, func, select
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from app.core.db import OFF_LOOP
+
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path}/d.db",
+                                 async_creator=sqlite_inline.creator(str(tmp_path / "d.db")))
+    event.listen(engine.sync_engine, "before_cursor_execute", sqlite_inline.mark_off_loop)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _tid(dbapi_conn, _record):  # a SQL function answering the thread it runs in
+        dbapi_conn.create_function("tid", 0, threading.get_ident)
+
+    async with engine.connect() as conn:
+        on_loop = (await conn.execute(select(func.tid()))).scalar()
+        off_loop = (await conn.execute(select(func.tid()).execution_options(**OFF_LOOP))
+                    ).scalar()
+        again = (await conn.execute(select(func.tid()))).scalar()
+    await engine.dispose()
+    assert on_loop == again == threading.get_ident()
+    assert off_loop != threading.get_ident()
