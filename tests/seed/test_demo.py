@@ -149,6 +149,27 @@ class TestDemoLoginsSignIn:
             assert got == [(role, node)], username
 
 
+class TestDemoPeople:
+    async def test_xingfu_has_a_register_a_registered_member_and_a_wish(self, seeded, client,
+                                                                       settings):
+        async def login(username: str) -> dict[str, str]:
+            r = await client.post(f"{API}/auth/login", json={
+                "username": username, "password": settings.demo_password})
+            return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+        worker = await login("demo_grid_worker")
+        residents = (await client.get(f"{API}/residents", params={"limit": 100},
+                                      headers=worker)).json()["items"]
+        assert len(residents) == 24 and all("*" in r["id_number"] for r in residents)
+        assert any(r["tags"] for r in residents)
+        member = await login("demo_member")
+        mine = (await client.get(f"{API}/registrations/mine", headers=member)).json()["items"]
+        assert [r["status"] for r in mine] == ["approved"]
+        wishes = (await client.get(f"{API}/wishes", headers=member)).json()["items"]
+        assert [w["status"] for w in wishes] == ["posted"]
+        assert any("demo-register.csv" in line or "residents" in line for line in seeded)
+
+
 class TestIdempotence:
     async def test_second_run_creates_nothing(self, db, settings):
         lines = await run_seed(db, settings)
