@@ -82,6 +82,20 @@ class Principal:
         return any(permission in g.permissions for g in self.grants)
 
 
+@dataclass
+class SystemActor(Principal):
+    """A command run on the server (the CLI import, the demo seed): no grants (it is not
+    scoped), audited under its own name ("cli", "seed")."""
+
+    @property
+    def key(self) -> str:
+        return self.subject
+
+
+def system_actor(name: str) -> SystemActor:
+    return SystemActor(kind=name, id=0, subject=name)
+
+
 def issue_access_token(
     settings: Settings, *, subject: str, ttl_seconds: int, extra: dict[str, Any] | None = None
 ) -> str:

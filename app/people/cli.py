@@ -12,7 +12,6 @@ import asyncio
 import json
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from app.core.config import get_settings
@@ -20,18 +19,9 @@ from app.core.crypto import FieldCipher
 from app.core.db import Database, make_engine
 from app.core.errors import AppError
 from app.core.i18n import set_language
-from app.core.security import Principal
+from app.core.security import system_actor
 from app.grids import service as grids
 from app.people import importer, imports
-
-
-@dataclass
-class CliActor(Principal):
-    """The operator at the console: no grants (the command is not scoped), audited as "cli"."""
-
-    @property
-    def key(self) -> str:
-        return "cli"
 
 
 class _Progress:
@@ -83,7 +73,7 @@ async def _import(args: argparse.Namespace) -> int:
             with args.file.open("rb") as file:
                 try:
                     report = await importer.import_file(
-                        session, CliActor(kind="cli", id=0, subject="cli"),
+                        session, system_actor("cli"),
                         FieldCipher.from_settings(settings), grid=grid, file=file,
                         filename=args.file.name, mode=args.mode,
                         progress=_Progress(max(args.progress_every, 1)))

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.config import Settings
 from app.core.crypto import FieldCipher
 from app.core.db import Database
-from app.core.security import Principal
+from app.core.security import system_actor
 from app.core.types import utcnow
 from app.members.service import ID_CONTEXT
 from app.models import Grid, Member, Org, Registration, Resident, User, Wish
@@ -32,14 +32,6 @@ from app.seed.demo_data import person_name
 REGION = "411003"  # 建安区
 WISH_TITLE = "想要一台收音机听戏"
 TAGS = ["独居老人", "", "退役军人", "", "低保户", "", "残疾人", "", "留守儿童", ""]
-
-
-class SeedActor(Principal):
-    """The seed, audited as "seed"."""
-
-    @property
-    def key(self) -> str:
-        return "seed"
 
 
 def id_number(grid_no: int, seq: int, born: date) -> str:
@@ -75,7 +67,7 @@ async def _registers(session: AsyncSession, cipher: FieldCipher, grids: list[Gri
         if have:
             continue
         report = await importer.import_file(
-            session, SeedActor(kind="seed", id=0, subject="seed"), cipher, grid=grid,
+            session, system_actor("seed"), cipher, grid=grid,
             file=io.BytesIO(register_csv(grid_no)), filename="demo-register.csv",
             mode="all_or_nothing")
         created["residents"] += report.rows_created
