@@ -88,6 +88,13 @@ class Database:
         self.write_session_factory: Callable[[], AsyncSession] = async_sessionmaker(
             writer, expire_on_commit=False, autoflush=True
         )
+        # Sessions of requests that only read (GET, HEAD, OPTIONS). On PostgreSQL they run in
+        # autocommit: no BEGIN and COMMIT round trips around a page that is one SELECT.
+        reader = engine.execution_options(isolation_level="AUTOCOMMIT") if (
+            engine.dialect.name == "postgresql") else engine
+        self.read_session_factory: Callable[[], AsyncSession] = async_sessionmaker(
+            reader, expire_on_commit=False, autoflush=True
+        )
         # SQLite has one writer at a time. Queueing this process's writers here costs nothing;
         # leaving them to SQLite's busy handler means sleeping and polling (long tails).
         self.write_lock: asyncio.Lock | None = (
@@ -122,7 +129,7 @@ async def get_session(request: Request) -> AsyncSession:
         if writes and db.write_lock is not None:
             await db.write_lock.acquire()
             request.state.write_lock = db.write_lock  # released by UnitOfWorkRoute
-        session = (db.write_session_factory if writes else db.session_factory)()
+        session = (db.write_session_factory if writes else db.read_session_factory)()
         request.state.session = session
     return session
 
