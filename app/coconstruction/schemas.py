@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from app.people.idcard import check_phone
+from app.people.fields import Phone
 
 AgreementStatus = Literal["active", "completed", "ended"]
 ProjectStatus = Literal["planned", "in_progress", "done"]
@@ -34,7 +34,6 @@ def _items(value: list[str]) -> list[str]:
 
 
 Text = Annotated[str, AfterValidator(_strip)]
-Phone = Annotated[str, AfterValidator(check_phone)]
 Items = Annotated[list[str], AfterValidator(_items)]
 
 

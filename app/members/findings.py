@@ -35,12 +35,11 @@ from app.members.schemas import (
     FindingReject,
     FindingStatus,
     FindingVerify,
-    gender_of,
 )
 from app.models import Member, MemberFinding, Org
 from app.orgs import service as orgs
 from app.orgs.schemas import OrgKind
-from app.people.idcard import birth_date_of
+from app.people.idcard import birth_date_of, gender_of
 
 FOUND_AT = frozenset({OrgKind.business_district, OrgKind.community, OrgKind.enterprise})
 ID_CONTEXT, PHONE_CONTEXT = members.ID_CONTEXT, members.PHONE_CONTEXT

@@ -10,9 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.people.idcard import birth_date_of, check_phone, normalize_id_number
+from app.people.fields import Gender, IdNumber, PersonName, Phone
 
-Gender = Literal["male", "female"]
 MemberStatus = Literal["full", "probationary"]
 
 
@@ -31,17 +30,6 @@ CATEGORY_LABELS: dict[Category, str] = {
 }
 
 
-def gender_of(id_number: str) -> Gender:
-    """GB 11643: the 17th character is odd for men, even for women."""
-    return "male" if int(id_number[16]) % 2 else "female"
-
-
-def _valid_id_number(value: str) -> str:
-    value = normalize_id_number(value)
-    birth_date_of(value)  # the register's own check (checksum, region, birth date)
-    return value
-
-
 # Free text is shown unmasked: full ID-card or mobile numbers belong in their encrypted fields.
 _FULL_NUMBER = re.compile(
     r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])"  # an ID-card number
@@ -55,18 +43,12 @@ def _no_numbers(value: str | None) -> str | None:
     return value
 
 
-def _clean_name(value: str) -> str:
-    value = value.strip()
-    if not value:
-        raise ValueError("姓名不能为空")
-    return value
-
-
 class MemberCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=50)
-    id_number: str = Field(description="18 位居民身份证号（GB 11643 校验）；出生日期和性别取自号码")
-    phone: str = Field(description="手机号")
+    name: PersonName = Field(min_length=1, max_length=50)
+    id_number: IdNumber = Field(
+        description="18 位居民身份证号（GB 11643 校验）；出生日期和性别取自号码")
+    phone: Phone = Field(description="手机号")
     org_id: int = Field(ge=1, description="组织关系所在的党组织（社区、网格党支部、两新组织等）")
     status: MemberStatus = Field(description="full 正式党员；probationary 预备党员")
     category: Category = Field(description="regular 正常；mobile 流动；pocket 口袋；hidden 隐形")
@@ -78,20 +60,6 @@ class MemberCreate(BaseModel):
     badge_posted: bool = Field(False, description="是否挂牌上岗（亮出身份）")
     resident_id: int | None = Field(None, ge=1, description="对应的居民；省略时按身份证号自动关联")
 
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        return _clean_name(value)
-
-    @field_validator("id_number")
-    @classmethod
-    def _id_number(cls, value: str) -> str:
-        return _valid_id_number(value)
-
-    @field_validator("phone")
-    @classmethod
-    def _phone(cls, value: str) -> str:
-        return check_phone(value)
 
 
 class MemberUpdate(BaseModel):
@@ -152,29 +120,14 @@ class FindingStatus(StrEnum):
 class FindingCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     org_id: int = Field(ge=1, description="发现地：商圈党委、社区或企业党组织")
-    name: str = Field(min_length=1, max_length=50)
-    id_number: str = Field(description="18 位居民身份证号（GB 11643 校验）")
-    phone: str | None = None
+    name: PersonName = Field(min_length=1, max_length=50)
+    id_number: IdNumber = Field(description="18 位居民身份证号（GB 11643 校验）")
+    phone: Phone | None = None
     category_found: Category = Field(description="发现时的类别：mobile、pocket、hidden 或 regular")
     work_unit: str | None = Field(None, max_length=100, description="所在店铺或单位")
     badge_posted: bool = Field(False, description="是否已挂牌上岗")
     branch_id: int | None = Field(None, ge=1, description="自述组织关系所在的党支部（由其核实）")
     notes: str | None = Field(None, max_length=1000)
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        return _clean_name(value)
-
-    @field_validator("id_number")
-    @classmethod
-    def _id_number(cls, value: str) -> str:
-        return _valid_id_number(value)
-
-    @field_validator("phone")
-    @classmethod
-    def _phone(cls, value: str | None) -> str | None:
-        return None if value is None else check_phone(value)
 
     @field_validator("notes", "work_unit")
     @classmethod

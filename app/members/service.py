@@ -32,11 +32,10 @@ from app.members.schemas import (
     MemberRead,
     MemberRevealed,
     MemberUpdate,
-    gender_of,
 )
 from app.models import Member, Org
 from app.orgs.schemas import OrgKind
-from app.people.idcard import birth_date_of, normalize_id_number
+from app.people.idcard import birth_date_of, gender_of, normalize_id_number
 from app.people.service import ID_CONTEXT as RESIDENT_ID_CONTEXT
 from app.users import service as users
 from app.users.service import UserNotFound

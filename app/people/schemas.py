@@ -6,10 +6,10 @@ from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from app.people.idcard import birth_date_of, check_phone, normalize_id_number
+from app.people.fields import Gender, IdNumber, PersonName, Phone
+from app.people.idcard import birth_date_of
 
 Crs = Literal["wgs84", "gcj02"]
-Gender = Literal["male", "female"]
 
 
 class ResidentTag(StrEnum):
@@ -98,33 +98,13 @@ class HouseholdRead(BaseModel):
 class ResidentCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     household_id: int = Field(ge=1)
-    name: str = Field(min_length=1, max_length=50)
+    name: PersonName = Field(min_length=1, max_length=50)
     gender: Gender
-    id_number: str = Field(description="18 位居民身份证号（GB 11643 校验）")
-    phone: str | None = Field(None, description="手机号")
+    id_number: IdNumber = Field(description="18 位居民身份证号（GB 11643 校验）")
+    phone: Phone | None = Field(None, description="手机号")
     ethnicity: str | None = Field(None, max_length=20, description="民族，如“汉族”")
     relation_to_head: str | None = Field(None, max_length=20, description="与户主关系")
     tags: list[ResidentTag] = Field(default_factory=list, max_length=len(ResidentTag))
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, value: str) -> str:
-        value = value.strip()
-        if not value:
-            raise ValueError("姓名不能为空")
-        return value
-
-    @field_validator("id_number")
-    @classmethod
-    def _id_number(cls, value: str) -> str:
-        value = normalize_id_number(value)
-        birth_date_of(value)
-        return value
-
-    @field_validator("phone")
-    @classmethod
-    def _phone(cls, value: str | None) -> str | None:
-        return None if value is None else check_phone(value)
 
     @field_validator("tags")
     @classmethod

@@ -1,0 +1,31 @@
+"""Field types for people's identifiers, shared by every request schema that takes them
+(residents, members, findings, unit contacts, cadres): one rule, one place."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator
+
+from app.people.idcard import birth_date_of, check_phone, normalize_id_number
+
+Gender = Literal["male", "female"]
+
+
+def valid_id_number(value: str) -> str:
+    """Normalised (trimmed, upper-case X) and valid by GB 11643: checksum, region, birth date."""
+    value = normalize_id_number(value)
+    birth_date_of(value)
+    return value
+
+
+def clean_name(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("姓名不能为空")
+    return value
+
+
+IdNumber = Annotated[str, AfterValidator(valid_id_number)]
+Phone = Annotated[str, AfterValidator(check_phone)]
+PersonName = Annotated[str, AfterValidator(clean_name)]
