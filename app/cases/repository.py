@@ -43,12 +43,6 @@ async def get_visible(session: AsyncSession, principal: Principal, case_id: int)
     return case
 
 
-async def list_page(session: AsyncSession, principal: Principal, *, filters: list[Any],
-                    page: PageParams) -> list[Case]:
-    stmt = readable_cases(principal).where(*filters)
-    return list((await session.execute(keyset(stmt, [(Case.id, True)], page))).scalars())
-
-
 # A case's attachment ids as "3,7,9" in the case's own row: one statement for a whole page.
 _ATTACHMENT_IDS = (
     select(func.aggregate_strings(cast(CaseAttachment.id, String), ","))

@@ -24,6 +24,13 @@ class RevealRateLimited(TooManyRequests):
     zh, en = "查看完整信息过于频繁，请稍后再试", "Too many reveals; try again later"
 
 
+async def spend(limits: RateLimits, principal: Principal) -> None:
+    """One reveal from the caller's budget (a revealed export counts as one), or 429."""
+    if not await limits.hit(limits.reveal, "reveal", principal.key):
+        wait = await limits.retry_after(limits.reveal, "reveal", principal.key)
+        raise RevealRateLimited(headers={"Retry-After": str(wait)})
+
+
 # field name → (ciphertext or None, encryption context)
 Sealed = Mapping[str, tuple[str | None, str]]
 
@@ -33,9 +40,7 @@ async def reveal_fields(session: AsyncSession, principal: Principal, *, cipher: 
                         purpose: str, ip: str, sealed: Sealed) -> dict[str, str | None]:
     """429 past the per-user limit (one budget for every kind of row, so switching from
     residents to members does not double it); otherwise an audit row and the plaintexts."""
-    if not await limits.hit(limits.reveal, "reveal", principal.key):
-        wait = await limits.retry_after(limits.reveal, "reveal", principal.key)
-        raise RevealRateLimited(headers={"Retry-After": str(wait)})
+    await spend(limits, principal)
     await audit.record(session, principal, f"{object_type}.reveal", object_type, object_id,
                        org_path=org_path, detail={"purpose": purpose}, ip=ip)
     return {name: cipher.decrypt(token, context=context) if token else None

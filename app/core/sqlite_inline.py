@@ -161,9 +161,7 @@ class InlineConnection:
         self._live().create_function(*args, **kw)
 
     async def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        self.stop()
 
     def stop(self) -> None:
         """Terminate (aiosqlite ≥ 0.22): nothing runs elsewhere, so it is a close."""

@@ -18,13 +18,12 @@ from openpyxl import Workbook
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import audit
+from app.core import audit, reveal
 from app.core.crypto import FieldCipher, mask_id_number, mask_name, mask_phone
 from app.core.db import Database
 from app.core.errors import Forbidden, Unprocessable
 from app.core.permissions import Perm
 from app.core.ratelimit import RateLimits
-from app.core.reveal import RevealRateLimited
 from app.core.scope import authorize, readable
 from app.core.security import Principal
 from app.grids import service as grids
@@ -120,9 +119,8 @@ async def write(session: AsyncSession, principal: Principal, cipher: FieldCipher
     if (total or 0) > MAX_ROWS:
         raise ExportTooLarge(f"导出行数超过上限 {MAX_ROWS} 行，请按网格或住户筛选",
                              f"More than {MAX_ROWS} rows; filter by grid or household")
-    if q.purpose and not await limits.hit(limits.reveal, "reveal", principal.key):
-        wait = await limits.retry_after(limits.reveal, "reveal", principal.key)
-        raise RevealRateLimited(headers={"Retry-After": str(wait)})
+    if q.purpose:
+        await reveal.spend(limits, principal)
     book = Workbook(write_only=True)
     sheet = book.create_sheet("居民" if lang == "zh" else "Residents")
     sheet.append(sheets.header_row(lang))

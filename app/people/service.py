@@ -22,7 +22,6 @@ from app.core.geo import to_wgs84
 from app.core.pagination import PageParams
 from app.core.permissions import Perm
 from app.core.ratelimit import RateLimits
-from app.core.reveal import RevealRateLimited as RevealRateLimited  # re-exported
 from app.core.reveal import reveal_fields
 from app.core.scope import authorize, sees
 from app.core.security import Principal
