@@ -110,6 +110,7 @@ class WorkCalendar:
         # remove a working day, make-up days on Sat/Sun add one.
         self._removed = sorted(d.toordinal() for d in self.holidays if d.weekday() < 5)
         self._added = sorted(d.toordinal() for d in self.workdays if d.weekday() >= 5)
+        self._now_memo: tuple[datetime, tuple[date, int]] | None = None
 
     @classmethod
     def from_lists(
@@ -174,17 +175,24 @@ class WorkCalendar:
         limit is yellow until it is overdue."""
         if now > due:
             return "red"
-        limit = self._between_us(start, due)
+        begin = self._local(start)
+        limit = self._between_local(begin, self._local(due)) if due > start else 0
         if limit == 0:
             return "yellow"
-        used = self._between_us(start, now)
+        # A list page asks with one `now` for every case: convert it once.
+        memo = self._now_memo
+        if memo is None or memo[0] != now:
+            memo = self._now_memo = (now, self._local(now))
+        used = self._between_local(begin, memo[1]) if now > start else 0
         return "green" if used * YELLOW_DEN < limit * YELLOW_NUM else "yellow"
 
     def _between_us(self, start: datetime, end: datetime) -> int:
         if end <= start:
             return 0
-        d0, t0 = self._local(start)
-        d1, t1 = self._local(end)
+        return self._between_local(self._local(start), self._local(end))
+
+    def _between_local(self, start: tuple[date, int], end: tuple[date, int]) -> int:
+        (d0, t0), (d1, t1) = start, end
         if d0 == d1:
             return self._worked_in_day(d0, t0, t1)
         head = self._worked_in_day(d0, t0, _US_PER_DAY)

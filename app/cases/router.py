@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Header, Query, Request, Response, UploadFile, status
 
-from app.cases import attachments, categories, service
+from app.cases import attachments, categories, service, views
 from app.cases import repository as repo
 from app.cases.calendar import WorkCalendar
 from app.cases.rules import UNFINISHED
@@ -69,7 +69,7 @@ async def create_case(body: CaseCreate, principal: CurrentPrincipal, session: Se
     case, created = await service.create(session, principal, body, calendar)
     # A new case holds exactly the attachments just bound to it: no statement to find them.
     known = {case.id: sorted(set(body.attachment_ids))} if created else None
-    [read] = await service.reads(session, [case], calendar, attachments=known)
+    [read] = await views.reads(session, [case], calendar, attachments=known)
     # Serialised once, directly (a hot endpoint: a returned model is dumped and re-validated).
     response = Response(read.model_dump_json(), media_type="application/json",
                         status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
@@ -97,11 +97,9 @@ async def list_cases(
                                    overdue=overdue)
     rows = await repo.list_rows(session, principal, filters=filters, page=page)
     rows, cursor = next_cursor(rows, page, lambda c: [c.id])
-    # The page is built from typed rows already: serialise it once, directly (a hot endpoint;
-    # returning the model would make FastAPI validate and encode it again).
-    body = Page[CaseRead](items=await service.row_reads(session, rows, calendar, crs),
-                          next_cursor=cursor)
-    return Response(body.model_dump_json(), media_type="application/json")
+    # The hot list: rows straight to JSON (response_model above documents the shape).
+    body = await views.page_json(session, rows, calendar, crs, cursor)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/cases/nearby")
@@ -122,7 +120,7 @@ async def nearby_cases(
     rows = await repo.near(session, principal, category_code=category_code, box=box,
                            since=since, statuses=[s.value for s in UNFINISHED])
     close = [c for c in rows if haversine_m(w_lng, w_lat, c.lng, c.lat) <= NEARBY_METRES]
-    return Page(items=await service.reads(session, close, calendar, crs))
+    return Page(items=await views.reads(session, close, calendar, crs))
 
 
 @router.get("/cases/{case_id}", responses=problems(404))
@@ -130,7 +128,7 @@ async def get_case(case_id: int, principal: CurrentPrincipal, session: SessionDe
                    calendar: CalendarDep, response: Response, crs: Crs = "wgs84") -> CaseRead:
     case = await service.get(session, principal, case_id)
     set_etag(response, case.version)
-    return (await service.reads(session, [case], calendar, crs))[0]
+    return (await views.reads(session, [case], calendar, crs))[0]
 
 
 @router.post("/cases/{case_id}/transitions", responses=problems(403, 404, 409, 412, 422))
@@ -143,7 +141,7 @@ async def transition_case(case_id: int, body: TransitionIn, principal: CurrentPr
     check_if_match(if_match, case.version)
     case = await service.transition(session, settings, principal, case, body, calendar)
     set_etag(response, case.version)
-    return (await service.reads(session, [case], calendar))[0]
+    return (await views.reads(session, [case], calendar))[0]
 
 
 @router.get("/cases/{case_id}/timeline", responses=problems(404))

@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
@@ -16,7 +15,7 @@ from app.cases import categories, events
 from app.cases import repository as repo
 from app.cases.calendar import WorkCalendar
 from app.cases.rules import FINAL, OPEN, RULES, Rule
-from app.cases.schemas import Action, CaseCreate, CaseRead, Light, Status, TransitionIn
+from app.cases.schemas import Action, CaseCreate, Status, TransitionIn
 from app.core import audit
 from app.core.config import Settings
 from app.core.errors import (
@@ -27,7 +26,7 @@ from app.core.errors import (
     Unprocessable,
     field_error,
 )
-from app.core.geo import from_wgs84, to_wgs84
+from app.core.geo import to_wgs84
 from app.core.permissions import Perm
 from app.core.scope import covers, scope_paths
 from app.core.security import Principal
@@ -331,64 +330,4 @@ def list_filters(*, statuses: list[Status] | None, grid_id: int | None,
         late = (Case.due_at < utcnow()) & Case.status.in_([s.value for s in OPEN])
         out.append(late if overdue else ~late)
     return out
-
-
-def light(case: Case | Row[Any], calendar: WorkCalendar, now: datetime) -> Light:
-    if case.status in FINAL:
-        end = case.closed_at or now
-        return "green" if end <= case.due_at else "red"
-    at = case.suspended_at if case.status == Status.suspended and case.suspended_at else now
-    return calendar.light(case.reported_at, case.due_at, at)
-
-
-def case_read(case: Case | Row[Any], calendar: WorkCalendar, *, names: dict[str, str],
-              attachment_ids: list[int], crs: str = "wgs84",
-              now: datetime | None = None) -> CaseRead:
-    """`case` is an ORM case or a row of the cases table: the same attributes either way.
-    Built without validation (`model_construct`): every value comes typed from the database."""
-    now = now or utcnow()
-    lng, lat = from_wgs84(case.lng, case.lat, "gcj02" if crs == "gcj02" else "wgs84")
-    colour = light(case, calendar, now)
-    return CaseRead.model_construct(
-        id=case.id, code=case.code, status=Status(case.status), category_code=case.category_code,
-        category_name=names.get(case.category_code), description=case.description,
-        address=case.address, lng=lng, lat=lat, crs="gcj02" if crs == "gcj02" else "wgs84",
-        grid_id=case.grid_id, community_id=case.community_id, street_id=case.street_id,
-        org_path=case.org_path, source=case.source, reporter_id=case.reporter_id,
-        client_ref=case.client_ref,
-        captured_at=case.captured_at, reported_at=case.reported_at, due_at=case.due_at,
-        light=colour,
-        # Same rule as the `overdue=` filter: late and still in someone's hands.
-        overdue=case.status in OPEN and now > case.due_at,
-        accepted_at=case.accepted_at, dispatched_at=case.dispatched_at,
-        resolved_at=case.resolved_at, closed_at=case.closed_at,
-        handler_org_id=case.handler_org_id, assignee_id=case.assignee_id,
-        merged_into_id=case.merged_into_id, rework_count=case.rework_count,
-        return_count=case.return_count, attachment_ids=attachment_ids,
-        version=case.version, created_at=case.created_at, updated_at=case.updated_at,
-    )
-
-
-async def reads(session: AsyncSession, cases: list[Case], calendar: WorkCalendar,
-                crs: str = "wgs84", *, attachments: dict[int, list[int]] | None = None
-                ) -> list[CaseRead]:
-    """Cases for a response: one extra statement for the whole page (attachment ids, unless
-    the caller knows them), whatever its size."""
-    names = await categories.names(session)
-    if attachments is None:
-        attachments = await repo.attachment_ids(session, [c.id for c in cases])
-    now = utcnow()
-    return [case_read(c, calendar, names=names, attachment_ids=attachments.get(c.id, []),
-                      crs=crs, now=now)
-            for c in cases]
-
-
-async def row_reads(session: AsyncSession, rows: list[Row[Any]], calendar: WorkCalendar,
-                    crs: str = "wgs84") -> list[CaseRead]:
-    """Rows from `repo.list_rows` (attachment ids already in them) for a response."""
-    names = await categories.names(session)
-    now = utcnow()
-    return [case_read(r, calendar, names=names, attachment_ids=repo.split_ids(r.attachment_csv),
-                      crs=crs, now=now)
-            for r in rows]
 
