@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.core.pagination import PageParams, keyset
+from app.core.pagination import PageParams, keyset, keyset_template, keyset_values
 from app.core.permissions import ROLE_PERMISSIONS, Perm
 from app.core.scope import in_paths, scope_paths
 from app.core.security import Principal
@@ -53,20 +53,38 @@ _ATTACHMENT_IDS = (
 )
 
 
+_NEWEST_FIRST = [(Case.id, True)]
+
+
+def _listed(principal: Principal, filters: list[Any]) -> Select[Any]:
+    return select(*Case.__table__.c, _ATTACHMENT_IDS).where(visible(principal), *filters)
+
+
 def list_statement(principal: Principal, *, filters: list[Any], page: PageParams
                    ) -> Select[Any]:
-    stmt = select(*Case.__table__.c, _ATTACHMENT_IDS).where(visible(principal), *filters)
-    return keyset(stmt, [(Case.id, True)], page)
+    return keyset(_listed(principal, filters), _NEWEST_FIRST, page)
 
 
 async def list_rows(session: AsyncSession, principal: Principal, *, filters: list[Any],
                     page: PageParams) -> list[Row[Any]]:
     """The page as plain rows (the case's columns plus `attachment_csv`), no ORM objects: the
     hot list endpoint pays neither identity-map loading nor a second statement."""
-    stmt = list_statement(principal, filters=filters, page=page)
+    values: dict[str, Any] = {}
+    stmt: Select[Any] | None
+    if filters:
+        stmt = list_statement(principal, filters=filters, page=page)
+    else:
+        # The most common page, everything the caller may see, runs a statement built once
+        # per principal (it lives as long as the cached principal) with the cursor bound.
+        key = "cases.page.after" if page.cursor else "cases.page"
+        stmt = principal.memo.get(key)
+        if stmt is None:
+            stmt = principal.memo[key] = keyset_template(
+                _listed(principal, []), _NEWEST_FIRST, after=bool(page.cursor))
+        values = keyset_values(_NEWEST_FIRST, page)
     # On the session's connection (same transaction): a Core statement run through
     # `session.execute` still pays for ORM result set-up.
-    return list((await (await session.connection()).execute(stmt)).all())
+    return list((await (await session.connection()).execute(stmt, values)).all())
 
 
 def split_ids(csv: str | None) -> list[int]:

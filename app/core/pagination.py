@@ -9,7 +9,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel
-from sqlalchemy import Select, and_, or_
+from sqlalchemy import Integer, Select, and_, bindparam, or_
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.core.errors import BadRequest
@@ -34,6 +34,9 @@ async def page_params(
     return PageParams(limit=limit, cursor=cursor or None)
 
 
+_BIGINT_MIN, _BIGINT_MAX = -(2**63), 2**63 - 1
+
+
 class InvalidCursor(BadRequest):
     code, zh, en = "invalid_cursor", "分页游标无效", "Invalid pagination cursor"
 
@@ -51,7 +54,9 @@ def decode_cursor(cursor: str, arity: int) -> list[Any]:
         raise InvalidCursor() from exc
     if not isinstance(values, list) or len(values) != arity:
         raise InvalidCursor()
-    if any(not isinstance(v, int | str | float) or isinstance(v, bool) for v in values):
+    # Every list here is ordered by integer ids: anything else in a cursor was not made by us
+    # (and would reach the driver as a value the column cannot take).
+    if any(type(v) is not int or not _BIGINT_MIN <= v <= _BIGINT_MAX for v in values):
         raise InvalidCursor()
     return values
 
@@ -73,8 +78,28 @@ def keyset(
     if params.cursor:
         values = decode_cursor(params.cursor, len(keys))
         stmt = stmt.where(_after(keys, values))
-    order = [col.desc() if desc else col.asc() for col, desc in keys]
-    return stmt.order_by(*order).limit(params.limit + 1)
+    return stmt.order_by(*_order(keys)).limit(params.limit + 1)
+
+
+def keyset_template(
+    stmt: Select[Any], keys: Sequence[tuple[Any, bool]], *, after: bool
+) -> Select[Any]:
+    """`keyset` with bind parameters where the cursor's values and the limit go, to be run
+    with `keyset_values`. Built once and reused, a statement skips being built and keyed for
+    SQLAlchemy's compiled cache on every request (it memoizes the key on the statement)."""
+    if after:
+        stmt = stmt.where(_after(keys, [bindparam(f"page_after_{i}") for i in range(len(keys))]))
+    return stmt.order_by(*_order(keys)).limit(bindparam("page_limit", type_=Integer))
+
+
+def keyset_values(keys: Sequence[tuple[Any, bool]], params: PageParams) -> dict[str, Any]:
+    """The values of a `keyset_template` statement for this page."""
+    values = decode_cursor(params.cursor, len(keys)) if params.cursor else []
+    return {"page_limit": params.limit + 1} | {f"page_after_{i}": v for i, v in enumerate(values)}
+
+
+def _order(keys: Sequence[tuple[Any, bool]]) -> list[Any]:
+    return [col.desc() if desc else col.asc() for col, desc in keys]
 
 
 def next_cursor(rows: list[Any], params: PageParams, key_of: Any) -> tuple[list[Any], str | None]:

@@ -10,10 +10,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from app.cases import categories, repository
 from app.core.geo import gcj02_to_wgs84, wgs84_to_gcj02
+from app.core.pagination import encode_cursor
 from app.core.permissions import Role
 from app.core.types import utcnow
 from app.files.storage import LocalStorage
@@ -510,6 +512,18 @@ class TestListCases:
         r = await client.get(f"{API}/cases", params={"cursor": "!!"},
                              headers=auth(world.user(Role.district_admin)))
         assert r.status_code == 400
+
+    @pytest.mark.parametrize("value", [["x"], [1.5], [True], [10**30], [1, 2], [None]])
+    @pytest.mark.parametrize("status", [None, "reported"])
+    async def test_a_cursor_we_did_not_make_is_400(self, client, auth, world: World, value,
+                                                   status):
+        # Well-formed base64 JSON, but not an id: refused before it reaches the driver (a
+        # string for an integer column was a 500 on PostgreSQL, a huge number one on SQLite).
+        params = {"cursor": encode_cursor(value)} | ({"status": status} if status else {})
+        r = await client.get(f"{API}/cases", params=params,
+                             headers=auth(world.user(Role.district_admin)))
+        assert r.status_code == 400, r.text
+        assert r.json()["code"] == "invalid_cursor"
 
 
 class TestGetCase:

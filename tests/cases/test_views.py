@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from app.cases import repository as repo
 from app.cases import categories, views
+from app.cases import repository as repo
 from app.cases.calendar import DEFAULT_CALENDAR
 from app.cases.schemas import CaseRead
 from app.core.auth import load_user_principal

@@ -22,10 +22,12 @@ KEY2 = base64.b64encode(b"2" * 32).decode()
 
 class TestCursor:
     def test_round_trip(self):
-        assert decode_cursor(encode_cursor([5, "x"]), 2) == [5, "x"]
+        assert decode_cursor(encode_cursor([5, 2**63 - 1]), 2) == [5, 2**63 - 1]
 
     @pytest.mark.parametrize("bad", ["", "@@@", "bm90IGpzb24", encode_cursor([1]),
-                                     encode_cursor([[1], 2]), encode_cursor([True, 1])])
+                                     encode_cursor([[1], 2]), encode_cursor([True, 1]),
+                                     encode_cursor([5, "x"]), encode_cursor([1.0, 2]),
+                                     encode_cursor([2**63, 1]), encode_cursor([None, 1])])
     def test_invalid(self, bad):
         with pytest.raises(InvalidCursor):
             decode_cursor(bad, 2)
