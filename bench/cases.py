@@ -106,7 +106,7 @@ async def _insert(db: Database, rows: list[dict[str, Any]]) -> None:
 
 
 def compiled(stmt: Any, dialect: Any) -> dict[str, Any]:
-    # Expanding parameters (IN lists, aggregate_strings' separator) rendered as the app's
+    # Expanding parameters (IN lists) rendered as the app's
     # driver would receive them.
     c = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
     names = c.positiontup or []

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, String, cast, func, or_, select, update
+from sqlalchemy import Row, Select, String, cast, func, literal_column, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.elements import ColumnElement
@@ -44,8 +44,11 @@ async def get_visible(session: AsyncSession, principal: Principal, case_id: int)
 
 
 # A case's attachment ids as "3,7,9" in the case's own row: one statement for a whole page.
+# The separator is literal SQL: a plain "," would be a parameter rendered into the SQL text
+# on every execution (the stub asks for a str; SQLAlchemy takes any expression).
+_SEPARATOR: Any = literal_column("','")
 _ATTACHMENT_IDS = (
-    select(func.aggregate_strings(cast(CaseAttachment.id, String), ","))
+    select(func.aggregate_strings(cast(CaseAttachment.id, String), _SEPARATOR))
     .where(CaseAttachment.case_id == Case.id)
     .correlate(Case.__table__)
     .scalar_subquery()

@@ -43,16 +43,15 @@ def light(values: Mapping[str, Any], calendar: WorkCalendar, now: datetime) -> L
     return calendar.light(values["reported_at"], due, at)
 
 
-def _columns(case: Case | Row[Any]) -> dict[str, Any]:
-    if isinstance(case, Row):
-        return dict(zip(case._fields, case, strict=True))  # by position: 3× faster than names
-    return {name: getattr(case, name) for name in _READ}
-
-
 def case_values(case: Case | Row[Any], calendar: WorkCalendar, *, names: Mapping[str, str],
-                attachment_ids: list[int], crs: str, now: datetime) -> dict[str, Any]:
-    """CaseRead's fields, in its order, from a case's columns (status as a plain string)."""
-    values = _columns(case)
+                attachment_ids: list[int], crs: str, now: datetime,
+                keys: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """CaseRead's fields, in its order, from a case's columns (status as a plain string).
+    A row is read by position with its result's `keys` (3× faster than by name)."""
+    if isinstance(case, Row):
+        values = dict(zip(keys or case._fields, case, strict=True))
+    else:
+        values = {name: getattr(case, name) for name in _READ}
     gcj = crs == "gcj02"
     if gcj:
         values["lng"], values["lat"] = from_wgs84(values["lng"], values["lat"], "gcj02")
@@ -95,7 +94,8 @@ async def page_json(session: AsyncSession, rows: list[Row[Any]], calendar: WorkC
     """A `Page[CaseRead]` as JSON, from rows of `repo.list_rows` (attachment ids in them)."""
     names = await categories.names(session)
     now = utcnow()
-    items = [case_values(r, calendar, names=names, crs=crs, now=now,
+    keys = rows[0]._fields if rows else ()
+    items = [case_values(r, calendar, names=names, crs=crs, now=now, keys=keys,
                          attachment_ids=repo.split_ids(r.attachment_csv))
              for r in rows]
     return pydantic_core.to_json({"items": items, "next_cursor": next_cursor})
