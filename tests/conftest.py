@@ -52,6 +52,7 @@ def make_settings(**overrides: Any) -> Settings:
         "log_json": True,
         "upload_dir": f"{_TMP}/uploads",
         "principal_cache_seconds": 0,  # tests change roles and expect it at once
+        "gc_freeze": False,  # many apps in one process: nothing of theirs should be pinned
     }
     base.update(overrides)
     return Settings(**base)

@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     demo_password: str = "Demo@2026"
     default_district_name: str = "建安区"
     log_json: bool = True
+    # Freeze the start-up heap out of the garbage collector's sight (app/main.py lifespan).
+    gc_freeze: bool = True
 
     @model_validator(mode="after")
     def _refuse_weak_secrets_in_production(self) -> Settings:
