@@ -16,10 +16,10 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from fastapi.responses import Response
-from sqlalchemy import delete, select, update
+from sqlalchemy import Row, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from starlette.datastructures import UploadFile
 
 from app.core.auth import get_principal
@@ -29,8 +29,10 @@ from app.core.errors import Conflict, Unprocessable
 from app.core.security import Principal
 from app.core.types import utcnow
 from app.models import IdempotencyKey
+from app.models.base import table_of
 
 REPLAYED_HEADERS = ("content-type", "etag", "location")
+_KEYS = table_of(IdempotencyKey)
 MAX_KEY_LENGTH = 255
 
 
@@ -94,7 +96,7 @@ async def _hash_form(request: Request, h: Any) -> None:
         h.update(b"\0")
 
 
-def _replay(row: IdempotencyKey) -> Response:
+def _replay(row: Row[Any]) -> Response:
     headers = dict(row.response_headers or {})
     headers["Idempotent-Replayed"] = "true"
     return Response(row.response_body or b"", status_code=row.response_status or 200,
@@ -118,12 +120,16 @@ class _Keys:
         self.shared = db.engine.dialect.name == "sqlite"
 
     @asynccontextmanager
-    async def session(self) -> AsyncIterator[AsyncSession]:
+    async def connection(self) -> AsyncIterator[AsyncConnection]:
+        """Where key rows are read and written, as Core statements (the ORM's bookkeeping
+        costs more than these one-row statements themselves). Apart from the request's own
+        transaction it is an autocommitted one on PostgreSQL (the reader's sessions): each
+        statement is one round trip, visible to a concurrent retry at once."""
         if self.shared:
-            yield await get_session(self.request)
+            yield await (await get_session(self.request)).connection()
             return
-        async with self.db.session_factory() as s:
-            yield s
+        async with self.db.read_session_factory() as s:
+            yield await s.connection()
             await s.commit()
 
     async def claim(self, principal: str, key: str, endpoint: str, digest: str) -> int | None:
@@ -131,43 +137,37 @@ class _Keys:
         databases) rather than catching an IntegrityError: no savepoint, no failed statement."""
         insert = pg_insert if self.db.engine.dialect.name == "postgresql" else sqlite_insert
         stmt = (
-            insert(IdempotencyKey)
-            .values(principal=principal, key=key, endpoint=endpoint, request_hash=digest)
+            insert(_KEYS)
+            .values(principal=principal, key=key, endpoint=endpoint, request_hash=digest,
+                    state="in_flight", created_at=utcnow())
             .on_conflict_do_nothing(index_elements=["principal", "key"])
-            .returning(IdempotencyKey.id)
+            .returning(_KEYS.c.id)
         )
-        if self.shared:
-            session = await get_session(self.request)
-            return (await session.execute(stmt)).scalar_one_or_none()
-        async with self.db.session_factory() as s:
-            claimed = (await s.execute(stmt)).scalar_one_or_none()
-            await s.commit()
+        async with self.connection() as conn:
+            claimed: int | None = (await conn.execute(stmt)).scalar_one_or_none()
         return claimed
 
-    async def existing(self, principal: str, key: str) -> IdempotencyKey | None:
-        async with self.session() as s:
+    async def existing(self, principal: str, key: str) -> Row[Any] | None:
+        async with self.connection() as conn:
             return (
-                await s.execute(
-                    select(IdempotencyKey).where(
-                        IdempotencyKey.principal == principal, IdempotencyKey.key == key
-                    )
+                await conn.execute(
+                    select(_KEYS).where(_KEYS.c.principal == principal, _KEYS.c.key == key)
                 )
-            ).scalar_one_or_none()
+            ).one_or_none()
 
-    async def take_over_stale(self, row: IdempotencyKey, digest: str, stale: int) -> bool:
+    async def take_over_stale(self, row: Row[Any], digest: str, stale: int) -> bool:
         """A key left in flight by a crashed process may be taken over after a while."""
-        async with self.session() as s:
-            result = await s.execute(
-                update(IdempotencyKey)
+        async with self.connection() as conn:
+            result = await conn.execute(
+                update(_KEYS)
                 .where(
-                    IdempotencyKey.id == row.id,
-                    IdempotencyKey.state == "in_flight",
-                    IdempotencyKey.created_at < utcnow() - timedelta(seconds=stale),
+                    _KEYS.c.id == row.id,
+                    _KEYS.c.state == "in_flight",
+                    _KEYS.c.created_at < utcnow() - timedelta(seconds=stale),
                 )
                 .values(created_at=utcnow(), request_hash=digest)
-                .execution_options(synchronize_session=False)
             )
-            return bool(getattr(result, "rowcount", 0))
+            return bool(result.rowcount)
 
 
 async def idempotency(
@@ -216,9 +216,9 @@ async def guard(request: Request, principal_key: str, key: str | None) -> None:
 async def complete(session: AsyncSession, claimed: ClaimedKey, response: Response) -> None:
     """Record the response in the request's transaction; it commits with the write."""
     headers = {k: v for k, v in response.headers.items() if k.lower() in REPLAYED_HEADERS}
-    await session.execute(
-        update(IdempotencyKey)
-        .where(IdempotencyKey.id == claimed.id)
+    await (await session.connection()).execute(
+        update(_KEYS)
+        .where(_KEYS.c.id == claimed.id)
         .values(
             state="done",
             response_status=response.status_code,
@@ -231,8 +231,8 @@ async def complete(session: AsyncSession, claimed: ClaimedKey, response: Respons
 async def release(db: Database, claimed: ClaimedKey) -> None:
     if not claimed.separate:
         return  # claimed in the request's transaction, which its rollback undid
-    async with db.session_factory() as s:
-        await s.execute(delete(IdempotencyKey).where(IdempotencyKey.id == claimed.id))
+    async with db.read_session_factory() as s:  # autocommitted on PostgreSQL, as the claim
+        await (await s.connection()).execute(delete(_KEYS).where(_KEYS.c.id == claimed.id))
         await s.commit()
 
 
