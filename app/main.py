@@ -70,9 +70,11 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.storage = LocalStorage(Path(settings.upload_dir))
     app.openapi = lambda: build_openapi(app)  # type: ignore[method-assign]
     install_error_handlers(app)
-    app.include_router(ops_router)
+    # Matched in this order, router by router: the API (hot paths first, app/api.py) before
+    # Open311 and the operator probes.
     app.include_router(api_router)
     app.include_router(open311_router)
+    app.include_router(ops_router)
     app.add_middleware(
         BodyLimitMiddleware,
         max_json=settings.max_json_bytes,

@@ -45,13 +45,15 @@ def make_engine(settings: Settings) -> AsyncEngine:
         # work commits or rolls back, `close()` rolls back the rest), so the pool's own
         # reset-on-return rollback would be one more thread hop per request for nothing.
         kwargs.update(pool_reset_on_return=None)
-        database = make_url(settings.database_url).database
-        if settings.sqlite_inline and database:
-            kwargs.update(async_creator=sqlite_inline.creator(database))
+    url = make_url(settings.database_url)
+    if settings.is_sqlite:
+        if settings.sqlite_inline and url.database:
+            kwargs.update(async_creator=sqlite_inline.creator(url.database))
+            url = url.set(drivername="sqlite+inline")
     else:
         # No pre-ping (a round trip per checkout); stale connections are recycled instead.
         kwargs.update(pool_size=settings.db_pool_size, pool_recycle=1800)
-    engine = create_async_engine(settings.database_url, **kwargs)
+    engine = create_async_engine(url, **kwargs)
     if settings.is_sqlite:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, delete, select
+from typing import Any
+
+from sqlalchemy import Float, Row, Select, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.pagination import PageParams, keyset
@@ -32,7 +34,7 @@ async def list_page(session: AsyncSession, principal: Principal, *, community_id
     return list((await session.execute(keyset(stmt, [(Grid.id, False)], page))).scalars())
 
 
-def _containing_bbox(stmt: Select[Grid], lng: float, lat: float) -> Select[Grid]:
+def _containing_bbox(stmt: Select[Any], lng: Any, lat: Any) -> Select[Any]:
     return stmt.where(
         Grid.min_lng <= lng, Grid.max_lng >= lng, Grid.min_lat <= lat, Grid.max_lat >= lat
     ).order_by(Grid.id)
@@ -44,10 +46,17 @@ async def candidates_at(session: AsyncSession, principal: Principal, lng: float,
     return list((await session.execute(stmt)).scalars())
 
 
-async def candidates_anywhere(session: AsyncSession, lng: float, lat: float) -> list[Grid]:
-    """Unscoped: placing a report needs every grid; the caller's right is checked after."""
-    stmt = _containing_bbox(select(Grid), lng, lat)
-    return list((await session.execute(stmt)).scalars())
+# Unscoped: placing a report needs every grid; the caller's right is checked after. Built once
+# with bound coordinates and read as plain rows (no ORM loading): it runs on every report.
+_PLACEMENT = _containing_bbox(
+    select(Grid.id, Grid.org_path, Grid.street_id, Grid.community_id, Grid.boundary),
+    bindparam("lng", type_=Float), bindparam("lat", type_=Float))
+
+
+async def candidates_anywhere(session: AsyncSession, lng: float, lat: float) -> list[Row[Any]]:
+    """Grids whose bounding box holds the point, as rows of the facts a report copies."""
+    result = await (await session.connection()).execute(_PLACEMENT, {"lng": lng, "lat": lat})
+    return list(result.all())
 
 
 async def staff_of(session: AsyncSession, grid_ids: list[int]) -> list[GridStaff]:

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import Row, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -129,9 +131,10 @@ async def locate(session: AsyncSession, principal: Principal, lng: float, lat: f
                    code="grid_not_located")
 
 
-async def place(session: AsyncSession, lng: float, lat: float) -> Grid | None:
+async def place(session: AsyncSession, lng: float, lat: float) -> Row[Any] | None:
     """The grid containing a WGS-84 point, whoever asks (reports are placed before any scope
-    check; the caller's right to report there is checked against the grid found)."""
+    check; the caller's right to report there is checked against the grid found): its id,
+    org_path, street_id, community_id and boundary."""
     for grid in await repo.candidates_anywhere(session, lng, lat):
         if grid.boundary and geo.contains(grid.boundary, lng, lat):
             return grid
