@@ -205,7 +205,15 @@ class WorkCalendar:
     def _worked_in_day(self, day: date, t0: int, t1: int) -> int:
         if t1 <= t0 or not self.is_working_day(day):
             return 0
-        return sum(max(0, min(e, t1) - max(s, t0)) for s, e in self._spans)
+        # A plain loop: a list page works out two spans per case, and a generator with
+        # min/max calls cost several times this.
+        total = 0
+        for s, e in self._spans:
+            lo = s if s > t0 else t0
+            hi = e if e < t1 else t1
+            if hi > lo:
+                total += hi - lo
+        return total
 
     def _working_days_before(self, ordinal: int) -> int:
         return (
@@ -233,7 +241,8 @@ class WorkCalendar:
         if dt.tzinfo is None or dt.utcoffset() is None:
             raise ValueError("naive datetime: pass an aware datetime")
         loc = dt.astimezone(self.tz)
-        return loc.date(), _us_of_day(loc.time())
+        us = ((loc.hour * 60 + loc.minute) * 60 + loc.second) * 1_000_000 + loc.microsecond
+        return loc.date(), us
 
     def _instant(self, day: date, us: int) -> datetime:
         wall = datetime.combine(day, time()) + timedelta(microseconds=us)
