@@ -83,7 +83,8 @@ async def test_begin_immediate_gives_up_after_the_busy_timeout(tmp_path: Path, m
     other.close()
 
 
-async def test_a_statement_marked_off_loop_runs_in_a_thread(tmp_path: Path):
+@pytest.mark.parametrize("driver", ["aiosqlite", "inline"])
+async def test_a_statement_marked_off_loop_runs_in_a_thread(tmp_path: Path, driver: str):
     import threading
 
     from sqlalchemy import event, func, select
@@ -91,7 +92,7 @@ async def test_a_statement_marked_off_loop_runs_in_a_thread(tmp_path: Path):
 
     from app.core.db import OFF_LOOP
 
-    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path}/d.db",
+    engine = create_async_engine(f"sqlite+{driver}:///{tmp_path}/d.db",
                                  async_creator=sqlite_inline.creator(str(tmp_path / "d.db")))
     event.listen(engine.sync_engine, "before_cursor_execute", sqlite_inline.mark_off_loop)
 
@@ -107,3 +108,25 @@ async def test_a_statement_marked_off_loop_runs_in_a_thread(tmp_path: Path):
     await engine.dispose()
     assert on_loop == again == threading.get_ident()
     assert off_loop != threading.get_ident()
+
+
+async def test_the_app_engine_uses_the_inline_dialect_and_its_errors_are_sqlalchemys(
+        tmp_path: Path):
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    from app.core.db import make_engine
+    from tests.conftest import make_settings
+
+    engine = make_engine(make_settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/e.db"))
+    assert engine.dialect.driver == "inline"
+    async with engine.begin() as conn:
+        await conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT UNIQUE)"))
+        await conn.execute(text("INSERT INTO t (v) VALUES ('a')"))
+        with pytest.raises(IntegrityError):  # raised in the greenlet, translated as usual
+            await conn.execute(text("INSERT INTO t (v) VALUES ('a')"))
+    async with engine.connect() as conn:
+        rows = (await conn.execute(text("SELECT v FROM t"))).all()
+        one = (await conn.execute(text("SELECT count(*) FROM t"))).scalar_one()
+    await engine.dispose()
+    assert [tuple(r) for r in rows] == [("a",)] and one == 1
