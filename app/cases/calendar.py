@@ -59,7 +59,7 @@ CN_2026_WORKDAYS: tuple[date, ...] = (
 )
 
 
-def _us_of_day(t: time) -> int:
+def _us_of_day(t: time | datetime) -> int:
     return ((t.hour * 60 + t.minute) * 60 + t.second) * 1_000_000 + t.microsecond
 
 
@@ -241,8 +241,7 @@ class WorkCalendar:
         if dt.tzinfo is None or dt.utcoffset() is None:
             raise ValueError("naive datetime: pass an aware datetime")
         loc = dt.astimezone(self.tz)
-        us = ((loc.hour * 60 + loc.minute) * 60 + loc.second) * 1_000_000 + loc.microsecond
-        return loc.date(), us
+        return loc.date(), _us_of_day(loc)
 
     def _instant(self, day: date, us: int) -> datetime:
         wall = datetime.combine(day, time()) + timedelta(microseconds=us)

@@ -138,8 +138,7 @@ class _Keys:
         insert = pg_insert if self.db.engine.dialect.name == "postgresql" else sqlite_insert
         stmt = (
             insert(_KEYS)
-            .values(principal=principal, key=key, endpoint=endpoint, request_hash=digest,
-                    state="in_flight", created_at=utcnow())
+            .values(principal=principal, key=key, endpoint=endpoint, request_hash=digest)
             .on_conflict_do_nothing(index_elements=["principal", "key"])
             .returning(_KEYS.c.id)
         )

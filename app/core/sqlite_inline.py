@@ -81,12 +81,6 @@ class InlineCursor:
     def arraysize(self, value: int) -> None:
         self._cursor.arraysize = value
 
-    @property
-    def must_wait(self) -> bool:
-        """Whether the next statement has to go through the event loop: it runs in a thread,
-        or it may wait for another process's write lock."""
-        return self.offload
-
     async def execute(self, sql: str, parameters: Any = ()) -> InlineCursor:
         if _begins_immediate(sql):
             await _begin_immediate(self._cursor, sql)
@@ -232,7 +226,7 @@ class _AdaptedCursor(AsyncAdapt_aiosqlite_cursor):
 
     def execute(self, operation: Any, parameters: Any = None) -> Any:
         inline: InlineCursor = self._cursor  # type: ignore[assignment]
-        if inline.must_wait or _begins_immediate(operation):
+        if inline.offload or _begins_immediate(operation):
             return super().execute(operation, parameters)
         try:
             raw = inline._cursor
