@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
@@ -20,7 +21,7 @@ STATUS_LABELS = {
 }
 
 
-def snapshot(case: Case) -> dict[str, Any]:
+def snapshot(case: Case | Row[Any]) -> dict[str, Any]:
     """The case as third parties see it (no reporter identity, WGS-84)."""
     return {
         "id": case.id, "code": case.code, "status": case.status,
@@ -32,7 +33,7 @@ def snapshot(case: Case) -> dict[str, Any]:
     }
 
 
-def created(session: AsyncSession, case: Case) -> None:
+def created(session: AsyncSession, case: Case | Row[Any]) -> None:
     webhooks.publish(session, "case.created", org_path=case.org_path, data=snapshot(case))
 
 

@@ -6,10 +6,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, String, cast, func, literal_column, or_, select, update
+from sqlalchemy import (
+    Row,
+    Select,
+    String,
+    bindparam,
+    cast,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from app.core.pagination import PageParams, keyset, keyset_template, keyset_values
 from app.core.permissions import ROLE_PERMISSIONS, Perm
@@ -126,14 +138,50 @@ async def handling_paths(session: AsyncSession, user_id: int) -> list[str]:
     return list((await session.execute(stmt)).scalars())
 
 
-async def set_code(session: AsyncSession, case: Case, code: str) -> None:
-    """The code needs the id; writing it is not a change anyone else could race, so it leaves
-    `version` alone."""
-    cases = table_of(Case)
-    # Core on the session's connection: an ORM-enabled UPDATE costs several times more.
-    await (await session.connection()).execute(
-        update(cases).where(cases.c.id == case.id).values(code=code))
-    set_committed_value(case, "code", code)
+_CASES = table_of(Case)
+# What a report writes: every column but the id and the code, which the statement works out.
+_REPORTED = tuple(c for c in _CASES.c if c.key not in ("id", "code"))
+_SCALAR_DEFAULTS = {c.key: c.default.arg for c in _REPORTED
+                    if isinstance(c.default, ScalarElementColumnDefault)}
+_INSERTS: dict[str, Any] = {}
+
+
+def _insert_statement(dialect: str) -> Any:
+    """INSERT … SELECT that takes the next id itself and writes the code from it, so a report
+    is one statement, not an INSERT and an UPDATE of the code. PostgreSQL draws the id from
+    the column's sequence. SQLite takes max(id) + 1, which is how it assigns an INTEGER
+    PRIMARY KEY anyway; the statement runs under the write lock, so no other writer can take
+    the same id in between."""
+    if dialect == "postgresql":
+        n = select(func.nextval(func.pg_get_serial_sequence("cases", "id")).label("id")
+                   ).subquery("n")
+        text_id = cast(n.c.id, String)
+        # Seven digits at least, never truncated (lpad would cut an eight-digit id).
+        digits = func.lpad(text_id, func.greatest(7, func.length(text_id)), "0")
+    else:
+        n = select((func.coalesce(func.max(_CASES.c.id), 0) + 1).label("id")).subquery("n")
+        digits = func.printf("%07d", n.c.id)
+    code = bindparam("code_prefix", type_=String) + digits
+    columns = [bindparam(c.key, type_=c.type) for c in _REPORTED]
+    return (insert(_CASES)
+            .from_select(["id", "code", *(c.key for c in _REPORTED)],
+                         select(n.c.id, code, *columns))
+            .returning(*_CASES.c))
+
+
+async def insert_reported(session: AsyncSession, values: dict[str, Any], code_prefix: str
+                          ) -> Row[Any]:
+    """A new case with code `code_prefix` + its id (7 digits or more), as a row of all its
+    columns. Columns missing from `values` take the model's scalar defaults, else NULL."""
+    conn = await session.connection()
+    stmt = _INSERTS.get(conn.dialect.name)
+    if stmt is None:
+        stmt = _INSERTS[conn.dialect.name] = _insert_statement(conn.dialect.name)
+    params = dict.fromkeys(c.key for c in _REPORTED)
+    params.update(_SCALAR_DEFAULTS)
+    params.update(values)
+    params["code_prefix"] = code_prefix
+    return (await conn.execute(stmt, params)).one()
 
 
 async def all_categories(session: AsyncSession) -> list[CaseCategory]:

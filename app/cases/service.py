@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
-from uuid import uuid4
 
 from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
@@ -111,8 +110,10 @@ def _check_capture(captured_at: datetime | None, now: datetime) -> None:
 
 
 async def create(session: AsyncSession, principal: Principal, data: CaseCreate,
-                 calendar: WorkCalendar, *, source: str | None = None) -> tuple[Case, bool]:
-    """Returns (case, created). A repeated `client_ref` returns the first case."""
+                 calendar: WorkCalendar, *, source: str | None = None
+                 ) -> tuple[Case | Row[Any], bool]:
+    """Returns (case, created): a new case as the row it was written as (one INSERT, no ORM
+    object), a repeated `client_ref` the first case."""
     if data.client_ref:
         existing = await repo.by_client_ref(session, principal.key, data.client_ref)
         if existing is not None:
@@ -124,33 +125,31 @@ async def create(session: AsyncSession, principal: Principal, data: CaseCreate,
     _check_capture(data.captured_at, now)
     lng, lat = to_wgs84(data.lng, data.lat, data.crs)
     grid = await _grid_for(session, principal, data, lng, lat)
-    case = Case(
-        # Replaced by the real code once the id is known; must fit the column (32) whatever the
-        # reporter's id, and never collide with another request's placeholder.
-        code=f"tmp-{uuid4().hex[:28]}", category_code=data.category_code,
-        description=data.description, address=data.address, lng=lng, lat=lat,
-        grid_id=grid.id, org_path=grid.org_path, street_id=grid.street_id,
-        community_id=grid.community_id, status=Status.reported,
-        source=source or ("app" if principal.kind == "user" else "client"),
-        reporter_id=principal.id if principal.kind == "user" else None,
-        reporter_key=principal.key, client_ref=data.client_ref, captured_at=data.captured_at,
-        reported_at=now, due_at=calendar.add_working_hours(now, category.time_limit_hours),
-    )
+    values = {
+        "category_code": data.category_code, "description": data.description,
+        "address": data.address, "lng": lng, "lat": lat, "grid_id": grid.id,
+        "org_path": grid.org_path, "street_id": grid.street_id,
+        "community_id": grid.community_id, "status": Status.reported.value,
+        "source": source or ("app" if principal.kind == "user" else "client"),
+        "reporter_id": principal.id if principal.kind == "user" else None,
+        "reporter_key": principal.key, "client_ref": data.client_ref,
+        "captured_at": data.captured_at, "reported_at": now, "created_at": now,
+        "updated_at": now, "due_at": calendar.add_working_hours(now, category.time_limit_hours),
+    }
+    code_prefix = f"AJ{now:%Y%m%d}"
     if data.client_ref is None:
-        session.add(case)
-        await session.flush()
+        case = await repo.insert_reported(session, values, code_prefix)
     else:
         try:
             # A savepoint (two round trips) only where a race is possible: the same client_ref
             # from a retry that raced this request and committed first.
             async with session.begin_nested():
-                session.add(case)
+                case = await repo.insert_reported(session, values, code_prefix)
         except IntegrityError:
             existing = await repo.by_client_ref(session, principal.key, data.client_ref)
             if existing is None:
                 raise
             return existing, False
-    await repo.set_code(session, case, f"AJ{now:%Y%m%d}{case.id:07d}")
     await bind_uploads(session, principal, data.attachment_ids, case_id=case.id)
     _event(session, case, principal, "report", None, Status.reported, None, {})
     events.created(session, case)
@@ -173,7 +172,7 @@ async def bind_uploads(session: AsyncSession, principal: Principal, ids: list[in
                           "Attachments must be your own, unused uploads")
 
 
-def _event(session: AsyncSession, case: Case, principal: Principal, action: str,
+def _event(session: AsyncSession, case: Case | Row[Any], principal: Principal, action: str,
            from_status: str | None, to_status: str, note: str | None,
            data: dict[str, Any]) -> None:
     session.add(CaseEvent(case_id=case.id, action=action, from_status=from_status,

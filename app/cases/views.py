@@ -8,7 +8,7 @@ whole SQL round trip of the page. tests/cases/test_views.py holds the two to the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -75,7 +75,7 @@ def case_read(case: Case | Row[Any], calendar: WorkCalendar, *, names: Mapping[s
     return CaseRead.model_construct(**values)
 
 
-async def reads(session: AsyncSession, cases: list[Case], calendar: WorkCalendar,
+async def reads(session: AsyncSession, cases: Sequence[Case | Row[Any]], calendar: WorkCalendar,
                 crs: str = "wgs84", *, attachments: dict[int, list[int]] | None = None
                 ) -> list[CaseRead]:
     """Cases for a response: one extra statement for the whole page (attachment ids, unless

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from fastapi.responses import Response
-from sqlalchemy import Row, delete, select, update
+from sqlalchemy import Row, bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -34,6 +34,16 @@ from app.models.base import table_of
 REPLAYED_HEADERS = ("content-type", "etag", "location")
 _KEYS = table_of(IdempotencyKey)
 MAX_KEY_LENGTH = 255
+
+# Built once: the claim and the completion run on every creating POST, and building a
+# statement (and its cache key) costs about as much as executing it. The columns a claim
+# leaves out (state, created_at) take the model's defaults at execution.
+_CLAIMS = {
+    name: insert(_KEYS).on_conflict_do_nothing(index_elements=["principal", "key"])
+    .returning(_KEYS.c.id)
+    for name, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
+_COMPLETE = update(_KEYS).where(_KEYS.c.id == bindparam("claim_id")).values(state="done")
 
 
 class IdempotencyInFlight(Conflict):
@@ -135,15 +145,11 @@ class _Keys:
     async def claim(self, principal: str, key: str, endpoint: str, digest: str) -> int | None:
         """The new claim's id, or None when the key exists. `ON CONFLICT DO NOTHING` (both
         databases) rather than catching an IntegrityError: no savepoint, no failed statement."""
-        insert = pg_insert if self.db.engine.dialect.name == "postgresql" else sqlite_insert
-        stmt = (
-            insert(_KEYS)
-            .values(principal=principal, key=key, endpoint=endpoint, request_hash=digest)
-            .on_conflict_do_nothing(index_elements=["principal", "key"])
-            .returning(_KEYS.c.id)
-        )
+        params = {"principal": principal, "key": key, "endpoint": endpoint,
+                  "request_hash": digest}
         async with self.connection() as conn:
-            claimed: int | None = (await conn.execute(stmt)).scalar_one_or_none()
+            result = await conn.execute(_CLAIMS[conn.dialect.name], params)
+            claimed: int | None = result.scalar_one_or_none()
         return claimed
 
     async def existing(self, principal: str, key: str) -> Row[Any] | None:
@@ -215,16 +221,9 @@ async def guard(request: Request, principal_key: str, key: str | None) -> None:
 async def complete(session: AsyncSession, claimed: ClaimedKey, response: Response) -> None:
     """Record the response in the request's transaction; it commits with the write."""
     headers = {k: v for k, v in response.headers.items() if k.lower() in REPLAYED_HEADERS}
-    await (await session.connection()).execute(
-        update(_KEYS)
-        .where(_KEYS.c.id == claimed.id)
-        .values(
-            state="done",
-            response_status=response.status_code,
-            response_body=bytes(response.body),
-            response_headers=headers,
-        )
-    )
+    await (await session.connection()).execute(_COMPLETE, {
+        "claim_id": claimed.id, "response_status": response.status_code,
+        "response_body": bytes(response.body), "response_headers": headers})
 
 
 async def release(db: Database, claimed: ClaimedKey) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 import shapely
 from shapely.geometry import Point, Polygon, shape
+from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
 from app.core.errors import Unprocessable
@@ -68,7 +69,42 @@ def bbox(geojson: dict[str, Any]) -> tuple[float, float, float, float]:
 
 
 def contains(geojson: dict[str, Any], lng: float, lat: float) -> bool:
-    return bool(shape(geojson).covers(Point(lng, lat)))
+    return covers(shape(geojson), lng, lat)
+
+
+def covers(polygon: BaseGeometry, lng: float, lat: float) -> bool:
+    """Inside or on the edge (for a polygon and a point, intersecting is covering); the _xy
+    form tests the coordinates without building a Point."""
+    return bool(shapely.intersects_xy(polygon, lng, lat))
+
+
+class Shapes:
+    """Parsed, prepared grid polygons by grid id and version: placing a report tests the same
+    grids again and again, and parsing a polygon costs more than testing it. Every change of
+    a grid bumps its version (the mapper's version counter), so an entry is never used for a
+    boundary other than the one it was built from, whichever process changed it."""
+
+    MAX = 4096
+
+    def __init__(self) -> None:
+        self._by_id: dict[int, tuple[int, BaseGeometry | None]] = {}
+
+    def get(self, grid_id: int, version: int) -> tuple[bool, BaseGeometry | None]:
+        """(known, polygon): a grid without a boundary is known as None."""
+        hit = self._by_id.get(grid_id)
+        if hit is None or hit[0] != version:
+            return False, None
+        return True, hit[1]
+
+    def put(self, grid_id: int, version: int, geojson: dict[str, Any] | None
+            ) -> BaseGeometry | None:
+        polygon = shape(geojson) if geojson else None
+        if polygon is not None:
+            shapely.prepare(polygon)
+        if len(self._by_id) >= self.MAX:
+            self._by_id.clear()
+        self._by_id[grid_id] = (version, polygon)
+        return polygon
 
 
 def distance_m(geojson: dict[str, Any], lng: float, lat: float) -> float:

@@ -48,15 +48,25 @@ async def candidates_at(session: AsyncSession, principal: Principal, lng: float,
 
 # Unscoped: placing a report needs every grid; the caller's right is checked after. Built once
 # with bound coordinates and read as plain rows (no ORM loading): it runs on every report.
+# The boundary itself is not read: the version says whether the parsed polygon cached in
+# the process is still this grid's (`boundary_of` reads it when it is not).
+_PLACED: list[Any] = [Grid.id, Grid.org_path, Grid.street_id, Grid.community_id, Grid.version]
 _PLACEMENT = _containing_bbox(
-    select(Grid.id, Grid.org_path, Grid.street_id, Grid.community_id, Grid.boundary),
+    select(*_PLACED),
     bindparam("lng", type_=Float), bindparam("lat", type_=Float))
+_BOUNDARY = select(Grid.version, Grid.boundary).where(Grid.id == bindparam("grid_id"))
 
 
 async def candidates_anywhere(session: AsyncSession, lng: float, lat: float) -> list[Row[Any]]:
     """Grids whose bounding box holds the point, as rows of the facts a report copies."""
     result = await (await session.connection()).execute(_PLACEMENT, {"lng": lng, "lat": lat})
     return list(result.all())
+
+
+async def boundary_of(session: AsyncSession, grid_id: int) -> Row[Any] | None:
+    """A grid's (version, boundary)."""
+    result = await (await session.connection()).execute(_BOUNDARY, {"grid_id": grid_id})
+    return result.one_or_none()
 
 
 async def staff_of(session: AsyncSession, grid_ids: list[int]) -> list[GridStaff]:

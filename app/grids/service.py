@@ -131,14 +131,28 @@ async def locate(session: AsyncSession, principal: Principal, lng: float, lat: f
                    code="grid_not_located")
 
 
+_SHAPES = geo.Shapes()
+
+
 async def place(session: AsyncSession, lng: float, lat: float) -> Row[Any] | None:
     """The grid containing a WGS-84 point, whoever asks (reports are placed before any scope
     check; the caller's right to report there is checked against the grid found): its id,
-    org_path, street_id, community_id and boundary."""
+    org_path, street_id, community_id and version."""
     for grid in await repo.candidates_anywhere(session, lng, lat):
-        if grid.boundary and geo.contains(grid.boundary, lng, lat):
+        polygon = await _polygon(session, grid.id, grid.version)
+        if polygon is not None and geo.covers(polygon, lng, lat):
             return grid
     return None
+
+
+async def _polygon(session: AsyncSession, grid_id: int, version: int) -> Any:
+    known, polygon = _SHAPES.get(grid_id, version)
+    if known:
+        return polygon
+    row = await repo.boundary_of(session, grid_id)
+    # Versions read in one statement and the next may differ (an edit in between): the
+    # polygon is cached under the version it was read with.
+    return _SHAPES.put(grid_id, row.version, row.boundary) if row is not None else None
 
 
 async def referenced(session: AsyncSession, principal: Principal, grid_id: int,

@@ -6,12 +6,12 @@ duplicates nearby in test_nearby.py.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from app.cases import categories, repository
 from app.core.geo import gcj02_to_wgs84, wgs84_to_gcj02
@@ -260,6 +260,62 @@ class TestCreateCase:
             await s.commit()
         case = await report(client, auth, world, reporter=user, client_ref="c" * 64)
         assert case["reporter_id"] == user.id
+
+    async def test_code_is_the_day_and_the_id(self, client, auth, world: World):
+        case = await report(client, auth, world)
+        day = datetime.fromisoformat(case["reported_at"]).astimezone(UTC)
+        assert case["code"] == f"AJ{day:%Y%m%d}{case['id']:07d}"
+
+    async def test_code_of_an_eight_digit_id_keeps_every_digit(self, client, auth,
+                                                               world: World, db):
+        # The statement pads to seven digits; a longer id must not be cut to fit.
+        async with db.session_factory() as s:
+            conn = await s.connection()
+            if conn.dialect.name == "postgresql":
+                await conn.execute(text(
+                    "SELECT setval(pg_get_serial_sequence('cases', 'id'), 12345678)"))
+            else:
+                await make_case(s, world.grids[0], world.user(Role.grid_worker, "s1c1g1"),
+                                id=12_345_678)
+            await s.commit()
+        case = await report(client, auth, world)
+        assert case["id"] == 12_345_679
+        assert case["code"].endswith("12345679") and len(case["code"]) == 2 + 8 + 8
+
+    async def test_a_report_is_eight_statements(self, client, auth, world: World,
+                                                statements):
+        # Principal (not cached in tests), key claim, grid placement, the case (id and code in
+        # its INSERT), timeline, outbox, audit, key completion: no UPDATE of the code, and no
+        # boundary read once the grid's polygon is cached.
+        worker = world.user(Role.grid_worker, "s1c1g1")
+        await report(client, auth, world)  # categories and the grid's polygon
+        with statements:
+            r = await client.post(f"{API}/cases", json=body(0),
+                                  headers=auth(worker, **{"Idempotency-Key": "count-1"}))
+        assert r.status_code == 201, r.text
+        assert statements.count == 8
+
+    async def test_an_edited_boundary_places_reports_by_the_new_one(self, client, auth,
+                                                                    world: World):
+        # Same bounding box, smaller polygon: only the parsed polygon tells the two apart,
+        # so a cached one must not outlive the edit.
+        lng, lat = 113.807, 34.007  # grid 0's square, outside the triangle below
+        worker = world.user(Role.grid_worker, "s1c1g1")
+        first = await client.post(f"{API}/cases", json=body(0, lng=lng, lat=lat),
+                                  headers=auth(worker))
+        assert first.status_code == 201 and first.json()["grid_id"] == world.grids[0].id
+        triangle = [[113.80, 34.00], [113.81, 34.00], [113.80, 34.01], [113.80, 34.00]]
+        r = await client.patch(f"{API}/grids/{world.grids[0].id}",
+                               json={"boundary": {"type": "Polygon", "coordinates": [triangle]}},
+                               headers=auth(world.user(Role.community_admin, "s1c1")))
+        assert r.status_code == 200, r.text
+        again = await client.post(f"{API}/cases", json=body(0, lng=lng, lat=lat),
+                                  headers=auth(worker))
+        assert again.status_code == 422
+        assert again.json()["code"] == "case_outside_grids"
+        inside = await client.post(f"{API}/cases", json=body(0, lng=113.802, lat=34.002),
+                                   headers=auth(worker))
+        assert inside.status_code == 201 and inside.json()["grid_id"] == world.grids[0].id
 
     async def test_client_ref_is_per_reporter(self, client, auth, world: World, db):
         a = await report(client, auth, world, client_ref="same-ref")
