@@ -9,6 +9,7 @@ from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
+from app.core.rows import NewRow
 from app.core.security import Principal
 from app.core.types import utcnow
 from app.models import Case
@@ -33,8 +34,9 @@ def snapshot(case: Case | Row[Any]) -> dict[str, Any]:
     }
 
 
-def created(session: AsyncSession, case: Case | Row[Any]) -> None:
-    webhooks.publish(session, "case.created", org_path=case.org_path, data=snapshot(case))
+def created(case: Case | Row[Any]) -> NewRow:
+    """`case.created` for subscribers, as an outbox row for `rows.insert_all`."""
+    return webhooks.event_row("case.created", org_path=case.org_path, data=snapshot(case))
 
 
 async def transitioned(session: AsyncSession, settings: Settings, principal: Principal,

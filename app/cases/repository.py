@@ -21,14 +21,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from app.core.pagination import PageParams, keyset, keyset_template, keyset_values
 from app.core.permissions import ROLE_PERMISSIONS, Perm
 from app.core.scope import in_paths, scope_paths
 from app.core.security import Principal
 from app.models import Case, CaseAttachment, CaseCategory, CaseEvent, RoleAssignment, User
-from app.models.base import table_of
+from app.models.base import table_of, with_defaults
 
 
 def visible(principal: Principal) -> ColumnElement[bool]:
@@ -141,8 +140,6 @@ async def handling_paths(session: AsyncSession, user_id: int) -> list[str]:
 _CASES = table_of(Case)
 # What a report writes: every column but the id and the code, which the statement works out.
 _REPORTED = tuple(c for c in _CASES.c if c.key not in ("id", "code"))
-_SCALAR_DEFAULTS = {c.key: c.default.arg for c in _REPORTED
-                    if isinstance(c.default, ScalarElementColumnDefault)}
 _INSERTS: dict[str, Any] = {}
 
 
@@ -172,14 +169,13 @@ def _insert_statement(dialect: str) -> Any:
 async def insert_reported(session: AsyncSession, values: dict[str, Any], code_prefix: str
                           ) -> Row[Any]:
     """A new case with code `code_prefix` + its id (7 digits or more), as a row of all its
-    columns. Columns missing from `values` take the model's scalar defaults, else NULL."""
+    columns. Columns missing from `values` take the model's defaults, else NULL."""
     conn = await session.connection()
     stmt = _INSERTS.get(conn.dialect.name)
     if stmt is None:
         stmt = _INSERTS[conn.dialect.name] = _insert_statement(conn.dialect.name)
     params = dict.fromkeys(c.key for c in _REPORTED)
-    params.update(_SCALAR_DEFAULTS)
-    params.update(values)
+    params.update(with_defaults(_CASES, values))
     params["code_prefix"] = code_prefix
     return (await conn.execute(stmt, params)).one()
 

@@ -16,7 +16,7 @@ from app.cases import repository as repo
 from app.cases.calendar import WorkCalendar
 from app.cases.rules import FINAL, OPEN, RULES, Rule
 from app.cases.schemas import Action, CaseCreate, Status, TransitionIn
-from app.core import audit
+from app.core import audit, rows
 from app.core.config import Settings
 from app.core.errors import (
     Conflict,
@@ -34,11 +34,13 @@ from app.core.types import utcnow
 from app.grids import boundary
 from app.grids import service as grids
 from app.models import Case, CaseEvent, Grid
+from app.models.base import table_of
 from app.orgs import service as orgs
 
 CAPTURE_MAX_AGE = timedelta(days=30)
 CLOCK_SKEW = timedelta(minutes=5)
 GRID_TOLERANCE_M = 200  # how far outside a named grid a reported location may be
+_EVENTS = table_of(CaseEvent)
 
 
 class CaseNotFound(NotFound):
@@ -151,9 +153,11 @@ async def create(session: AsyncSession, principal: Principal, data: CaseCreate,
                 raise
             return existing, False
     await bind_uploads(session, principal, data.attachment_ids, case_id=case.id)
-    _event(session, case, principal, "report", None, Status.reported, None, {})
-    events.created(session, case)
-    await audit.record(session, principal, "case.report", "case", case.id, org_path=case.org_path)
+    await rows.insert_all(session, [
+        (_EVENTS, _event_values(case, principal, "report", None, Status.reported, None, {})),
+        events.created(case),
+        audit.row(principal, "case.report", "case", case.id, org_path=case.org_path),
+    ])
     return case, True
 
 
@@ -172,13 +176,21 @@ async def bind_uploads(session: AsyncSession, principal: Principal, ids: list[in
                           "Attachments must be your own, unused uploads")
 
 
-def _event(session: AsyncSession, case: Case | Row[Any], principal: Principal, action: str,
+def _event(session: AsyncSession, case: Case, principal: Principal, action: str,
            from_status: str | None, to_status: str, note: str | None,
            data: dict[str, Any]) -> None:
-    session.add(CaseEvent(case_id=case.id, action=action, from_status=from_status,
-                          to_status=to_status, actor=principal.key,
-                          actor_id=principal.id if principal.kind == "user" else None,
-                          note=note, data=data))
+    session.add(CaseEvent(**_event_values(case, principal, action, from_status, to_status,
+                                          note, data)))
+
+
+def _event_values(case: Case | Row[Any], principal: Principal, action: str,
+                  from_status: str | None, to_status: str, note: str | None,
+                  data: dict[str, Any]) -> dict[str, Any]:
+    """A timeline entry's columns."""
+    return {"case_id": case.id, "action": action, "from_status": from_status,
+            "to_status": to_status, "actor": principal.key,
+            "actor_id": principal.id if principal.kind == "user" else None,
+            "note": note, "data": data}
 
 
 def _authorize_action(principal: Principal, case: Case, rule: Rule) -> None:

@@ -18,10 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core import retention
 from app.core.config import Settings
 from app.core.db import Database
+from app.core.rows import NewRow
 from app.core.types import utcnow
 from app.models import OutboxEvent
+from app.models.base import table_of
 
 log = logging.getLogger("gridapi.worker")
+_TABLE = table_of(OutboxEvent)
 
 
 @dataclass
@@ -57,9 +60,19 @@ class Permanent(Exception):
 
 def enqueue(session: AsyncSession, topic: str, payload: dict[str, Any],
             available_at: datetime | None = None) -> OutboxEvent:
-    event = OutboxEvent(topic=topic, payload=payload, available_at=available_at or utcnow())
+    event = OutboxEvent(**_values(topic, payload, available_at))
     session.add(event)
     return event
+
+
+def row(topic: str, payload: dict[str, Any], available_at: datetime | None = None) -> NewRow:
+    """The same event for `rows.insert_all` (a hot write's side rows in one statement)."""
+    return _TABLE, _values(topic, payload, available_at)
+
+
+def _values(topic: str, payload: dict[str, Any], available_at: datetime | None
+            ) -> dict[str, Any]:
+    return {"topic": topic, "payload": payload, "available_at": available_at or utcnow()}
 
 
 def backoff(attempts: int) -> timedelta:

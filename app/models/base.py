@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import MetaData, Table
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.schema import CallableColumnDefault, ScalarElementColumnDefault
 
 from app.core.types import BigIntId, UTCDateTime, utcnow
 
@@ -29,6 +31,38 @@ def table_of(model: type[Any]) -> Table:
     table = model.__table__
     assert isinstance(table, Table)
     return table
+
+
+_DEFAULTS: dict[str, tuple[dict[str, Any], tuple[tuple[str, Callable[[Any], Any]], ...]]] = {}
+
+
+def with_defaults(table: Table, values: dict[str, Any]) -> dict[str, Any]:
+    """`values` plus the model's Python-side defaults for the columns it leaves out: what an
+    ORM flush or a plain Core INSERT adds by itself, for the statements that do not (INSERT …
+    SELECT, INSERTs chained in a CTE)."""
+    spec = _DEFAULTS.get(table.name)
+    if spec is None:
+        spec = _DEFAULTS[table.name] = _default_spec(table)
+    scalars, calls = spec
+    out = dict(scalars)
+    for key, fn in calls:
+        if key not in values:
+            out[key] = fn(None)  # SQLAlchemy wraps every default callable to take a context
+    out.update(values)
+    return out
+
+
+def _default_spec(table: Table
+                  ) -> tuple[dict[str, Any], tuple[tuple[str, Callable[[Any], Any]], ...]]:
+    scalars: dict[str, Any] = {}
+    calls: list[tuple[str, Callable[[Any], Any]]] = []
+    for column in table.c:
+        default = column.default
+        if isinstance(default, ScalarElementColumnDefault):
+            scalars[column.key] = default.arg
+        elif isinstance(default, CallableColumnDefault):
+            calls.append((column.key, default.arg))
+    return scalars, tuple(calls)
 
 
 class IdMixin:

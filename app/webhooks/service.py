@@ -19,6 +19,7 @@ from app.core.errors import Forbidden, NotFound, Unprocessable
 from app.core.outbox import Permanent, WorkerContext, handles
 from app.core.pagination import PageParams
 from app.core.permissions import Perm
+from app.core.rows import NewRow
 from app.core.security import Principal
 from app.core.types import utcnow
 from app.models import ApiClient, OutboxEvent, WebhookDelivery, WebhookSubscription
@@ -104,12 +105,20 @@ async def deliveries(session: AsyncSession, principal: Principal, sub_id: int,
 def publish(session: AsyncSession, event_type: str, *, org_path: str, data: dict[str, Any],
             occurred_at: datetime | None = None) -> str:
     """Record an event for subscribers, in the caller's transaction. Returns the event id."""
-    event_id = str(uuid.uuid4())
-    outbox.enqueue(session, FANOUT_TOPIC, {
-        "id": event_id, "type": event_type, "org_path": org_path,
-        "occurred_at": (occurred_at or utcnow()).isoformat(), "data": data,
-    })
-    return event_id
+    payload = _event(event_type, org_path, data, occurred_at)
+    outbox.enqueue(session, FANOUT_TOPIC, payload)
+    return str(payload["id"])
+
+
+def event_row(event_type: str, *, org_path: str, data: dict[str, Any]) -> NewRow:
+    """The same event as an outbox row for `rows.insert_all`."""
+    return outbox.row(FANOUT_TOPIC, _event(event_type, org_path, data, None))
+
+
+def _event(event_type: str, org_path: str, data: dict[str, Any],
+           occurred_at: datetime | None) -> dict[str, Any]:
+    return {"id": str(uuid.uuid4()), "type": event_type, "org_path": org_path,
+            "occurred_at": (occurred_at or utcnow()).isoformat(), "data": data}
 
 
 @handles(FANOUT_TOPIC)

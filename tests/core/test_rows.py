@@ -1,0 +1,68 @@
+"""Side rows in one go (app/core/rows.py) and the model defaults they are filled with."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from app.core import audit, outbox, rows
+from app.core.db import Database
+from app.core.types import utcnow
+from app.models import AuditEntry, CaseEvent, OutboxEvent
+from app.models.base import table_of, with_defaults
+from tests.conftest import IS_PG
+from tests.factories import World
+
+
+def test_defaults_fill_what_the_values_leave_out():
+    before = utcnow()
+    values = with_defaults(table_of(OutboxEvent), {"topic": "t", "payload": {"a": 1}})
+    assert values["status"] == "pending" and values["attempts"] == 0
+    assert values["available_at"] >= before and values["created_at"] >= before
+    assert (values["topic"], values["payload"]) == ("t", {"a": 1})
+    later = before + timedelta(hours=1)
+    assert with_defaults(table_of(OutboxEvent), {"available_at": later})["available_at"] == later
+
+
+def test_a_callable_default_gives_each_row_its_own_value():
+    table = table_of(CaseEvent)
+    a, b = with_defaults(table, {}), with_defaults(table, {})
+    assert a["data"] == {} and a["data"] is not b["data"]  # default=dict, not one shared dict
+
+
+async def test_rows_of_three_tables_are_written_with_their_defaults(db: Database,
+                                                                   world: World, statements):
+    case = world.cases[0]
+    async with db.session_factory() as s:
+        with statements:
+            await rows.insert_all(s, [
+                (table_of(CaseEvent), {"case_id": case.id, "action": "report",
+                                       "to_status": "reported", "actor": "user:1"}),
+                outbox.row("test.rows", {"n": 1}),
+                audit.row(None, "rows.test", "case", case.id, org_path=case.org_path,
+                          detail={"k": "v"}),
+            ])
+        # One statement on PostgreSQL (chained CTEs), one per row on SQLite.
+        assert statements.count == (1 if IS_PG else 3)
+        event = (await s.execute(select(CaseEvent).where(
+            CaseEvent.case_id == case.id, CaseEvent.actor == "user:1"))).scalar_one()
+        assert (event.action, event.data) == ("report", {})
+        queued = (await s.execute(select(OutboxEvent).where(
+            OutboxEvent.topic == "test.rows"))).scalar_one()
+        assert (queued.payload, queued.status, queued.attempts) == ({"n": 1}, "pending", 0)
+        entry = (await s.execute(select(AuditEntry).where(
+            AuditEntry.action == "rows.test"))).scalar_one()
+        assert (entry.actor, entry.object_id, entry.detail) == ("system", str(case.id),
+                                                               {"k": "v"})
+        await s.rollback()
+
+
+async def test_one_row_and_no_rows(db: Database):
+    async with db.session_factory() as s:
+        await rows.insert_all(s, [])
+        await rows.insert_all(s, [outbox.row("test.one", {})])
+        found = (await s.execute(select(OutboxEvent.topic).where(
+            OutboxEvent.topic == "test.one"))).scalars().all()
+        assert found == ["test.one"]
+        await s.rollback()
