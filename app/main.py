@@ -9,7 +9,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from app.api import api_router
+from app.api import include_api
 from app.auth.wechat import WechatClient
 from app.cases.calendar import calendar_for
 from app.core.auth import PrincipalCache
@@ -72,7 +72,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     install_error_handlers(app)
     # Matched in this order, router by router: the API (hot paths first, app/api.py) before
     # Open311 and the operator probes.
-    app.include_router(api_router)
+    include_api(app)
     app.include_router(open311_router)
     app.include_router(ops_router)
     app.add_middleware(

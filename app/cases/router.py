@@ -14,10 +14,10 @@ from app.cases.rules import UNFINISHED
 from app.cases.schemas import (
     AttachmentRead,
     CaseCreate,
+    CaseListQuery,
     CaseRead,
     CategoryNode,
     Crs,
-    Status,
     Timeline,
     TimelineEntry,
     TransitionIn,
@@ -29,7 +29,7 @@ from app.core.deps import SettingsDep
 from app.core.errors import problems
 from app.core.geo import haversine_m, to_wgs84
 from app.core.idempotency import Idempotent
-from app.core.pagination import Page, PageParams, next_cursor, page_params
+from app.core.pagination import Page, next_cursor
 from app.core.routing import UnitOfWorkRoute
 from app.core.types import utcnow
 from app.files.service import public_copy_response
@@ -78,27 +78,17 @@ async def create_case(body: CaseCreate, principal: CurrentPrincipal, session: Se
 
 
 @router.get("/cases", responses=problems(400, 422), response_model=Page[CaseRead])
-async def list_cases(
-    principal: CurrentPrincipal,
-    session: SessionDep,
-    calendar: CalendarDep,
-    page: Annotated[PageParams, Depends(page_params)],
-    status_: Annotated[list[str] | None, Query(
-        alias="status", description="、".join(Status) + "；可重复或逗号分隔")] = None,
-    grid_id: Annotated[int | None, Query(ge=1)] = None,
-    community_id: Annotated[int | None, Query(ge=1)] = None,
-    category_code: Annotated[str | None, Query(max_length=32)] = None,
-    overdue: bool | None = None,
-    crs: Crs = "wgs84",
-) -> Response:
+async def list_cases(principal: CurrentPrincipal, session: SessionDep, calendar: CalendarDep,
+                     query: Annotated[CaseListQuery, Query()]) -> Response:
     """可见范围内的案件，新的在前；status 可重复或逗号分隔。"""
-    filters = service.list_filters(statuses=service.parse_statuses(status_), grid_id=grid_id,
-                                   community_id=community_id, category_code=category_code,
-                                   overdue=overdue)
+    filters = service.list_filters(statuses=service.parse_statuses(query.status),
+                                   grid_id=query.grid_id, community_id=query.community_id,
+                                   category_code=query.category_code, overdue=query.overdue)
+    page = query.page()
     rows = await repo.list_rows(session, principal, filters=filters, page=page)
     rows, cursor = next_cursor(rows, page, lambda c: [c.id])
     # The hot list: rows straight to JSON (response_model above documents the shape).
-    body = await views.page_json(session, rows, calendar, crs, cursor)
+    body = await views.page_json(session, rows, calendar, query.crs, cursor)
     return Response(body, media_type="application/json")
 
 

@@ -6,6 +6,8 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from app.core.pagination import PageQuery
+
 Crs = Literal["wgs84", "gcj02"]
 Light = Literal["green", "yellow", "red"]
 
@@ -34,6 +36,17 @@ class Action(StrEnum):
     resume = "resume"
     self_resolve = "self_resolve"
     merge = "merge"
+
+
+class CaseListQuery(PageQuery):
+    """GET /cases: one page of the caller's cases, optionally filtered."""
+
+    status: list[str] | None = Field(None, description="、".join(Status) + "；可重复或逗号分隔")
+    grid_id: int | None = Field(None, ge=1)
+    community_id: int | None = Field(None, ge=1)
+    category_code: str | None = Field(None, max_length=32)
+    overdue: bool | None = None
+    crs: Crs = "wgs84"
 
 
 class CaseCreate(BaseModel):

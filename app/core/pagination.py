@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import Integer, Select, and_, bindparam, or_
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -27,11 +27,27 @@ class PageParams(BaseModel):
     cursor: str | None
 
 
+LIMIT_DESCRIPTION = "每页条数 (1..100)"
+CURSOR_DESCRIPTION = "上一页返回的 next_cursor"
+
+
 async def page_params(
-    limit: Annotated[int, Query(ge=1, le=100, description="每页条数 (1..100)")] = 20,
-    cursor: Annotated[str | None, Query(description="上一页返回的 next_cursor")] = None,
+    limit: Annotated[int, Query(ge=1, le=100, description=LIMIT_DESCRIPTION)] = 20,
+    cursor: Annotated[str | None, Query(description=CURSOR_DESCRIPTION)] = None,
 ) -> PageParams:
     return PageParams(limit=limit, cursor=cursor or None)
+
+
+class PageQuery(BaseModel):
+    """`limit` and `cursor` as fields of a query-parameter model: a hot list endpoint declares
+    all its parameters in one model (`Annotated[Model, Query()]`), validated in one call rather
+    than parameter by parameter."""
+
+    limit: int = Field(20, ge=1, le=100, description=LIMIT_DESCRIPTION)
+    cursor: str | None = Field(None, description=CURSOR_DESCRIPTION)
+
+    def page(self) -> PageParams:
+        return PageParams(limit=self.limit, cursor=self.cursor or None)
 
 
 _BIGINT_MIN, _BIGINT_MAX = -(2**63), 2**63 - 1
