@@ -153,7 +153,8 @@ async def create(session: AsyncSession, principal: Principal, data: CaseCreate,
                 raise
             return existing, False
     await bind_uploads(session, principal, data.attachment_ids, case_id=case.id)
-    await rows.insert_all(session, [
+    # Written with the key's completion (one statement on PostgreSQL) or at the commit.
+    rows.defer(session, [
         (_EVENTS, _event_values(case, principal, "report", None, Status.reported, None, {})),
         events.created(case),
         audit.row(principal, "case.report", "case", case.id, org_path=case.org_path),

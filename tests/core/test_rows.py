@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 
 from app.core import audit, outbox, rows
 from app.core.db import Database
@@ -65,4 +65,40 @@ async def test_one_row_and_no_rows(db: Database):
         found = (await s.execute(select(OutboxEvent.topic).where(
             OutboxEvent.topic == "test.one"))).scalars().all()
         assert found == ["test.one"]
+        await s.rollback()
+
+
+async def test_deferred_rows_are_written_at_commit(db: Database, world: World):
+    # Outside the unit of work (the worker, the CLI): the session's commit writes them.
+    async with db.session_factory() as s:
+        rows.defer(s, [outbox.row("test.deferred", {"n": 1}),
+                       audit.row(None, "rows.deferred", "case", world.cases[0].id)])
+        found = (await s.execute(select(OutboxEvent).where(
+            OutboxEvent.topic == "test.deferred"))).scalars().all()
+        assert found == []  # queued, like an ORM object before its flush
+        await s.commit()
+    async with db.session_factory() as s:
+        assert (await s.execute(select(OutboxEvent.payload).where(
+            OutboxEvent.topic == "test.deferred"))).scalar_one() == {"n": 1}
+        assert (await s.execute(select(AuditEntry.object_id).where(
+            AuditEntry.action == "rows.deferred"))).scalar_one() == str(world.cases[0].id)
+
+
+async def test_deferred_rows_go_with_the_last_statement(db: Database, statements):
+    events = table_of(OutboxEvent)
+    async with db.session_factory() as s:
+        await rows.insert_all(s, [outbox.row("test.target", {})])
+        rows.defer(s, [outbox.row("test.with-last", {"n": 2})])
+        then = (update(events).where(events.c.topic == bindparam("the_topic")).values(
+            attempts=7), {"the_topic": "test.target"})
+        with statements:
+            await rows.write_pending(s, then=then)
+        assert statements.count == (1 if IS_PG else 2)
+        assert (await s.execute(select(OutboxEvent.payload).where(
+            OutboxEvent.topic == "test.with-last"))).scalar_one() == {"n": 2}
+        assert (await s.execute(select(OutboxEvent.attempts).where(
+            OutboxEvent.topic == "test.target"))).scalar_one() == 7
+        with statements:
+            await rows.write_pending(s)  # nothing left: no statement
+        assert statements.count == 0
         await s.rollback()
