@@ -1,23 +1,22 @@
 """`Idempotency-Key` for creating POSTs.
 
-The key is claimed first thing in the request's own transaction and its response stored in the
-same transaction, so a key is "done" exactly when the write it guards commits, and a request that
-fails (or a process that dies) rolls its claim back with everything else: the client can retry.
-A concurrent retry with the same key waits at its claim for the first request to finish (the
-uncommitted key's row lock on PostgreSQL, the one writer on SQLite), then replays its response;
-if the first rolled back, the retry does the work itself.
+The key is claimed in a short transaction of its own (so a concurrent retry sees it in flight and
+gets 409), and the response is stored in the request's own transaction, so a key is "done" exactly
+when the write it guards is committed. A failed request releases its key so the client can retry.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from fastapi.responses import Response
-from sqlalchemy import Row, bindparam, select, update
+from sqlalchemy import Row, bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -26,7 +25,7 @@ from starlette.datastructures import UploadFile
 from app.core import rows
 from app.core.auth import get_principal
 from app.core.config import Settings
-from app.core.db import get_session
+from app.core.db import Database, get_session
 from app.core.errors import Conflict, Unprocessable
 from app.core.security import Principal
 from app.core.types import utcnow
@@ -75,6 +74,7 @@ class IdempotentReplay(Exception):
 @dataclass
 class ClaimedKey:
     id: int
+    separate: bool  # claimed in its own transaction: must be released if the request fails
 
 
 async def _fingerprint(request: Request) -> str:
@@ -115,45 +115,65 @@ def _replay(row: Row[Any]) -> Response:
 
 
 class _Keys:
-    """Key rows, read and written as Core statements on the request's connection (the ORM's
-    bookkeeping costs more than these one-row statements themselves)."""
+    """Where keys are claimed.
 
-    def __init__(self, request: Request) -> None:
+    PostgreSQL: in a short transaction of its own, committed at once, so a concurrent retry
+    sees the claim and gets 409 while the first request runs.
+    SQLite: in the request's own transaction. SQLite has one writer at a time and write
+    requests begin IMMEDIATE (core/db.py), so a second writer connection could not claim
+    anything while this request holds the lock; a concurrent retry instead waits for the
+    first request and then finds the key done and replays.
+    """
+
+    def __init__(self, request: Request, db: Database) -> None:
         self.request = request
+        self.db = db
+        self.shared = db.engine.dialect.name == "sqlite"
 
-    async def _connection(self) -> AsyncConnection:
-        return await (await get_session(self.request)).connection()
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[AsyncConnection]:
+        """Where key rows are read and written, as Core statements (the ORM's bookkeeping
+        costs more than these one-row statements themselves). Apart from the request's own
+        transaction it is an autocommitted one on PostgreSQL (the reader's sessions): each
+        statement is one round trip, visible to a concurrent retry at once."""
+        if self.shared:
+            yield await (await get_session(self.request)).connection()
+            return
+        async with self.db.read_session_factory() as s:
+            yield await s.connection()
+            await s.commit()
 
     async def claim(self, principal: str, key: str, endpoint: str, digest: str) -> int | None:
         """The new claim's id, or None when the key exists. `ON CONFLICT DO NOTHING` (both
         databases) rather than catching an IntegrityError: no savepoint, no failed statement."""
         params = {"principal": principal, "key": key, "endpoint": endpoint,
                   "request_hash": digest}
-        conn = await self._connection()
-        claimed: int | None = (
-            await conn.execute(_CLAIMS[conn.dialect.name], params)).scalar_one_or_none()
+        async with self.connection() as conn:
+            result = await conn.execute(_CLAIMS[conn.dialect.name], params)
+            claimed: int | None = result.scalar_one_or_none()
         return claimed
 
     async def existing(self, principal: str, key: str) -> Row[Any] | None:
-        conn = await self._connection()
-        return (await conn.execute(
-            select(_KEYS).where(_KEYS.c.principal == principal, _KEYS.c.key == key)
-        )).one_or_none()
+        async with self.connection() as conn:
+            return (
+                await conn.execute(
+                    select(_KEYS).where(_KEYS.c.principal == principal, _KEYS.c.key == key)
+                )
+            ).one_or_none()
 
     async def take_over_stale(self, row: Row[Any], digest: str, stale: int) -> bool:
-        """A key committed in flight (a request whose error still commits) may be taken over
-        after a while."""
-        conn = await self._connection()
-        result = await conn.execute(
-            update(_KEYS)
-            .where(
-                _KEYS.c.id == row.id,
-                _KEYS.c.state == "in_flight",
-                _KEYS.c.created_at < utcnow() - timedelta(seconds=stale),
+        """A key left in flight by a crashed process may be taken over after a while."""
+        async with self.connection() as conn:
+            result = await conn.execute(
+                update(_KEYS)
+                .where(
+                    _KEYS.c.id == row.id,
+                    _KEYS.c.state == "in_flight",
+                    _KEYS.c.created_at < utcnow() - timedelta(seconds=stale),
+                )
+                .values(created_at=utcnow(), request_hash=digest)
             )
-            .values(created_at=utcnow(), request_hash=digest)
-        )
-        return bool(result.rowcount)
+            return bool(result.rowcount)
 
 
 async def idempotency(
@@ -177,13 +197,13 @@ async def guard(request: Request, principal_key: str, key: str | None) -> None:
     if len(key) > MAX_KEY_LENGTH:
         raise IdempotencyKeyTooLong()
     settings: Settings = request.app.state.settings
-    keys = _Keys(request)
+    keys = _Keys(request, request.app.state.db)
     digest = await _fingerprint(request)
     endpoint = f"{request.method} {request.url.path}"
     for _ in range(2):
         claimed = await keys.claim(principal_key, key, endpoint, digest)
         if claimed is not None:
-            request.state.idempotency = ClaimedKey(claimed)
+            request.state.idempotency = ClaimedKey(claimed, separate=not keys.shared)
             return
         row = await keys.existing(principal_key, key)
         if row is None:
@@ -193,7 +213,7 @@ async def guard(request: Request, principal_key: str, key: str | None) -> None:
         if row.state == "done":
             raise IdempotentReplay(_replay(row))
         if await keys.take_over_stale(row, digest, settings.idempotency_stale_seconds):
-            request.state.idempotency = ClaimedKey(row.id)
+            request.state.idempotency = ClaimedKey(row.id, separate=not keys.shared)
             return
         raise IdempotencyInFlight()
     raise IdempotencyInFlight()
@@ -208,6 +228,14 @@ async def complete(session: AsyncSession, claimed: ClaimedKey, response: Respons
         "response_body": bytes(response.body), "response_headers": headers}))
 
 
+async def release(db: Database, claimed: ClaimedKey) -> None:
+    if not claimed.separate:
+        return  # claimed in the request's transaction, which its rollback undid
+    async with db.read_session_factory() as s:  # autocommitted on PostgreSQL, as the claim
+        await (await s.connection()).execute(delete(_KEYS).where(_KEYS.c.id == claimed.id))
+        await s.commit()
+
+
 Idempotent = Depends(idempotency)
 
-__all__ = ["Idempotent", "IdempotentReplay", "complete", "guard", "idempotency"]
+__all__ = ["Idempotent", "IdempotentReplay", "complete", "guard", "idempotency", "release"]
