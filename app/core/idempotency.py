@@ -1,22 +1,28 @@
 """`Idempotency-Key` for creating POSTs.
 
-The key is claimed in a short transaction of its own (so a concurrent retry sees it in flight and
-gets 409), and the response is stored in the request's own transaction, so a key is "done" exactly
-when the write it guards is committed. A failed request releases its key so the client can retry.
+The key is claimed first thing in the request's own transaction and its response stored in the
+same transaction: a key is "done" exactly when the write it guards commits, and a request that
+fails (or a process that dies) rolls its claim back with everything else, so the client can
+retry. One session per request: a separate claim transaction would need a second pooled
+connection while the request holds one (PERFORMANCE.md), and under a burst those could wait on
+each other.
+
+A retry that arrives while the first request still runs gets 409 (DESIGN.md). On PostgreSQL
+the claim first takes a transaction-scoped advisory lock on the key without waiting: the first
+request holds it until it ends, so the retry does not block on the uncommitted key and is told
+at once. SQLite has one writer at a time: the retry waits for the first and replays it.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from fastapi.responses import Response
-from sqlalchemy import Row, bindparam, delete, select, update
+from sqlalchemy import BigInteger, Row, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -25,26 +31,39 @@ from starlette.datastructures import UploadFile
 from app.core import rows
 from app.core.auth import get_principal
 from app.core.config import Settings
-from app.core.db import Database, get_session
+from app.core.db import get_session
 from app.core.errors import Conflict, Unprocessable
 from app.core.security import Principal
 from app.core.types import utcnow
 from app.models import IdempotencyKey
-from app.models.base import table_of
+from app.models.base import table_of, with_defaults
 
 REPLAYED_HEADERS = ("content-type", "etag", "location")
 _KEYS = table_of(IdempotencyKey)
 MAX_KEY_LENGTH = 255
 
 # Built once: the claim and the completion run on every creating POST, and building a
-# statement (and its cache key) costs about as much as executing it. The columns a claim
-# leaves out (state, created_at) take the model's defaults at execution.
+# statement (and its cache key) costs about as much as executing it.
+_CLAIMED_COLUMNS = ("principal", "key", "endpoint", "request_hash", "state", "created_at")
 _CLAIMS = {
-    name: insert(_KEYS).on_conflict_do_nothing(index_elements=["principal", "key"])
-    .returning(_KEYS.c.id)
-    for name, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+    # INSERT … SELECT … WHERE the key's advisory lock was free: a claim still in flight in
+    # another transaction holds it, and the statement then inserts nothing, without waiting.
+    "postgresql": pg_insert(_KEYS).from_select(
+        _CLAIMED_COLUMNS,
+        select(*(bindparam(c, type_=_KEYS.c[c].type) for c in _CLAIMED_COLUMNS)).where(
+            func.pg_try_advisory_xact_lock(bindparam("lock_key", type_=BigInteger))),
+    ).on_conflict_do_nothing(index_elements=["principal", "key"]).returning(_KEYS.c.id),
+    "sqlite": sqlite_insert(_KEYS).on_conflict_do_nothing(
+        index_elements=["principal", "key"]).returning(_KEYS.c.id),
 }
 _COMPLETE = update(_KEYS).where(_KEYS.c.id == bindparam("claim_id")).values(state="done")
+
+
+def advisory_key(principal: str, key: str) -> int:
+    """The key's advisory lock id: 64 bits of a hash (a collision could only make two
+    different keys' concurrent first requests answer 409 to one another)."""
+    digest = hashlib.blake2b(f"{principal}\0{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
 
 
 class IdempotencyInFlight(Conflict):
@@ -74,7 +93,6 @@ class IdempotentReplay(Exception):
 @dataclass
 class ClaimedKey:
     id: int
-    separate: bool  # claimed in its own transaction: must be released if the request fails
 
 
 async def _fingerprint(request: Request) -> str:
@@ -115,65 +133,48 @@ def _replay(row: Row[Any]) -> Response:
 
 
 class _Keys:
-    """Where keys are claimed.
+    """Key rows, read and written as Core statements on the request's connection (the ORM's
+    bookkeeping costs more than these one-row statements themselves)."""
 
-    PostgreSQL: in a short transaction of its own, committed at once, so a concurrent retry
-    sees the claim and gets 409 while the first request runs.
-    SQLite: in the request's own transaction. SQLite has one writer at a time and write
-    requests begin IMMEDIATE (core/db.py), so a second writer connection could not claim
-    anything while this request holds the lock; a concurrent retry instead waits for the
-    first request and then finds the key done and replays.
-    """
-
-    def __init__(self, request: Request, db: Database) -> None:
+    def __init__(self, request: Request) -> None:
         self.request = request
-        self.db = db
-        self.shared = db.engine.dialect.name == "sqlite"
 
-    @asynccontextmanager
-    async def connection(self) -> AsyncIterator[AsyncConnection]:
-        """Where key rows are read and written, as Core statements (the ORM's bookkeeping
-        costs more than these one-row statements themselves). Apart from the request's own
-        transaction it is an autocommitted one on PostgreSQL (the reader's sessions): each
-        statement is one round trip, visible to a concurrent retry at once."""
-        if self.shared:
-            yield await (await get_session(self.request)).connection()
-            return
-        async with self.db.read_session_factory() as s:
-            yield await s.connection()
-            await s.commit()
+    async def _connection(self) -> AsyncConnection:
+        return await (await get_session(self.request)).connection()
 
     async def claim(self, principal: str, key: str, endpoint: str, digest: str) -> int | None:
-        """The new claim's id, or None when the key exists. `ON CONFLICT DO NOTHING` (both
-        databases) rather than catching an IntegrityError: no savepoint, no failed statement."""
-        params = {"principal": principal, "key": key, "endpoint": endpoint,
-                  "request_hash": digest}
-        async with self.connection() as conn:
-            result = await conn.execute(_CLAIMS[conn.dialect.name], params)
-            claimed: int | None = result.scalar_one_or_none()
+        """The new claim's id, or None when the key exists (or, on PostgreSQL, is being claimed
+        by a request still running). `ON CONFLICT DO NOTHING` rather than catching an
+        IntegrityError: no savepoint, no failed statement."""
+        conn = await self._connection()
+        params = with_defaults(_KEYS, {"principal": principal, "key": key,
+                                       "endpoint": endpoint, "request_hash": digest})
+        if conn.dialect.name == "postgresql":
+            params["lock_key"] = advisory_key(principal, key)
+        claimed: int | None = (
+            await conn.execute(_CLAIMS[conn.dialect.name], params)).scalar_one_or_none()
         return claimed
 
     async def existing(self, principal: str, key: str) -> Row[Any] | None:
-        async with self.connection() as conn:
-            return (
-                await conn.execute(
-                    select(_KEYS).where(_KEYS.c.principal == principal, _KEYS.c.key == key)
-                )
-            ).one_or_none()
+        conn = await self._connection()
+        return (await conn.execute(
+            select(_KEYS).where(_KEYS.c.principal == principal, _KEYS.c.key == key)
+        )).one_or_none()
 
     async def take_over_stale(self, row: Row[Any], digest: str, stale: int) -> bool:
-        """A key left in flight by a crashed process may be taken over after a while."""
-        async with self.connection() as conn:
-            result = await conn.execute(
-                update(_KEYS)
-                .where(
-                    _KEYS.c.id == row.id,
-                    _KEYS.c.state == "in_flight",
-                    _KEYS.c.created_at < utcnow() - timedelta(seconds=stale),
-                )
-                .values(created_at=utcnow(), request_hash=digest)
+        """A key committed in flight (a request whose error still commits) may be taken over
+        after a while."""
+        conn = await self._connection()
+        result = await conn.execute(
+            update(_KEYS)
+            .where(
+                _KEYS.c.id == row.id,
+                _KEYS.c.state == "in_flight",
+                _KEYS.c.created_at < utcnow() - timedelta(seconds=stale),
             )
-            return bool(result.rowcount)
+            .values(created_at=utcnow(), request_hash=digest)
+        )
+        return bool(result.rowcount)
 
 
 async def idempotency(
@@ -197,23 +198,25 @@ async def guard(request: Request, principal_key: str, key: str | None) -> None:
     if len(key) > MAX_KEY_LENGTH:
         raise IdempotencyKeyTooLong()
     settings: Settings = request.app.state.settings
-    keys = _Keys(request, request.app.state.db)
+    keys = _Keys(request)
     digest = await _fingerprint(request)
     endpoint = f"{request.method} {request.url.path}"
     for _ in range(2):
         claimed = await keys.claim(principal_key, key, endpoint, digest)
         if claimed is not None:
-            request.state.idempotency = ClaimedKey(claimed, separate=not keys.shared)
+            request.state.idempotency = ClaimedKey(claimed)
             return
         row = await keys.existing(principal_key, key)
         if row is None:
-            continue  # released between our insert and read: try once more
+            # Claimed by a request still running (PostgreSQL: its lock is held), or released
+            # between our insert and read: try once more.
+            continue
         if row.request_hash != digest or row.endpoint != endpoint:
             raise IdempotencyMismatch()
         if row.state == "done":
             raise IdempotentReplay(_replay(row))
         if await keys.take_over_stale(row, digest, settings.idempotency_stale_seconds):
-            request.state.idempotency = ClaimedKey(row.id, separate=not keys.shared)
+            request.state.idempotency = ClaimedKey(row.id)
             return
         raise IdempotencyInFlight()
     raise IdempotencyInFlight()
@@ -228,14 +231,6 @@ async def complete(session: AsyncSession, claimed: ClaimedKey, response: Respons
         "response_body": bytes(response.body), "response_headers": headers}))
 
 
-async def release(db: Database, claimed: ClaimedKey) -> None:
-    if not claimed.separate:
-        return  # claimed in the request's transaction, which its rollback undid
-    async with db.read_session_factory() as s:  # autocommitted on PostgreSQL, as the claim
-        await (await s.connection()).execute(delete(_KEYS).where(_KEYS.c.id == claimed.id))
-        await s.commit()
-
-
 Idempotent = Depends(idempotency)
 
-__all__ = ["Idempotent", "IdempotentReplay", "complete", "guard", "idempotency", "release"]
+__all__ = ["Idempotent", "IdempotentReplay", "complete", "guard", "idempotency"]

@@ -84,8 +84,6 @@ async def _finish(
             if session is not None:
                 await session.close()
                 request.state.session = None
-            if claimed is not None and not ok:
-                await idempotency.release(request.app.state.db, claimed)
             request.state.idempotency = None
         finally:
             lock = getattr(request.state, "write_lock", None)

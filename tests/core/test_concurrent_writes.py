@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import delete, func, select
 
 from app.core.db import Database
+from app.core.idempotency import advisory_key
 from app.core.permissions import Role
 from app.main import create_app
 from app.models import AuditEntry, IdempotencyKey, Org
@@ -70,3 +71,21 @@ async def test_concurrent_retries_of_one_key_create_once(real_client, auth, worl
     async with engine.connect() as conn:
         n = await conn.scalar(select(func.count()).where(Org.name == f"{cleanup}-once"))
     assert n == 1
+
+
+@pytest.mark.skipif(not IS_PG, reason="SQLite has one writer: a retry waits and replays")
+async def test_a_retry_while_the_first_runs_is_409_at_once(real_client, auth, world: World,
+                                                           cleanup, engine):
+    admin = world.user(Role.district_admin)
+    key = f"{cleanup}-held"
+    h = auth(admin, **{"Idempotency-Key": key})
+    async with engine.connect() as conn:
+        # A first request in flight: its transaction holds the key's lock.
+        await conn.execute(select(func.pg_advisory_xact_lock(
+            advisory_key(f"user:{admin.id}", key))))
+        r = await asyncio.wait_for(real_client.post(
+            f"{API}/orgs", headers=h, json=_body(world, f"{cleanup}-held")), timeout=10)
+        assert r.status_code == 409 and r.json()["code"] == "idempotency_in_flight"
+        await conn.rollback()  # the first request failed: its claim is gone with it
+    again = await real_client.post(f"{API}/orgs", headers=h, json=_body(world, f"{cleanup}-held"))
+    assert again.status_code == 201
