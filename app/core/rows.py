@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Table, bindparam, event, insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from app.models.base import with_defaults
 
@@ -38,7 +38,10 @@ def defer(session: AsyncSession, rows: Sequence[NewRow]) -> None:
     """Queue `rows` for the end of the transaction: `write_pending` (the unit of work calls it
     before committing) or, at the latest, the session's commit. Like objects given to
     `session.add` before a flush, queries in the transaction do not see them until then."""
-    session.sync_session.info.setdefault(_PENDING, []).extend(_filled(rows))
+    sync = session.sync_session
+    if not sync.in_transaction():
+        sync.begin()  # no I/O yet: the rows belong to a transaction, and its rollback drops them
+    sync.info.setdefault(_PENDING, []).extend(_filled(rows))
 
 
 async def write_pending(session: AsyncSession, then: Statement | None = None) -> None:
@@ -60,6 +63,14 @@ def _write_at_commit(session: Session) -> None:
         conn = session.connection()
         for stmt, params in _plan(conn.dialect.name, pending, None):
             conn.execute(stmt, params)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_at_rollback(session: Session, transaction: SessionTransaction) -> None:
+    """Rows queued in a transaction that rolled back go with it: a session used again after a
+    rollback (the worker's loop, say) must not write them with its next commit."""
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
 
 
 def _filled(rows: Sequence[NewRow]) -> list[NewRow]:

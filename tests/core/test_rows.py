@@ -102,3 +102,15 @@ async def test_deferred_rows_go_with_the_last_statement(db: Database, statements
             await rows.write_pending(s)  # nothing left: no statement
         assert statements.count == 0
         await s.rollback()
+
+
+async def test_rows_queued_before_a_rollback_are_not_written(db: Database):
+    async with db.session_factory() as s:
+        rows.defer(s, [outbox.row("test.rolled-back", {})])
+        await s.rollback()
+        rows.defer(s, [outbox.row("test.kept", {})])
+        await s.commit()
+    async with db.session_factory() as s:
+        topics = (await s.execute(select(OutboxEvent.topic).where(
+            OutboxEvent.topic.in_(["test.rolled-back", "test.kept"])))).scalars().all()
+        assert topics == ["test.kept"]
