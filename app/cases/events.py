@@ -35,7 +35,7 @@ def snapshot(case: Case | Row[Any]) -> dict[str, Any]:
 
 
 def created(case: Case | Row[Any]) -> NewRow:
-    """`case.created` for subscribers, as an outbox row for `rows.insert_all`."""
+    """`case.created` for subscribers, as an outbox row for `app.core.rows`."""
     return webhooks.event_row("case.created", org_path=case.org_path, data=snapshot(case))
 
 

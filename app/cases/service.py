@@ -85,7 +85,7 @@ async def get(session: AsyncSession, principal: Principal, case_id: int) -> Case
 async def _grid_for(session: AsyncSession, principal: Principal, data: CaseCreate,
                     lng: float, lat: float) -> Grid | Row[Any]:
     """The grid a report goes to (a grid row when placed by location): id, org_path,
-    street_id, community_id and boundary are what a case takes from it."""
+    street_id and community_id are what a case takes from it."""
     grid = await grids.by_id(session, data.grid_id) if data.grid_id else await grids.place(
         session, lng, lat)
     if grid is None and data.grid_id:

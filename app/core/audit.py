@@ -32,7 +32,7 @@ async def record(
 
 def row(actor: Principal | None, action: str, object_type: str, object_id: object, *,
         org_path: str | None = None, detail: dict[str, Any] | None = None) -> NewRow:
-    """The same entry for `rows.insert_all` (a hot write's side rows in one statement)."""
+    """The same entry as a row for `app.core.rows` (a hot write's side rows)."""
     return _TABLE, values(actor, action, object_type, object_id, org_path=org_path,
                           detail=detail)
 

@@ -66,7 +66,7 @@ def enqueue(session: AsyncSession, topic: str, payload: dict[str, Any],
 
 
 def row(topic: str, payload: dict[str, Any], available_at: datetime | None = None) -> NewRow:
-    """The same event for `rows.insert_all` (a hot write's side rows in one statement)."""
+    """The same event as a row for `app.core.rows` (a hot write's side rows)."""
     return _TABLE, _values(topic, payload, available_at)
 
 

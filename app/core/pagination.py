@@ -27,27 +27,19 @@ class PageParams(BaseModel):
     cursor: str | None
 
 
-LIMIT_DESCRIPTION = "每页条数 (1..100)"
-CURSOR_DESCRIPTION = "上一页返回的 next_cursor"
-
-
-async def page_params(
-    limit: Annotated[int, Query(ge=1, le=100, description=LIMIT_DESCRIPTION)] = 20,
-    cursor: Annotated[str | None, Query(description=CURSOR_DESCRIPTION)] = None,
-) -> PageParams:
-    return PageParams(limit=limit, cursor=cursor or None)
-
-
 class PageQuery(BaseModel):
-    """`limit` and `cursor` as fields of a query-parameter model: a hot list endpoint declares
-    all its parameters in one model (`Annotated[Model, Query()]`), validated in one call rather
-    than parameter by parameter."""
+    """`limit` and `cursor` as a query-parameter model (`Annotated[Model, Query()]`): list
+    endpoints with filters of their own extend it, the others take `page_params`."""
 
-    limit: int = Field(20, ge=1, le=100, description=LIMIT_DESCRIPTION)
-    cursor: str | None = Field(None, description=CURSOR_DESCRIPTION)
+    limit: int = Field(20, ge=1, le=100, description="每页条数 (1..100)")
+    cursor: str | None = Field(None, description="上一页返回的 next_cursor")
 
     def page(self) -> PageParams:
         return PageParams(limit=self.limit, cursor=self.cursor or None)
+
+
+async def page_params(query: Annotated[PageQuery, Query()]) -> PageParams:
+    return query.page()
 
 
 _BIGINT_MIN, _BIGINT_MAX = -(2**63), 2**63 - 1

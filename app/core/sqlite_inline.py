@@ -259,18 +259,16 @@ class _AdaptedConnection(AsyncAdapt_aiosqlite_connection):
     _cursor_cls = _AdaptedCursor
 
     def commit(self) -> None:
-        conn = self._connection._connection
-        if conn is not None:
-            try:
-                conn.commit()
-            except Exception as error:
-                self._handle_exception(error)
+        self._end("commit")
 
     def rollback(self) -> None:
+        self._end("rollback")
+
+    def _end(self, how: str) -> None:
         conn = self._connection._connection
         if conn is not None:
             try:
-                conn.rollback()
+                getattr(conn, how)()
             except Exception as error:
                 self._handle_exception(error)
 

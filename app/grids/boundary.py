@@ -68,10 +68,6 @@ def bbox(geojson: dict[str, Any]) -> tuple[float, float, float, float]:
     return minx, miny, maxx, maxy
 
 
-def contains(geojson: dict[str, Any], lng: float, lat: float) -> bool:
-    return covers(shape(geojson), lng, lat)
-
-
 def covers(polygon: BaseGeometry, lng: float, lat: float) -> bool:
     """Inside or on the edge (for a polygon and a point, intersecting is covering); the _xy
     form tests the coordinates without building a Point."""

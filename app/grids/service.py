@@ -121,17 +121,20 @@ async def list_page(session: AsyncSession, principal: Principal, *, community_id
                                 street_id=street_id, page=page)
 
 
+_SHAPES = geo.Shapes()  # parsed grid polygons (report placement and locate)
+
+
 async def locate(session: AsyncSession, principal: Principal, lng: float, lat: float,
                  crs: Crs) -> Grid:
     w_lng, w_lat = to_wgs84(lng, lat, crs)
     for grid in await repo.candidates_at(session, principal, w_lng, w_lat):
-        if grid.boundary and geo.contains(grid.boundary, w_lng, w_lat):
+        known, polygon = _SHAPES.get(grid.id, grid.version)
+        if not known:
+            polygon = _SHAPES.put(grid.id, grid.version, grid.boundary)
+        if polygon is not None and geo.covers(polygon, w_lng, w_lat):
             return grid
     raise NotFound("该位置不在任何可见网格内", "No visible grid contains this point",
                    code="grid_not_located")
-
-
-_SHAPES = geo.Shapes()
 
 
 async def place(session: AsyncSession, lng: float, lat: float) -> Row[Any] | None:

@@ -111,7 +111,7 @@ def publish(session: AsyncSession, event_type: str, *, org_path: str, data: dict
 
 
 def event_row(event_type: str, *, org_path: str, data: dict[str, Any]) -> NewRow:
-    """The same event as an outbox row for `rows.insert_all`."""
+    """The same event as an outbox row for `app.core.rows`."""
     return outbox.row(FANOUT_TOPIC, _event(event_type, org_path, data, None))
 
 
