@@ -46,9 +46,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     print("migrated to head", file=sys.stderr)
 
     async def reference_data(db: Database, _settings: Settings) -> int:
-        async with db.session_factory() as session:
+        async with db.writing() as session:
             changed = await categories.sync(session)
-            await session.commit()
         print(f"case categories: {changed} rows written", file=sys.stderr)
         await maintenance.analyze(db, full=True)  # fresh planner statistics on SQLite
         return 0
@@ -76,12 +75,11 @@ def _run(fn: Callable[[Database, Settings], Awaitable[int]]) -> int:
 
 def cmd_create_admin(args: argparse.Namespace) -> int:
     async def go(db: Database, settings: Settings) -> int:
-        async with db.session_factory() as session:
+        async with db.writing() as session:
             user_id = await accounts.create_admin(
                 session, username=args.username, password=args.password,
                 district=args.district or settings.default_district_name,
             )
-            await session.commit()
         print(json.dumps({"user_id": user_id, "username": args.username}))
         return 0
 
@@ -90,10 +88,9 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
 
 def cmd_create_client(args: argparse.Namespace) -> int:
     async def go(db: Database, settings: Settings) -> int:
-        async with db.session_factory() as session:
+        async with db.writing() as session:
             out = await accounts.create_client(session, name=args.name, org_id=args.org,
                                                scopes=args.scopes)
-            await session.commit()
         print(json.dumps(out))
         return 0
 

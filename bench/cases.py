@@ -62,7 +62,7 @@ def migrate(conn: Connection, settings: Settings) -> None:
 
 
 async def load_cases(db: Database, target: int) -> int:
-    async with db.session_factory() as s:
+    async with db.writing() as s:
         have = int(await s.scalar(select(func.count()).select_from(Case)) or 0)
         grids = list((await s.execute(select(Grid))).scalars())
         leaves = list((await s.execute(select(CaseCategory.code).where(
@@ -100,7 +100,7 @@ async def load_cases(db: Database, target: int) -> int:
 
 
 async def _insert(db: Database, rows: list[dict[str, Any]]) -> None:
-    async with db.session_factory() as s:
+    async with db.writing() as s:
         await s.execute(insert(Case), rows)
         await s.commit()
 
@@ -122,7 +122,7 @@ async def sql_spec(db: Database, users: dict[str, int], settings: Settings) -> d
                    else settings.database_url.split("///", 1)[1])
     spec["columns"] = [c.name for c in Case.__table__.columns]
     spec["category_index"] = spec["columns"].index("category_code")
-    async with db.session_factory() as s:
+    async with db.writing() as s:
         for scope in ("community", "district"):
             p = await load_user_principal(s, users[scope])
             first = cases_repo.list_statement(p, filters=[],
@@ -178,7 +178,7 @@ async def sql_spec(db: Database, users: dict[str, int], settings: Settings) -> d
 
 
 async def _leaf(db: Database) -> str:
-    async with db.session_factory() as s:
+    async with db.writing() as s:
         return str((await s.execute(select(CaseCategory.code).where(
             CaseCategory.time_limit_hours.is_not(None)).order_by(CaseCategory.code))).scalar())
 
@@ -247,7 +247,7 @@ async def prepare(n: int) -> tuple[Settings, dict[str, Any], dict[str, str]]:
     db = Database(make_engine(settings))
     async with db.engine.begin() as conn:
         await conn.run_sync(migrate, settings)
-    async with db.session_factory() as s:
+    async with db.writing() as s:
         await categories.sync(s)
         await s.commit()
     await demo.seed(db, settings, progress=lambda _m: None)
@@ -255,7 +255,7 @@ async def prepare(n: int) -> tuple[Settings, dict[str, Any], dict[str, str]]:
     async with db.engine.connect() as conn:  # planner statistics, as a live database has them
         await conn.execute(text("ANALYZE"))
         await conn.commit()
-    async with db.session_factory() as s:
+    async with db.writing() as s:
         users = {name: (await s.execute(select(User.id).where(User.username == u))).scalar_one()
                  for name, u in (("community", "demo_community_admin"),
                                  ("district", "demo_district_admin"),

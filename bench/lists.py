@@ -80,7 +80,7 @@ async def main() -> None:
     logging.getLogger("gridapi").setLevel(logging.WARNING)  # no access log lines in the figures
     counter = [0]
     count_statements(db.engine.sync_engine, counter)
-    async with db.session_factory() as s:
+    async with db.writing() as s:
         street = (await s.execute(select(Org).where(Org.code == "JA-XY"))).scalar_one()
         community = (await s.execute(select(Grid.community_id).limit(1))).scalar_one()
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),

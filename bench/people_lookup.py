@@ -199,7 +199,7 @@ async def main() -> None:
     async with db.engine.begin() as conn:
         await conn.run_sync(migrate, settings)
     await demo.seed(db, settings, progress=lambda _m: None)
-    async with db.session_factory() as s:
+    async with db.writing() as s:
         grids = list((await s.scalars(select(Grid).order_by(Grid.id))).all())
     layout = Layout(grids, args.residents)
     cipher = FieldCipher.from_settings(settings)

@@ -133,14 +133,10 @@ async def rollback(request: pytest.FixtureRequest, engine: AsyncEngine, db: Data
         return
     conn = await engine.connect()
     outer = await conn.begin()
-    original = db.session_factory, db.write_session_factory, db.read_session_factory
-    db.session_factory = db.write_session_factory = db.read_session_factory = (
-        async_sessionmaker(bind=conn, expire_on_commit=False,
-                           join_transaction_mode="create_savepoint"))
     try:
-        yield
+        async with db.bound_to(conn):
+            yield
     finally:
-        db.session_factory, db.write_session_factory, db.read_session_factory = original
         await outer.rollback()
         await conn.close()
 

@@ -90,7 +90,7 @@ async def purge_orphans(db: Database, storage: FileStorage, *,
     cutoff = utcnow() - older_than
     removed = 0
     while True:
-        async with db.write_session_factory() as s:
+        async with db.writing() as s:
             unbound = CaseAttachment.case_id.is_(None) & CaseAttachment.wish_id.is_(None)
             ids = select(CaseAttachment.id).where(
                 unbound, CaseAttachment.created_at < cutoff
@@ -100,7 +100,6 @@ async def purge_orphans(db: Database, storage: FileStorage, *,
                 .where(CaseAttachment.id.in_(ids), unbound)
                 .returning(CaseAttachment.storage_key, CaseAttachment.public_key)
             )).all()
-            await s.commit()
         for storage_key, public_key in gone:
             for key in {storage_key, public_key}:
                 await storage.delete(key)

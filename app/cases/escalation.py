@@ -93,16 +93,15 @@ async def sweep(ctx: WorkerContext) -> int:
     calendar = calendar_for(ctx.settings)
     now = utcnow()
     made = 0
-    async with ctx.db.session_factory() as session:
+    async with ctx.db.reading() as session:
         candidates = await _due(session, now)
     for case, limit in candidates:
         level = level_for(calendar, case.due_at, limit, now)
         if level <= case.escalation_level:
             continue
-        async with ctx.db.session_factory() as session:
+        async with ctx.db.writing() as session:
             if await _claim(session, case, level):
                 await escalate(session, ctx, case, level)
-                await session.commit()
                 made += 1
     return made
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,11 +12,14 @@ from fastapi import Depends, Request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.util.concurrency import await_
 
 from app.core import sqlite_inline
 from app.core.config import Settings
@@ -58,15 +62,67 @@ def make_engine(settings: Settings) -> AsyncEngine:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         event.listen(engine.sync_engine, "before_cursor_execute", sqlite_inline.mark_off_loop)
+        _hold_write_lock_until_end(engine)
     return engine
 
 
 def _sqlite_begin(conn: Any) -> None:
-    # A request that will write takes the write lock up front (IMMEDIATE): a deferred
+    # A transaction that will write takes the write lock up front (IMMEDIATE): a deferred
     # transaction that read first and writes later fails at once (SQLITE_BUSY_SNAPSHOT) when
     # another connection committed in between; an immediate one waits its turn (busy_timeout).
-    immediate = conn.get_execution_options().get("sqlite_immediate", False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    # This process's writers queue on `Database.write_lock` first, taken here — at the
+    # transaction's first statement, not when the request starts — and given back when the
+    # transaction ends (`_release_write_lock`).
+    options = conn.get_execution_options()
+    if not options.get("sqlite_immediate", False):
+        conn.exec_driver_sql("BEGIN")
+        return
+    lock: asyncio.Lock | None = options.get("sqlite_write_lock")
+    if lock is not None:
+        await_(lock.acquire())
+        conn.info["write_lock"] = lock
+    try:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    except BaseException:
+        _release_write_lock(conn.info)
+        raise
+
+
+def _release_write_lock(info: dict[str, Any]) -> None:
+    lock: asyncio.Lock | None = info.pop("write_lock", None)
+    if lock is not None:
+        lock.release()
+
+
+def _info_of(dbapi_conn: Any) -> dict[str, Any]:
+    """The pooled connection's `.info`; the engine's first-connect check passes an entry
+    without one, which never held the lock."""
+    try:
+        info = dbapi_conn.info
+    except (AttributeError, NotImplementedError):
+        return {}
+    return info if isinstance(info, dict) else {}
+
+
+def _hold_write_lock_until_end(engine: AsyncEngine) -> None:
+    """Give the in-process write lock back once COMMIT or ROLLBACK has run. SQLAlchemy's
+    `commit`/`rollback` connection events fire before the statement, and a waiter woken then
+    would meet SQLite's own lock; so the dialect's own methods are wrapped. A connection that is
+    invalidated or checked in without either still gives the lock back (pool events)."""
+    dialect = engine.sync_engine.dialect
+    for name in ("do_commit", "do_rollback"):
+        inner = getattr(dialect, name)
+
+        def ended(dbapi_conn: Any, _inner: Callable[[Any], None] = inner) -> None:
+            try:
+                _inner(dbapi_conn)
+            finally:
+                _release_write_lock(_info_of(dbapi_conn))
+
+        setattr(dialect, name, ended)
+    for name in ("checkin", "invalidate"):
+        event.listen(engine.sync_engine.pool, name,
+                     lambda _dbapi, record, *_: _release_write_lock(record.info))
 
 
 def ensure_sqlite_dir(url: str) -> None:
@@ -76,32 +132,62 @@ def ensure_sqlite_dir(url: str) -> None:
 
 
 class Database:
-    """Holds the engine and how sessions are made; tests swap both factories."""
+    """The engine and the one way to open a transaction.
+
+    Inside a request the route class owns the unit of work (`get_session`). Everything else —
+    worker, CLI, seed, import — opens its transaction with `writing()` (begins IMMEDIATE on
+    SQLite, queued behind this process's other writers) or `reading()` (autocommit on
+    PostgreSQL). The session factories stay private to this module."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        self.session_factory: Callable[[], AsyncSession] = async_sessionmaker(
-            engine, expire_on_commit=False, autoflush=True
-        )
-        # Sessions of requests that write (POST, PUT, PATCH, DELETE). On SQLite they begin
-        # IMMEDIATE; elsewhere they are ordinary sessions.
-        writer = engine.execution_options(sqlite_immediate=True) if (
-            engine.dialect.name == "sqlite") else engine
-        self.write_session_factory: Callable[[], AsyncSession] = async_sessionmaker(
-            writer, expire_on_commit=False, autoflush=True
-        )
-        # Sessions of requests that only read (GET, HEAD, OPTIONS). On PostgreSQL they run in
-        # autocommit: no BEGIN and COMMIT round trips around a page that is one SELECT.
-        reader = engine.execution_options(isolation_level="AUTOCOMMIT") if (
-            engine.dialect.name == "postgresql") else engine
-        self.read_session_factory: Callable[[], AsyncSession] = async_sessionmaker(
-            reader, expire_on_commit=False, autoflush=True
-        )
+        sqlite = engine.dialect.name == "sqlite"
         # SQLite has one writer at a time. Queueing this process's writers here costs nothing;
         # leaving them to SQLite's busy handler means sleeping and polling (long tails).
-        self.write_lock: asyncio.Lock | None = (
-            asyncio.Lock() if engine.dialect.name == "sqlite" else None
-        )
+        self.write_lock: asyncio.Lock | None = asyncio.Lock() if sqlite else None
+        writer = engine.execution_options(
+            sqlite_immediate=True, sqlite_write_lock=self.write_lock) if sqlite else engine
+        # Reads run in autocommit on PostgreSQL: no BEGIN and COMMIT round trips around a page
+        # that is one SELECT.
+        reader = engine.execution_options(isolation_level="AUTOCOMMIT") if (
+            engine.dialect.name == "postgresql") else engine
+        self._writer = async_sessionmaker(writer, expire_on_commit=False, autoflush=True)
+        self._reader = async_sessionmaker(reader, expire_on_commit=False, autoflush=True)
+
+    def session(self, *, writes: bool) -> AsyncSession:
+        """A new session for a request's unit of work (`get_session`), or for `writing()` /
+        `reading()`. Callers outside this module use those two."""
+        return (self._writer if writes else self._reader)()
+
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[AsyncSession]:
+        """One write transaction: committed when the block ends, rolled back if it raises."""
+        async with self.session(writes=True) as session:
+            try:
+                yield session
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A session that only reads (autocommit on PostgreSQL); nothing is committed."""
+        async with self.session(writes=False) as session:
+            yield session
+
+    @asynccontextmanager
+    async def bound_to(self, conn: AsyncConnection) -> AsyncIterator[None]:
+        """Tests: every session joins `conn` (its commits become savepoint releases), so a
+        test's outer transaction can roll everything back."""
+        saved = self._writer, self._reader
+        joined = async_sessionmaker(bind=conn, expire_on_commit=False,
+                                    join_transaction_mode="create_savepoint")
+        self._writer = self._reader = joined
+        try:
+            yield
+        finally:
+            self._writer, self._reader = saved
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -123,17 +209,42 @@ def count_statements(engine: Engine, counter: list[int]) -> Callable[[], None]:
 
 
 async def get_session(request: Request) -> AsyncSession:
-    """The request's one session. `UnitOfWorkRoute` commits or rolls it back and closes it."""
+    """The request's one session. `UnitOfWorkRoute` commits or rolls it back and closes it.
+    On SQLite a writing request queues for the write lock at its first statement."""
     session: AsyncSession | None = getattr(request.state, "session", None)
     if session is None:
         db: Database = request.app.state.db
-        writes = request.method not in ("GET", "HEAD", "OPTIONS")
-        if writes and db.write_lock is not None:
-            await db.write_lock.acquire()
-            request.state.write_lock = db.write_lock  # released by UnitOfWorkRoute
-        session = (db.write_session_factory if writes else db.read_session_factory)()
+        session = db.session(writes=request.method not in ("GET", "HEAD", "OPTIONS"))
         request.state.session = session
     return session
+
+
+async def end_reads(session: AsyncSession) -> None:
+    """End a unit of work's read-only part before slow work (a password hash, a call to
+    WeChat): its connection, PostgreSQL transaction and SQLite's write lock go back, and the
+    next statement begins anew. Refuses if the session has written anything: that must commit
+    with the rest of the request."""
+    if session.info.get("wrote") or session.new or session.dirty or session.deleted:
+        raise RuntimeError("end_reads after a write: the request would no longer be atomic")
+    if session.in_transaction():
+        await session.commit()
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _note_writes(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info["wrote"] = True
+
+
+@event.listens_for(Session, "after_flush")
+def _note_flush(session: Session, _context: Any) -> None:
+    session.info["wrote"] = True
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
+def _reset_writes(session: Session) -> None:
+    session.info.pop("wrote", None)
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]

@@ -140,7 +140,10 @@ class _Keys:
         self.request = request
 
     async def _connection(self) -> AsyncConnection:
-        return await (await get_session(self.request)).connection()
+        session = await get_session(self.request)
+        # Core statements on the connection: tell `end_reads` that this unit of work writes.
+        session.info["wrote"] = True
+        return await session.connection()
 
     async def claim(self, principal: str, key: str, endpoint: str, digest: str) -> int | None:
         """The new claim's id, or None when the key exists (or, on PostgreSQL, is being claimed

@@ -81,7 +81,7 @@ def backoff(attempts: int) -> timedelta:
 
 async def claim(db: Database, batch: int = 20) -> list[OutboxEvent]:
     now = utcnow()
-    async with db.session_factory() as s:
+    async with db.writing() as s:
         stmt = (
             select(OutboxEvent)
             .where(
@@ -100,13 +100,12 @@ async def claim(db: Database, batch: int = 20) -> list[OutboxEvent]:
             row.status = "processing"
             row.locked_until = now + timedelta(seconds=LEASE_SECONDS)
             row.attempts += 1
-        await s.commit()
         return rows
 
 
 async def _settle(db: Database, event: OutboxEvent, error: str | None, *,
                   permanent: bool = False) -> None:
-    async with db.session_factory() as s:
+    async with db.writing() as s:
         values: dict[str, Any]
         if error is None:
             values = {"status": "done", "processed_at": utcnow(), "last_error": None}
@@ -124,7 +123,6 @@ async def _settle(db: Database, event: OutboxEvent, error: str | None, *,
             .where(OutboxEvent.id == event.id, OutboxEvent.locked_until == event.locked_until)
             .values(locked_until=None, **values)
         )
-        await s.commit()
 
 
 async def deliver(event: OutboxEvent, ctx: WorkerContext) -> tuple[str | None, bool]:
@@ -147,8 +145,22 @@ async def run_once(ctx: WorkerContext, batch: int = 20) -> int:
     events = await claim(ctx.db, batch)
     for event in events:
         error, permanent = await deliver(event, ctx)
-        await _settle(ctx.db, event, error, permanent=permanent)
+        await _settle_soon(ctx.db, event, error, permanent=permanent)
     return len(events)
+
+
+async def _settle_soon(db: Database, event: OutboxEvent, error: str | None, *,
+                       permanent: bool, tries: int = 3) -> None:
+    """Settle, retrying briefly: a delivery already made is redone only if its row cannot be
+    marked for a whole lease (handlers are idempotent by state, so that is safe, but slow)."""
+    for attempt in range(tries):
+        try:
+            await _settle(db, event, error, permanent=permanent)
+            return
+        except Exception:
+            if attempt == tries - 1:
+                raise
+            await asyncio.sleep(0.2 * 2 ** attempt)
 
 
 Periodic = Callable[[WorkerContext], Awaitable[Any]]
@@ -165,17 +177,56 @@ def every(seconds: float, name: str) -> Callable[[Periodic], Periodic]:
     return deco
 
 
-async def run_forever(ctx: WorkerContext, *, idle_seconds: float = 1.0) -> None:
+class _Backoff:
+    """Seconds to wait after consecutive failures of one loop step: 1, 2, 4 … capped."""
+
+    def __init__(self, cap: float = 60.0) -> None:
+        self.cap = cap
+        self.failures = 0
+
+    def failed(self) -> float:
+        self.failures += 1
+        return min(self.cap, 2.0 ** (self.failures - 1))
+
+    def ok(self) -> None:
+        self.failures = 0
+
+
+async def _guarded(name: str, step: Callable[[WorkerContext], Awaitable[Any]],
+                   ctx: WorkerContext, backoff: _Backoff) -> tuple[bool, Any]:
+    """Run one loop step; any exception is logged with the step's name and answered with a
+    wait, never with the end of the process (a database restart, SQLite's "database is
+    locked", a bug in one sweep must not stop deliveries)."""
+    try:
+        result = await step(ctx)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        wait = backoff.failed()
+        log.exception("worker step failed", extra={"fields": {
+            "job": name, "failures": backoff.failures, "retry_in_s": wait}})
+        return False, wait
+    backoff.ok()
+    return True, result
+
+
+async def run_forever(ctx: WorkerContext, *, idle_seconds: float = 1.0,
+                      max_backoff: float = 60.0) -> None:
     loop = asyncio.get_running_loop()
     due = {name: 0.0 for name, _, _ in PERIODIC}
+    backoffs = {name: _Backoff(max_backoff) for name in [*due, "deliver"]}
     while True:
         for name, seconds, fn in PERIODIC:
-            if loop.time() >= due[name]:
-                result = await fn(ctx)
+            if loop.time() < due[name]:
+                continue
+            ok, result = await _guarded(name, fn, ctx, backoffs[name])
+            if ok:
                 log.info("periodic job", extra={"fields": {"job": name, "result": result}})
-                due[name] = loop.time() + seconds
-        done = await run_once(ctx)
-        if not done:
+            due[name] = loop.time() + (seconds if ok else result)
+        ok, result = await _guarded("deliver", run_once, ctx, backoffs["deliver"])
+        if not ok:
+            await asyncio.sleep(result)
+        elif not result:
             await asyncio.sleep(idle_seconds)
 
 

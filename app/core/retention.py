@@ -32,11 +32,10 @@ async def purge(db: Database) -> dict[str, int]:
     for name, (key, cond) in targets.items():
         removed[name] = 0
         while True:
-            async with db.session_factory() as s:
+            async with db.writing() as s:
                 ids = list((await s.execute(select(key).where(cond).limit(BATCH))).scalars())
                 if ids:
                     await s.execute(delete(key.class_).where(key.in_(ids)))
-                    await s.commit()
             removed[name] += len(ids)
             if len(ids) < BATCH:
                 break

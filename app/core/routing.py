@@ -80,13 +80,7 @@ async def _finish(
         ok = False
         raise
     finally:
-        try:
-            if session is not None:
-                await session.close()
-                request.state.session = None
-            request.state.idempotency = None
-        finally:
-            lock = getattr(request.state, "write_lock", None)
-            if lock is not None:  # SQLite's in-process writer queue (core/db.py)
-                request.state.write_lock = None
-                lock.release()
+        if session is not None:
+            await session.close()  # gives back SQLite's write lock too, if it was taken
+            request.state.session = None
+        request.state.idempotency = None

@@ -42,6 +42,7 @@ def defer(session: AsyncSession, rows: Sequence[NewRow]) -> None:
     if not sync.in_transaction():
         sync.begin()  # no I/O yet: the rows belong to a transaction, and its rollback drops them
     sync.info.setdefault(_PENDING, []).extend(_filled(rows))
+    sync.info["wrote"] = True  # see core.db.end_reads
 
 
 async def write_pending(session: AsyncSession, then: Statement | None = None) -> None:

@@ -23,7 +23,7 @@ async def send_case_message(event: OutboxEvent, ctx: WorkerContext) -> None:
     settings = ctx.settings
     if not settings.wechat_case_template_id:
         raise Permanent("no WeChat template configured")
-    async with ctx.db.session_factory() as session:
+    async with ctx.db.reading() as session:
         user = await session.get(User, int(event.payload["user_id"]))
         openid = user.wechat_openid if user else None
     if not openid:

@@ -65,23 +65,21 @@ async def _import(args: argparse.Namespace) -> int:
     settings = get_settings()
     db = Database(make_engine(settings))
     try:
-        async with db.write_session_factory() as session:
+        async with db.writing() as session:
             grid = await grids.by_id(session, args.grid)
             if grid is None:
                 print(f"no such grid: {args.grid}", file=sys.stderr)
                 return 2
             with args.file.open("rb") as file:
-                try:
-                    report = await importer.import_file(
-                        session, system_actor("cli"),
-                        FieldCipher.from_settings(settings), grid=grid, file=file,
-                        filename=args.file.name, mode=args.mode,
-                        progress=_Progress(max(args.progress_every, 1)))
-                except AppError as exc:
-                    print(exc.en_detail if args.lang == "en" else exc.zh_detail,
-                          json.dumps(exc.errors or [], ensure_ascii=False), file=sys.stderr)
-                    return 2
-            await session.commit()
+                report = await importer.import_file(
+                    session, system_actor("cli"),
+                    FieldCipher.from_settings(settings), grid=grid, file=file,
+                    filename=args.file.name, mode=args.mode,
+                    progress=_Progress(max(args.progress_every, 1)))
+    except AppError as exc:  # raised out of the block: nothing of the import is committed
+        print(exc.en_detail if args.lang == "en" else exc.zh_detail,
+              json.dumps(exc.errors or [], ensure_ascii=False), file=sys.stderr)
+        return 2
     finally:
         await db.dispose()
     if args.report is not None:

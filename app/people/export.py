@@ -143,16 +143,8 @@ def _append(sheet: Any, lines: Sequence[list[Any]]) -> None:
 async def record(db: Database, principal: Principal, q: ExportQuery, rows: int, ip: str) -> None:
     """The audit row, in a short write transaction of its own: the export itself is a GET
     whose read transaction may not take SQLite's write lock for its whole duration."""
-    lock = db.write_lock
-    if lock is not None:
-        await lock.acquire()
-    try:
-        async with db.write_session_factory() as session:
-            await audit.record(session, principal, "resident.export", "resident", "export",
-                               detail={"filters": q.filters, "rows": rows,
-                                       "revealed": bool(q.purpose), "purpose": q.purpose},
-                               ip=ip)
-            await session.commit()
-    finally:
-        if lock is not None:
-            lock.release()
+    async with db.writing() as session:
+        await audit.record(session, principal, "resident.export", "resident", "export",
+                           detail={"filters": q.filters, "rows": rows,
+                                   "revealed": bool(q.purpose), "purpose": q.purpose},
+                           ip=ip)

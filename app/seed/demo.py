@@ -263,7 +263,7 @@ async def _top(db: Database, settings: Settings, password: _Hash, created: Count
     """Root, street offices, towns, and the logins held on the root and the street."""
     places = {DISTRICT, *(name for _, name in STREETS)}
     usernames = [u for u, _, where in DEMO_LOGINS if where in places]
-    async with db.session_factory() as session:
+    async with db.writing() as session:
         root = await accounts.root_district(session, settings.default_district_name)
         w = _Writer(session, password, created)
         await w.preload(codes=[c for c, _ in STREETS + TOWNS], prefix=None, usernames=usernames)
@@ -272,13 +272,12 @@ async def _top(db: Database, settings: Settings, password: _Hash, created: Count
             await w.people(logins_at(name), await w.node(root, OrgKind.street, name, code))
         for code, name in TOWNS:
             await w.node(root, OrgKind.town, name, code)
-        await session.commit()
     progress(f"{root.name}: {len(STREETS)} streets, {len(TOWNS)} towns")
 
 
 async def _community(db: Database, plan: CommunityPlan, password: _Hash,
                      created: Counter[str]) -> None:
-    async with db.session_factory() as session:
+    async with db.writing() as session:
         w = _Writer(session, password, created)
         await w.preload(codes=[plan.street_code, plan.code], prefix=plan.code,
                         usernames=plan.usernames())
@@ -287,7 +286,6 @@ async def _community(db: Database, plan: CommunityPlan, password: _Hash,
         await w.people(plan.people, community)
         for grid in plan.grids:
             await w.grid(community, grid)
-        await session.commit()
 
 
 def _summary(created: Counter[str]) -> str:

@@ -123,7 +123,7 @@ async def seed(db: Database, settings: Settings, community_code: str) -> Counter
     """The people of the demo community; returns what was created."""
     created: Counter[str] = Counter()
     cipher = FieldCipher.from_settings(settings)
-    async with db.write_session_factory() as session:
+    async with db.writing() as session:
         community = await session.scalar(select(Org).where(Org.code == community_code))
         if community is None:
             return created
@@ -134,5 +134,4 @@ async def seed(db: Database, settings: Settings, community_code: str) -> Counter
         await _registers(session, cipher, grids, created)
         await _member(session, cipher, community, grids[0], created)
         await _wish(session, grids[0], created)
-        await session.commit()
     return created

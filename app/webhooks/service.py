@@ -125,7 +125,7 @@ def _event(event_type: str, org_path: str, data: dict[str, Any],
 async def fan_out(event: OutboxEvent, ctx: WorkerContext) -> None:
     """One delivery (and outbox row) per subscriber; re-running adds none twice."""
     p = event.payload
-    async with ctx.db.session_factory() as session:
+    async with ctx.db.writing() as session:
         subs = await repo.subscribers(session, p["type"], p["org_path"])
         done = await repo.delivered_pairs(session, p["id"])
         for sub in subs:
@@ -138,13 +138,12 @@ async def fan_out(event: OutboxEvent, ctx: WorkerContext) -> None:
             body = {"id": p["id"], "type": p["type"], "occurred_at": p["occurred_at"],
                     "data": p["data"]}
             outbox.enqueue(session, DELIVER_TOPIC, {"delivery_id": delivery.id, "body": body})
-        await session.commit()
 
 
 @handles(DELIVER_TOPIC)
 async def deliver(event: OutboxEvent, ctx: WorkerContext) -> None:
     delivery_id = int(event.payload["delivery_id"])
-    async with ctx.db.session_factory() as session:
+    async with ctx.db.reading() as session:
         delivery = await session.get(WebhookDelivery, delivery_id)
         sub = await session.get(WebhookSubscription, delivery.subscription_id) if delivery else None
     if delivery is None or sub is None or not sub.is_active:
@@ -180,7 +179,7 @@ async def _post(ctx: WorkerContext, url: str, body: bytes, headers: dict[str, st
 
 async def _record_attempt(ctx: WorkerContext, delivery_id: int, status: int | None,
                           error: str | None) -> None:
-    async with ctx.db.session_factory() as session:
+    async with ctx.db.writing() as session:
         delivery = await session.get(WebhookDelivery, delivery_id)
         if delivery is None:
             return
@@ -189,4 +188,3 @@ async def _record_attempt(ctx: WorkerContext, delivery_id: int, status: int | No
         delivery.last_error = error
         if error is None:
             delivery.status, delivery.delivered_at = "delivered", utcnow()
-        await session.commit()

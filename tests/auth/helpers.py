@@ -21,7 +21,7 @@ def unique(prefix: str) -> str:
 
 async def new_user(db: Database, prefix: str = "u", **changes: Any) -> User:
     """A committed user (the test's outer transaction still rolls it back)."""
-    async with db.session_factory() as session:
+    async with db.writing() as session:
         user = await make_user(session, unique(prefix))
         for name, value in changes.items():
             setattr(user, name, value)

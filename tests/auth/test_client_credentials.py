@@ -18,7 +18,7 @@ TOKEN = f"{API}/auth/token"
 
 async def new_client(db: Database, world: World, scopes: list[str] | None = None
                      ) -> dict[str, Any]:
-    async with db.session_factory() as session:
+    async with db.writing() as session:
         created = await create_client(session, name="第三方", org_id=world.root.id,
                                       scopes=scopes)
         await session.commit()
@@ -114,7 +114,7 @@ class TestClientCredentials:
 
     async def test_disabled_client_is_401(self, client, db: Database, world: World):
         creds = await new_client(db, world)
-        async with db.session_factory() as session:
+        async with db.writing() as session:
             await session.execute(update(ApiClient)
                                   .where(ApiClient.client_id == creds["client_id"])
                                   .values(is_active=False))

@@ -20,7 +20,7 @@ async def pair_for(client, db: Database) -> dict[str, str]:
 
 
 async def token_row(db: Database, token: str) -> RefreshToken:
-    async with db.session_factory() as session:
+    async with db.writing() as session:
         stmt = select(RefreshToken).where(RefreshToken.token_hash == sha256_hex(token))
         return (await session.execute(stmt)).scalar_one()
 
@@ -89,7 +89,7 @@ class TestRefresh:
 
     async def test_expired_token_is_401(self, client, db: Database):
         token = (await pair_for(client, db))["refresh_token"]
-        async with db.session_factory() as session:
+        async with db.writing() as session:
             await session.execute(
                 update(RefreshToken).where(RefreshToken.token_hash == sha256_hex(token))
                 .values(expires_at=utcnow() - timedelta(seconds=1))
@@ -100,7 +100,7 @@ class TestRefresh:
     async def test_disabled_user_cannot_refresh(self, client, db: Database):
         user = await new_user(db)
         token = (await login(client, user.username)).json()["refresh_token"]
-        async with db.session_factory() as session:
+        async with db.writing() as session:
             await session.execute(update(User).where(User.id == user.id).values(is_active=False))
             await session.commit()
         assert_problem(await refresh(client, token), 401, "refresh_token_invalid")

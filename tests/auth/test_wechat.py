@@ -114,7 +114,7 @@ async def bind_phone(wx: httpx.AsyncClient, token: str, code: str) -> httpx.Resp
 
 
 async def load_user(db: Database, user_id: int) -> User:
-    async with db.session_factory() as session:
+    async with db.writing() as session:
         user = await session.get(User, user_id)
         assert user is not None
         return user
@@ -220,7 +220,7 @@ class TestWechatLogin:
         fake.login["c1"] = [SESSION_OK]
         fake.login["c2"] = [SESSION_OK]
         user_id = (await wechat_login(wx, "c1")).json()["user"]["id"]
-        async with db.session_factory() as session:
+        async with db.writing() as session:
             await session.execute(update(User).where(User.id == user_id).values(is_active=False))
             await session.commit()
         assert_problem(await wechat_login(wx, "c2"), 403, "account_disabled")
@@ -240,7 +240,7 @@ class TestWechatLogin:
     ):
         # Two first logins race: ours looked before the other one inserted the openid.
         fake.login["c1"] = [SESSION_OK]
-        async with db.session_factory() as session:
+        async with db.writing() as session:
             winner = User(username="wx_winner", display_name="微信用户", wechat_openid="oXYZ")
             session.add(winner)
             await session.commit()
@@ -377,7 +377,7 @@ class TestWechatPhone:
 
     async def test_client_token_is_403(self, wx, fake: FakeWechat, db: Database,
                                        world: World):
-        async with db.session_factory() as session:
+        async with db.writing() as session:
             creds = await create_client(session, name="x", org_id=world.root.id, scopes=None)
             await session.commit()
         token = (await wx.post(f"{API}/auth/token", data={

@@ -37,7 +37,7 @@ async def upload(client: Any, auth: Any, user: Any, case_id: int, data: bytes,
 
 
 async def stored(db: Any, att_id: int) -> CaseAttachment:
-    async with db.session_factory() as s:
+    async with db.writing() as s:
         att = await s.get(CaseAttachment, att_id)
         assert att is not None
         return att
@@ -132,7 +132,7 @@ class TestAddCaseAttachment:
         r = await upload(client, auth, world.user(Role.auditor), world.cases[0].id, png_bytes(),
                          name="p.png", mime="image/png")
         assert r.status_code == 403
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             n = await s.scalar(select(func.count()).select_from(CaseAttachment)
                                .where(CaseAttachment.case_id == world.cases[0].id))
         assert n == 1
@@ -160,7 +160,7 @@ class TestAddCaseAttachment:
         assert (first.status_code, again.status_code) == (201, 201), again.text
         assert again.json()["id"] == first.json()["id"]
         assert again.headers["idempotent-replayed"] == "true"
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             n = await s.scalar(select(func.count()).select_from(CaseAttachment)
                                .where(CaseAttachment.case_id == world.cases[0].id))
         assert n == 2
@@ -240,7 +240,7 @@ class TestOrphanUploads:
         from tests.factories import attach_photo
 
         storage = LocalStorage(Path(settings.upload_dir))
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             old = await attach_photo(s, storage, None, owner="user:1")
             fresh = await attach_photo(s, storage, None, owner="user:1")
             bound = await attach_photo(s, storage, world.cases[0])
@@ -249,7 +249,7 @@ class TestOrphanUploads:
             await s.commit()
             keys = {a.id: (a.storage_key, a.public_key) for a in (old, fresh, bound)}
         assert await purge_orphans(db, storage) == 1
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             left = set((await s.execute(select(CaseAttachment.id).where(
                 CaseAttachment.id.in_(list(keys))))).scalars())
         assert left == {fresh.id, bound.id}

@@ -18,7 +18,7 @@ DAY = timedelta(days=1)
 
 
 async def _overdue_case(db, world: World, *, late: timedelta, **changes) -> Case:
-    async with db.session_factory() as s:
+    async with db.writing() as s:
         case = await make_case(s, world.grids[3], world.user(Role.grid_worker, "s1c2g2"),
                                due_at=utcnow() - late, reported_at=utcnow() - late - DAY,
                                **changes)
@@ -27,12 +27,12 @@ async def _overdue_case(db, world: World, *, late: timedelta, **changes) -> Case
 
 
 async def _level(db, case_id: int) -> int:
-    async with db.session_factory() as s:
+    async with db.writing() as s:
         return int(await s.scalar(select(Case.escalation_level).where(Case.id == case_id)) or 0)
 
 
 async def _count(db, model, *conds) -> int:
-    async with db.session_factory() as s:
+    async with db.writing() as s:
         return int(await s.scalar(select(func.count()).select_from(model).where(*conds)) or 0)
 
 
@@ -81,7 +81,7 @@ class TestSweep:
 
     async def test_a_claimed_level_is_not_escalated_again(self, db, world: World, worker_ctx):
         case = await _overdue_case(db, world, late=timedelta(minutes=5))
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             row = await s.get(Case, case.id)
             assert row is not None
             assert await escalation._claim(s, row, 1)

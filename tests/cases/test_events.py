@@ -13,7 +13,7 @@ API = "/api/v1"
 
 
 async def _fanouts(db) -> list[dict]:
-    async with db.session_factory() as s:
+    async with db.writing() as s:
         rows = (await s.execute(select(OutboxEvent).where(
             OutboxEvent.topic == "webhook.fanout").order_by(OutboxEvent.id))).scalars()
         return [r.payload for r in rows]
@@ -44,7 +44,7 @@ class TestEvents:
         case = await report(client, auth, world)
         admin = world.user(Role.community_admin, "s1c1")
         await act(client, auth, admin, case["id"], "accept")
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             mine = (await s.execute(select(Notification).where(
                 Notification.user_id == admin.id))).scalars().all()
         assert mine == []

@@ -14,7 +14,7 @@ from tests.factories import World, make_case
 
 class TestLight:
     async def light_of(self, client, auth, world: World, db, **changes: Any) -> tuple[str, bool]:
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             case = await make_case(s, world.grids[0], world.user(Role.grid_worker, "s1c1g1"),
                                    **changes)
             await s.commit()

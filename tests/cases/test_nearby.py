@@ -59,7 +59,7 @@ class TestNearby:
 
     async def test_not_a_closed_case(self, client, auth, world: World, db):
         worker = world.user(Role.grid_worker, "s1c1g1")
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             closed = await make_case(s, world.grids[0], worker, status="closed",
                                      closed_at=utcnow())
             await s.commit()
@@ -74,7 +74,7 @@ class TestNearby:
 
     async def test_not_a_resolved_case(self, client, auth, world: World, db):
         worker = world.user(Role.grid_worker, "s1c1g1")
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             done = await make_case(s, world.grids[0], worker, status="resolved",
                                    resolved_at=utcnow())
             await s.commit()
@@ -82,7 +82,7 @@ class TestNearby:
 
     async def test_not_older_than_72_hours(self, client, auth, world: World, db):
         worker = world.user(Role.grid_worker, "s1c1g1")
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             old = await make_case(s, world.grids[0], worker,
                                   reported_at=utcnow() - timedelta(hours=73))
             await s.commit()

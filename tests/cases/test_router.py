@@ -30,7 +30,7 @@ CLASSES = ("公共设施", "交通设施", "市容环境设施", "园林绿化�
 
 
 async def count_cases(db: Any, **where: Any) -> int:
-    async with db.session_factory() as s:
+    async with db.writing() as s:
         stmt = select(func.count()).select_from(Case).filter_by(**where)
         return int(await s.scalar(stmt) or 0)
 
@@ -252,7 +252,7 @@ class TestCreateCase:
 
     async def test_reporter_with_a_long_id(self, client, auth, world: World, db):
         # Ids grow: nothing about the report may depend on how many digits the reporter's has.
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             user = User(id=123_456_789_012, username="long_id_worker", display_name="x")
             s.add(user)
             await s.flush()
@@ -269,7 +269,7 @@ class TestCreateCase:
     async def test_code_of_an_eight_digit_id_keeps_every_digit(self, client, auth,
                                                                world: World, db):
         # The statement pads to seven digits; a longer id must not be cut to fit.
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             conn = await s.connection()
             if conn.dialect.name == "postgresql":
                 await conn.execute(text(
@@ -353,7 +353,7 @@ class TestCreateCase:
 
     async def test_someone_elses_upload_is_422(self, client, auth, world: World, db, settings):
         other = world.user(Role.grid_head, "s1c1g1")
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             att = await attach_photo(s, LocalStorage(Path(settings.upload_dir)), None,
                                      owner=f"user:{other.id}")
             await s.commit()
@@ -386,7 +386,7 @@ class TestThirdPartyReport:
     """A third-party app reporting through client credentials (a hotline system, say)."""
 
     async def token(self, client, db, world: World, scopes: str) -> dict[str, str]:
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             creds = await create_client(s, name="12345 热线", org_id=world.communities[0].id,
                                         scopes=scopes.split())
             await s.commit()
@@ -503,7 +503,7 @@ class TestListCases:
         assert other["id"] not in manholes and world.cases[0].id in manholes
 
     async def test_overdue_filter(self, client, auth, world: World, db):
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             late = await make_case(s, world.grids[0], world.user(Role.grid_worker, "s1c1g1"),
                                    due_at=utcnow() - timedelta(hours=1))
             late_closed = await make_case(s, world.grids[0],
@@ -521,7 +521,7 @@ class TestListCases:
     async def test_overdue_flag_agrees_with_the_filter(self, client, auth, world: World, db):
         # A resolved case waiting for verification past its deadline: whichever the answer,
         # the item's `overdue` and the `overdue=` filter must say the same.
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             case = await make_case(s, world.grids[0], world.user(Role.grid_worker, "s1c1g1"),
                                    status="resolved", resolved_at=utcnow(),
                                    due_at=utcnow() - timedelta(hours=1))
@@ -546,7 +546,7 @@ class TestListCases:
     async def test_statements_do_not_grow_with_page_size(self, client, auth, world: World, db,
                                                          statements, settings):
         worker = world.user(Role.grid_worker, "s1c1g1")
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             storage = LocalStorage(Path(settings.upload_dir))
             for _ in range(30):
                 case = await make_case(s, world.grids[0], worker)

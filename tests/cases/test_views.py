@@ -24,7 +24,7 @@ from tests.factories import World, make_case
 async def test_page_json_equals_the_model(world: World, db, crs: str):
     now = utcnow()
     worker = world.user(Role.grid_worker, "s1c1g1")
-    async with db.session_factory() as s:
+    async with db.writing() as s:
         grid = world.grids[0]
         await make_case(s, grid, worker)  # reported, green, no attachments
         await make_case(s, grid, worker, status="closed", closed_at=now - timedelta(hours=1),

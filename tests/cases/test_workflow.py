@@ -221,14 +221,14 @@ class TestPaths:
 
     async def test_rejected_case_keeps_its_light(self, client, auth, world: World, db):
         # Rejected on time: the light must not turn red later, when the deadline passes.
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             case = await make_case(s, world.grids[0], world.user(Role.grid_worker, "s1c1g1"))
             await s.commit()
         done = await act(client, auth, operator(world), case.id, "reject", note="不属于受理范围")
         # As if all that happened yesterday, an hour before the deadline.
         day = timedelta(days=1)
         closed_at = datetime.fromisoformat(done["closed_at"]) - day
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             await s.execute(update(Case).where(Case.id == case.id).values(
                 reported_at=case.reported_at - day, closed_at=closed_at,
                 due_at=closed_at + timedelta(hours=1)))
@@ -314,7 +314,7 @@ class TestPaths:
         case = await dispatched(client, auth, world)
         held = await act(client, auth, admin, case["id"], "suspend", note="等待")
         # Suspended for two weeks: whatever the holidays, that holds working hours.
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             await s.execute(update(Case).where(Case.id == case["id"])
                             .values(suspended_at=utcnow() - timedelta(days=14)))
             await s.commit()

@@ -35,7 +35,7 @@ class TestCreateCadre:
         assert (body["name"], body["phone"]) == ("黄**", "150****5678")
         assert (body["community_id"], body["org_path"]) == (world.communities[0].id,
                                                             world.communities[0].path)
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             row = (await s.execute(select(Cadre).where(Cadre.id == body["id"]))).scalar_one()
         assert row.phone_cipher and "15012345678" not in row.phone_cipher
 

@@ -35,14 +35,14 @@ class TestCreateUnit:
         assert r.headers["ETag"] == '"1"'
         assert (body["contact_name"], body["contact_phone"]) == ("周*", "137****1111")
         assert body["org_path"] == world.root.path
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             unit = (await s.execute(select(Unit).where(Unit.id == body["id"]))).scalar_one()
         assert unit.contact_phone_cipher and "13700001111" not in unit.contact_phone_cipher
 
     async def test_audit_row_names_the_unit_not_the_contact(self, client, auth, world: World,
                                                             db):
         body = await post(client, auth, admin(world), "/units", unit_body(world))
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             entry = (await s.execute(select(AuditEntry).where(
                 AuditEntry.action == "unit.create",
                 AuditEntry.object_id == str(body["id"])))).scalar_one()

@@ -50,7 +50,7 @@ async def test_error_after_writes_rolls_everything_back(client, auth, world: Wor
     r = await client.post(f"{API}/orgs", headers=h, json={
         "parent_id": world.root.id, "kind": "agency", "name": "回滚测试", "code": "T"})
     assert r.status_code == 409
-    async with db.session_factory() as s:
+    async with db.writing() as s:
         assert await s.scalar(select(func.count()).where(Org.name == "回滚测试")) == 0
 
 
@@ -61,15 +61,15 @@ async def test_read_requests_skip_transaction_round_trips_on_postgresql(engine):
 
     db = Database(engine)
 
-    async def nows(factory) -> tuple[object, object]:
+    async def nows(opened) -> tuple[object, object]:
         # Inside a transaction now() is the transaction's start; in autocommit, each statement's.
-        async with factory() as s:
+        async with opened as s:
             first = (await s.execute(text("SELECT now()" if IS_PG else "SELECT 1"))).scalar()
             await asyncio.sleep(0.02)
             return first, (await s.execute(text("SELECT now()" if IS_PG else "SELECT 1"))
                            ).scalar()
 
-    read_first, read_second = await nows(db.read_session_factory)
-    plain_first, plain_second = await nows(db.session_factory)
+    read_first, read_second = await nows(db.reading())
+    plain_first, plain_second = await nows(db.writing())
     assert (read_first != read_second) == IS_PG
     assert plain_first == plain_second

@@ -19,7 +19,7 @@ def _body(world: World, name: str = "幂等街道") -> dict:
 
 
 async def _count(db, name: str) -> int:
-    async with db.session_factory() as s:
+    async with db.writing() as s:
         return int(await s.scalar(select(func.count()).where(Org.name == name)) or 0)
 
 
@@ -54,7 +54,7 @@ class TestIdempotency:
 
     async def test_in_flight_is_409(self, client, auth, world: World, db):
         admin = world.user(Role.district_admin)
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             s.add(IdempotencyKey(principal=f"user:{admin.id}", key="k-busy",
                                  endpoint="POST /api/v1/orgs", request_hash="x"))
             await s.commit()
@@ -62,7 +62,7 @@ class TestIdempotency:
         r = await client.post(f"{API}/orgs", headers=h, json=_body(world))
         # The stored hash differs from this body's: a mismatch is reported before in-flight.
         assert r.status_code == 422
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             row = (await s.execute(select(IdempotencyKey).where(
                 IdempotencyKey.key == "k-busy"))).scalar_one()
             first = await client.post(f"{API}/orgs", headers=auth(admin, **{
@@ -80,7 +80,7 @@ class TestIdempotency:
         admin = world.user(Role.district_admin)
         h = auth(admin, **{"Idempotency-Key": "k-stale"})
         first = await client.post(f"{API}/orgs", headers=h, json=_body(world, "戊"))
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             await s.execute(update(IdempotencyKey).where(IdempotencyKey.key == "k-stale").values(
                 state="in_flight", created_at=utcnow() - timedelta(hours=1)))
             await s.commit()
@@ -93,7 +93,7 @@ class TestIdempotency:
                                 json={"parent_id": world.root.id, "kind": "community",
                                       "name": "己"})
         assert bad.status_code == 422
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             left = await s.scalar(select(func.count()).where(IdempotencyKey.key == "k-fail"))
         assert left == 0
 

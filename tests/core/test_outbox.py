@@ -24,14 +24,14 @@ def handlers():
 
 
 async def _enqueue(db: Database, topic: str, n: int = 1) -> list[int]:
-    async with db.session_factory() as s:
+    async with db.writing() as s:
         events = [outbox.enqueue(s, topic, {"n": i}) for i in range(n)]
         await s.commit()
         return [e.id for e in events]
 
 
 async def _get(db: Database, event_id: int) -> OutboxEvent:
-    async with db.session_factory() as s:
+    async with db.writing() as s:
         return (await s.execute(select(OutboxEvent).where(OutboxEvent.id == event_id))).scalar_one()
 
 
@@ -69,7 +69,7 @@ class TestWorker:
             raise ValueError("bad payload")
 
         [eid] = await _enqueue(db, "test.dead")
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             row = await s.get(OutboxEvent, eid)
             assert row is not None
             row.attempts = outbox.MAX_ATTEMPTS - 1
@@ -103,13 +103,13 @@ async def test_two_workers_never_claim_the_same_event(engine):
         assert not got_a & got_b
         assert got_a | got_b == set(ids)
     finally:
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             await s.execute(delete(OutboxEvent).where(OutboxEvent.id.in_(ids)))
             await s.commit()
 
 
 async def test_retention_purges_only_expired_rows(db, world):
-    async with db.session_factory() as s:
+    async with db.writing() as s:
         s.add_all([
             IdempotencyKey(principal="user:1", key="old", endpoint="POST /x", request_hash="h",
                            created_at=utcnow() - timedelta(days=2)),
@@ -118,6 +118,6 @@ async def test_retention_purges_only_expired_rows(db, world):
         await s.commit()
     removed = await retention.purge(db)
     assert removed["idempotency_keys"] >= 1
-    async with db.session_factory() as s:
+    async with db.writing() as s:
         keys = set((await s.execute(select(IdempotencyKey.key))).scalars())
     assert "new" in keys and "old" not in keys

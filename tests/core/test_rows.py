@@ -34,7 +34,7 @@ def test_a_callable_default_gives_each_row_its_own_value():
 async def test_rows_of_three_tables_are_written_with_their_defaults(db: Database,
                                                                    world: World, statements):
     case = world.cases[0]
-    async with db.session_factory() as s:
+    async with db.writing() as s:
         with statements:
             await rows.insert_all(s, [
                 (table_of(CaseEvent), {"case_id": case.id, "action": "report",
@@ -59,7 +59,7 @@ async def test_rows_of_three_tables_are_written_with_their_defaults(db: Database
 
 
 async def test_one_row_and_no_rows(db: Database):
-    async with db.session_factory() as s:
+    async with db.writing() as s:
         await rows.insert_all(s, [])
         await rows.insert_all(s, [outbox.row("test.one", {})])
         found = (await s.execute(select(OutboxEvent.topic).where(
@@ -70,14 +70,14 @@ async def test_one_row_and_no_rows(db: Database):
 
 async def test_deferred_rows_are_written_at_commit(db: Database, world: World):
     # Outside the unit of work (the worker, the CLI): the session's commit writes them.
-    async with db.session_factory() as s:
+    async with db.writing() as s:
         rows.defer(s, [outbox.row("test.deferred", {"n": 1}),
                        audit.row(None, "rows.deferred", "case", world.cases[0].id)])
         found = (await s.execute(select(OutboxEvent).where(
             OutboxEvent.topic == "test.deferred"))).scalars().all()
         assert found == []  # queued, like an ORM object before its flush
         await s.commit()
-    async with db.session_factory() as s:
+    async with db.writing() as s:
         assert (await s.execute(select(OutboxEvent.payload).where(
             OutboxEvent.topic == "test.deferred"))).scalar_one() == {"n": 1}
         assert (await s.execute(select(AuditEntry.object_id).where(
@@ -86,7 +86,7 @@ async def test_deferred_rows_are_written_at_commit(db: Database, world: World):
 
 async def test_deferred_rows_go_with_the_last_statement(db: Database, statements):
     events = table_of(OutboxEvent)
-    async with db.session_factory() as s:
+    async with db.writing() as s:
         await rows.insert_all(s, [outbox.row("test.target", {})])
         rows.defer(s, [outbox.row("test.with-last", {"n": 2})])
         then = (update(events).where(events.c.topic == bindparam("the_topic")).values(
@@ -105,12 +105,12 @@ async def test_deferred_rows_go_with_the_last_statement(db: Database, statements
 
 
 async def test_rows_queued_before_a_rollback_are_not_written(db: Database):
-    async with db.session_factory() as s:
+    async with db.writing() as s:
         rows.defer(s, [outbox.row("test.rolled-back", {})])
         await s.rollback()
         rows.defer(s, [outbox.row("test.kept", {})])
         await s.commit()
-    async with db.session_factory() as s:
+    async with db.writing() as s:
         topics = (await s.execute(select(OutboxEvent.topic).where(
             OutboxEvent.topic.in_(["test.rolled-back", "test.kept"])))).scalars().all()
         assert topics == ["test.kept"]

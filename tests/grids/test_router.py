@@ -26,7 +26,7 @@ def centre_of(k: int) -> tuple[float, float]:
 
 
 async def new_users(db: Any, home: Org, *names: str) -> list[User]:
-    async with db.session_factory() as s:
+    async with db.writing() as s:
         users = [await make_user(s, name, home) for name in names]
         await s.commit()
     return users
@@ -538,7 +538,7 @@ class TestDeleteGrid:
                                                                       world: World, db):
         admin = world.user(Role.community_admin, "s1c1")
         grid = await create_grid(client, auth, admin, world.communities[0])
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             branch = await s.get(Org, grid["branch_id"])
         head, worker = await new_users(db, branch, "homed_head", "homed_worker")
         staffed = await client.put(f"{API}/grids/{grid['id']}/staff", headers=auth(admin),

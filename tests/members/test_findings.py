@@ -124,7 +124,7 @@ class TestVerify:
                        f"{FINDINGS}/{f.id}/verify", 200, {}, headers={"If-Match": '"1"'})
         body = r.json()
         assert body["status"] == "verified" and body["member_id"] and body["version"] == 2
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             m = (await s.execute(select(Member).where(Member.id == body["member_id"]))
                  ).scalar_one()
         assert (m.org_id, m.category, m.status) == (world.branches[1].id, "pocket", "full")

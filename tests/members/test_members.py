@@ -48,7 +48,7 @@ class TestCreate:
     async def test_numbers_are_encrypted_at_rest(self, client, auth, world: World, db):
         r = await call(client, auth, admin(world), "POST", MEMBERS, 201,
                        member_body(world, seq=102))
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             row = (await s.execute(select(Member).where(Member.id == r.json()["id"]))).scalar_one()
         assert new_id(102) not in row.id_number_cipher and row.id_number_cipher.startswith("d1:")
         assert phone_number(402) not in (row.phone_cipher or "")
@@ -286,7 +286,7 @@ class TestReveal:
         assert r.headers["cache-control"] == "no-store"
         assert r.json()["id_number"] == member_id_number(0)
         assert r.json()["phone"] == phone_number(700) and r.json()["name"] == "刘红梅"
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             entry = (await s.execute(select(AuditEntry).where(
                 AuditEntry.action == "member.reveal").order_by(AuditEntry.id.desc()))
             ).scalars().first()

@@ -21,7 +21,7 @@ API = "/api/v1"
 
 
 async def _notify(db, settings, users: set[int], title: str = "案件已受理", **kw) -> None:
-    async with db.session_factory() as s:
+    async with db.writing() as s:
         await service.notify(s, settings, users, kind="case_status", title=title, **kw)
         await s.commit()
 
@@ -75,7 +75,7 @@ class TestWechatMessages:
 
     async def _with_openid(self, db, world: World) -> User:
         user = world.user(Role.grid_worker, "s2c2g2")
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             row = await s.get(User, user.id)
             assert row is not None
             row.wechat_openid = "o-test-openid"
@@ -85,7 +85,7 @@ class TestWechatMessages:
     async def test_not_configured_sends_nothing(self, db, world: World, settings):
         user = await self._with_openid(db, world)
         await _notify(db, settings, {user.id}, wechat={"code": "AJ1", "status": "已受理"})
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             rows = (await s.execute(select(OutboxEvent).where(
                 OutboxEvent.topic == WECHAT_TOPIC))).scalars().all()
         assert rows == []
@@ -103,7 +103,7 @@ class TestWechatMessages:
                                                 transport=httpx.MockTransport(record))
             await outbox.run_once(ctx)
             await ctx.extras["wechat"].aclose()
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             events = list((await s.execute(select(OutboxEvent).where(
                 OutboxEvent.topic == WECHAT_TOPIC))).scalars())
         self.requests = seen

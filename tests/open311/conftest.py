@@ -23,7 +23,7 @@ def make_key(db: Any, world: World) -> MakeKey:
     `scopes` (all client scopes by default); returns its api_key."""
 
     async def make(org: Org | None = None, scopes: list[str] | None = None) -> str:
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             creds = await create_client(s, name="Open311 test app",
                                         org_id=(org or world.streets[0]).id, scopes=scopes)
             await s.commit()

@@ -80,19 +80,19 @@ async def reported_id(client: httpx.AsyncClient, key: str, form: dict[str, Any])
 
 async def stored(db: Any, code: str) -> Case:
     """The case behind a service_request_id, read straight from the database."""
-    async with db.session_factory() as s:
+    async with db.writing() as s:
         case: Case = (await s.execute(select(Case).where(Case.code == code))).scalar_one()
         return case
 
 
 async def change(db: Any, case: Case, **values: Any) -> None:
     """Set columns of a case behind the API's back (state, times, category)."""
-    async with db.session_factory() as s:
+    async with db.writing() as s:
         await s.execute(update(Case).where(Case.id == case.id).values(**values))
         await s.commit()
 
 
 async def set_grid_code(db: Any, grid: Grid, code: str) -> None:
-    async with db.session_factory() as s:
+    async with db.writing() as s:
         await s.execute(update(Grid).where(Grid.id == grid.id).values(code=code))
         await s.commit()

@@ -42,7 +42,7 @@ class TestCreate:
     async def test_writes_the_timeline(self, client, db, world: World, key: str):
         code = await reported_id(client, key, report_form(world))
         case = await stored(db, code)
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             actions = (await s.execute(select(CaseEvent.action)
                                        .where(CaseEvent.case_id == case.id))).scalars().all()
         assert actions == ["report"]
@@ -111,7 +111,7 @@ class TestApiKey:
                                    report_form(world)), 403)
 
     async def test_disabled_client_is_403(self, client, db, world: World, key: str):
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             await s.execute(update(ApiClient).where(
                 ApiClient.api_key_prefix == key.split(".")[0]).values(is_active=False))
             await s.commit()

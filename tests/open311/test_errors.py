@@ -63,10 +63,10 @@ class TestBadArguments:
         error_of(r, 400)
 
     async def test_a_failed_report_writes_nothing(self, client, db, world: World, key: str):
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             before = await s.scalar(select(func.count()).select_from(Case))
         error_of(await post_report(client, key, report_form(world, 4)), 403)
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             assert await s.scalar(select(func.count()).select_from(Case)) == before
 
 

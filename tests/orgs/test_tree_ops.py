@@ -21,7 +21,7 @@ class TestMove:
         assert r.status_code == 200, r.text
         new_path = f"{new_street.path}{community.id}/"
         assert r.json()["path"] == new_path and r.json()["street_id"] == new_street.id
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             grids = (await s.execute(select(Grid).where(Grid.community_id == community.id))
                      ).scalars().all()
             assert {g.street_id for g in grids} == {new_street.id}

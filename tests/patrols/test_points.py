@@ -142,7 +142,7 @@ class TestAddPoints:
         assert (after["status"], after["point_count"]) == ("ended", 32)
 
     async def test_a_day_after_the_end_the_log_is_closed(self, client, auth, world: World, db):
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             old = await make_patrol(s, world.grids[0], worker_of(world), ago=timedelta(hours=30))
             await s.commit()
         r = await client.post(f"{PATROLS}/{old.id}/points", headers=auth(worker_of(world)),
@@ -337,7 +337,7 @@ class TestLinkCase:
         assert r.status_code == 403
 
     async def test_a_closed_log_takes_no_link(self, client, auth, world: World, db):
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             old = await make_patrol(s, world.grids[0], worker_of(world), ago=timedelta(days=2))
             await s.commit()
         r = await client.post(f"{PATROLS}/{old.id}/cases", headers=auth(worker_of(world)),

@@ -32,7 +32,7 @@ from tests.patrols.helpers import (
 
 
 async def count_patrols(db: Any, **where: Any) -> int:
-    async with db.session_factory() as s:
+    async with db.writing() as s:
         return int(await s.scalar(select(func.count()).select_from(Patrol).filter_by(**where))
                    or 0)
 
@@ -347,7 +347,7 @@ class TestListPatrols:
 
     async def test_filter_by_start_time(self, client, auth, world: World, db):
         grid, worker = world.grids[0], world.user(Role.grid_worker, "s1c1g1")
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             old = await make_patrol(s, grid, worker, ago=timedelta(days=3))
             await s.commit()
         admin = world.user(Role.district_admin)

@@ -19,7 +19,7 @@ EXPORT = f"{API}/residents/export.xlsx"
 
 
 async def _audits(db: Any, actor_id: int) -> list[AuditEntry]:
-    async with db.session_factory() as s:
+    async with db.writing() as s:
         stmt = select(AuditEntry).where(AuditEntry.action == "resident.export",
                                         AuditEntry.actor == f"user:{actor_id}")
         return list((await s.scalars(stmt.order_by(AuditEntry.id))).all())

@@ -38,7 +38,7 @@ async def count(db_session: Any, model: Any, *where: Any) -> int:
 
 @pytest.fixture
 async def session(db: Any) -> Any:
-    async with db.session_factory() as s:
+    async with db.writing() as s:
         yield s
 
 

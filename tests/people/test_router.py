@@ -148,7 +148,7 @@ class TestCreateResident:
 
     async def test_numbers_are_encrypted_at_rest(self, client, auth, world: World, db):
         r = await post(client, auth, worker(world), "/residents", resident_body(world, seq=602))
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             row = (await s.execute(select(Resident).where(Resident.id == r["id"]))).scalar_one()
         assert id_number(602) not in row.id_number_cipher
         assert phone_number(602) not in (row.phone_cipher or "")
@@ -286,7 +286,7 @@ class TestReveal:
                                                                      world: World, db):
         user = head(world)
         await reveal(client, auth, user, world.residents[0].id)
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             entry = (await s.execute(select(AuditEntry).where(
                 AuditEntry.action == "resident.reveal").order_by(AuditEntry.id.desc()))
             ).scalars().first()
@@ -334,7 +334,7 @@ class TestOrgMove:
         r = await client.post(f"{API}/orgs/{community.id}/move", headers=auth(admin),
                               json={"new_parent_id": street.id})
         assert r.status_code == 200, r.text
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             building = await s.get(Building, world.buildings[0].id)
         assert building is not None and building.org_path.startswith(street.path)
         assert building.street_id == street.id

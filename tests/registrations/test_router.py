@@ -47,7 +47,7 @@ async def member_roles(session: Any, user_id: int) -> list[int]:
 
 class TestLifecycle:
     async def test_register_approve_withdraw(self, client, auth, world: World, db):
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             user = await new_member(s, world, 700)
             await s.commit()
         me = auth(user)
@@ -57,20 +57,20 @@ class TestLifecycle:
         url = f"{REGS}/{reg['id']}"
         approved = await post(client, auth(admin(world, "s1c2")), f"{url}/approve")
         assert approved["status"] == "approved" and approved["version"] == reg["version"] + 1
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             assert await member_roles(s, user.id) == [world.communities[1].id]
         # Now a member there: sees and lists the community's wishes.
         r = await client.get(f"{API}/wishes", headers=me)
         assert {w["community_id"] for w in r.json()["items"]} == {world.communities[1].id}
         withdrawn = await post(client, me, f"{url}/withdraw")
         assert withdrawn["status"] == "withdrawn" and withdrawn["ended_at"]
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             assert await member_roles(s, user.id) == []
         # Free again: a new registration is accepted.
         await post(client, me, REGS, body(world, community=2), expect=201)
 
     async def test_second_active_registration_is_409(self, client, auth, world: World, db):
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             user = await new_member(s, world, 701)
             await s.commit()
         await post(client, auth(user), REGS, body(world), expect=201)
@@ -79,7 +79,7 @@ class TestLifecycle:
 
     async def test_retry_with_the_same_idempotency_key_replays(self, client, auth,
                                                               world: World, db):
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             user = await new_member(s, world, 702)
             await s.commit()
         headers = {**auth(user), "Idempotency-Key": "reg-702"}
@@ -107,7 +107,7 @@ class TestLifecycle:
         await post(client, auth(admin(world)), url, {}, expect=422)
         r = await post(client, auth(admin(world)), url, {"reason": "长期未参加活动"})
         assert r["status"] == "rejected" and r["reason"] == "长期未参加活动"
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             assert await member_roles(s, world.reg_users[0].id) == []
 
     async def test_invalid_transition_is_409(self, client, auth, world: World):
@@ -158,7 +158,7 @@ class TestMove:
         assert new["skills"] == ["法律咨询"] and new["id"] != old.id
         r = await client.get(f"{REGS}/{old.id}", headers=me)
         assert r.json()["status"] == "ended" and r.json()["ended_at"]
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             assert await member_roles(s, world.reg_users[0].id) == []
         mine = await client.get(f"{REGS}/mine", headers=me)
         assert [i["id"] for i in mine.json()["items"]] == [new["id"], old.id]

@@ -24,19 +24,19 @@ async def run_seed(db, settings) -> list[str]:
 
 
 async def row_counts(db) -> dict[str, int]:
-    async with db.session_factory() as s:
+    async with db.writing() as s:
         return {t.name: await s.scalar(select(func.count()).select_from(t))
                 for t in Base.metadata.sorted_tables}
 
 
 async def demo_orgs(db, kind: str) -> list[Org]:
-    async with db.session_factory() as s:
+    async with db.writing() as s:
         stmt = select(Org).where(Org.kind == kind, Org.code.like("JA-%")).order_by(Org.id)
         return list(await s.scalars(stmt))
 
 
 async def demo_grids(db) -> list[Grid]:
-    async with db.session_factory() as s:
+    async with db.writing() as s:
         return list(await s.scalars(select(Grid).where(Grid.code.like("JA-%")).order_by(Grid.id)))
 
 
@@ -71,11 +71,11 @@ class TestSeedDemo:
         per_community = Counter(g.community_id for g in await demo_grids(db))
         assert set(per_community) == {o.id for o in communities}
         assert all(3 <= n <= 6 for n in per_community.values())
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             assert await s.scalar(select(func.count()).where(Org.parent_id.is_(None))) == 1
 
     async def test_grids_sit_on_branches_with_groups_and_households(self, seeded, db):
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             orgs = {o.id: o for o in await s.scalars(select(Org))}
         grids = await demo_grids(db)
         for grid in grids:
@@ -96,7 +96,7 @@ class TestSeedDemo:
 
     async def test_every_grid_has_one_head_workers_and_an_instructor(self, seeded, db):
         grids = {g.id: g for g in await demo_grids(db)}
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             staff = list(await s.scalars(select(GridStaff).where(GridStaff.grid_id.in_(grids))))
             users = {u.id: u for u in await s.scalars(select(User))}
             roles = {(a.user_id, a.role, a.org_id) for a in await s.scalars(
@@ -133,7 +133,7 @@ class TestSeedDemo:
 class TestDemoLoginsSignIn:
     async def test_each_login_gets_its_role_where_documented(self, seeded, client, db, settings,
                                                           world: World):
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             named = {o.name: o.id for o in await s.scalars(
                 select(Org).where(Org.code.like("JA-%")))}
             grids = {g.name: g.branch_id for g in await s.scalars(select(Grid))}
@@ -184,7 +184,7 @@ class TestIdempotence:
     async def test_rerun_restores_only_missing_rows(self, db, settings):
         await run_seed(db, settings)
         full = await row_counts(db)
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             household = await s.scalar(select(Org).where(Org.code == "JA-XN-01-G2-B1-H1"))
             await s.execute(delete(GridStaff).where(
                 GridStaff.user_id == select(User.id).where(User.username == "demo_grid_worker")

@@ -18,7 +18,7 @@ async def _cases(db, world: World) -> None:
     grid, reporter = world.grids[2], world.user(Role.grid_worker, "s1c2g1")
     now = utcnow()
     t0 = now - 48 * H
-    async with db.session_factory() as s:
+    async with db.writing() as s:
         await make_case(s, grid, reporter, status="closed", reported_at=t0, accepted_at=t0,
                         dispatched_at=t0, closed_at=t0 + 2 * H, due_at=t0 + 4 * H)
         await make_case(s, grid, reporter, status="closed", reported_at=t0, accepted_at=t0,

@@ -24,7 +24,7 @@ class TestCreateUser:
         assert r.status_code == 201, r.text
         assert r.json()["phone"] == "139****5678"
         assert r.json()["org_id"] == world.communities[0].id
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             user = (await s.execute(select(User).where(User.username == "wangxm"))).scalar_one()
         assert user.phone_cipher and "13912345678" not in user.phone_cipher
         assert user.password_hash and user.password_hash.startswith("$argon2")
@@ -69,7 +69,7 @@ class TestRoles:
         assert [x["role"] for x in got.json()["roles"]] == ["grid_worker"]
         d = await client.delete(f"{API}/users/{uid}/roles/{r.json()['id']}", headers=h)
         assert d.status_code == 204
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             actions = (await s.execute(select(AuditEntry.action).where(
                 AuditEntry.object_id == str(uid)))).scalars().all()
         assert {"user.create", "role.grant", "role.revoke"} <= set(actions)

@@ -54,7 +54,7 @@ async def list_ids(client: Any, auth: Any, user: Any, **params: Any) -> list[int
 
 
 async def count_visits(db: Any, **where: Any) -> int:
-    async with db.session_factory() as s:
+    async with db.writing() as s:
         return int(await s.scalar(select(func.count()).select_from(Visit).filter_by(**where))
                    or 0)
 
@@ -251,7 +251,7 @@ class TestPersonalData:
             await patch(client, auth, worker(world), v["id"], notes=secret + "，已转介")
         assert caplog.records
         assert not [r for r in caplog.records if "13800001111" in str(r.__dict__)]
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             rows = (await s.execute(select(AuditEntry).where(
                 AuditEntry.object_type == "visit", AuditEntry.object_id == str(v["id"])))
             ).scalars().all()
@@ -342,7 +342,7 @@ class TestUpdateVisit:
                     expect=403, notes="x")
 
     async def test_author_after_a_week_is_403(self, client, auth, world: World, db):
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             old = await make_visit(s, world.grids[0], worker(world),
                                    created_at=utcnow() - timedelta(days=8),
                                    visited_at=utcnow() - timedelta(days=8))

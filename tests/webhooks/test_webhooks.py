@@ -26,7 +26,7 @@ API = "/api/v1"
 
 
 async def load_user_principal_for(db, user_id: int):
-    async with db.session_factory() as s:
+    async with db.writing() as s:
         return await load_user_principal(s, user_id)
 
 
@@ -90,7 +90,7 @@ class TestSubscriptions:
 
 
 async def _publish(db, org_path: str, event_type: str = "case.created") -> str:
-    async with db.session_factory() as s:
+    async with db.writing() as s:
         event_id = service.publish(s, event_type, org_path=org_path, data={"id": 1})
         await s.commit()
     return event_id
@@ -121,7 +121,7 @@ class TestDelivery:
         assert signing.verify(WEBHOOK_SECRET, req.headers[signing.SIGNATURE_HEADER], req.content)
         body = json.loads(req.content)
         assert body["id"] == event_id and body["type"] == "case.created"
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             d = (await s.execute(select(WebhookDelivery).where(
                 WebhookDelivery.event_id == event_id))).scalar_one()
         assert d.status == "delivered" and d.attempts == 1 and d.response_status == 204
@@ -130,7 +130,7 @@ class TestDelivery:
         event_id = await _publish(db, world.cases[0].org_path)
         seen = await _drain(db, settings, lambda r: httpx.Response(503))
         assert len(seen) == 1  # the retry is scheduled later, not immediately
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             d = (await s.execute(select(WebhookDelivery).where(
                 WebhookDelivery.event_id == event_id))).scalar_one()
             row = (await s.execute(select(OutboxEvent).where(
@@ -140,21 +140,21 @@ class TestDelivery:
 
     async def test_fan_out_twice_creates_no_duplicates(self, db, settings, world: World):
         event_id = await _publish(db, world.cases[0].org_path)
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             fan = (await s.execute(select(OutboxEvent).where(
                 OutboxEvent.topic == FANOUT_TOPIC))).scalar_one()
         async with httpx.AsyncClient() as http:
             ctx = outbox.WorkerContext(db=db, settings=settings, http=http)
             await service.fan_out(fan, ctx)
             await service.fan_out(fan, ctx)  # a re-claimed row after a crash
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             n = await s.scalar(select(func.count()).where(WebhookDelivery.event_id == event_id))
         assert n == 1
 
     async def test_delivered_is_not_sent_again(self, db, settings, world: World):
         await _publish(db, world.cases[0].org_path)
         await _drain(db, settings, lambda r: httpx.Response(200))
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             row = (await s.execute(select(OutboxEvent).where(
                 OutboxEvent.topic == DELIVER_TOPIC))).scalar_one()
         seen: list[httpx.Request] = []
@@ -164,7 +164,7 @@ class TestDelivery:
         assert seen == []
 
     async def test_unsubscribed_event_type_is_not_sent(self, db, settings, world: World):
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             sub = await s.get(type(world.webhooks[0]), world.webhooks[0].id)
             assert sub is not None
             sub.events = ["case.overdue"]
@@ -175,7 +175,7 @@ class TestDelivery:
 
 class TestClientManagesItsOwn:
     async def test_client_token_subscribes_itself(self, client, db, world: World, settings):
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             out = await create_client(s, name="热线", org_id=world.streets[0].id, scopes=None)
             await s.commit()
         token = (await client.post(f"{API}/auth/token", data={
@@ -194,7 +194,7 @@ class TestClientManagesItsOwn:
         data = WebhookCreate(url="http://plain.example.test/", events=["case.created"],
                              client_id=world.clients[0].client_id)
         admin = await load_user_principal_for(db, world.user(Role.district_admin).id)
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             with pytest.raises(Unprocessable):
                 await service.create(s, admin, data, FieldCipher.from_settings(make_settings()),
                                      production=True)

@@ -29,7 +29,7 @@ async def upload(client: Any, headers: dict[str, str], data: bytes | None = None
 
 
 async def stored(db: Any, att_id: int) -> CaseAttachment:
-    async with db.session_factory() as s:
+    async with db.writing() as s:
         att = await s.get(CaseAttachment, att_id)
         assert att is not None
         return att
@@ -85,7 +85,7 @@ class TestFulfilBinds:
     async def test_upload_bound_to_a_case_is_422(self, client, auth, world: World, db,
                                                  settings):
         url, me = await claimed(client, auth, world)
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             att = await attach_photo(s, LocalStorage(Path(settings.upload_dir)), world.cases[0],
                                      owner=f"user:{world.reg_users[0].id}")
             await s.commit()
@@ -162,7 +162,7 @@ class TestDownload:
 class TestOrphanPurge:
     async def test_wish_bound_uploads_stay(self, client, auth, world: World, db, settings):
         _, att_id = await fulfilled(client, auth, world)
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             for a in (await s.execute(select(CaseAttachment).where(
                     CaseAttachment.id.in_([att_id, world.wish_attachments[0].id])))).scalars():
                 a.created_at = utcnow() - timedelta(hours=25)

@@ -28,7 +28,7 @@ async def post(client: Any, headers: dict[str, str], path: str, body: Any = None
 
 
 async def make_unit(db: Any, world: World, org: Org, register_with: Org | None = None) -> Unit:
-    async with db.session_factory() as s:
+    async with db.writing() as s:
         unit = Unit(org_id=org.id, org_path=org.path, street_id=org.street_id, name="区卫健委")
         s.add(unit)
         await s.flush()
@@ -120,7 +120,7 @@ class TestClaimRules:
 
     async def test_pending_registration_is_403(self, client, auth, world: World, db):
         community = world.communities[0]
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             user = await make_user(s, "pendingmember", community)
             member = await make_reg_member(s, community, seq=720, user=user)
             await make_registration(s, member, community, status="pending")
@@ -145,7 +145,7 @@ class TestClaimRules:
     async def test_registered_unit_claims_from_outside(self, client, auth, world: World, db):
         """The liaison sits at the unit's agency node, outside the community, and still reaches
         the wish through the unit's registration; a stranger's unit_id does not open it."""
-        async with db.session_factory() as s:
+        async with db.writing() as s:
             agency = await orgs.add_node(s, None, world.root, OrgKind.agency, "卫健委党组", None)
             liaison = await make_user(s, "liaison1", agency)
             await give_role(s, liaison, Role.unit_liaison, agency)
