@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Header, Query, Request, Response, UploadFile, status
 
 from app.cases import attachments, categories, service, views
-from app.cases import repository as repo
 from app.cases.calendar import WorkCalendar
-from app.cases.rules import UNFINISHED
 from app.cases.schemas import (
     AttachmentRead,
     CaseCreate,
@@ -27,18 +24,14 @@ from app.core.concurrency import check_if_match, set_etag
 from app.core.db import SessionDep
 from app.core.deps import SettingsDep
 from app.core.errors import problems
-from app.core.geo import haversine_m, to_wgs84
 from app.core.idempotency import Idempotent
-from app.core.pagination import Page, next_cursor
+from app.core.pagination import Page
 from app.core.routing import UnitOfWorkRoute
-from app.core.types import utcnow
 from app.files.service import public_copy_response
 from app.files.storage import FileStorage
 
 router = APIRouter(tags=["cases"], route_class=UnitOfWorkRoute)
 IfMatch = Annotated[str | None, Header(alias="If-Match", description='"<version>"')]
-NEARBY_METRES = 50.0
-NEARBY_HOURS = 72
 
 
 async def _calendar(request: Request) -> WorkCalendar:
@@ -81,12 +74,7 @@ async def create_case(body: CaseCreate, principal: CurrentPrincipal, session: Se
 async def list_cases(principal: CurrentPrincipal, session: SessionDep, calendar: CalendarDep,
                      query: Annotated[CaseListQuery, Query()]) -> Response:
     """可见范围内的案件，新的在前；status 可重复或逗号分隔。"""
-    filters = service.list_filters(statuses=service.parse_statuses(query.status),
-                                   grid_id=query.grid_id, community_id=query.community_id,
-                                   category_code=query.category_code, overdue=query.overdue)
-    page = query.page()
-    rows = await repo.list_rows(session, principal, filters=filters, page=page)
-    rows, cursor = next_cursor(rows, page, lambda c: [c.id])
+    rows, cursor = await service.list_page(session, principal, query)
     # The hot list: rows straight to JSON (response_model above documents the shape).
     body = await views.page_json(session, rows, calendar, query.crs, cursor)
     return Response(body, media_type="application/json")
@@ -103,13 +91,8 @@ async def nearby_cases(
     crs: Crs = "wgs84",
 ) -> Page[CaseRead]:
     """上报前查重：50 米内、72 小时内同类未办结案件（含挂账）。"""
-    w_lng, w_lat = to_wgs84(lng, lat, crs)
-    d = 0.0006  # ≈ 60 m in latitude; longitude widened by the latitude's cosine below
-    box = (w_lng - d * 1.3, w_lat - d, w_lng + d * 1.3, w_lat + d)
-    since = utcnow() - timedelta(hours=NEARBY_HOURS)
-    rows = await repo.near(session, principal, category_code=category_code, box=box,
-                           since=since, statuses=[s.value for s in UNFINISHED])
-    close = [c for c in rows if haversine_m(w_lng, w_lat, c.lng, c.lat) <= NEARBY_METRES]
+    close = await service.nearby(session, principal, lng=lng, lat=lat, crs=crs,
+                                 category_code=category_code)
     return Page(items=await views.reads(session, close, calendar, crs))
 
 
@@ -139,8 +122,8 @@ async def case_timeline(case_id: int, principal: CurrentPrincipal, session: Sess
                         ) -> Timeline:
     """案件流转记录（只增不改）。"""
     case = await service.get(session, principal, case_id)
-    rows = await repo.timeline(session, case.id)
-    return Timeline(items=[TimelineEntry.model_validate(r) for r in rows])
+    events = await service.timeline(session, case)
+    return Timeline(items=[TimelineEntry.model_validate(e) for e in events])
 
 
 UploadDep = Annotated[UploadFile, File(description="图片（JPEG/PNG/WebP）或 PDF，≤10 MB")]

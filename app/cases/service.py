@@ -14,8 +14,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.cases import categories, events
 from app.cases import repository as repo
 from app.cases.calendar import WorkCalendar
-from app.cases.rules import FINAL, OPEN, RULES, Rule
-from app.cases.schemas import Action, CaseCreate, Status, TransitionIn
+from app.cases.rules import FINAL, OPEN, RULES, UNFINISHED, Rule
+from app.cases.schemas import Action, CaseCreate, CaseListQuery, Crs, Status, TransitionIn
 from app.core import audit, rows
 from app.core.config import Settings
 from app.core.errors import (
@@ -26,14 +26,15 @@ from app.core.errors import (
     Unprocessable,
     field_error,
 )
-from app.core.geo import to_wgs84
+from app.core.geo import haversine_m, to_wgs84
+from app.core.pagination import next_cursor
 from app.core.permissions import Perm
 from app.core.scope import covers, scope_paths
 from app.core.security import Principal
 from app.core.types import utcnow
 from app.grids import boundary
 from app.grids import service as grids
-from app.models import Case, CaseEvent, Grid
+from app.models import Case, CaseAttachment, CaseEvent, Grid
 from app.models.base import table_of
 from app.orgs import service as orgs
 
@@ -346,3 +347,41 @@ def list_filters(*, statuses: list[Status] | None, grid_id: int | None,
         out.append(late if overdue else ~late)
     return out
 
+
+
+async def list_page(session: AsyncSession, principal: Principal, query: CaseListQuery
+                    ) -> tuple[list[Row[Any]], str | None]:
+    """A page of the caller's cases as plain rows (the hot list's fast path), and its cursor."""
+    filters = list_filters(statuses=parse_statuses(query.status), grid_id=query.grid_id,
+                           community_id=query.community_id, category_code=query.category_code,
+                           overdue=query.overdue)
+    page = query.page()
+    found = await repo.list_rows(session, principal, filters=filters, page=page)
+    return next_cursor(found, page, lambda c: [c.id])
+
+
+NEARBY_METRES = 50.0
+NEARBY_HOURS = 72
+
+
+async def nearby(session: AsyncSession, principal: Principal, *, lng: float, lat: float,
+                 crs: Crs, category_code: str) -> list[Case]:
+    """Unfinished cases of the category within 50 m reported in the last 72 hours."""
+    w_lng, w_lat = to_wgs84(lng, lat, crs)
+    d = 0.0006  # ≈ 60 m in latitude; longitude widened by the latitude's cosine below
+    box = (w_lng - d * 1.3, w_lat - d, w_lng + d * 1.3, w_lat + d)
+    since = utcnow() - timedelta(hours=NEARBY_HOURS)
+    found = await repo.near(session, principal, category_code=category_code, box=box,
+                            since=since, statuses=[s.value for s in UNFINISHED])
+    return [c for c in found if haversine_m(w_lng, w_lat, c.lng, c.lat) <= NEARBY_METRES]
+
+
+async def timeline(session: AsyncSession, case: Case) -> list[CaseEvent]:
+    return await repo.timeline(session, case.id)
+
+
+async def wish_evidence(session: AsyncSession, wish_id: int, attachment_id: int
+                        ) -> CaseAttachment | None:
+    """An upload bound to the wish as its evidence (None when it is not the wish's)."""
+    att = await repo.attachment(session, attachment_id)
+    return att if att is not None and att.wish_id == wish_id else None

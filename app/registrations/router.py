@@ -14,7 +14,6 @@ from app.core.idempotency import Idempotent
 from app.core.pagination import Page, PageParams, next_cursor, page_params
 from app.core.routing import UnitOfWorkRoute
 from app.registrations import service
-from app.registrations.repository import Row
 from app.registrations.rules import Action
 from app.registrations.schemas import (
     RegistrationCreate,
@@ -24,6 +23,7 @@ from app.registrations.schemas import (
     RejectIn,
     RosterEntry,
 )
+from app.registrations.service import Row
 
 router = APIRouter(tags=["registrations"], route_class=UnitOfWorkRoute)
 PageDep = Annotated[PageParams, Depends(page_params)]

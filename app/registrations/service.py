@@ -23,7 +23,7 @@ from app.core.security import Principal
 from app.core.types import utcnow
 from app.models import Member, Org, Registration, User
 from app.registrations import repository as repo
-from app.registrations.repository import Row
+from app.registrations.repository import Row as Row  # the service's result, named by the router
 from app.registrations.rules import ACTIVE, RULES, Action
 from app.registrations.schemas import (
     RegistrationCreate,
@@ -32,7 +32,6 @@ from app.registrations.schemas import (
     RegStatus,
     RosterEntry,
 )
-from app.users import repository as users_repo
 from app.users import service as users
 
 
@@ -131,7 +130,7 @@ async def _member_role(session: AsyncSession, principal: Principal, row: Row, *,
     if row.user_id is None:
         return  # a member without an account: nothing to grant
     reg = row.reg
-    held = await users_repo.assignment(session, row.user_id, Role.member, reg.community_id or 0)
+    held = await users.assignment(session, row.user_id, Role.member, reg.community_id or 0)
     if grant and held is None:
         user, community = (await session.get(User, row.user_id),
                            await session.get(Org, reg.community_id))

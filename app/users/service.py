@@ -82,6 +82,12 @@ async def holders(session: AsyncSession, roles: list[Role], org_ids: list[int]) 
     return set(await repo.holders(session, [r.value for r in roles], ids))
 
 
+async def assignment(session: AsyncSession, user_id: int, role: Role, org_id: int
+                     ) -> RoleAssignment | None:
+    """The user's grant of `role` at exactly `org_id`, if they hold one."""
+    return await repo.assignment(session, user_id, role, org_id)
+
+
 async def _home_org(session: AsyncSession, principal: Principal, org_id: int | None) -> Org:
     if org_id is None:
         paths = scope_paths(principal, Perm.user_write)

@@ -16,9 +16,9 @@ from app.core.routing import UnitOfWorkRoute
 from app.files.service import public_copy_response
 from app.files.storage import FileStorage
 from app.wishes import service
-from app.wishes.repository import Row
 from app.wishes.rules import Action
 from app.wishes.schemas import WishClaim, WishCreate, WishFulfil, WishRead, WishStatus
+from app.wishes.service import Row
 
 router = APIRouter(tags=["wishes"], route_class=UnitOfWorkRoute)
 PageDep = Annotated[PageParams, Depends(page_params)]

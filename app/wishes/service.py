@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.cases import repository as cases_repo
 from app.cases import service as cases_service
 from app.cases.attachments import AttachmentNotFound
 from app.core import audit
@@ -26,7 +25,7 @@ from app.grids import service as grids
 from app.models import CaseAttachment, Resident, Unit, Wish
 from app.registrations import service as registrations
 from app.wishes import repository as repo
-from app.wishes.repository import Row
+from app.wishes.repository import Row as Row  # the service's result, named by the router
 from app.wishes.rules import RULES, Action
 from app.wishes.schemas import WishClaim, WishCreate, WishFulfil, WishRead, WishStatus
 
@@ -208,8 +207,8 @@ async def evidence(session: AsyncSession, principal: Principal, wish_id: int,
                    attachment_id: int) -> CaseAttachment:
     """A photo of the wish's evidence, for whoever may read the wish (else 404 as the wish)."""
     await get(session, principal, wish_id)
-    att = await cases_repo.attachment(session, attachment_id)
-    if att is None or att.wish_id != wish_id:
+    att = await cases_service.wish_evidence(session, wish_id, attachment_id)
+    if att is None:
         raise AttachmentNotFound()
     return att
 
