@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Header, Query, Request, Response, UploadFile, status
+from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile, status
 
 from app.cases import attachments, categories, service, views
 from app.cases.calendar import WorkCalendar
@@ -20,7 +20,7 @@ from app.cases.schemas import (
     TransitionIn,
 )
 from app.core.auth import CurrentPrincipal
-from app.core.concurrency import check_if_match, set_etag
+from app.core.concurrency import IfMatch, check_if_match, set_etag
 from app.core.db import SessionDep
 from app.core.deps import SettingsDep
 from app.core.errors import problems
@@ -31,7 +31,6 @@ from app.files.service import public_copy_response
 from app.files.storage import FileStorage
 
 router = APIRouter(tags=["cases"], route_class=UnitOfWorkRoute)
-IfMatch = Annotated[str | None, Header(alias="If-Match", description='"<version>"')]
 
 
 async def _calendar(request: Request) -> WorkCalendar:

@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.cases import categories, events
@@ -17,12 +16,12 @@ from app.cases.calendar import WorkCalendar
 from app.cases.rules import FINAL, OPEN, RULES, UNFINISHED, Rule
 from app.cases.schemas import Action, CaseCreate, CaseListQuery, Crs, Status, TransitionIn
 from app.core import audit, rows
+from app.core.concurrency import flush_versioned
 from app.core.config import Settings
 from app.core.errors import (
     Conflict,
     Forbidden,
     NotFound,
-    PreconditionFailed,
     Unprocessable,
     field_error,
 )
@@ -36,6 +35,7 @@ from app.grids import boundary
 from app.grids import service as grids
 from app.models import Case, CaseAttachment, CaseEvent, Grid
 from app.models.base import table_of
+from app.models.scoped import scope_from
 from app.orgs import service as orgs
 
 CAPTURE_MAX_AGE = timedelta(days=30)
@@ -131,8 +131,7 @@ async def create(session: AsyncSession, principal: Principal, data: CaseCreate,
     values = {
         "category_code": data.category_code, "description": data.description,
         "address": data.address, "lng": lng, "lat": lat, "grid_id": grid.id,
-        "org_path": grid.org_path, "street_id": grid.street_id,
-        "community_id": grid.community_id, "status": Status.reported.value,
+        **scope_from(grid), "status": Status.reported.value,
         "source": source or ("app" if principal.kind == "user" else "client"),
         "reporter_id": principal.id if principal.kind == "user" else None,
         "reporter_key": principal.key, "client_ref": data.client_ref,
@@ -230,10 +229,7 @@ async def transition(session: AsyncSession, settings: Settings, principal: Princ
     _event(session, case, principal, data.action.value, before, target, data.note, extra)
     await events.transitioned(session, settings, principal, case, data.action.value, before,
                               data.note)
-    try:
-        await session.flush()
-    except StaleDataError as exc:
-        raise PreconditionFailed() from exc
+    await flush_versioned(session)
     return case
 
 

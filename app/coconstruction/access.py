@@ -7,10 +7,9 @@ from collections.abc import Iterable
 from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.exc import StaleDataError
 
 from app.coconstruction import repository as repo
-from app.core.errors import Forbidden, NotFound, PreconditionFailed, field_error
+from app.core.errors import Forbidden, NotFound, field_error
 from app.core.permissions import Perm
 from app.core.scope import covers, scope_paths, sees
 from app.core.security import Principal
@@ -64,10 +63,3 @@ def no_nulls(fields: dict[str, object], required: Iterable[str]) -> None:
         if name in fields and fields[name] is None:
             raise field_error(name, "不能为空", "must not be null")
 
-
-async def flush_versioned(session: AsyncSession) -> None:
-    """A concurrent write that won the version race reads as a stale If-Match."""
-    try:
-        await session.flush()
-    except StaleDataError as exc:
-        raise PreconditionFailed() from exc

@@ -22,7 +22,6 @@ from app.coconstruction.access import (
     COMMUNITY,
     authorize_either,
     check_dates,
-    flush_versioned,
     holds_on_any,
     no_nulls,
     referenced_org,
@@ -37,6 +36,7 @@ from app.coconstruction.schemas import (
     ReportCreate,
 )
 from app.core import audit
+from app.core.concurrency import flush_versioned
 from app.core.crypto import mask_name
 from app.core.errors import Conflict, Forbidden, NotFound, Unprocessable
 from app.core.i18n import t
@@ -46,6 +46,7 @@ from app.core.scope import authorize
 from app.core.security import Principal
 from app.core.types import utcnow
 from app.models import Agreement, AgreementProject, AgreementReport
+from app.models.scoped import scope_from
 
 AGREEMENT_STEPS = {"active": {"completed", "ended"}}
 PROJECT_STEPS = {"planned": {"in_progress"}, "in_progress": {"done"}}
@@ -118,8 +119,7 @@ async def create(session: AsyncSession, principal: Principal, data: AgreementCre
     if await repo.active_registration(session, data.unit_id, community.id) is None:
         raise UnitNotRegistered()
     agreement = Agreement(
-        unit_id=data.unit_id, org_path=community.path, street_id=community.street_id,
-        community_id=community.id, title=data.title, resources=data.resources,
+        unit_id=data.unit_id, **scope_from(community), title=data.title, resources=data.resources,
         needs=data.needs, starts_on=data.starts_on, ends_on=data.ends_on, status="active",
         signed_by=principal.id if principal.kind == "user" else None)
     session.add(agreement)

@@ -21,7 +21,6 @@ from app.coconstruction.access import (
     STREET_OR_COMMUNITY,
     authorize_either,
     check_dates,
-    flush_versioned,
     no_nulls,
     referenced_org,
 )
@@ -34,6 +33,7 @@ from app.coconstruction.schemas import (
     SummaryRow,
 )
 from app.core import audit
+from app.core.concurrency import flush_versioned
 from app.core.crypto import FieldCipher, mask_name, mask_phone
 from app.core.errors import NotFound, field_error
 from app.core.pagination import PageParams
@@ -41,6 +41,7 @@ from app.core.permissions import Perm
 from app.core.scope import authorize, sees
 from app.core.security import Principal
 from app.models import Cadre, Org
+from app.models.scoped import scope_from
 
 PHONE_CONTEXT = "cadre.phone"
 
@@ -83,9 +84,8 @@ async def create(session: AsyncSession, principal: Principal, cipher: FieldCiphe
     authorize(principal, Perm.unit_write, served.path)
     check_dates(data.starts_on, data.ends_on)
     await _check_refs(session, principal, data)
-    cadre = Cadre(unit_id=data.unit_id, org_id=served.id, org_path=served.path,
-                  street_id=served.street_id, community_id=served.community_id,
-                  name=data.name, rank=data.rank, position=data.position,
+    cadre = Cadre(unit_id=data.unit_id, org_id=served.id, **scope_from(served), name=data.name,
+                  rank=data.rank, position=data.position,
                   phone_cipher=_encrypt(cipher, data.phone), user_id=data.user_id,
                   starts_on=data.starts_on, ends_on=data.ends_on)
     session.add(cadre)

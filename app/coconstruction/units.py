@@ -23,7 +23,6 @@ from app.coconstruction.access import (
     UNIT_HOMES,
     UnitNotFound,
     authorize_either,
-    flush_versioned,
     no_nulls,
     referenced_org,
 )
@@ -35,6 +34,7 @@ from app.coconstruction.schemas import (
     UnitUpdate,
 )
 from app.core import audit
+from app.core.concurrency import flush_versioned
 from app.core.crypto import FieldCipher, mask_name, mask_phone
 from app.core.errors import Conflict, NotFound
 from app.core.pagination import PageParams
@@ -43,6 +43,7 @@ from app.core.scope import authorize
 from app.core.security import Principal
 from app.core.types import utcnow
 from app.models import Org, Unit, UnitRegistration
+from app.models.scoped import scope_from
 
 PHONE_CONTEXT = "unit.contact_phone"
 
@@ -100,7 +101,7 @@ async def create(session: AsyncSession, principal: Principal, cipher: FieldCiphe
     authorize(principal, Perm.unit_write, home.path)
     if data.code and await repo.unit_by_code(session, data.code) is not None:
         raise UnitCodeTaken()
-    unit = Unit(org_id=home.id, org_path=home.path, street_id=home.street_id, name=data.name,
+    unit = Unit(org_id=home.id, **scope_from(home, Unit), name=data.name,
                 code=data.code, contact_name=data.contact_name,
                 contact_phone_cipher=_encrypt(cipher, data.contact_phone))
     await _add_unique(session, unit)
@@ -163,9 +164,8 @@ async def register(session: AsyncSession, principal: Principal, unit: Unit,
     _authorize_registration(principal, unit, community.path)
     if await repo.active_registration(session, unit.id, community.id) is not None:
         raise AlreadyRegistered()
-    reg = UnitRegistration(unit_id=unit.id, org_path=community.path,
-                           street_id=community.street_id, community_id=community.id,
-                           status="active", active_key=f"{unit.id}:{community.id}",
+    reg = UnitRegistration(unit_id=unit.id, **scope_from(community), status="active",
+                           active_key=f"{unit.id}:{community.id}",
                            registered_at=utcnow())
     try:
         async with session.begin_nested():

@@ -20,6 +20,7 @@ from app.grids import boundary as geo
 from app.grids import repository as repo
 from app.grids.schemas import GridCreate, GridRead, GridUpdate, PolygonIn, StaffIn, StaffRead
 from app.models import Grid, GridStaff, RoleAssignment
+from app.models.scoped import scope_from
 from app.orgs import service as orgs
 from app.orgs.schemas import OrgKind
 from app.users import service as users
@@ -74,8 +75,9 @@ async def create(session: AsyncSession, principal: Principal, data: GridCreate) 
                             errors=[{"field": "community_id", "message": "not a community"}])
     branch = await orgs.add_node(session, principal, community, OrgKind.grid_branch,
                                  branch_name(data.name), None)
-    grid = Grid(branch_id=branch.id, community_id=community.id, street_id=community.street_id,
-                org_path=branch.path, name=data.name, code=data.code, level=data.level)
+    # The branch sits under the community: its path, street and community are the grid's.
+    grid = Grid(branch_id=branch.id, **scope_from(branch), name=data.name, code=data.code,
+                level=data.level)
     _apply_boundary(grid, data.boundary, data.crs)
     session.add(grid)
     await _flush(session)

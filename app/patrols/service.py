@@ -20,15 +20,14 @@ from typing import Any
 from anyio import to_thread
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.exc import StaleDataError
 
 from app.cases import service as cases
 from app.core import audit
+from app.core.concurrency import flush_versioned
 from app.core.errors import (
     Conflict,
     Forbidden,
     NotFound,
-    PreconditionFailed,
     Unprocessable,
     field_error,
 )
@@ -41,6 +40,7 @@ from app.core.security import Principal
 from app.core.types import utcnow
 from app.grids import service as grids
 from app.models import Grid, Patrol, PatrolCase
+from app.models.scoped import scope_from
 from app.patrols import repository as repo
 from app.patrols.schemas import (
     PatrolDetail,
@@ -164,8 +164,7 @@ async def start(session: AsyncSession, principal: Principal, data: PatrolStart
     started_at = data.started_at or now
     _check_time("started_at", started_at, now, now - MAX_BACKDATE)
     await _make_room(session, principal.id, now)
-    patrol = Patrol(grid_id=grid.id, org_path=grid.org_path, street_id=grid.street_id,
-                    community_id=grid.community_id, worker_id=principal.id,
+    patrol = Patrol(grid_id=grid.id, **scope_from(grid), worker_id=principal.id,
                     status=PatrolStatus.running, started_at=started_at,
                     running_worker_id=principal.id, notes=data.notes, client_ref=data.client_ref)
     try:
@@ -250,15 +249,8 @@ async def add_points(session: AsyncSession, patrol: Patrol, data: PointsIn) -> i
     patrol.point_count = len(fixes_now)
     patrol.last_point_at = fixes_now[-1].at
     patrol.distance_m = round(distance_m(fixes_now), 1)
-    await _flush(session)
+    await flush_versioned(session)
     return len(new)
-
-
-async def _flush(session: AsyncSession) -> None:
-    try:
-        await session.flush()
-    except StaleDataError as exc:
-        raise PreconditionFailed() from exc
 
 
 async def end(session: AsyncSession, principal: Principal, patrol: Patrol, data: PatrolEnd
@@ -275,7 +267,7 @@ async def end(session: AsyncSession, principal: Principal, patrol: Patrol, data:
     if data.notes is not None:
         patrol.notes = data.notes
     _close(patrol, ended_at, auto=False)
-    await _flush(session)
+    await flush_versioned(session)
     await audit.record(session, principal, "patrol.end", "patrol", patrol.id,
                        org_path=patrol.org_path,
                        detail={"distance_m": patrol.distance_m, "points": patrol.point_count})

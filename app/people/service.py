@@ -27,6 +27,7 @@ from app.core.scope import authorize, sees
 from app.core.security import Principal
 from app.grids import service as grids
 from app.models import Building, Grid, Household, Resident
+from app.models.scoped import scope_from
 from app.people import repository as repo
 from app.people.idcard import normalize_id_number
 from app.people.schemas import (
@@ -103,8 +104,7 @@ async def _parent(session: AsyncSession, principal: Principal, model: Any, row_i
 
 def _scope_of(parent: Grid | Building | Household) -> dict[str, Any]:
     grid_id = parent.id if isinstance(parent, Grid) else parent.grid_id
-    return {"grid_id": grid_id, "org_path": parent.org_path, "street_id": parent.street_id,
-            "community_id": parent.community_id}
+    return {"grid_id": grid_id, **scope_from(parent)}
 
 
 async def create_building(session: AsyncSession, principal: Principal, data: BuildingCreate

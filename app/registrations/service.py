@@ -22,6 +22,7 @@ from app.core.scope import authorize, covers, sees
 from app.core.security import Principal
 from app.core.types import utcnow
 from app.models import Member, Org, Registration, User
+from app.models.scoped import scope_from
 from app.registrations import repository as repo
 from app.registrations.repository import Row as Row  # the service's result, named by the router
 from app.registrations.rules import ACTIVE, RULES, Action
@@ -83,9 +84,8 @@ async def _community(session: AsyncSession, community_id: int) -> Org:
 
 async def _insert_active(session: AsyncSession, member: Member, community: Org, address: str,
                          skills: list[str]) -> Registration:
-    reg = Registration(member_id=member.id, org_path=community.path,
-                       street_id=community.street_id, community_id=community.id,
-                       address=address, skills=skills, status=RegStatus.pending,
+    reg = Registration(member_id=member.id, **scope_from(community), address=address,
+                       skills=skills, status=RegStatus.pending,
                        active_member_id=member.id)
     try:
         async with session.begin_nested():

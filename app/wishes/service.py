@@ -23,6 +23,7 @@ from app.core.security import Principal
 from app.core.types import utcnow
 from app.grids import service as grids
 from app.models import CaseAttachment, Resident, Unit, Wish
+from app.models.scoped import scope_from
 from app.registrations import service as registrations
 from app.wishes import repository as repo
 from app.wishes.repository import Row as Row  # the service's result, named by the router
@@ -115,8 +116,8 @@ async def create(session: AsyncSession, principal: Principal, data: WishCreate) 
         if resident is None or resident.grid_id != grid.id:
             raise field_error("resident_id", "该网格内没有这位居民",
                               "No such resident in this grid")
-    wish = Wish(grid_id=grid.id, org_path=grid.org_path, street_id=grid.street_id,
-                community_id=grid.community_id, resident_id=data.resident_id, title=data.title,
+    wish = Wish(grid_id=grid.id, **scope_from(grid), resident_id=data.resident_id,
+                title=data.title,
                 description=data.description, status=WishStatus.posted,
                 posted_by=principal.id if principal.kind == "user" else None)
     session.add(wish)
