@@ -1,5 +1,5 @@
 """Rules shared by units, agreements and cadres: rows reachable from two sides, orgs named in
-bodies, date ranges, and the errors every part raises."""
+bodies, date ranges, PATCH nulls."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.coconstruction import repository as repo
+from app.coconstruction import repository as shared
 from app.core.errors import Forbidden, NotFound, field_error
 from app.core.permissions import Perm
 from app.core.scope import covers, scope_paths, sees
@@ -20,8 +20,6 @@ STREET_OR_COMMUNITY = frozenset({"street", "town", "community"})
 UNIT_HOMES = frozenset({"district", "agency"})
 
 
-class UnitNotFound(NotFound):
-    code, zh, en = "unit_not_found", "单位不存在", "Unit not found"
 
 
 def holds_on_any(principal: Principal, permission: Perm, paths: Iterable[str]) -> bool:
@@ -43,7 +41,7 @@ async def referenced_org(session: AsyncSession, principal: Principal, org_id: in
                          field: str, kinds: frozenset[str], scoped: bool = True) -> Org:
     """An org named in a body: one the caller cannot see (when `scoped`) reads exactly like a
     missing one — 422 naming the field — as does one of the wrong kind."""
-    org = await repo.org(session, org_id)
+    org = await shared.org(session, org_id)
     if org is None or (scoped and not sees(principal, org.path)):
         raise field_error(field, "组织不存在", "No such organisation")
     if org.kind not in kinds:

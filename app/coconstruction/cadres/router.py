@@ -7,8 +7,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from app.coconstruction import cadres as service
-from app.coconstruction.schemas import CadreCreate, CadreRead, CadreSummary, CadreUpdate, Rank
+from app.coconstruction.cadres import service
+from app.coconstruction.cadres.schemas import (
+    CadreCreate,
+    CadreRead,
+    CadreSummary,
+    CadreUpdate,
+    Rank,
+)
 from app.core.auth import CurrentPrincipal
 from app.core.concurrency import IfMatch, check_if_match, set_etag
 from app.core.db import SessionDep

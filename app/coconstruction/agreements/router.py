@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from app.coconstruction import agreements as service
-from app.coconstruction.schemas import (
+from app.coconstruction.agreements import service
+from app.coconstruction.agreements.schemas import (
     AgreementCreate,
     AgreementRead,
     AgreementStatus,

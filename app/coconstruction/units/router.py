@@ -6,15 +6,9 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response, status
 
-from app.coconstruction import units as service
-from app.coconstruction.schemas import (
-    RegisteredUnitRead,
-    RegistrationCreate,
-    RegistrationRead,
-    UnitCreate,
-    UnitRead,
-    UnitUpdate,
-)
+from app.coconstruction.schemas import RegistrationCreate, RegistrationRead
+from app.coconstruction.units import service
+from app.coconstruction.units.schemas import RegisteredUnitRead, UnitCreate, UnitRead, UnitUpdate
 from app.core.auth import CurrentPrincipal
 from app.core.concurrency import IfMatch, check_if_match, set_etag
 from app.core.db import SessionDep
