@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile, status
 
-from app.cases import attachments, categories, service, views
+from app.cases import attachments, categories, presenters, service
 from app.cases.calendar import WorkCalendar
 from app.cases.schemas import (
     AttachmentRead,
@@ -61,7 +61,7 @@ async def create_case(body: CaseCreate, principal: CurrentPrincipal, session: Se
     case, created = await service.create(session, principal, body, calendar)
     # A new case holds exactly the attachments just bound to it: no statement to find them.
     known = {case.id: sorted(set(body.attachment_ids))} if created else None
-    [read] = await views.reads(session, [case], calendar, attachments=known)
+    [read] = await presenters.reads(session, [case], calendar, attachments=known)
     # Serialised once, directly (a hot endpoint: a returned model is dumped and re-validated).
     response = Response(read.model_dump_json(), media_type="application/json",
                         status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
@@ -75,7 +75,7 @@ async def list_cases(principal: CurrentPrincipal, session: SessionDep, calendar:
     """可见范围内的案件，新的在前；status 可重复或逗号分隔。"""
     rows, cursor = await service.list_page(session, principal, query)
     # The hot list: rows straight to JSON (response_model above documents the shape).
-    body = await views.page_json(session, rows, calendar, query.crs, cursor)
+    body = await presenters.page_json(session, rows, calendar, query.crs, cursor)
     return Response(body, media_type="application/json")
 
 
@@ -92,7 +92,7 @@ async def nearby_cases(
     """上报前查重：50 米内、72 小时内同类未办结案件（含挂账）。"""
     close = await service.nearby(session, principal, lng=lng, lat=lat, crs=crs,
                                  category_code=category_code)
-    return Page(items=await views.reads(session, close, calendar, crs))
+    return Page(items=await presenters.reads(session, close, calendar, crs))
 
 
 @router.get("/cases/{case_id}", responses=problems(404))
@@ -100,7 +100,7 @@ async def get_case(case_id: int, principal: CurrentPrincipal, session: SessionDe
                    calendar: CalendarDep, response: Response, crs: Crs = "wgs84") -> CaseRead:
     case = await service.get(session, principal, case_id)
     set_etag(response, case.version)
-    return (await views.reads(session, [case], calendar, crs))[0]
+    return (await presenters.reads(session, [case], calendar, crs))[0]
 
 
 @router.post("/cases/{case_id}/transitions", responses=problems(403, 404, 409, 412, 422))
@@ -113,7 +113,7 @@ async def transition_case(case_id: int, body: TransitionIn, principal: CurrentPr
     check_if_match(if_match, case.version)
     case = await service.transition(session, settings, principal, case, body, calendar)
     set_etag(response, case.version)
-    return (await views.reads(session, [case], calendar))[0]
+    return (await presenters.reads(session, [case], calendar))[0]
 
 
 @router.get("/cases/{case_id}/timeline", responses=problems(404))
