@@ -13,18 +13,19 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.cases import categories, events
 from app.cases import repository as repo
 from app.cases.calendar import WorkCalendar
+from app.cases.errors import (
+    CaseNotFound,
+    InvalidTransition,
+    OutsideArea,
+    OutsideGrids,
+    UnknownCategory,
+)
 from app.cases.rules import FINAL, OPEN, RULES, UNFINISHED, Rule
 from app.cases.schemas import Action, CaseCreate, CaseListQuery, Crs, Status, TransitionIn
 from app.core import audit, rows
 from app.core.concurrency import flush_versioned
 from app.core.config import Settings
-from app.core.errors import (
-    Conflict,
-    Forbidden,
-    NotFound,
-    Unprocessable,
-    field_error,
-)
+from app.core.errors import Forbidden, Unprocessable, field_error
 from app.core.geo import haversine_m, to_wgs84
 from app.core.pagination import next_cursor
 from app.core.permissions import Perm
@@ -42,28 +43,6 @@ CAPTURE_MAX_AGE = timedelta(days=30)
 CLOCK_SKEW = timedelta(minutes=5)
 GRID_TOLERANCE_M = 200  # how far outside a named grid a reported location may be
 _EVENTS = table_of(CaseEvent)
-
-
-class CaseNotFound(NotFound):
-    code, zh, en = "case_not_found", "案件不存在", "Case not found"
-
-
-class InvalidTransition(Conflict):
-    code = "case_invalid_transition"
-
-
-class UnknownCategory(Unprocessable):
-    code, zh, en = "case_unknown_category", "案件类别不存在或不可用", "Unknown case category"
-
-
-class OutsideGrids(Unprocessable):
-    code = "case_outside_grids"
-    zh = "该位置不在任何网格内，请确认定位（注意坐标系 crs）"
-    en = "The location is outside every grid (check the coordinates and crs)"
-
-
-class OutsideArea(Forbidden):
-    code, zh, en = "case_outside_area", "该位置不在您的上报范围内", "Outside your reporting area"
 
 
 def visibility(principal: Principal) -> ColumnElement[bool]:
@@ -342,7 +321,6 @@ def list_filters(*, statuses: list[Status] | None, grid_id: int | None,
         late = (Case.due_at < utcnow()) & Case.status.in_([s.value for s in OPEN])
         out.append(late if overdue else ~late)
     return out
-
 
 
 async def list_page(session: AsyncSession, principal: Principal, query: CaseListQuery

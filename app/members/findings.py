@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core import audit
 from app.core.concurrency import flush_versioned
 from app.core.crypto import FieldCipher, mask_id_number, mask_name, mask_phone
-from app.core.errors import Conflict, Forbidden, NotFound
+from app.core.errors import Forbidden
 from app.core.pagination import PageParams
 from app.core.permissions import Perm
 from app.core.scope import authorize, covers, in_paths, scope_paths
@@ -24,6 +24,7 @@ from app.core.security import Principal
 from app.core.types import utcnow
 from app.members import repository as repo
 from app.members import service as members
+from app.members.errors import FindingNotFound, FindingNotPending, MemberHeldElsewhere
 from app.members.schemas import (
     CATEGORY_LABELS,
     CampaignArea,
@@ -43,21 +44,6 @@ from app.people.idcard import birth_date_of, gender_of
 
 FOUND_AT = frozenset({OrgKind.business_district, OrgKind.community, OrgKind.enterprise})
 ID_CONTEXT, PHONE_CONTEXT = members.ID_CONTEXT, members.PHONE_CONTEXT
-
-
-class FindingNotFound(NotFound):
-    code, zh, en = "finding_not_found", "寻找党员记录不存在", "Finding not found"
-
-
-class FindingNotPending(Conflict):
-    code = "finding_not_pending"
-    zh, en = "该记录已处理，不能再核实或驳回", "The finding has already been decided"
-
-
-class MemberHeldElsewhere(Conflict):
-    code = "member_held_elsewhere"
-    zh = "该党员的组织关系在您管理范围以外的党组织，请由其所在党组织核实"
-    en = "The member is held by an organisation outside your scope; it has to verify"
 
 
 async def get_finding(session: AsyncSession, principal: Principal, finding_id: int,

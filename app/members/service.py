@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core import audit
 from app.core.concurrency import flush_versioned
 from app.core.crypto import FieldCipher, mask_id_number, mask_name, mask_phone
-from app.core.errors import Conflict, NotFound, field_error
+from app.core.errors import field_error
 from app.core.pagination import PageParams
 from app.core.permissions import Perm
 from app.core.ratelimit import RateLimits
@@ -25,6 +25,7 @@ from app.core.reveal import reveal_fields
 from app.core.scope import authorize, in_paths
 from app.core.security import Principal
 from app.members import repository as repo
+from app.members.errors import MemberExists, MemberNotFound, MemberNotLinked, UserAlreadyLinked
 from app.members.schemas import (
     CATEGORY_LABELS,
     Category,
@@ -39,31 +40,12 @@ from app.orgs.schemas import OrgKind
 from app.people.idcard import birth_date_of, gender_of, normalize_id_number
 from app.people.service import ID_CONTEXT as RESIDENT_ID_CONTEXT
 from app.users import service as users
-from app.users.service import UserNotFound
+from app.users.errors import UserNotFound
 
 ID_CONTEXT = "member.id_number"  # findings use it too: a finding matches its member directly
 PHONE_CONTEXT = "member.phone"
 # Nodes that hold party memberships: everything but the district committee itself.
 PARTY_ORG_KINDS = frozenset(OrgKind) - {OrgKind.district}
-
-
-class MemberNotFound(NotFound):
-    code, zh, en = "member_not_found", "党员不存在", "Member not found"
-
-
-class MemberNotLinked(NotFound):
-    code = "member_not_linked"
-    zh, en = "当前账号未关联党员信息", "This account is not linked to a party member"
-
-
-class MemberExists(Conflict):
-    code = "member_exists"
-    zh, en = "该身份证号的党员已登记", "A member with this ID number is already registered"
-
-
-class UserAlreadyLinked(Conflict):
-    code = "member_user_linked"
-    zh, en = "该账号已关联其他党员", "This account is already linked to another member"
 
 
 async def get_member(session: AsyncSession, principal: Principal, member_id: int,

@@ -26,8 +26,6 @@ from app.core import audit
 from app.core.concurrency import flush_versioned
 from app.core.errors import (
     Conflict,
-    Forbidden,
-    NotFound,
     Unprocessable,
     field_error,
 )
@@ -42,6 +40,14 @@ from app.grids import service as grids
 from app.models import Grid, Patrol, PatrolCase
 from app.models.scoped import scope_from
 from app.patrols import repository as repo
+from app.patrols.errors import (
+    NotGridStaff,
+    NotPatrolOwner,
+    PatrolAlreadyRunning,
+    PatrolClosed,
+    PatrolNotFound,
+    TrackFull,
+)
 from app.patrols.schemas import (
     PatrolDetail,
     PatrolEnd,
@@ -60,42 +66,6 @@ STALE_AFTER = timedelta(hours=12)
 LATE_UPLOAD = timedelta(hours=24)
 MAX_POINTS = 20_000  # more than 5 hours at one fix a second
 MAX_ERRORS = 10
-
-
-class PatrolNotFound(NotFound):
-    code, zh, en = "patrol_not_found", "巡查记录不存在", "Patrol not found"
-
-
-class NotPatrolOwner(Forbidden):
-    code = "patrol_not_owner"
-    zh, en = "只有巡查的网格员本人可以操作", "Only the patrol's own worker may do this"
-
-
-class NotGridStaff(Forbidden):
-    code = "patrol_not_grid_staff"
-    zh, en = "只有本网格的网格员、网格长可以记录巡查", "Only the grid's own staff log patrols there"
-
-
-class PatrolAlreadyRunning(Conflict):
-    code = "patrol_already_running"
-
-    def __init__(self, patrol_id: int) -> None:
-        super().__init__(
-            f"您还有一次巡查（编号 {patrol_id}）尚未结束，请先结束",
-            f"Patrol {patrol_id} is still running: end it first",
-            headers={"Location": f"/api/v1/patrols/{patrol_id}"},
-        )
-
-
-class PatrolClosed(Conflict):
-    code = "patrol_closed"
-    zh = "巡查结束已超过 24 小时，记录不能再修改"
-    en = "The patrol ended more than 24 hours ago; its log is closed"
-
-
-class TrackFull(Conflict):
-    code = "patrol_track_full"
-    zh, en = f"一次巡查最多 {MAX_POINTS} 个轨迹点", f"A patrol holds at most {MAX_POINTS} points"
 
 
 async def get(session: AsyncSession, principal: Principal, patrol_id: int) -> Patrol:
@@ -236,7 +206,7 @@ async def add_points(session: AsyncSession, patrol: Patrol, data: PointsIn) -> i
     if not new:
         return 0
     if len(stored) + len(new) > MAX_POINTS:
-        raise TrackFull()
+        raise TrackFull(MAX_POINTS)
     rows = [{"patrol_id": patrol.id, "at": f.at, "lng": f.lng, "lat": f.lat,
              "accuracy": f.accuracy} for f in new.values()]
     try:

@@ -34,8 +34,8 @@ from app.core.types import utcnow
 from app.models import Building, Grid, Household, Resident, ResidentImport
 from app.models.scoped import scope_from
 from app.people import sheets
+from app.people.errors import IdentifierError
 from app.people.idcard import (
-    IdentifierError,
     birth_date_of,
     check_phone,
     gender_of,

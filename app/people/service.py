@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import audit
 from app.core.crypto import FieldCipher, mask_id_number, mask_name, mask_phone
-from app.core.errors import Conflict, NotFound, field_error
+from app.core.errors import NotFound, field_error
 from app.core.geo import to_wgs84
 from app.core.pagination import PageParams
 from app.core.permissions import Perm
@@ -29,6 +29,7 @@ from app.grids import service as grids
 from app.models import Building, Grid, Household, Resident
 from app.models.scoped import scope_from
 from app.people import repository as repo
+from app.people.errors import BuildingNotFound, HouseholdNotFound, ResidentExists, ResidentNotFound
 from app.people.idcard import normalize_id_number
 from app.people.schemas import (
     TAG_LABELS,
@@ -43,23 +44,6 @@ from app.people.schemas import (
 
 ID_CONTEXT = "resident.id_number"
 PHONE_CONTEXT = "resident.phone"
-
-
-class BuildingNotFound(NotFound):
-    code, zh, en = "building_not_found", "楼栋不存在", "Building not found"
-
-
-class HouseholdNotFound(NotFound):
-    code, zh, en = "household_not_found", "住户不存在", "Household not found"
-
-
-class ResidentNotFound(NotFound):
-    code, zh, en = "resident_not_found", "居民不存在", "Resident not found"
-
-
-class ResidentExists(Conflict):
-    code = "resident_exists"
-    zh, en = "该身份证号已登记", "A resident with this ID number is already registered"
 
 
 async def _get(session: AsyncSession, principal: Principal, model: Any, row_id: int,

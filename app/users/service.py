@@ -6,24 +6,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import audit
 from app.core.crypto import FieldCipher, mask_phone
-from app.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from app.core.errors import Conflict, Forbidden, Unprocessable
 from app.core.permissions import ROLE_NODE_KINDS, ROLE_PERMISSIONS, Perm, Role
 from app.core.scope import authorize, covers, permissions_at, scope_paths
 from app.core.security import Principal, hash_password
 from app.models import Org, RoleAssignment, User
 from app.orgs import service as orgs
 from app.users import repository as repo
+from app.users.errors import RoleNotFound, UserNotFound
 from app.users.schemas import Me, RoleAssign, RoleRead, UserCreate, UserRead
 
 PHONE_CONTEXT = "user.phone"
-
-
-class UserNotFound(NotFound):
-    code, zh, en = "user_not_found", "用户不存在", "User not found"
-
-
-class RoleNotFound(NotFound):
-    code, zh, en = "role_assignment_not_found", "角色分配不存在", "Role assignment not found"
 
 
 def role_read(a: RoleAssignment) -> RoleRead:

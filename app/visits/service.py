@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.cases import service as cases
 from app.core import audit
 from app.core.concurrency import flush_versioned
-from app.core.errors import Forbidden, NotFound, field_error
+from app.core.errors import field_error
 from app.core.geo import Crs, from_wgs84, in_china, to_wgs84
 from app.core.pagination import PageParams
 from app.core.permissions import Perm
@@ -31,32 +31,13 @@ from app.grids import service as grids
 from app.models import Grid, Household, Visit
 from app.models.scoped import scope_from
 from app.visits import repository as repo
+from app.visits.errors import EditWindowClosed, NotGridStaff, NotVisitAuthor, VisitNotFound
 from app.visits.schemas import PURPOSE_LABELS, Purpose, VisitCreate, VisitRead, VisitUpdate
 
 CLOCK_SKEW = timedelta(minutes=5)
 MAX_BACKDATE = timedelta(days=30)  # as for a case captured offline
 EDIT_WINDOW = timedelta(days=7)
 REQUIRED = ("household_ref", "visited_at", "purpose")
-
-
-class VisitNotFound(NotFound):
-    code, zh, en = "visit_not_found", "走访记录不存在", "Visit not found"
-
-
-class NotGridStaff(Forbidden):
-    code = "visit_not_grid_staff"
-    zh, en = "只有本网格的网格员、网格长可以记录走访", "Only the grid's own staff log visits there"
-
-
-class NotVisitAuthor(Forbidden):
-    code = "visit_not_author"
-    zh, en = "只有记录人或管理员可以修改走访记录", "Only the author or an admin may correct a visit"
-
-
-class EditWindowClosed(Forbidden):
-    code = "visit_edit_window_closed"
-    zh = "走访记录提交 7 天后只能由管理员修改"
-    en = "After 7 days only an admin may correct a visit"
 
 
 async def get(session: AsyncSession, principal: Principal, visit_id: int) -> Visit:
