@@ -27,8 +27,7 @@ from app.core.errors import problems
 from app.core.idempotency import Idempotent
 from app.core.pagination import Page
 from app.core.routing import UnitOfWorkRoute
-from app.files.service import public_copy_response
-from app.files.storage import FileStorage
+from app.files.service import StorageDep, public_copy_response
 
 router = APIRouter(tags=["cases"], route_class=UnitOfWorkRoute)
 
@@ -38,13 +37,7 @@ async def _calendar(request: Request) -> WorkCalendar:
     return calendar
 
 
-async def _storage(request: Request) -> FileStorage:
-    storage: FileStorage = request.app.state.storage
-    return storage
-
-
 CalendarDep = Annotated[WorkCalendar, Depends(_calendar)]
-StorageDep = Annotated[FileStorage, Depends(_storage)]
 
 
 @router.get("/case-categories")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Body, Query, Response, status
 
 from app.core.auth import CurrentPrincipal
 from app.core.concurrency import IfMatch, check_if_match, set_etag
@@ -13,8 +13,7 @@ from app.core.errors import problems
 from app.core.idempotency import Idempotent
 from app.core.pagination import Page, PageDep, page_of
 from app.core.routing import UnitOfWorkRoute
-from app.files.service import public_copy_response
-from app.files.storage import FileStorage
+from app.files.service import StorageDep, public_copy_response
 from app.wishes import service
 from app.wishes.rules import Action
 from app.wishes.schemas import WishClaim, WishCreate, WishFulfil, WishRead, WishStatus
@@ -23,14 +22,6 @@ from app.wishes.service import Row
 router = APIRouter(tags=["wishes"], route_class=UnitOfWorkRoute)
 ITEM = "/wishes/{wish_id}"
 TRANSITION_ERRORS = problems(403, 404, 409, 412)
-
-
-async def _storage(request: Request) -> FileStorage:
-    storage: FileStorage = request.app.state.storage
-    return storage
-
-
-StorageDep = Annotated[FileStorage, Depends(_storage)]
 
 
 def _answer(response: Response, row: Row) -> WishRead:
