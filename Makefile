@@ -27,6 +27,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check app tests bench migrations
+	$(BIN)/lint-imports
 	$(BIN)/ruff format --check app tests bench || true
 
 typecheck: $(STAMP)

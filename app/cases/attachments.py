@@ -9,10 +9,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cases import repository as repo
+from app.cases.errors import AttachmentNotFound, CaseNotFound
 from app.cases.schemas import AttachmentRead
-from app.cases.service import CaseNotFound
 from app.core.db import Database
-from app.core.errors import Forbidden, NotFound
+from app.core.errors import Forbidden
 from app.core.outbox import WorkerContext, every
 from app.core.permissions import Perm
 from app.core.scope import covers, scope_paths
@@ -21,10 +21,6 @@ from app.core.types import utcnow
 from app.files.service import store_upload
 from app.files.storage import FileStorage, LocalStorage
 from app.models import Case, CaseAttachment
-
-
-class AttachmentNotFound(NotFound):
-    code, zh, en = "attachment_not_found", "附件不存在", "Attachment not found"
 
 
 def may_attach(principal: Principal, case: Case) -> bool:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Header, Query, Request, Response, UploadFile, status
+from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile, status
 
-from app.cases import attachments, categories, service, views
-from app.cases import repository as repo
+from app.cases import attachments, categories, presenters, service
 from app.cases.calendar import WorkCalendar
-from app.cases.rules import UNFINISHED
 from app.cases.schemas import (
     AttachmentRead,
     CaseCreate,
@@ -23,22 +20,16 @@ from app.cases.schemas import (
     TransitionIn,
 )
 from app.core.auth import CurrentPrincipal
-from app.core.concurrency import check_if_match, set_etag
+from app.core.concurrency import IfMatch, check_if_match, set_etag
 from app.core.db import SessionDep
 from app.core.deps import SettingsDep
 from app.core.errors import problems
-from app.core.geo import haversine_m, to_wgs84
 from app.core.idempotency import Idempotent
-from app.core.pagination import Page, next_cursor
+from app.core.pagination import Page
 from app.core.routing import UnitOfWorkRoute
-from app.core.types import utcnow
-from app.files.service import public_copy_response
-from app.files.storage import FileStorage
+from app.files.service import StorageDep, public_copy_response
 
 router = APIRouter(tags=["cases"], route_class=UnitOfWorkRoute)
-IfMatch = Annotated[str | None, Header(alias="If-Match", description='"<version>"')]
-NEARBY_METRES = 50.0
-NEARBY_HOURS = 72
 
 
 async def _calendar(request: Request) -> WorkCalendar:
@@ -46,13 +37,7 @@ async def _calendar(request: Request) -> WorkCalendar:
     return calendar
 
 
-async def _storage(request: Request) -> FileStorage:
-    storage: FileStorage = request.app.state.storage
-    return storage
-
-
 CalendarDep = Annotated[WorkCalendar, Depends(_calendar)]
-StorageDep = Annotated[FileStorage, Depends(_storage)]
 
 
 @router.get("/case-categories")
@@ -69,7 +54,7 @@ async def create_case(body: CaseCreate, principal: CurrentPrincipal, session: Se
     case, created = await service.create(session, principal, body, calendar)
     # A new case holds exactly the attachments just bound to it: no statement to find them.
     known = {case.id: sorted(set(body.attachment_ids))} if created else None
-    [read] = await views.reads(session, [case], calendar, attachments=known)
+    [read] = await presenters.reads(session, [case], calendar, attachments=known)
     # Serialised once, directly (a hot endpoint: a returned model is dumped and re-validated).
     response = Response(read.model_dump_json(), media_type="application/json",
                         status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
@@ -81,14 +66,9 @@ async def create_case(body: CaseCreate, principal: CurrentPrincipal, session: Se
 async def list_cases(principal: CurrentPrincipal, session: SessionDep, calendar: CalendarDep,
                      query: Annotated[CaseListQuery, Query()]) -> Response:
     """可见范围内的案件，新的在前；status 可重复或逗号分隔。"""
-    filters = service.list_filters(statuses=service.parse_statuses(query.status),
-                                   grid_id=query.grid_id, community_id=query.community_id,
-                                   category_code=query.category_code, overdue=query.overdue)
-    page = query.page()
-    rows = await repo.list_rows(session, principal, filters=filters, page=page)
-    rows, cursor = next_cursor(rows, page, lambda c: [c.id])
+    rows, cursor = await service.list_page(session, principal, query)
     # The hot list: rows straight to JSON (response_model above documents the shape).
-    body = await views.page_json(session, rows, calendar, query.crs, cursor)
+    body = await presenters.page_json(session, rows, calendar, query.crs, cursor)
     return Response(body, media_type="application/json")
 
 
@@ -103,14 +83,9 @@ async def nearby_cases(
     crs: Crs = "wgs84",
 ) -> Page[CaseRead]:
     """上报前查重：50 米内、72 小时内同类未办结案件（含挂账）。"""
-    w_lng, w_lat = to_wgs84(lng, lat, crs)
-    d = 0.0006  # ≈ 60 m in latitude; longitude widened by the latitude's cosine below
-    box = (w_lng - d * 1.3, w_lat - d, w_lng + d * 1.3, w_lat + d)
-    since = utcnow() - timedelta(hours=NEARBY_HOURS)
-    rows = await repo.near(session, principal, category_code=category_code, box=box,
-                           since=since, statuses=[s.value for s in UNFINISHED])
-    close = [c for c in rows if haversine_m(w_lng, w_lat, c.lng, c.lat) <= NEARBY_METRES]
-    return Page(items=await views.reads(session, close, calendar, crs))
+    close = await service.nearby(session, principal, lng=lng, lat=lat, crs=crs,
+                                 category_code=category_code)
+    return Page(items=await presenters.reads(session, close, calendar, crs))
 
 
 @router.get("/cases/{case_id}", responses=problems(404))
@@ -118,7 +93,7 @@ async def get_case(case_id: int, principal: CurrentPrincipal, session: SessionDe
                    calendar: CalendarDep, response: Response, crs: Crs = "wgs84") -> CaseRead:
     case = await service.get(session, principal, case_id)
     set_etag(response, case.version)
-    return (await views.reads(session, [case], calendar, crs))[0]
+    return (await presenters.reads(session, [case], calendar, crs))[0]
 
 
 @router.post("/cases/{case_id}/transitions", responses=problems(403, 404, 409, 412, 422))
@@ -131,7 +106,7 @@ async def transition_case(case_id: int, body: TransitionIn, principal: CurrentPr
     check_if_match(if_match, case.version)
     case = await service.transition(session, settings, principal, case, body, calendar)
     set_etag(response, case.version)
-    return (await views.reads(session, [case], calendar))[0]
+    return (await presenters.reads(session, [case], calendar))[0]
 
 
 @router.get("/cases/{case_id}/timeline", responses=problems(404))
@@ -139,8 +114,8 @@ async def case_timeline(case_id: int, principal: CurrentPrincipal, session: Sess
                         ) -> Timeline:
     """案件流转记录（只增不改）。"""
     case = await service.get(session, principal, case_id)
-    rows = await repo.timeline(session, case.id)
-    return Timeline(items=[TimelineEntry.model_validate(r) for r in rows])
+    events = await service.timeline(session, case)
+    return Timeline(items=[TimelineEntry.model_validate(e) for e in events])
 
 
 UploadDep = Annotated[UploadFile, File(description="图片（JPEG/PNG/WebP）或 PDF，≤10 MB")]

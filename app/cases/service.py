@@ -8,61 +8,41 @@ from typing import Any
 from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.cases import categories, events
 from app.cases import repository as repo
 from app.cases.calendar import WorkCalendar
-from app.cases.rules import FINAL, OPEN, RULES, Rule
-from app.cases.schemas import Action, CaseCreate, Status, TransitionIn
-from app.core import audit, rows
-from app.core.config import Settings
-from app.core.errors import (
-    Conflict,
-    Forbidden,
-    NotFound,
-    PreconditionFailed,
-    Unprocessable,
-    field_error,
+from app.cases.errors import (
+    CaseNotFound,
+    InvalidTransition,
+    OutsideArea,
+    OutsideGrids,
+    UnknownCategory,
 )
-from app.core.geo import to_wgs84
+from app.cases.rules import FINAL, OPEN, RULES, UNFINISHED, Rule
+from app.cases.schemas import Action, CaseCreate, CaseListQuery, Crs, Status, TransitionIn
+from app.core import audit, rows
+from app.core.concurrency import flush_versioned
+from app.core.config import Settings
+from app.core.errors import Forbidden, Unprocessable, field_error
+from app.core.geo import haversine_m, to_wgs84
+from app.core.pagination import next_cursor
 from app.core.permissions import Perm
 from app.core.scope import covers, scope_paths
 from app.core.security import Principal
 from app.core.types import utcnow
 from app.grids import boundary
 from app.grids import service as grids
-from app.models import Case, CaseEvent, Grid
+from app.models import Case, CaseAttachment, CaseEvent, Grid
 from app.models.base import table_of
+from app.models.scoped import scope_from
 from app.orgs import service as orgs
 
 CAPTURE_MAX_AGE = timedelta(days=30)
 CLOCK_SKEW = timedelta(minutes=5)
 GRID_TOLERANCE_M = 200  # how far outside a named grid a reported location may be
 _EVENTS = table_of(CaseEvent)
-
-
-class CaseNotFound(NotFound):
-    code, zh, en = "case_not_found", "案件不存在", "Case not found"
-
-
-class InvalidTransition(Conflict):
-    code = "case_invalid_transition"
-
-
-class UnknownCategory(Unprocessable):
-    code, zh, en = "case_unknown_category", "案件类别不存在或不可用", "Unknown case category"
-
-
-class OutsideGrids(Unprocessable):
-    code = "case_outside_grids"
-    zh = "该位置不在任何网格内，请确认定位（注意坐标系 crs）"
-    en = "The location is outside every grid (check the coordinates and crs)"
-
-
-class OutsideArea(Forbidden):
-    code, zh, en = "case_outside_area", "该位置不在您的上报范围内", "Outside your reporting area"
 
 
 def visibility(principal: Principal) -> ColumnElement[bool]:
@@ -130,8 +110,7 @@ async def create(session: AsyncSession, principal: Principal, data: CaseCreate,
     values = {
         "category_code": data.category_code, "description": data.description,
         "address": data.address, "lng": lng, "lat": lat, "grid_id": grid.id,
-        "org_path": grid.org_path, "street_id": grid.street_id,
-        "community_id": grid.community_id, "status": Status.reported.value,
+        **scope_from(grid), "status": Status.reported.value,
         "source": source or ("app" if principal.kind == "user" else "client"),
         "reporter_id": principal.id if principal.kind == "user" else None,
         "reporter_key": principal.key, "client_ref": data.client_ref,
@@ -229,10 +208,7 @@ async def transition(session: AsyncSession, settings: Settings, principal: Princ
     _event(session, case, principal, data.action.value, before, target, data.note, extra)
     await events.transitioned(session, settings, principal, case, data.action.value, before,
                               data.note)
-    try:
-        await session.flush()
-    except StaleDataError as exc:
-        raise PreconditionFailed() from exc
+    await flush_versioned(session)
     return case
 
 
@@ -346,3 +322,40 @@ def list_filters(*, statuses: list[Status] | None, grid_id: int | None,
         out.append(late if overdue else ~late)
     return out
 
+
+async def list_page(session: AsyncSession, principal: Principal, query: CaseListQuery
+                    ) -> tuple[list[Row[Any]], str | None]:
+    """A page of the caller's cases as plain rows (the hot list's fast path), and its cursor."""
+    filters = list_filters(statuses=parse_statuses(query.status), grid_id=query.grid_id,
+                           community_id=query.community_id, category_code=query.category_code,
+                           overdue=query.overdue)
+    page = query.page()
+    found = await repo.list_rows(session, principal, filters=filters, page=page)
+    return next_cursor(found, page, lambda c: [c.id])
+
+
+NEARBY_METRES = 50.0
+NEARBY_HOURS = 72
+
+
+async def nearby(session: AsyncSession, principal: Principal, *, lng: float, lat: float,
+                 crs: Crs, category_code: str) -> list[Case]:
+    """Unfinished cases of the category within 50 m reported in the last 72 hours."""
+    w_lng, w_lat = to_wgs84(lng, lat, crs)
+    d = 0.0006  # ≈ 60 m in latitude; longitude widened by the latitude's cosine below
+    box = (w_lng - d * 1.3, w_lat - d, w_lng + d * 1.3, w_lat + d)
+    since = utcnow() - timedelta(hours=NEARBY_HOURS)
+    found = await repo.near(session, principal, category_code=category_code, box=box,
+                            since=since, statuses=[s.value for s in UNFINISHED])
+    return [c for c in found if haversine_m(w_lng, w_lat, c.lng, c.lat) <= NEARBY_METRES]
+
+
+async def timeline(session: AsyncSession, case: Case) -> list[CaseEvent]:
+    return await repo.timeline(session, case.id)
+
+
+async def wish_evidence(session: AsyncSession, wish_id: int, attachment_id: int
+                        ) -> CaseAttachment | None:
+    """An upload bound to the wish as its evidence (None when it is not the wish's)."""
+    att = await repo.attachment(session, attachment_id)
+    return att if att is not None and att.wish_id == wish_id else None

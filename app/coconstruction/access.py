@@ -1,5 +1,5 @@
 """Rules shared by units, agreements and cadres: rows reachable from two sides, orgs named in
-bodies, date ranges, and the errors every part raises."""
+bodies, date ranges, PATCH nulls."""
 
 from __future__ import annotations
 
@@ -7,10 +7,9 @@ from collections.abc import Iterable
 from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.exc import StaleDataError
 
-from app.coconstruction import repository as repo
-from app.core.errors import Forbidden, NotFound, PreconditionFailed, field_error
+from app.coconstruction import repository as shared
+from app.core.errors import Forbidden, NotFound, field_error
 from app.core.permissions import Perm
 from app.core.scope import covers, scope_paths, sees
 from app.core.security import Principal
@@ -21,8 +20,6 @@ STREET_OR_COMMUNITY = frozenset({"street", "town", "community"})
 UNIT_HOMES = frozenset({"district", "agency"})
 
 
-class UnitNotFound(NotFound):
-    code, zh, en = "unit_not_found", "单位不存在", "Unit not found"
 
 
 def holds_on_any(principal: Principal, permission: Perm, paths: Iterable[str]) -> bool:
@@ -44,7 +41,7 @@ async def referenced_org(session: AsyncSession, principal: Principal, org_id: in
                          field: str, kinds: frozenset[str], scoped: bool = True) -> Org:
     """An org named in a body: one the caller cannot see (when `scoped`) reads exactly like a
     missing one — 422 naming the field — as does one of the wrong kind."""
-    org = await repo.org(session, org_id)
+    org = await shared.org(session, org_id)
     if org is None or (scoped and not sees(principal, org.path)):
         raise field_error(field, "组织不存在", "No such organisation")
     if org.kind not in kinds:
@@ -64,10 +61,3 @@ def no_nulls(fields: dict[str, object], required: Iterable[str]) -> None:
         if name in fields and fields[name] is None:
             raise field_error(name, "不能为空", "must not be null")
 
-
-async def flush_versioned(session: AsyncSession) -> None:
-    """A concurrent write that won the version race reads as a stale If-Match."""
-    try:
-        await session.flush()
-    except StaleDataError as exc:
-        raise PreconditionFailed() from exc

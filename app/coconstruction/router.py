@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.coconstruction.agreement_routes import router as agreements_router
-from app.coconstruction.cadre_routes import router as cadres_router
-from app.coconstruction.unit_routes import router as units_router
+from app.coconstruction.agreements.router import router as agreements_router
+from app.coconstruction.cadres.router import router as cadres_router
+from app.coconstruction.units.router import router as units_router
 
 router = APIRouter()
 for r in (units_router, agreements_router, cadres_router):

@@ -1,10 +1,17 @@
-"""Optimistic concurrency: `version` in bodies, `ETag: "<version>"`, `If-Match` → 412."""
+"""Optimistic concurrency: `version` in bodies, `ETag: "<version>"`, `If-Match` → 412, and a
+version race lost at flush → 412 too."""
 
 from __future__ import annotations
 
-from fastapi import Response
+from typing import Annotated
+
+from fastapi import Header, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.core.errors import PreconditionFailed
+
+IfMatch = Annotated[str | None, Header(alias="If-Match", description='"<version>"')]
 
 
 def etag(version: int) -> str:
@@ -25,3 +32,12 @@ def check_if_match(if_match: str | None, version: int) -> None:
     wanted = {c.removeprefix("W/").strip('"') for c in candidates}
     if str(version) not in wanted:
         raise PreconditionFailed()
+
+
+async def flush_versioned(session: AsyncSession) -> None:
+    """Flush; a concurrent write that won the version race (the row's `version` moved since it
+    was read) reads as a stale If-Match."""
+    try:
+        await session.flush()
+    except StaleDataError as exc:
+        raise PreconditionFailed() from exc

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import Query
+from fastapi import Depends, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import Integer, Select, and_, bindparam, or_
 from sqlalchemy.sql.elements import ColumnElement
@@ -15,6 +15,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from app.core.errors import BadRequest
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 class Page(BaseModel, Generic[T]):
@@ -40,6 +41,9 @@ class PageQuery(BaseModel):
 
 async def page_params(query: Annotated[PageQuery, Query()]) -> PageParams:
     return query.page()
+
+
+PageDep = Annotated[PageParams, Depends(page_params)]
 
 
 _BIGINT_MIN, _BIGINT_MAX = -(2**63), 2**63 - 1
@@ -116,3 +120,11 @@ def next_cursor(rows: list[Any], params: PageParams, key_of: Any) -> tuple[list[
         return rows, None
     rows = rows[: params.limit]
     return rows, encode_cursor(key_of(rows[-1]))
+
+
+def page_of(rows: list[R], params: PageParams, key_of: Callable[[R], list[Any]],
+            read: Callable[[R], T]) -> Page[T]:
+    """The page answered for the rows a `keyset` statement returned: the extra row trimmed,
+    each row read, the cursor set."""
+    rows, cursor = next_cursor(rows, params, key_of)
+    return Page(items=[read(r) for r in rows], next_cursor=cursor)

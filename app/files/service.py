@@ -7,9 +7,10 @@ import contextlib
 import hashlib
 import unicodedata
 from dataclasses import dataclass
+from typing import Annotated
 from uuid import uuid4
 
-from fastapi import Response
+from fastapi import Depends, Request, Response
 
 from app.files.errors import FileTooLarge, UnsupportedFile
 from app.files.images import exif_location, sanitize
@@ -19,6 +20,15 @@ from app.files.storage import FileStorage, validate_key
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_NAME_LENGTH = 200
 EXTENSIONS = {JPEG: "jpg", PNG: "png", WEBP: "webp", PDF: "pdf"}
+
+
+async def _storage(request: Request) -> FileStorage:
+    storage: FileStorage = request.app.state.storage
+    return storage
+
+
+# The app's file storage, for the routes that take uploads or serve them.
+StorageDep = Annotated[FileStorage, Depends(_storage)]
 
 
 @dataclass(frozen=True)

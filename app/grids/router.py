@@ -4,21 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from app.core.auth import CurrentPrincipal
-from app.core.concurrency import check_if_match, set_etag
+from app.core.concurrency import IfMatch, check_if_match, set_etag
 from app.core.db import SessionDep
 from app.core.errors import problems
 from app.core.idempotency import Idempotent
-from app.core.pagination import Page, PageParams, next_cursor, page_params
+from app.core.pagination import Page, PageDep, next_cursor
 from app.core.permissions import Perm
 from app.core.routing import UnitOfWorkRoute
 from app.grids import service
 from app.grids.schemas import Crs, GridCreate, GridRead, GridUpdate, StaffIn, StaffRead
 
 router = APIRouter(prefix="/grids", tags=["grids"], route_class=UnitOfWorkRoute)
-IfMatch = Annotated[str | None, Header(alias="If-Match", description='"<version>"')]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, dependencies=[Idempotent],
@@ -35,7 +34,7 @@ async def create_grid(body: GridCreate, principal: CurrentPrincipal, session: Se
 async def list_grids(
     principal: CurrentPrincipal,
     session: SessionDep,
-    page: Annotated[PageParams, Depends(page_params)],
+    page: PageDep,
     community_id: Annotated[int | None, Query(ge=1)] = None,
     street_id: Annotated[int | None, Query(ge=1)] = None,
 ) -> Page[GridRead]:

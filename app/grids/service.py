@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import audit
-from app.core.errors import Conflict, NotFound, Unprocessable, field_error
+from app.core.errors import NotFound, Unprocessable, field_error
 from app.core.geo import Crs, to_wgs84
 from app.core.pagination import PageParams
 from app.core.permissions import Perm, Role
@@ -18,23 +18,18 @@ from app.core.scope import authorize, sees
 from app.core.security import Principal
 from app.grids import boundary as geo
 from app.grids import repository as repo
+from app.grids.errors import GridCodeTaken, GridNotFound
 from app.grids.schemas import GridCreate, GridRead, GridUpdate, PolygonIn, StaffIn, StaffRead
 from app.models import Grid, GridStaff, RoleAssignment
+from app.models.scoped import scope_from
 from app.orgs import service as orgs
+from app.orgs.errors import OrgNotEmpty
 from app.orgs.schemas import OrgKind
 from app.users import service as users
 
 STAFF_ROLES = (Role.grid_head, Role.grid_worker, Role.party_instructor)
 BRANCH_SUFFIX = "党支部"
 ORG_NAME_MAX = 100  # orgs.name is String(100), as is grids.name
-
-
-class GridNotFound(NotFound):
-    code, zh, en = "grid_not_found", "网格不存在", "Grid not found"
-
-
-class GridCodeTaken(Conflict):
-    code, zh, en = "grid_code_taken", "网格编码已被使用", "Grid code already in use"
 
 
 async def get(session: AsyncSession, principal: Principal, grid_id: int,
@@ -74,8 +69,9 @@ async def create(session: AsyncSession, principal: Principal, data: GridCreate) 
                             errors=[{"field": "community_id", "message": "not a community"}])
     branch = await orgs.add_node(session, principal, community, OrgKind.grid_branch,
                                  branch_name(data.name), None)
-    grid = Grid(branch_id=branch.id, community_id=community.id, street_id=community.street_id,
-                org_path=branch.path, name=data.name, code=data.code, level=data.level)
+    # The branch sits under the community: its path, street and community are the grid's.
+    grid = Grid(branch_id=branch.id, **scope_from(branch), name=data.name, code=data.code,
+                level=data.level)
     _apply_boundary(grid, data.boundary, data.crs)
     session.add(grid)
     await _flush(session)
@@ -111,7 +107,7 @@ async def delete(session: AsyncSession, principal: Principal, grid: Grid) -> Non
     try:
         await session.flush()
     except IntegrityError as exc:  # rows of other domains (cases…) still point at the grid
-        raise orgs.OrgNotEmpty() from exc
+        raise OrgNotEmpty() from exc
     await orgs.delete(session, principal, branch, grid_removed=True)
 
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.exc import StaleDataError
 
 from app.core import audit
+from app.core.concurrency import flush_versioned
 from app.core.crypto import FieldCipher, mask_id_number, mask_name, mask_phone
-from app.core.errors import Conflict, Forbidden, NotFound, PreconditionFailed
+from app.core.errors import Forbidden
 from app.core.pagination import PageParams
 from app.core.permissions import Perm
 from app.core.scope import authorize, covers, in_paths, scope_paths
@@ -24,6 +24,7 @@ from app.core.security import Principal
 from app.core.types import utcnow
 from app.members import repository as repo
 from app.members import service as members
+from app.members.errors import FindingNotFound, FindingNotPending, MemberHeldElsewhere
 from app.members.schemas import (
     CATEGORY_LABELS,
     CampaignArea,
@@ -43,21 +44,6 @@ from app.people.idcard import birth_date_of, gender_of
 
 FOUND_AT = frozenset({OrgKind.business_district, OrgKind.community, OrgKind.enterprise})
 ID_CONTEXT, PHONE_CONTEXT = members.ID_CONTEXT, members.PHONE_CONTEXT
-
-
-class FindingNotFound(NotFound):
-    code, zh, en = "finding_not_found", "寻找党员记录不存在", "Finding not found"
-
-
-class FindingNotPending(Conflict):
-    code = "finding_not_pending"
-    zh, en = "该记录已处理，不能再核实或驳回", "The finding has already been decided"
-
-
-class MemberHeldElsewhere(Conflict):
-    code = "member_held_elsewhere"
-    zh = "该党员的组织关系在您管理范围以外的党组织，请由其所在党组织核实"
-    en = "The member is held by an organisation outside your scope; it has to verify"
 
 
 async def get_finding(session: AsyncSession, principal: Principal, finding_id: int,
@@ -83,7 +69,7 @@ async def create_finding(session: AsyncSession, principal: Principal, cipher: Fi
         await members.party_org(session, principal, data.branch_id, field="branch_id",
                                 permission=None)
     finding = MemberFinding(
-        **members.scope_of(org), name=data.name, gender=gender_of(data.id_number),
+        **members.org_columns(org), name=data.name, gender=gender_of(data.id_number),
         id_number_cipher=cipher.encrypt(data.id_number, context=ID_CONTEXT),
         id_number_index=cipher.blind_index(data.id_number, context=ID_CONTEXT),
         phone_cipher=cipher.encrypt(data.phone, context=PHONE_CONTEXT) if data.phone else None,
@@ -122,7 +108,7 @@ def _new_member(finding: MemberFinding, org: Org, cipher: FieldCipher, category:
                 status: str) -> Member:
     # Findings and members share the encryption context, so the ciphertexts carry over.
     born = birth_date_of(cipher.decrypt(finding.id_number_cipher, context=ID_CONTEXT))
-    return Member(**members.scope_of(org), name=finding.name, gender=finding.gender,
+    return Member(**members.org_columns(org), name=finding.name, gender=finding.gender,
                   birth_date=born, id_number_cipher=finding.id_number_cipher,
                   id_number_index=finding.id_number_index, phone_cipher=finding.phone_cipher,
                   phone_index=finding.phone_index, status=status, category=category.value,
@@ -139,7 +125,7 @@ def _reclassify(principal: Principal, member: Member, finding: MemberFinding, or
     if status == "full":  # probationary → full only; a full member stays full
         member.status = status
     if org is not None:
-        for key, value in members.scope_of(org).items():
+        for key, value in members.org_columns(org).items():
             setattr(member, key, value)
 
 
@@ -160,7 +146,7 @@ async def verify(session: AsyncSession, principal: Principal, cipher: FieldCiphe
         _reclassify(principal, member, finding, moved, category, data.status)
     _close(principal, finding, FindingStatus.verified)
     finding.member_id = member.id
-    await _flush(session)
+    await flush_versioned(session)
     await audit.record(session, principal, "finding.verify", "member_finding", finding.id,
                        org_path=finding.org_path, detail={"member_id": member.id})
     return finding
@@ -171,7 +157,7 @@ async def reject(session: AsyncSession, principal: Principal, finding: MemberFin
     _decide(principal, finding, branch_path)
     _close(principal, finding, FindingStatus.rejected)
     finding.reason = data.reason
-    await _flush(session)
+    await flush_versioned(session)
     await audit.record(session, principal, "finding.reject", "member_finding", finding.id,
                        org_path=finding.org_path)
     return finding
@@ -181,13 +167,6 @@ def _close(principal: Principal, finding: MemberFinding, status: FindingStatus) 
     finding.status = status.value
     finding.decided_by = principal.id if principal.kind == "user" else None
     finding.decided_at = utcnow()
-
-
-async def _flush(session: AsyncSession) -> None:
-    try:
-        await session.flush()
-    except StaleDataError as exc:
-        raise PreconditionFailed() from exc
 
 
 async def list_findings(session: AsyncSession, principal: Principal, *, org_id: int | None,

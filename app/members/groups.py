@@ -15,11 +15,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import audit
-from app.core.errors import Conflict, NotFound, field_error
+from app.core.errors import NotFound, field_error
 from app.core.permissions import Perm
 from app.core.scope import authorize, covers
 from app.core.security import Principal
 from app.members import repository as repo
+from app.members.errors import (
+    BuildingGroupNotFound,
+    BuildingInOtherGroup,
+    HouseholdInOtherCare,
+    MemberHouseholdNotFound,
+)
 from app.members.schemas import (
     BuildingBrief,
     GroupBuildingsIn,
@@ -30,25 +36,6 @@ from app.members.schemas import (
 )
 from app.models import Building, Household, Org
 from app.orgs.schemas import OrgKind
-
-
-class BuildingGroupNotFound(NotFound):
-    code, zh, en = "building_group_not_found", "楼栋党小组不存在", "Building group not found"
-
-
-class MemberHouseholdNotFound(NotFound):
-    code, zh, en = "member_household_not_found", "党员中心户不存在", "Member household not found"
-
-
-class BuildingInOtherGroup(Conflict):
-    code = "building_in_other_group"
-    zh, en = "楼栋已由其他楼栋党小组联系", "A building is already covered by another group"
-
-
-class HouseholdInOtherCare(Conflict):
-    code = "household_in_other_care"
-    zh = "住户已由其他党员中心户联系"
-    en = "A household is already in another member household's care"
 
 
 async def _node(session: AsyncSession, principal: Principal, node_id: int, kind: OrgKind,

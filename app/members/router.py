@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from app.core.auth import CurrentPrincipal
-from app.core.concurrency import check_if_match, set_etag
+from app.core.concurrency import IfMatch, check_if_match, set_etag
 from app.core.db import SessionDep
 from app.core.deps import CipherDep, LimitsDep, client_ip
 from app.core.errors import problems
 from app.core.idempotency import Idempotent
-from app.core.pagination import Page, PageParams, next_cursor, page_params
+from app.core.pagination import Page, PageDep, page_of
 from app.core.permissions import Perm
 from app.core.routing import UnitOfWorkRoute
 from app.members import findings, groups, service
@@ -38,8 +38,6 @@ from app.members.schemas import (
 from app.people.schemas import RevealIn
 
 router = APIRouter(tags=["members"], route_class=UnitOfWorkRoute)
-PageDep = Annotated[PageParams, Depends(page_params)]
-IfMatch = Annotated[str | None, Header(alias="If-Match", description='"<version>"')]
 
 
 @router.post("/members", status_code=status.HTTP_201_CREATED, dependencies=[Idempotent],
@@ -70,8 +68,7 @@ async def list_members(
     rows = await service.list_members(session, principal, cipher, org_id=org_id,
                                       category=category, status=status_,
                                       badge_posted=badge_posted, id_number=id_number, page=page)
-    rows, cursor = next_cursor(rows, page, lambda m: [m.id])
-    return Page(items=[service.member_read(m, cipher) for m in rows], next_cursor=cursor)
+    return page_of(rows, page, lambda m: [m.id], lambda m: service.member_read(m, cipher))
 
 
 @router.get("/members/me", responses=problems(404))
@@ -142,8 +139,7 @@ async def list_findings(
     """可见范围内的寻找党员记录（发现地或所在党支部在范围内），按登记顺序。"""
     rows = await findings.list_findings(session, principal, org_id=org_id, status=status_,
                                         category_found=category_found, page=page)
-    rows, cursor = next_cursor(rows, page, lambda f: [f.id])
-    return Page(items=[findings.finding_read(f, cipher) for f in rows], next_cursor=cursor)
+    return page_of(rows, page, lambda f: [f.id], lambda f: findings.finding_read(f, cipher))
 
 
 @router.get("/member-findings/summary", responses=problems(403, 404))

@@ -13,11 +13,11 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.exc import StaleDataError
 
 from app.core import audit
+from app.core.concurrency import flush_versioned
 from app.core.crypto import FieldCipher, mask_id_number, mask_name, mask_phone
-from app.core.errors import Conflict, NotFound, PreconditionFailed, field_error
+from app.core.errors import field_error
 from app.core.pagination import PageParams
 from app.core.permissions import Perm
 from app.core.ratelimit import RateLimits
@@ -25,6 +25,7 @@ from app.core.reveal import reveal_fields
 from app.core.scope import authorize, in_paths
 from app.core.security import Principal
 from app.members import repository as repo
+from app.members.errors import MemberExists, MemberNotFound, MemberNotLinked, UserAlreadyLinked
 from app.members.schemas import (
     CATEGORY_LABELS,
     Category,
@@ -34,35 +35,17 @@ from app.members.schemas import (
     MemberUpdate,
 )
 from app.models import Member, Org
+from app.models.scoped import scope_from
 from app.orgs.schemas import OrgKind
 from app.people.idcard import birth_date_of, gender_of, normalize_id_number
 from app.people.service import ID_CONTEXT as RESIDENT_ID_CONTEXT
 from app.users import service as users
-from app.users.service import UserNotFound
+from app.users.errors import UserNotFound
 
 ID_CONTEXT = "member.id_number"  # findings use it too: a finding matches its member directly
 PHONE_CONTEXT = "member.phone"
 # Nodes that hold party memberships: everything but the district committee itself.
 PARTY_ORG_KINDS = frozenset(OrgKind) - {OrgKind.district}
-
-
-class MemberNotFound(NotFound):
-    code, zh, en = "member_not_found", "党员不存在", "Member not found"
-
-
-class MemberNotLinked(NotFound):
-    code = "member_not_linked"
-    zh, en = "当前账号未关联党员信息", "This account is not linked to a party member"
-
-
-class MemberExists(Conflict):
-    code = "member_exists"
-    zh, en = "该身份证号的党员已登记", "A member with this ID number is already registered"
-
-
-class UserAlreadyLinked(Conflict):
-    code = "member_user_linked"
-    zh, en = "该账号已关联其他党员", "This account is already linked to another member"
 
 
 async def get_member(session: AsyncSession, principal: Principal, member_id: int,
@@ -90,9 +73,9 @@ async def party_org(session: AsyncSession, principal: Principal, org_id: int, *,
     return org
 
 
-def scope_of(org: Org) -> dict[str, Any]:
-    return {"org_id": org.id, "org_path": org.path, "street_id": org.street_id,
-            "community_id": org.community_id}
+def org_columns(org: Org) -> dict[str, Any]:
+    """A member (or finding) on `org`: the org and its scope columns."""
+    return {"org_id": org.id, **scope_from(org)}
 
 
 async def check_user(session: AsyncSession, principal: Principal, user_id: int,
@@ -142,7 +125,7 @@ async def create_member(session: AsyncSession, principal: Principal, cipher: Fie
     if data.user_id is not None:
         await check_user(session, principal, data.user_id)
     member = Member(
-        **scope_of(org), name=data.name, gender=gender, birth_date=born,
+        **org_columns(org), name=data.name, gender=gender, birth_date=born,
         id_number_cipher=cipher.encrypt(data.id_number, context=ID_CONTEXT),
         id_number_index=index, phone_cipher=cipher.encrypt(data.phone, context=PHONE_CONTEXT),
         phone_index=cipher.blind_index(data.phone, context=PHONE_CONTEXT),
@@ -183,15 +166,13 @@ async def update_member(session: AsyncSession, principal: Principal, member: Mem
     if fields.get("org_id") not in (None, member.org_id):
         org = await party_org(session, principal, fields["org_id"], field="org_id",
                               permission=Perm.member_write)
-        for key, value in scope_of(org).items():
+        for key, value in org_columns(org).items():
             setattr(member, key, value)
     fields.pop("org_id", None)
     for name, value in fields.items():
         setattr(member, name, value.value if isinstance(value, Category) else value)
     try:
-        await session.flush()
-    except StaleDataError as exc:
-        raise PreconditionFailed() from exc
+        await flush_versioned(session)
     except IntegrityError as exc:
         raise UserAlreadyLinked() from exc
     # Field names only: values (work unit…) may identify the person.

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
 from app.core.auth import CurrentPrincipal
 from app.core.db import SessionDep
 from app.core.errors import problems
-from app.core.pagination import Page, PageParams, next_cursor, page_params
+from app.core.pagination import Page, PageDep, page_of
 from app.core.routing import UnitOfWorkRoute
 from app.notify import service
 from app.notify.schemas import MarkRead, MarkReadResult, NotificationRead
@@ -19,12 +17,11 @@ router = APIRouter(prefix="/notifications", tags=["notifications"], route_class=
 
 @router.get("", responses=problems(400))
 async def list_notifications(principal: CurrentPrincipal, session: SessionDep,
-                             page: Annotated[PageParams, Depends(page_params)],
+                             page: PageDep,
                              unread: bool | None = None) -> Page[NotificationRead]:
     """我的消息，新的在前；unread=true 只看未读。"""
     rows = await service.inbox(session, principal, unread=unread, params=page)
-    rows, cursor = next_cursor(rows, page, lambda n: [n.id])
-    return Page(items=[NotificationRead.model_validate(n) for n in rows], next_cursor=cursor)
+    return page_of(rows, page, lambda n: [n.id], NotificationRead.model_validate)
 
 
 @router.post("/read", responses=problems(422))

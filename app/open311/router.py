@@ -14,9 +14,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,7 +31,7 @@ from app.core.i18n import t
 from app.core.routing import UnitOfWorkRoute
 from app.core.security import Principal
 from app.open311 import inputs, mapping, service
-from app.open311.auth import client_principal
+from app.open311.auth import api_client, client_principal
 from app.open311.errors import Open311Error, not_found, open311_status
 from app.open311.formats import Format, guess_format, parse_format, render, render_error
 from app.open311.params import Params
@@ -92,6 +92,10 @@ async def _call(request: Request, *, form: bool = False) -> Call:
     return Call(fmt, params)
 
 
+async def _form_call(request: Request) -> Call:
+    return await _call(request, form=True)
+
+
 async def _client(session: AsyncSession, call: Call) -> Principal:
     return await client_principal(session, call.params.text("api_key"))
 
@@ -147,10 +151,10 @@ async def service_definition(request: Request, session: SessionDep) -> Response:
 
 
 @router.post("/requests.{fmt}")
-async def create_request(request: Request, session: SessionDep) -> Response:
+async def create_request(request: Request, session: SessionDep,
+                         call: Annotated[Call, Depends(_form_call)],
+                         principal: Annotated[Principal, Depends(api_client)]) -> Response:
     """Report a case (form-urlencoded or the query string); answers at once with its id."""
-    call = await _call(request, form=True)
-    principal = await _client(session, call)
     # A client retrying after a lost answer sends the same Idempotency-Key: one case.
     await idempotency.guard(request, principal.key, request.headers.get("Idempotency-Key"))
     calendar: WorkCalendar = request.app.state.calendar

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.cases import categories
 from app.cases import service as cases
 from app.cases.calendar import WorkCalendar
+from app.cases.errors import OutsideArea, OutsideGrids
 from app.cases.rules import FINAL
 from app.cases.schemas import CaseCreate, CategoryNode, Status
 from app.core.permissions import Perm
@@ -148,10 +149,10 @@ async def report(session: AsyncSession, principal: Principal, calendar: WorkCale
     body = _case_create(data, leaf, lng, lat, grid_id)
     try:
         case, _ = await cases.create(session, principal, body, calendar, source=SOURCE)
-    except cases.OutsideGrids:
+    except OutsideGrids:
         raise bad_request("该位置不在任何网格内（坐标应为 WGS-84）",
                           "The location is outside every grid (lat/long are WGS-84)") from None
-    except cases.OutsideArea:
+    except OutsideArea:
         raise forbidden("该位置不在此 api_key 的上报范围内",
                         "The location is outside the area this api_key may report in") from None
     return [{"service_request_id": case.code,

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from app.core.auth import CurrentPrincipal
-from app.core.concurrency import check_if_match, set_etag
+from app.core.concurrency import IfMatch, check_if_match, set_etag
 from app.core.db import SessionDep
 from app.core.errors import problems
 from app.core.idempotency import Idempotent
-from app.core.pagination import Page, PageParams, next_cursor, page_params
+from app.core.pagination import Page, PageDep, page_of
 from app.core.permissions import Perm
 from app.core.routing import UnitOfWorkRoute
 from app.orgs import service
 from app.orgs.schemas import OrgCreate, OrgKind, OrgMove, OrgRead, OrgTreeNode, OrgUpdate
 
 router = APIRouter(prefix="/orgs", tags=["orgs"], route_class=UnitOfWorkRoute)
-IfMatch = Annotated[str | None, Header(alias="If-Match", description='"<version>"')]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, dependencies=[Idempotent],
@@ -35,14 +34,13 @@ async def create_org(body: OrgCreate, principal: CurrentPrincipal, session: Sess
 async def list_orgs(
     principal: CurrentPrincipal,
     session: SessionDep,
-    page: Annotated[PageParams, Depends(page_params)],
+    page: PageDep,
     parent_id: Annotated[int | None, Query(ge=1)] = None,
     kind: OrgKind | None = None,
 ) -> Page[OrgRead]:
     """列出可见范围内的组织，可按上级与类型筛选。"""
     rows = await service.list_page(session, principal, parent_id=parent_id, kind=kind, page=page)
-    rows, cursor = next_cursor(rows, page, lambda o: [o.id])
-    return Page(items=[OrgRead.model_validate(o) for o in rows], next_cursor=cursor)
+    return page_of(rows, page, lambda o: [o.id], OrgRead.model_validate)
 
 
 @router.get("/{org_id}", responses=problems(404, 403))

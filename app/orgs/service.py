@@ -8,13 +8,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import audit
-from app.core.errors import Conflict, NotFound, Unprocessable
+from app.core.errors import Conflict, Unprocessable
 from app.core.pagination import PageParams
 from app.core.permissions import Perm
 from app.core.scope import authorize, covers
 from app.core.security import Principal
 from app.models import Org
 from app.orgs import repository as repo
+from app.orgs.errors import OrgCodeTaken, OrgKindNotAllowed, OrgNotEmpty, OrgNotFound
 from app.orgs.rules import (
     ALLOWED_PARENTS,
     COMMUNITY_LEVEL,
@@ -23,23 +24,6 @@ from app.orgs.rules import (
     may_sit_under,
 )
 from app.orgs.schemas import OrgCreate, OrgKind, OrgTreeNode, OrgUpdate
-
-
-class OrgNotFound(NotFound):
-    code, zh, en = "org_not_found", "组织不存在", "Organisation not found"
-
-
-class OrgKindNotAllowed(Unprocessable):
-    code = "org_kind_not_allowed"
-
-
-class OrgNotEmpty(Conflict):
-    code = "org_not_empty"
-    zh, en = "该组织下仍有下级组织或数据，不能删除", "The organisation is not empty"
-
-
-class OrgCodeTaken(Conflict):
-    code, zh, en = "org_code_taken", "组织编码已被使用", "Organisation code already in use"
 
 
 async def get(session: AsyncSession, principal: Principal, org_id: int,

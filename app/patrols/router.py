@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Header, Query, Response, status
+from fastapi import APIRouter, Body, Query, Response, status
 from pydantic import AwareDatetime
 
 from app.core.auth import CurrentPrincipal
-from app.core.concurrency import check_if_match, set_etag
+from app.core.concurrency import IfMatch, check_if_match, set_etag
 from app.core.db import SessionDep
 from app.core.errors import problems
 from app.core.idempotency import Idempotent
-from app.core.pagination import Page, PageParams, next_cursor, page_params
+from app.core.pagination import Page, PageDep, next_cursor
 from app.core.routing import UnitOfWorkRoute
 from app.patrols import service
 from app.patrols.schemas import (
@@ -28,7 +28,6 @@ from app.patrols.schemas import (
 )
 
 router = APIRouter(prefix="/patrols", tags=["patrols"], route_class=UnitOfWorkRoute)
-IfMatch = Annotated[str | None, Header(alias="If-Match", description='"<version>"')]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, dependencies=[Idempotent],
@@ -49,7 +48,7 @@ async def start_patrol(body: PatrolStart, principal: CurrentPrincipal, session: 
 async def list_patrols(
     principal: CurrentPrincipal,
     session: SessionDep,
-    page: Annotated[PageParams, Depends(page_params)],
+    page: PageDep,
     grid_id: Annotated[int | None, Query(ge=1)] = None,
     community_id: Annotated[int | None, Query(ge=1)] = None,
     worker_id: Annotated[int | None, Query(ge=1, description="网格员（用户 id）")] = None,

@@ -20,15 +20,12 @@ from typing import Any
 from anyio import to_thread
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.exc import StaleDataError
 
 from app.cases import service as cases
 from app.core import audit
+from app.core.concurrency import flush_versioned
 from app.core.errors import (
     Conflict,
-    Forbidden,
-    NotFound,
-    PreconditionFailed,
     Unprocessable,
     field_error,
 )
@@ -41,7 +38,16 @@ from app.core.security import Principal
 from app.core.types import utcnow
 from app.grids import service as grids
 from app.models import Grid, Patrol, PatrolCase
+from app.models.scoped import scope_from
 from app.patrols import repository as repo
+from app.patrols.errors import (
+    NotGridStaff,
+    NotPatrolOwner,
+    PatrolAlreadyRunning,
+    PatrolClosed,
+    PatrolNotFound,
+    TrackFull,
+)
 from app.patrols.schemas import (
     PatrolDetail,
     PatrolEnd,
@@ -60,42 +66,6 @@ STALE_AFTER = timedelta(hours=12)
 LATE_UPLOAD = timedelta(hours=24)
 MAX_POINTS = 20_000  # more than 5 hours at one fix a second
 MAX_ERRORS = 10
-
-
-class PatrolNotFound(NotFound):
-    code, zh, en = "patrol_not_found", "巡查记录不存在", "Patrol not found"
-
-
-class NotPatrolOwner(Forbidden):
-    code = "patrol_not_owner"
-    zh, en = "只有巡查的网格员本人可以操作", "Only the patrol's own worker may do this"
-
-
-class NotGridStaff(Forbidden):
-    code = "patrol_not_grid_staff"
-    zh, en = "只有本网格的网格员、网格长可以记录巡查", "Only the grid's own staff log patrols there"
-
-
-class PatrolAlreadyRunning(Conflict):
-    code = "patrol_already_running"
-
-    def __init__(self, patrol_id: int) -> None:
-        super().__init__(
-            f"您还有一次巡查（编号 {patrol_id}）尚未结束，请先结束",
-            f"Patrol {patrol_id} is still running: end it first",
-            headers={"Location": f"/api/v1/patrols/{patrol_id}"},
-        )
-
-
-class PatrolClosed(Conflict):
-    code = "patrol_closed"
-    zh = "巡查结束已超过 24 小时，记录不能再修改"
-    en = "The patrol ended more than 24 hours ago; its log is closed"
-
-
-class TrackFull(Conflict):
-    code = "patrol_track_full"
-    zh, en = f"一次巡查最多 {MAX_POINTS} 个轨迹点", f"A patrol holds at most {MAX_POINTS} points"
 
 
 async def get(session: AsyncSession, principal: Principal, patrol_id: int) -> Patrol:
@@ -164,8 +134,7 @@ async def start(session: AsyncSession, principal: Principal, data: PatrolStart
     started_at = data.started_at or now
     _check_time("started_at", started_at, now, now - MAX_BACKDATE)
     await _make_room(session, principal.id, now)
-    patrol = Patrol(grid_id=grid.id, org_path=grid.org_path, street_id=grid.street_id,
-                    community_id=grid.community_id, worker_id=principal.id,
+    patrol = Patrol(grid_id=grid.id, **scope_from(grid), worker_id=principal.id,
                     status=PatrolStatus.running, started_at=started_at,
                     running_worker_id=principal.id, notes=data.notes, client_ref=data.client_ref)
     try:
@@ -237,7 +206,7 @@ async def add_points(session: AsyncSession, patrol: Patrol, data: PointsIn) -> i
     if not new:
         return 0
     if len(stored) + len(new) > MAX_POINTS:
-        raise TrackFull()
+        raise TrackFull(MAX_POINTS)
     rows = [{"patrol_id": patrol.id, "at": f.at, "lng": f.lng, "lat": f.lat,
              "accuracy": f.accuracy} for f in new.values()]
     try:
@@ -250,15 +219,8 @@ async def add_points(session: AsyncSession, patrol: Patrol, data: PointsIn) -> i
     patrol.point_count = len(fixes_now)
     patrol.last_point_at = fixes_now[-1].at
     patrol.distance_m = round(distance_m(fixes_now), 1)
-    await _flush(session)
+    await flush_versioned(session)
     return len(new)
-
-
-async def _flush(session: AsyncSession) -> None:
-    try:
-        await session.flush()
-    except StaleDataError as exc:
-        raise PreconditionFailed() from exc
 
 
 async def end(session: AsyncSession, principal: Principal, patrol: Patrol, data: PatrolEnd
@@ -275,7 +237,7 @@ async def end(session: AsyncSession, principal: Principal, patrol: Patrol, data:
     if data.notes is not None:
         patrol.notes = data.notes
     _close(patrol, ended_at, auto=False)
-    await _flush(session)
+    await flush_versioned(session)
     await audit.record(session, principal, "patrol.end", "patrol", patrol.id,
                        org_path=patrol.org_path,
                        detail={"distance_m": patrol.distance_m, "points": patrol.point_count})

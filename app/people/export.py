@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core import audit, reveal
 from app.core.crypto import FieldCipher, mask_id_number, mask_name, mask_phone
 from app.core.db import Database
-from app.core.errors import Forbidden, Unprocessable
+from app.core.errors import Forbidden
 from app.core.permissions import Perm
 from app.core.ratelimit import RateLimits
 from app.core.scope import authorize, readable
@@ -29,6 +29,7 @@ from app.core.security import Principal
 from app.grids import service as grids
 from app.models import Building, Household, Resident
 from app.people import sheets
+from app.people.errors import ExportTooLarge, RevealNotAllowed
 from app.people.schemas import TAG_LABELS, ResidentTag
 from app.people.service import ID_CONTEXT, PHONE_CONTEXT, get_household
 
@@ -36,16 +37,6 @@ Rows = Select[Resident, str | None, str, str]  # resident, unit, room, building 
 MAX_ROWS = 200_000
 CHUNK = 2_000
 GENDER_LABELS = {"male": "男", "female": "女"}
-
-
-class ExportTooLarge(Unprocessable):
-    code = "export_too_large"
-
-
-class RevealNotAllowed(Forbidden):
-    code = "export_reveal_forbidden"
-    zh = "无权导出完整信息（需要查看完整信息的权限）"
-    en = "Not allowed to export full details (needs the right to reveal residents)"
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from app.people.errors import IdentifierError
+
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"
 # Province-level codes (GB/T 2260): 11–15 north, 21–23 north-east, 31–37 east, 41–46 south
@@ -17,15 +19,6 @@ PROVINCES = frozenset({
 OLDEST = date(1900, 1, 1)
 _ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
 PHONE = re.compile(r"^1[3-9]\d{9}$")
-
-
-class IdentifierError(ValueError):
-    """A bad ID or phone number: `str()` is the Chinese message (what pydantic shows), `code`
-    and `en` let a spreadsheet import report the same rule in either language."""
-
-    def __init__(self, code: str, zh: str, en: str) -> None:
-        super().__init__(zh)
-        self.code, self.zh, self.en = code, zh, en
 
 
 def check_digit(first17: str) -> str:

@@ -32,9 +32,10 @@ from app.core.crypto import FieldCipher
 from app.core.security import Principal
 from app.core.types import utcnow
 from app.models import Building, Grid, Household, Resident, ResidentImport
+from app.models.scoped import scope_from
 from app.people import sheets
+from app.people.errors import IdentifierError
 from app.people.idcard import (
-    IdentifierError,
     birth_date_of,
     check_phone,
     gender_of,
@@ -187,9 +188,7 @@ class _Places:
 
     @property
     def scope(self) -> dict[str, Any]:
-        g = self.grid
-        return {"grid_id": g.id, "org_path": g.org_path, "street_id": g.street_id,
-                "community_id": g.community_id}
+        return {"grid_id": self.grid.id, **scope_from(self.grid)}
 
     async def load(self) -> None:
         rows = await self.session.execute(
@@ -373,8 +372,7 @@ async def import_file(session: AsyncSession, actor: Principal | None, cipher: Fi
     outcome = await Importer(session, cipher, grid, mode, progress).run(file)
     status = "rejected" if mode == "all_or_nothing" and outcome.rejected_rows else "completed"
     report = ResidentImport(
-        grid_id=grid.id, org_path=grid.org_path, street_id=grid.street_id,
-        community_id=grid.community_id, filename=filename[:255], mode=mode, status=status,
+        grid_id=grid.id, **scope_from(grid), filename=filename[:255], mode=mode, status=status,
         rows_total=outcome.total, rows_created=outcome.created,
         rows_rejected=outcome.rejected_rows, rejected=outcome.rejected,
         created_by=actor.id if actor is not None and actor.kind == "user" else None,

@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.errors import NotFound
 from app.core.i18n import current_language
 from app.core.pagination import PageParams
 from app.core.permissions import Perm
@@ -17,13 +16,10 @@ from app.core.security import Principal
 from app.models import ResidentImport
 from app.people import repository as repo
 from app.people import sheets
+from app.people.errors import ImportNotFound
 from app.people.schemas import ImportRejection, ImportReport
 
 API_PREFIX = "/api/v1"
-
-
-class ImportNotFound(NotFound):
-    code, zh, en = "resident_import_not_found", "导入记录不存在", "Import not found"
 
 
 async def get(session: AsyncSession, principal: Principal, import_id: int) -> ResidentImport:

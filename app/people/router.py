@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 
 from app.core.auth import CurrentPrincipal
 from app.core.concurrency import set_etag
@@ -13,7 +13,7 @@ from app.core.db import SessionDep
 from app.core.deps import CipherDep, LimitsDep, client_ip
 from app.core.errors import problems
 from app.core.idempotency import Idempotent
-from app.core.pagination import Page, PageParams, next_cursor, page_params
+from app.core.pagination import Page, PageDep, page_of
 from app.core.routing import UnitOfWorkRoute
 from app.people import service, transfer
 from app.people.schemas import (
@@ -30,7 +30,6 @@ from app.people.schemas import (
 router = APIRouter(tags=["people"], route_class=UnitOfWorkRoute)
 # First: its fixed paths (/residents/export.xlsx) must win over /residents/{resident_id}.
 router.include_router(transfer.router)
-PageDep = Annotated[PageParams, Depends(page_params)]
 
 
 @router.post("/buildings", status_code=status.HTTP_201_CREATED, dependencies=[Idempotent],
@@ -49,8 +48,7 @@ async def list_buildings(principal: CurrentPrincipal, session: SessionDep, page:
                          ) -> Page[BuildingRead]:
     """可见范围内的楼栋，按登记顺序。"""
     rows = await service.list_buildings(session, principal, grid_id=grid_id, page=page)
-    rows, cursor = next_cursor(rows, page, lambda b: [b.id])
-    return Page(items=[BuildingRead.model_validate(b) for b in rows], next_cursor=cursor)
+    return page_of(rows, page, lambda b: [b.id], BuildingRead.model_validate)
 
 
 @router.get("/buildings/{building_id}", responses=problems(403, 404))
@@ -78,8 +76,7 @@ async def list_households(principal: CurrentPrincipal, session: SessionDep, page
                           ) -> Page[HouseholdRead]:
     """可见范围内的住户，按登记顺序。"""
     rows = await service.list_households(session, principal, building_id=building_id, page=page)
-    rows, cursor = next_cursor(rows, page, lambda h: [h.id])
-    return Page(items=[HouseholdRead.model_validate(h) for h in rows], next_cursor=cursor)
+    return page_of(rows, page, lambda h: [h.id], HouseholdRead.model_validate)
 
 
 @router.get("/households/{household_id}", responses=problems(403, 404))
@@ -115,8 +112,7 @@ async def list_residents(
     """可见范围内的居民（姓名、身份证号、手机号均脱敏），可按住户或身份证号精确查找。"""
     rows = await service.list_residents(session, principal, cipher, household_id=household_id,
                                         id_number=id_number, page=page)
-    rows, cursor = next_cursor(rows, page, lambda r: [r.id])
-    return Page(items=[service.resident_read(r, cipher) for r in rows], next_cursor=cursor)
+    return page_of(rows, page, lambda r: [r.id], lambda r: service.resident_read(r, cipher))
 
 
 @router.get("/residents/{resident_id}", responses=problems(403, 404))

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import audit
 from app.core.crypto import FieldCipher, mask_id_number, mask_name, mask_phone
-from app.core.errors import Conflict, NotFound, field_error
+from app.core.errors import NotFound, field_error
 from app.core.geo import to_wgs84
 from app.core.pagination import PageParams
 from app.core.permissions import Perm
@@ -27,7 +27,9 @@ from app.core.scope import authorize, sees
 from app.core.security import Principal
 from app.grids import service as grids
 from app.models import Building, Grid, Household, Resident
+from app.models.scoped import scope_from
 from app.people import repository as repo
+from app.people.errors import BuildingNotFound, HouseholdNotFound, ResidentExists, ResidentNotFound
 from app.people.idcard import normalize_id_number
 from app.people.schemas import (
     TAG_LABELS,
@@ -42,23 +44,6 @@ from app.people.schemas import (
 
 ID_CONTEXT = "resident.id_number"
 PHONE_CONTEXT = "resident.phone"
-
-
-class BuildingNotFound(NotFound):
-    code, zh, en = "building_not_found", "楼栋不存在", "Building not found"
-
-
-class HouseholdNotFound(NotFound):
-    code, zh, en = "household_not_found", "住户不存在", "Household not found"
-
-
-class ResidentNotFound(NotFound):
-    code, zh, en = "resident_not_found", "居民不存在", "Resident not found"
-
-
-class ResidentExists(Conflict):
-    code = "resident_exists"
-    zh, en = "该身份证号已登记", "A resident with this ID number is already registered"
 
 
 async def _get(session: AsyncSession, principal: Principal, model: Any, row_id: int,
@@ -103,8 +88,7 @@ async def _parent(session: AsyncSession, principal: Principal, model: Any, row_i
 
 def _scope_of(parent: Grid | Building | Household) -> dict[str, Any]:
     grid_id = parent.id if isinstance(parent, Grid) else parent.grid_id
-    return {"grid_id": grid_id, "org_path": parent.org_path, "street_id": parent.street_id,
-            "community_id": parent.community_id}
+    return {"grid_id": grid_id, **scope_from(parent)}
 
 
 async def create_building(session: AsyncSession, principal: Principal, data: BuildingCreate

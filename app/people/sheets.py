@@ -23,8 +23,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.xml.functions import iterparse  # defusedxml's when installed, as openpyxl reads
 
-from app.core.errors import Unprocessable, UnsupportedMediaType
 from app.core.i18n import current_language
+from app.people.errors import HeaderError, UnsupportedSheet
 
 Format = Literal["xlsx", "csv"]
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -73,17 +73,6 @@ def _norm_header(value: Any) -> str:
     for ch in (" ", "\u3000", "*", "＊", "_"):
         text = text.replace(ch, "")
     return text.lower()
-
-
-
-class UnsupportedSheet(UnsupportedMediaType):
-    code = "import_unsupported_file"
-    zh = "仅支持 .xlsx 工作簿和 .csv 文件（UTF-8 或 GBK/GB18030 编码）"
-    en = "Only .xlsx workbooks and .csv files (UTF-8 or GBK/GB18030) are accepted"
-
-
-class HeaderError(Unprocessable):
-    code = "import_header_invalid"
 
 
 def header_error(column: str, zh: str, en: str) -> HeaderError:

@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile, status
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile, status
 from fastapi.responses import FileResponse, Response
 from starlette.background import BackgroundTask
 
@@ -20,7 +20,7 @@ from app.core.deps import CipherDep, LimitsDep, SettingsDep, client_ip
 from app.core.errors import problems
 from app.core.i18n import current_language
 from app.core.idempotency import Idempotent
-from app.core.pagination import Page, PageParams, next_cursor, page_params
+from app.core.pagination import Page, PageDep, page_of
 from app.core.permissions import Perm
 from app.core.routing import UnitOfWorkRoute
 from app.files.errors import FileTooLarge
@@ -98,13 +98,12 @@ async def import_template(principal: CurrentPrincipal,
 
 @router.get("/residents/imports", responses=problems(400))
 async def list_imports(principal: CurrentPrincipal, session: SessionDep,
-                       page: Annotated[PageParams, Depends(page_params)],
+                       page: PageDep,
                        grid_id: Annotated[int | None, Query(ge=1)] = None
                        ) -> Page[ImportReport]:
     """可见范围内的导入记录，新的在前。"""
     rows = await imports.list_page(session, principal, grid_id=grid_id, page=page)
-    rows, cursor = next_cursor(rows, page, lambda r: [r.id])
-    return Page(items=[imports.report_read(r) for r in rows], next_cursor=cursor)
+    return page_of(rows, page, lambda r: [r.id], imports.report_read)
 
 
 @router.get("/residents/imports/{import_id}", responses=problems(403, 404))

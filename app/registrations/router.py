@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from app.core.auth import CurrentPrincipal
-from app.core.concurrency import check_if_match, set_etag
+from app.core.concurrency import IfMatch, check_if_match, set_etag
 from app.core.db import SessionDep
 from app.core.errors import problems
 from app.core.idempotency import Idempotent
-from app.core.pagination import Page, PageParams, next_cursor, page_params
+from app.core.pagination import Page, PageDep, PageParams, page_of
 from app.core.routing import UnitOfWorkRoute
 from app.registrations import service
-from app.registrations.repository import Row
 from app.registrations.rules import Action
 from app.registrations.schemas import (
     RegistrationCreate,
@@ -24,10 +23,9 @@ from app.registrations.schemas import (
     RejectIn,
     RosterEntry,
 )
+from app.registrations.service import Row
 
 router = APIRouter(tags=["registrations"], route_class=UnitOfWorkRoute)
-PageDep = Annotated[PageParams, Depends(page_params)]
-IfMatch = Annotated[str | None, Header(alias="If-Match", description='"<version>"')]
 PREFIX = "/registrations"
 
 
@@ -37,8 +35,7 @@ def _answer(response: Response, row: Row) -> RegistrationRead:
 
 
 def _page(rows: list[Row], page: PageParams) -> Page[RegistrationRead]:
-    rows, cursor = next_cursor(rows, page, lambda r: [r.reg.id])
-    return Page(items=[service.read(r) for r in rows], next_cursor=cursor)
+    return page_of(rows, page, lambda r: [r.reg.id], service.read)
 
 
 @router.post(PREFIX, status_code=status.HTTP_201_CREATED, dependencies=[Idempotent],
@@ -128,5 +125,4 @@ async def community_roster(community_id: int, principal: CurrentPrincipal, sessi
                            ) -> Page[RosterEntry]:
     """社区已通过报到的党员名册（姓名脱敏）及特长，可按特长筛选。"""
     rows = await service.roster(session, principal, community_id, skill=skill, page=page)
-    rows, cursor = next_cursor(rows, page, lambda r: [r.reg.id])
-    return Page(items=[service.roster_entry(r) for r in rows], next_cursor=cursor)
+    return page_of(rows, page, lambda r: [r.reg.id], service.roster_entry)

@@ -15,15 +15,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import audit
 from app.core.crypto import mask_name
-from app.core.errors import Conflict, Forbidden, NotFound, field_error
+from app.core.errors import Forbidden, field_error
 from app.core.pagination import PageParams
 from app.core.permissions import Perm, Role
 from app.core.scope import authorize, covers, sees
 from app.core.security import Principal
 from app.core.types import utcnow
 from app.models import Member, Org, Registration, User
+from app.models.scoped import scope_from
 from app.registrations import repository as repo
-from app.registrations.repository import Row
+from app.registrations.errors import (
+    CommunityNotFound,
+    InvalidTransition,
+    MemberNotLinked,
+    NotOwner,
+    RegistrationActive,
+    RegistrationNotFound,
+)
+from app.registrations.repository import Row as Row  # the service's result, named by the router
 from app.registrations.rules import ACTIVE, RULES, Action
 from app.registrations.schemas import (
     RegistrationCreate,
@@ -32,36 +41,7 @@ from app.registrations.schemas import (
     RegStatus,
     RosterEntry,
 )
-from app.users import repository as users_repo
 from app.users import service as users
-
-
-class RegistrationNotFound(NotFound):
-    code, zh, en = "registration_not_found", "报到记录不存在", "Registration not found"
-
-
-class CommunityNotFound(NotFound):
-    code, zh, en = "community_not_found", "社区不存在", "Community not found"
-
-
-class MemberNotLinked(Forbidden):
-    code = "member_not_linked"
-    zh, en = "当前账号未关联党员信息", "This account is not linked to a party member"
-
-
-class RegistrationActive(Conflict):
-    code = "registration_active"
-    zh, en = "已有待审核或已通过的报到，请先撤回或迁移", "An active registration already exists"
-
-
-class InvalidTransition(Conflict):
-    code = "registration_invalid_transition"
-    zh, en = "当前状态不允许此操作", "Not allowed from the registration's current status"
-
-
-class NotOwner(Forbidden):
-    code = "registration_not_owner"
-    zh, en = "只有报到党员本人可以操作", "Only the registered member may do this"
 
 
 async def linked_member(session: AsyncSession, principal: Principal) -> Member:
@@ -84,9 +64,8 @@ async def _community(session: AsyncSession, community_id: int) -> Org:
 
 async def _insert_active(session: AsyncSession, member: Member, community: Org, address: str,
                          skills: list[str]) -> Registration:
-    reg = Registration(member_id=member.id, org_path=community.path,
-                       street_id=community.street_id, community_id=community.id,
-                       address=address, skills=skills, status=RegStatus.pending,
+    reg = Registration(member_id=member.id, **scope_from(community), address=address,
+                       skills=skills, status=RegStatus.pending,
                        active_member_id=member.id)
     try:
         async with session.begin_nested():
@@ -131,7 +110,7 @@ async def _member_role(session: AsyncSession, principal: Principal, row: Row, *,
     if row.user_id is None:
         return  # a member without an account: nothing to grant
     reg = row.reg
-    held = await users_repo.assignment(session, row.user_id, Role.member, reg.community_id or 0)
+    held = await users.assignment(session, row.user_id, Role.member, reg.community_id or 0)
     if grant and held is None:
         user, community = (await session.get(User, row.user_id),
                            await session.get(Org, reg.community_id))

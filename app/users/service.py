@@ -6,24 +6,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import audit
 from app.core.crypto import FieldCipher, mask_phone
-from app.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+from app.core.errors import Conflict, Forbidden, Unprocessable
 from app.core.permissions import ROLE_NODE_KINDS, ROLE_PERMISSIONS, Perm, Role
 from app.core.scope import authorize, covers, permissions_at, scope_paths
 from app.core.security import Principal, hash_password
 from app.models import Org, RoleAssignment, User
 from app.orgs import service as orgs
 from app.users import repository as repo
+from app.users.errors import RoleNotFound, UserNotFound
 from app.users.schemas import Me, RoleAssign, RoleRead, UserCreate, UserRead
 
 PHONE_CONTEXT = "user.phone"
-
-
-class UserNotFound(NotFound):
-    code, zh, en = "user_not_found", "用户不存在", "User not found"
-
-
-class RoleNotFound(NotFound):
-    code, zh, en = "role_assignment_not_found", "角色分配不存在", "Role assignment not found"
 
 
 def role_read(a: RoleAssignment) -> RoleRead:
@@ -80,6 +73,12 @@ async def holders(session: AsyncSession, roles: list[Role], org_ids: list[int]) 
     if not ids:
         return set()
     return set(await repo.holders(session, [r.value for r in roles], ids))
+
+
+async def assignment(session: AsyncSession, user_id: int, role: Role, org_id: int
+                     ) -> RoleAssignment | None:
+    """The user's grant of `role` at exactly `org_id`, if they hold one."""
+    return await repo.assignment(session, user_id, role, org_id)
 
 
 async def _home_org(session: AsyncSession, principal: Principal, org_id: int | None) -> Org:

@@ -6,21 +6,20 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 from pydantic import AwareDatetime
 
 from app.core.auth import CurrentPrincipal
-from app.core.concurrency import check_if_match, set_etag
+from app.core.concurrency import IfMatch, check_if_match, set_etag
 from app.core.db import SessionDep
 from app.core.errors import problems
 from app.core.idempotency import Idempotent
-from app.core.pagination import Page, PageParams, next_cursor, page_params
+from app.core.pagination import Page, PageDep, page_of
 from app.core.routing import UnitOfWorkRoute
 from app.visits import service
 from app.visits.schemas import Crs, Purpose, VisitCreate, VisitRead, VisitUpdate
 
 router = APIRouter(prefix="/visits", tags=["visits"], route_class=UnitOfWorkRoute)
-IfMatch = Annotated[str | None, Header(alias="If-Match", description='"<version>"')]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, dependencies=[Idempotent],
@@ -39,7 +38,7 @@ async def create_visit(body: VisitCreate, principal: CurrentPrincipal, session: 
 async def list_visits(
     principal: CurrentPrincipal,
     session: SessionDep,
-    page: Annotated[PageParams, Depends(page_params)],
+    page: PageDep,
     grid_id: Annotated[int | None, Query(ge=1)] = None,
     community_id: Annotated[int | None, Query(ge=1)] = None,
     author_id: Annotated[int | None, Query(ge=1, description="记录人（用户 id）")] = None,
@@ -59,8 +58,7 @@ async def list_visits(
                                    household_ref=household_ref, start=from_, end=to,
                                    household_id=household_id)
     rows = await service.list_page(session, principal, filters=filters, page=page)
-    rows, cursor = next_cursor(rows, page, lambda v: [v.id])
-    return Page(items=[service.visit_read(v, crs) for v in rows], next_cursor=cursor)
+    return page_of(rows, page, lambda v: [v.id], lambda v: service.visit_read(v, crs))
 
 
 @router.get("/{visit_id}", responses=problems(403, 404))

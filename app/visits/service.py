@@ -16,11 +16,11 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.exc import StaleDataError
 
 from app.cases import service as cases
 from app.core import audit
-from app.core.errors import Forbidden, NotFound, PreconditionFailed, field_error
+from app.core.concurrency import flush_versioned
+from app.core.errors import field_error
 from app.core.geo import Crs, from_wgs84, in_china, to_wgs84
 from app.core.pagination import PageParams
 from app.core.permissions import Perm
@@ -29,33 +29,15 @@ from app.core.security import Principal
 from app.core.types import utcnow
 from app.grids import service as grids
 from app.models import Grid, Household, Visit
+from app.models.scoped import scope_from
 from app.visits import repository as repo
+from app.visits.errors import EditWindowClosed, NotGridStaff, NotVisitAuthor, VisitNotFound
 from app.visits.schemas import PURPOSE_LABELS, Purpose, VisitCreate, VisitRead, VisitUpdate
 
 CLOCK_SKEW = timedelta(minutes=5)
 MAX_BACKDATE = timedelta(days=30)  # as for a case captured offline
 EDIT_WINDOW = timedelta(days=7)
 REQUIRED = ("household_ref", "visited_at", "purpose")
-
-
-class VisitNotFound(NotFound):
-    code, zh, en = "visit_not_found", "走访记录不存在", "Visit not found"
-
-
-class NotGridStaff(Forbidden):
-    code = "visit_not_grid_staff"
-    zh, en = "只有本网格的网格员、网格长可以记录走访", "Only the grid's own staff log visits there"
-
-
-class NotVisitAuthor(Forbidden):
-    code = "visit_not_author"
-    zh, en = "只有记录人或管理员可以修改走访记录", "Only the author or an admin may correct a visit"
-
-
-class EditWindowClosed(Forbidden):
-    code = "visit_edit_window_closed"
-    zh = "走访记录提交 7 天后只能由管理员修改"
-    en = "After 7 days only an admin may correct a visit"
 
 
 async def get(session: AsyncSession, principal: Principal, visit_id: int) -> Visit:
@@ -128,8 +110,7 @@ async def create(session: AsyncSession, principal: Principal, data: VisitCreate
     lng, lat = _location(data.lng, data.lat, data.crs)
     await _check_case(session, principal, data.follow_up_case_id)
     await _check_household(session, principal, grid.id, data.household_id)
-    visit = Visit(grid_id=grid.id, org_path=grid.org_path, street_id=grid.street_id,
-                  community_id=grid.community_id, author_id=principal.id,
+    visit = Visit(grid_id=grid.id, **scope_from(grid), author_id=principal.id,
                   household_ref=data.household_ref, household_id=data.household_id,
                   address=data.address,
                   visited_at=data.visited_at, purpose=data.purpose, notes=data.notes,
@@ -179,10 +160,7 @@ async def update(session: AsyncSession, principal: Principal, visit: Visit, data
     for name, value in fields.items():
         setattr(visit, name, value)
     changed = sorted(set(fields) | ({"lng", "lat"} & data.model_fields_set))
-    try:
-        await session.flush()
-    except StaleDataError as exc:
-        raise PreconditionFailed() from exc
+    await flush_versioned(session)
     # Field names only: the values (notes above all) may be personal data.
     await audit.record(session, principal, "visit.update", "visit", visit.id,
                        org_path=visit.org_path, detail={"fields": changed})

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Response, status
 
 from app.core.auth import CurrentPrincipal
 from app.core.db import SessionDep
 from app.core.deps import CipherDep, SettingsDep
 from app.core.errors import problems
 from app.core.idempotency import Idempotent
-from app.core.pagination import Page, PageParams, next_cursor, page_params
+from app.core.pagination import Page, PageDep, page_of
 from app.core.routing import UnitOfWorkRoute
 from app.webhooks import service
 from app.webhooks.schemas import DeliveryRead, WebhookCreate, WebhookRead
@@ -32,10 +30,9 @@ async def create_webhook(body: WebhookCreate, principal: CurrentPrincipal, sessi
 
 @router.get("", responses=problems(400))
 async def list_webhooks(principal: CurrentPrincipal, session: SessionDep,
-                        page: Annotated[PageParams, Depends(page_params)]) -> Page[WebhookRead]:
+                        page: PageDep) -> Page[WebhookRead]:
     rows = await service.page(session, principal, page)
-    rows, cursor = next_cursor(rows, page, lambda r: [r[0].id])
-    return Page(items=[service.read(s, c) for s, c in rows], next_cursor=cursor)
+    return page_of(rows, page, lambda r: [r[0].id], lambda r: service.read(*r))
 
 
 @router.get("/{webhook_id}", responses=problems(404))
@@ -56,9 +53,8 @@ async def delete_webhook(webhook_id: int, principal: CurrentPrincipal, session: 
 @router.get("/{webhook_id}/deliveries", responses=problems(400, 404))
 async def list_webhook_deliveries(webhook_id: int, principal: CurrentPrincipal,
                                   session: SessionDep,
-                                  page: Annotated[PageParams, Depends(page_params)]
+                                  page: PageDep
                                   ) -> Page[DeliveryRead]:
     """最近的投递记录（状态、尝试次数、最后的响应码）。"""
     rows = await service.deliveries(session, principal, webhook_id, page)
-    rows, cursor = next_cursor(rows, page, lambda d: [d.id])
-    return Page(items=[DeliveryRead.model_validate(d) for d in rows], next_cursor=cursor)
+    return page_of(rows, page, lambda d: [d.id], DeliveryRead.model_validate)

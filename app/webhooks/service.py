@@ -25,16 +25,13 @@ from app.core.types import utcnow
 from app.models import ApiClient, OutboxEvent, WebhookDelivery, WebhookSubscription
 from app.webhooks import repository as repo
 from app.webhooks import signing
+from app.webhooks.errors import WebhookNotFound
 from app.webhooks.schemas import EventType, WebhookCreate, WebhookRead
 
 FANOUT_TOPIC = "webhook.fanout"
 DELIVER_TOPIC = "webhook.deliver"
 SECRET_CONTEXT = "webhook.secret"
 USER_AGENT = "GridAPI-Webhooks/1"
-
-
-class WebhookNotFound(NotFound):
-    code, zh, en = "webhook_not_found", "订阅不存在", "Webhook subscription not found"
 
 
 def read(sub: WebhookSubscription, client: ApiClient, secret: str | None = None) -> WebhookRead:

@@ -4,35 +4,24 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response, status
+from fastapi import APIRouter, Body, Query, Response, status
 
 from app.core.auth import CurrentPrincipal
-from app.core.concurrency import check_if_match, set_etag
+from app.core.concurrency import IfMatch, check_if_match, set_etag
 from app.core.db import SessionDep
 from app.core.errors import problems
 from app.core.idempotency import Idempotent
-from app.core.pagination import Page, PageParams, next_cursor, page_params
+from app.core.pagination import Page, PageDep, page_of
 from app.core.routing import UnitOfWorkRoute
-from app.files.service import public_copy_response
-from app.files.storage import FileStorage
+from app.files.service import StorageDep, public_copy_response
 from app.wishes import service
-from app.wishes.repository import Row
 from app.wishes.rules import Action
 from app.wishes.schemas import WishClaim, WishCreate, WishFulfil, WishRead, WishStatus
+from app.wishes.service import Row
 
 router = APIRouter(tags=["wishes"], route_class=UnitOfWorkRoute)
-PageDep = Annotated[PageParams, Depends(page_params)]
-IfMatch = Annotated[str | None, Header(alias="If-Match", description='"<version>"')]
 ITEM = "/wishes/{wish_id}"
 TRANSITION_ERRORS = problems(403, 404, 409, 412)
-
-
-async def _storage(request: Request) -> FileStorage:
-    storage: FileStorage = request.app.state.storage
-    return storage
-
-
-StorageDep = Annotated[FileStorage, Depends(_storage)]
 
 
 def _answer(response: Response, row: Row) -> WishRead:
@@ -56,8 +45,7 @@ async def list_wishes(principal: CurrentPrincipal, session: SessionDep, page: Pa
     """可见范围内的微心愿，最新在前；居民与认领党员姓名脱敏。已报到通过的党员可见其社区的心愿。"""
     rows = await service.list_page(session, principal, grid_id=grid_id,
                                    community_id=community_id, status=status, page=page)
-    rows, cursor = next_cursor(rows, page, lambda r: [r.wish.id])
-    return Page(items=[service.read(r) for r in rows], next_cursor=cursor)
+    return page_of(rows, page, lambda r: [r.wish.id], service.read)
 
 
 @router.get(ITEM, responses=problems(403, 404))

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.cases import repository as cases_repo
 from app.cases import service as cases_service
-from app.cases.attachments import AttachmentNotFound
+from app.cases.errors import AttachmentNotFound
 from app.core import audit
 from app.core.crypto import mask_name
-from app.core.errors import Conflict, Forbidden, NotFound, field_error
+from app.core.errors import field_error
 from app.core.pagination import PageParams
 from app.core.permissions import Perm, Role
 from app.core.scope import authorize, covers, sees
@@ -24,48 +23,24 @@ from app.core.security import Principal
 from app.core.types import utcnow
 from app.grids import service as grids
 from app.models import CaseAttachment, Resident, Unit, Wish
+from app.models.scoped import scope_from
 from app.registrations import service as registrations
 from app.wishes import repository as repo
-from app.wishes.repository import Row
+from app.wishes.errors import (
+    InvalidTransition,
+    NotClaimant,
+    NotPoster,
+    NotUnitLiaison,
+    RegistrationRequired,
+    UnitNotRegistered,
+    WishNotFound,
+)
+from app.wishes.repository import Row as Row  # the service's result, named by the router
 from app.wishes.rules import RULES, Action
 from app.wishes.schemas import WishClaim, WishCreate, WishFulfil, WishRead, WishStatus
 
 # Who may cancel a wish besides its poster.
 ADMIN_ROLES = frozenset({Role.district_admin, Role.street_admin, Role.community_admin})
-
-
-class WishNotFound(NotFound):
-    code, zh, en = "wish_not_found", "微心愿不存在", "Wish not found"
-
-
-class InvalidTransition(Conflict):
-    code = "wish_invalid_transition"
-    zh, en = "当前状态不允许此操作", "Not allowed from the wish's current status"
-
-
-class NotClaimant(Forbidden):
-    code, zh, en = "wish_not_claimant", "只有认领人可以操作", "Only the claimant may do this"
-
-
-class NotPoster(Forbidden):
-    code = "wish_not_poster"
-    zh, en = "只有发布人或管理员可以取消", "Only the poster or an admin may cancel"
-
-
-class RegistrationRequired(Forbidden):
-    code = "wish_registration_required"
-    zh, en = ("须在该社区报到并通过审核后才能认领",
-              "Only members approved by this community (双报到) may claim")
-
-
-class NotUnitLiaison(Forbidden):
-    code = "wish_not_unit_liaison"
-    zh, en = "您不是该单位的联络员", "You are not this unit's liaison"
-
-
-class UnitNotRegistered(Forbidden):
-    code = "unit_not_registered"
-    zh, en = "该单位未到此社区报到", "The unit is not registered with this community"
 
 
 def _liaison(principal: Principal, org_id: int | None) -> bool:
@@ -116,8 +91,8 @@ async def create(session: AsyncSession, principal: Principal, data: WishCreate) 
         if resident is None or resident.grid_id != grid.id:
             raise field_error("resident_id", "该网格内没有这位居民",
                               "No such resident in this grid")
-    wish = Wish(grid_id=grid.id, org_path=grid.org_path, street_id=grid.street_id,
-                community_id=grid.community_id, resident_id=data.resident_id, title=data.title,
+    wish = Wish(grid_id=grid.id, **scope_from(grid), resident_id=data.resident_id,
+                title=data.title,
                 description=data.description, status=WishStatus.posted,
                 posted_by=principal.id if principal.kind == "user" else None)
     session.add(wish)
@@ -208,8 +183,8 @@ async def evidence(session: AsyncSession, principal: Principal, wish_id: int,
                    attachment_id: int) -> CaseAttachment:
     """A photo of the wish's evidence, for whoever may read the wish (else 404 as the wish)."""
     await get(session, principal, wish_id)
-    att = await cases_repo.attachment(session, attachment_id)
-    if att is None or att.wish_id != wish_id:
+    att = await cases_service.wish_evidence(session, wish_id, attachment_id)
+    if att is None:
         raise AttachmentNotFound()
     return att
 

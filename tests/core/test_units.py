@@ -1,4 +1,5 @@
-"""Unit tests of the core helpers: pagination cursors, scope paths, If-Match, crypto, i18n."""
+"""Unit tests of the core helpers: pagination cursors and pages, scope paths, If-Match and lost
+version races, crypto, i18n."""
 
 from __future__ import annotations
 
@@ -6,12 +7,19 @@ import base64
 
 import pytest
 from cryptography.exceptions import InvalidTag
+from sqlalchemy.orm.exc import StaleDataError
 
-from app.core.concurrency import check_if_match
+from app.core.concurrency import check_if_match, flush_versioned
 from app.core.crypto import FieldCipher, mask_id_number, mask_name, mask_phone
 from app.core.errors import Forbidden, NotFound, PreconditionFailed
 from app.core.i18n import pick_language
-from app.core.pagination import InvalidCursor, decode_cursor, encode_cursor
+from app.core.pagination import (
+    InvalidCursor,
+    PageParams,
+    decode_cursor,
+    encode_cursor,
+    page_of,
+)
 from app.core.permissions import Perm
 from app.core.scope import authorize, minimal_paths, path_upper_bound, scope_paths
 from app.core.security import Grant, Principal
@@ -31,6 +39,16 @@ class TestCursor:
     def test_invalid(self, bad):
         with pytest.raises(InvalidCursor):
             decode_cursor(bad, 2)
+
+
+class TestPageOf:
+    def test_extra_row_trimmed_and_cursor_names_the_last_row(self):
+        page = page_of([1, 2, 3], PageParams(limit=2, cursor=None), lambda n: [n], str)
+        assert page.items == ["1", "2"] and decode_cursor(page.next_cursor or "", 1) == [2]
+
+    def test_last_page_has_no_cursor(self):
+        page = page_of([1, 2], PageParams(limit=2, cursor=None), lambda n: [n], str)
+        assert page.items == ["1", "2"] and page.next_cursor is None
 
 
 class TestScope:
@@ -73,6 +91,16 @@ class TestIfMatch:
     def test_stale_fails(self):
         with pytest.raises(PreconditionFailed):
             check_if_match('"2"', 3)
+
+
+class TestFlushVersioned:
+    async def test_lost_version_race_is_412(self):
+        class LosingSession:
+            async def flush(self) -> None:
+                raise StaleDataError("UPDATE matched 0 rows")
+
+        with pytest.raises(PreconditionFailed):
+            await flush_versioned(LosingSession())  # type: ignore[arg-type]
 
 
 class TestCrypto:

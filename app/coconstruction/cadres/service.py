@@ -16,16 +16,17 @@ from typing import Any
 from sqlalchemy import or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.coconstruction import repository as repo
+from app.coconstruction import repository as shared
 from app.coconstruction.access import (
     STREET_OR_COMMUNITY,
     authorize_either,
     check_dates,
-    flush_versioned,
     no_nulls,
     referenced_org,
 )
-from app.coconstruction.schemas import (
+from app.coconstruction.cadres import repository as repo
+from app.coconstruction.cadres.errors import CadreNotFound, SummaryOrgNotFound
+from app.coconstruction.cadres.schemas import (
     CadreCreate,
     CadreRead,
     CadreSummary,
@@ -33,24 +34,23 @@ from app.coconstruction.schemas import (
     RankCounts,
     SummaryRow,
 )
+from app.coconstruction.units import service as units
 from app.core import audit
+from app.core.concurrency import flush_versioned
 from app.core.crypto import FieldCipher, mask_name, mask_phone
-from app.core.errors import NotFound, field_error
+from app.core.errors import field_error
 from app.core.pagination import PageParams
 from app.core.permissions import Perm
 from app.core.scope import authorize, sees
 from app.core.security import Principal
 from app.models import Cadre, Org
+from app.models.scoped import scope_from
 
 PHONE_CONTEXT = "cadre.phone"
 
 
-class CadreNotFound(NotFound):
-    code, zh, en = "cadre_not_found", "下沉干部不存在", "Seconded cadre not found"
 
 
-class SummaryOrgNotFound(NotFound):
-    code, zh, en = "org_not_found", "组织不存在", "Organisation not found"
 
 
 async def get(session: AsyncSession, principal: Principal, cadre_id: int,
@@ -68,7 +68,7 @@ def _encrypt(cipher: FieldCipher, phone: str | None) -> str | None:
 
 
 async def _check_refs(session: AsyncSession, principal: Principal, data: CadreCreate) -> None:
-    if await repo.unit_exists(session, data.unit_id) is None:
+    if not await units.exists(session, data.unit_id):
         raise field_error("unit_id", "单位不存在", "No such unit")
     if data.user_id is not None:
         user = await repo.user(session, data.user_id)
@@ -83,9 +83,8 @@ async def create(session: AsyncSession, principal: Principal, cipher: FieldCiphe
     authorize(principal, Perm.unit_write, served.path)
     check_dates(data.starts_on, data.ends_on)
     await _check_refs(session, principal, data)
-    cadre = Cadre(unit_id=data.unit_id, org_id=served.id, org_path=served.path,
-                  street_id=served.street_id, community_id=served.community_id,
-                  name=data.name, rank=data.rank, position=data.position,
+    cadre = Cadre(unit_id=data.unit_id, org_id=served.id, **scope_from(served), name=data.name,
+                  rank=data.rank, position=data.position,
                   phone_cipher=_encrypt(cipher, data.phone), user_id=data.user_id,
                   starts_on=data.starts_on, ends_on=data.ends_on)
     session.add(cadre)
@@ -144,7 +143,7 @@ def cadre_read(cadre: Cadre, cipher: FieldCipher) -> CadreRead:
 
 
 async def _summary_root(session: AsyncSession, principal: Principal, org_id: int) -> Org:
-    org = await repo.org(session, org_id)
+    org = await shared.org(session, org_id)
     if org is None:
         raise SummaryOrgNotFound()
     authorize(principal, Perm.unit_read, org.path, not_found=SummaryOrgNotFound())

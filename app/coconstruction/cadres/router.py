@@ -5,23 +5,27 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
-from app.coconstruction import cadres as service
-from app.coconstruction.schemas import CadreCreate, CadreRead, CadreSummary, CadreUpdate, Rank
+from app.coconstruction.cadres import service
+from app.coconstruction.cadres.schemas import (
+    CadreCreate,
+    CadreRead,
+    CadreSummary,
+    CadreUpdate,
+    Rank,
+)
 from app.core.auth import CurrentPrincipal
-from app.core.concurrency import check_if_match, set_etag
+from app.core.concurrency import IfMatch, check_if_match, set_etag
 from app.core.db import SessionDep
 from app.core.deps import CipherDep
 from app.core.errors import problems
 from app.core.idempotency import Idempotent
-from app.core.pagination import Page, PageParams, next_cursor, page_params
+from app.core.pagination import Page, PageDep, page_of
 from app.core.permissions import Perm
 from app.core.routing import UnitOfWorkRoute
 
 router = APIRouter(prefix="/cadres", tags=["units"], route_class=UnitOfWorkRoute)
-PageDep = Annotated[PageParams, Depends(page_params)]
-IfMatch = Annotated[str | None, Header(alias="If-Match", description='"<version>"')]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, dependencies=[Idempotent],
@@ -50,8 +54,7 @@ async def list_cadres(
     filters = service.list_filters(org_id=org_id, unit_id=unit_id, rank=rank,
                                    active_on=active_on)
     rows = await service.list_page(session, principal, filters=filters, page=page)
-    rows, cursor = next_cursor(rows, page, lambda c: [c.id])
-    return Page(items=[service.cadre_read(c, cipher) for c in rows], next_cursor=cursor)
+    return page_of(rows, page, lambda c: [c.id], lambda c: service.cadre_read(c, cipher))
 
 
 @router.get("/summary", responses=problems(403, 404))

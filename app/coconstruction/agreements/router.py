@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
-from app.coconstruction import agreements as service
-from app.coconstruction.schemas import (
+from app.coconstruction.agreements import service
+from app.coconstruction.agreements.schemas import (
     AgreementCreate,
     AgreementRead,
     AgreementStatus,
@@ -20,17 +20,15 @@ from app.coconstruction.schemas import (
     Side,
 )
 from app.core.auth import CurrentPrincipal
-from app.core.concurrency import check_if_match, set_etag
+from app.core.concurrency import IfMatch, check_if_match, set_etag
 from app.core.db import SessionDep
 from app.core.errors import problems
 from app.core.idempotency import Idempotent
-from app.core.pagination import Page, PageParams, next_cursor, page_params
+from app.core.pagination import Page, PageDep, next_cursor, page_of
 from app.core.permissions import Perm
 from app.core.routing import UnitOfWorkRoute
 
 router = APIRouter(prefix="/agreements", tags=["units"], route_class=UnitOfWorkRoute)
-PageDep = Annotated[PageParams, Depends(page_params)]
-IfMatch = Annotated[str | None, Header(alias="If-Match", description='"<version>"')]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, dependencies=[Idempotent],
@@ -125,5 +123,4 @@ async def list_reports(agreement_id: int, principal: CurrentPrincipal, session: 
     """协议的报告，新报告在前。"""
     agreement, _ = await service.get(session, principal, agreement_id)
     rows = await service.list_reports(session, agreement, side=side, page=page)
-    rows, cursor = next_cursor(rows, page, lambda r: [r.id])
-    return Page(items=[ReportRead.model_validate(r) for r in rows], next_cursor=cursor)
+    return page_of(rows, page, lambda r: [r.id], ReportRead.model_validate)

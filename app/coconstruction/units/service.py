@@ -17,57 +17,47 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.coconstruction import repository as repo
+from app.coconstruction import repository as shared
 from app.coconstruction.access import (
     COMMUNITY,
     UNIT_HOMES,
-    UnitNotFound,
     authorize_either,
-    flush_versioned,
     no_nulls,
     referenced_org,
 )
-from app.coconstruction.schemas import (
-    RegisteredUnitRead,
-    RegistrationCreate,
-    UnitCreate,
-    UnitRead,
-    UnitUpdate,
+from app.coconstruction.schemas import RegistrationCreate
+from app.coconstruction.units import repository as repo
+from app.coconstruction.units.errors import (
+    AlreadyRegistered,
+    CommunityNotFound,
+    RegistrationNotActive,
+    UnitCodeTaken,
+    UnitNotFound,
+    UnitRegistrationNotFound,
 )
+from app.coconstruction.units.schemas import RegisteredUnitRead, UnitCreate, UnitRead, UnitUpdate
 from app.core import audit
+from app.core.concurrency import flush_versioned
 from app.core.crypto import FieldCipher, mask_name, mask_phone
-from app.core.errors import Conflict, NotFound
 from app.core.pagination import PageParams
 from app.core.permissions import Perm
 from app.core.scope import authorize
 from app.core.security import Principal
 from app.core.types import utcnow
 from app.models import Org, Unit, UnitRegistration
+from app.models.scoped import scope_from
 
 PHONE_CONTEXT = "unit.contact_phone"
 
 
-class UnitCodeTaken(Conflict):
-    code, zh, en = "unit_code_taken", "单位编码已被使用", "Unit code already in use"
 
 
-class UnitRegistrationNotFound(NotFound):
-    code = "unit_registration_not_found"
-    zh, en = "单位报到记录不存在", "Unit registration not found"
 
 
-class AlreadyRegistered(Conflict):
-    code = "unit_already_registered"
-    zh, en = "该单位已在此社区报到", "The unit is already registered with this community"
 
 
-class RegistrationNotActive(Conflict):
-    code = "registration_not_active"
-    zh, en = "报到记录已结束", "The registration has already ended"
 
 
-class CommunityNotFound(NotFound):
-    code, zh, en = "community_not_found", "社区不存在", "Community not found"
 
 
 async def get(session: AsyncSession, principal: Principal, unit_id: int,
@@ -100,7 +90,7 @@ async def create(session: AsyncSession, principal: Principal, cipher: FieldCiphe
     authorize(principal, Perm.unit_write, home.path)
     if data.code and await repo.unit_by_code(session, data.code) is not None:
         raise UnitCodeTaken()
-    unit = Unit(org_id=home.id, org_path=home.path, street_id=home.street_id, name=data.name,
+    unit = Unit(org_id=home.id, **scope_from(home, Unit), name=data.name,
                 code=data.code, contact_name=data.contact_name,
                 contact_phone_cipher=_encrypt(cipher, data.contact_phone))
     await _add_unique(session, unit)
@@ -163,9 +153,8 @@ async def register(session: AsyncSession, principal: Principal, unit: Unit,
     _authorize_registration(principal, unit, community.path)
     if await repo.active_registration(session, unit.id, community.id) is not None:
         raise AlreadyRegistered()
-    reg = UnitRegistration(unit_id=unit.id, org_path=community.path,
-                           street_id=community.street_id, community_id=community.id,
-                           status="active", active_key=f"{unit.id}:{community.id}",
+    reg = UnitRegistration(unit_id=unit.id, **scope_from(community), status="active",
+                           active_key=f"{unit.id}:{community.id}",
                            registered_at=utcnow())
     try:
         async with session.begin_nested():
@@ -202,7 +191,7 @@ async def end_registration(session: AsyncSession, principal: Principal, unit: Un
 
 
 async def community(session: AsyncSession, principal: Principal, community_id: int) -> Org:
-    org = await repo.org(session, community_id)
+    org = await shared.org(session, community_id)
     if org is None or org.kind not in COMMUNITY:
         raise CommunityNotFound()
     authorize(principal, Perm.unit_read, org.path, not_found=CommunityNotFound())
@@ -214,3 +203,13 @@ async def community_units(session: AsyncSession, principal: Principal, cipher: F
     rows = await repo.community_units(session, principal, org.id, page=page)
     return [RegisteredUnitRead(**unit_read(u, cipher).model_dump(), registration_id=r.id,
                                registered_at=r.registered_at) for u, r in rows]
+
+
+async def exists(session: AsyncSession, unit_id: int) -> bool:
+    """Unscoped: units are public district agencies, naming one reveals nothing personal."""
+    return await repo.unit_exists(session, unit_id) is not None
+
+
+async def registered(session: AsyncSession, unit_id: int, community_id: int) -> bool:
+    """The unit is actively registered with the community."""
+    return await repo.active_registration(session, unit_id, community_id) is not None

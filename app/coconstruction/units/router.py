@@ -4,30 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 
-from app.coconstruction import units as service
-from app.coconstruction.schemas import (
-    RegisteredUnitRead,
-    RegistrationCreate,
-    RegistrationRead,
-    UnitCreate,
-    UnitRead,
-    UnitUpdate,
-)
+from app.coconstruction.schemas import RegistrationCreate, RegistrationRead
+from app.coconstruction.units import service
+from app.coconstruction.units.schemas import RegisteredUnitRead, UnitCreate, UnitRead, UnitUpdate
 from app.core.auth import CurrentPrincipal
-from app.core.concurrency import check_if_match, set_etag
+from app.core.concurrency import IfMatch, check_if_match, set_etag
 from app.core.db import SessionDep
 from app.core.deps import CipherDep
 from app.core.errors import problems
 from app.core.idempotency import Idempotent
-from app.core.pagination import Page, PageParams, next_cursor, page_params
+from app.core.pagination import Page, PageDep, next_cursor, page_of
 from app.core.permissions import Perm
 from app.core.routing import UnitOfWorkRoute
 
 router = APIRouter(tags=["units"], route_class=UnitOfWorkRoute)
-PageDep = Annotated[PageParams, Depends(page_params)]
-IfMatch = Annotated[str | None, Header(alias="If-Match", description='"<version>"')]
 
 
 @router.post("/units", status_code=status.HTTP_201_CREATED, dependencies=[Idempotent],
@@ -48,8 +40,7 @@ async def list_units(principal: CurrentPrincipal, session: SessionDep, cipher: C
     """按单位自身所在节点可见的单位（区级人员、单位联络员）。社区看本社区报到的单位请用
     GET /communities/{community_id}/units。"""
     rows = await service.list_units(session, principal, org_id=org_id, page=page)
-    rows, cursor = next_cursor(rows, page, lambda u: [u.id])
-    return Page(items=[service.unit_read(u, cipher) for u in rows], next_cursor=cursor)
+    return page_of(rows, page, lambda u: [u.id], lambda u: service.unit_read(u, cipher))
 
 
 @router.get("/units/{unit_id}", responses=problems(403, 404))
@@ -107,8 +98,7 @@ async def list_registrations(unit_id: int, principal: CurrentPrincipal, session:
     """单位的报到记录（含已结束的），按报到顺序。"""
     unit = await service.get(session, principal, unit_id)
     rows = await service.list_registrations(session, unit, status=status, page=page)
-    rows, cursor = next_cursor(rows, page, lambda r: [r.id])
-    return Page(items=[RegistrationRead.model_validate(r) for r in rows], next_cursor=cursor)
+    return page_of(rows, page, lambda r: [r.id], RegistrationRead.model_validate)
 
 
 @router.get("/communities/{community_id}/units", responses=problems(400, 403, 404))

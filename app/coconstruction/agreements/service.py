@@ -17,17 +17,25 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.coconstruction import repository as repo
 from app.coconstruction.access import (
     COMMUNITY,
     authorize_either,
     check_dates,
-    flush_versioned,
     holds_on_any,
     no_nulls,
     referenced_org,
 )
-from app.coconstruction.schemas import (
+from app.coconstruction.agreements import repository as repo
+from app.coconstruction.agreements.errors import (
+    AgreementInvalidTransition,
+    AgreementNotActive,
+    AgreementNotFound,
+    ProjectInvalidTransition,
+    ProjectNotFound,
+    ReportSideForbidden,
+    UnitNotRegistered,
+)
+from app.coconstruction.agreements.schemas import (
     AgreementCreate,
     AgreementRead,
     AgreementUpdate,
@@ -36,58 +44,34 @@ from app.coconstruction.schemas import (
     ProjectUpdate,
     ReportCreate,
 )
+from app.coconstruction.units import service as units
 from app.core import audit
+from app.core.concurrency import flush_versioned
 from app.core.crypto import mask_name
-from app.core.errors import Conflict, Forbidden, NotFound, Unprocessable
-from app.core.i18n import t
 from app.core.pagination import PageParams
 from app.core.permissions import Perm
 from app.core.scope import authorize
 from app.core.security import Principal
 from app.core.types import utcnow
 from app.models import Agreement, AgreementProject, AgreementReport
+from app.models.scoped import scope_from
 
 AGREEMENT_STEPS = {"active": {"completed", "ended"}}
 PROJECT_STEPS = {"planned": {"in_progress"}, "in_progress": {"done"}}
 
 
-class AgreementNotFound(NotFound):
-    code, zh, en = "agreement_not_found", "共建协议不存在", "Agreement not found"
 
 
-class ProjectNotFound(NotFound):
-    code, zh, en = "project_not_found", "共建项目不存在", "Project not found"
 
 
-class UnitNotRegistered(Unprocessable):
-    code = "unit_not_registered"
-    zh = "该单位未在此社区报到，不能签订共建协议"
-    en = "The unit is not registered with this community"
-
-    def __init__(self) -> None:
-        super().__init__(errors=[{"field": "unit_id", "message": t(self.zh, self.en)}])
 
 
-class AgreementInvalidTransition(Conflict):
-    code = "agreement_invalid_transition"
-    zh, en = "协议当前状态不允许此变更", "Not allowed from the agreement's current status"
 
 
-class AgreementNotActive(Conflict):
-    code = "agreement_not_active"
-    zh, en = "协议已结束，不能再添加项目", "The agreement is no longer active"
 
 
-class ProjectInvalidTransition(Conflict):
-    code = "project_invalid_transition"
-    zh = "项目状态只能依次变为：计划中 → 进行中 → 已完成"
-    en = "A project goes planned → in_progress → done"
 
 
-class ReportSideForbidden(Forbidden):
-    code = "report_side_forbidden"
-    zh = "单位联络员报告单位一方，社区工作人员报告社区一方"
-    en = "The unit's liaison reports for the unit, community staff for the community"
 
 
 async def get(session: AsyncSession, principal: Principal, agreement_id: int,
@@ -115,11 +99,10 @@ async def create(session: AsyncSession, principal: Principal, data: AgreementCre
     check_dates(data.starts_on, data.ends_on)
     for i, p in enumerate(data.projects):
         check_dates(p.starts_on, p.ends_on, f"projects.{i}.ends_on")
-    if await repo.active_registration(session, data.unit_id, community.id) is None:
+    if not await units.registered(session, data.unit_id, community.id):
         raise UnitNotRegistered()
     agreement = Agreement(
-        unit_id=data.unit_id, org_path=community.path, street_id=community.street_id,
-        community_id=community.id, title=data.title, resources=data.resources,
+        unit_id=data.unit_id, **scope_from(community), title=data.title, resources=data.resources,
         needs=data.needs, starts_on=data.starts_on, ends_on=data.ends_on, status="active",
         signed_by=principal.id if principal.kind == "user" else None)
     session.add(agreement)

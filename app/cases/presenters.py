@@ -3,7 +3,8 @@
 `case_values` turns a case — an ORM object or a row of the cases table, they have the same
 attribute names — into CaseRead's fields. Single cases become a `CaseRead`; the hot list pages
 serialise those values straight to JSON (`page_json`): a model per item costs more than the
-whole SQL round trip of the page. tests/cases/test_views.py holds the two to the same bytes.
+whole SQL round trip of the page. tests/cases/test_presenters.py validates every item of a
+listed page with `CaseRead` and holds it to the bytes pydantic would write.
 """
 
 from __future__ import annotations
@@ -113,6 +114,6 @@ async def page_json(session: AsyncSession, rows: list[Row[Any]], calendar: WorkC
     items = [case_values(r, calendar, names=names, crs=crs, now=now, keys=keys,
                          attachment_ids=repo.split_ids(r.attachment_csv))
              for r in rows]
-    # orjson writes the same bytes as pydantic here (UTC as "Z"; tests/cases/test_views.py)
+    # orjson writes the same bytes as pydantic here (UTC as "Z"; tests/cases/test_presenters.py)
     # in a third of the time.
     return orjson.dumps({"items": items, "next_cursor": next_cursor}, option=orjson.OPT_UTC_Z)

@@ -1,0 +1,32 @@
+"""The errors the cases domain raises (each with a stable `code`
+and its text in Chinese and English)."""
+
+from __future__ import annotations
+
+from app.core.errors import Conflict, Forbidden, NotFound, Unprocessable
+
+
+class CaseNotFound(NotFound):
+    code, zh, en = "case_not_found", "案件不存在", "Case not found"
+
+
+class InvalidTransition(Conflict):
+    code = "case_invalid_transition"
+
+
+class UnknownCategory(Unprocessable):
+    code, zh, en = "case_unknown_category", "案件类别不存在或不可用", "Unknown case category"
+
+
+class OutsideGrids(Unprocessable):
+    code = "case_outside_grids"
+    zh = "该位置不在任何网格内，请确认定位（注意坐标系 crs）"
+    en = "The location is outside every grid (check the coordinates and crs)"
+
+
+class OutsideArea(Forbidden):
+    code, zh, en = "case_outside_area", "该位置不在您的上报范围内", "Outside your reporting area"
+
+
+class AttachmentNotFound(NotFound):
+    code, zh, en = "attachment_not_found", "附件不存在", "Attachment not found"

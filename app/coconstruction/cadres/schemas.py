@@ -1,0 +1,75 @@
+"""Request and response shapes for seconded cadres and their summary; names and phones are
+masked in responses."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.coconstruction.schemas import Text
+from app.people.fields import Phone
+
+Rank = Literal["section", "general"]
+
+
+class CadreCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    unit_id: int = Field(ge=1, description="派出单位")
+    org_id: int = Field(ge=1, description="下沉到的街道（乡镇）或社区")
+    name: Text = Field(min_length=1, max_length=50)
+    rank: Rank = Field(description="section：科级干部；general：一般干部")
+    position: Text | None = Field(None, min_length=1, max_length=100)
+    phone: Phone | None = None
+    user_id: int | None = Field(None, ge=1, description="干部本人的系统账号")
+    starts_on: date
+    ends_on: date | None = None
+
+
+class CadreUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: Text | None = Field(None, min_length=1, max_length=50)
+    rank: Rank | None = None
+    position: Text | None = Field(None, min_length=1, max_length=100)
+    phone: Phone | None = None
+    starts_on: date | None = None
+    ends_on: date | None = None
+
+
+class CadreRead(BaseModel):
+    id: int
+    unit_id: int
+    org_id: int
+    org_path: str
+    street_id: int | None
+    community_id: int | None
+    name: str = Field(description="脱敏")
+    rank: Rank
+    position: str | None
+    phone: str | None = Field(description="脱敏")
+    user_id: int | None
+    starts_on: date
+    ends_on: date | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class RankCounts(BaseModel):
+    section: int = 0
+    general: int = 0
+    total: int = 0
+
+
+class SummaryRow(RankCounts):
+    org_id: int
+    name: str
+    level: Literal["street", "community"] = Field(
+        description="community：下沉到该社区的干部；street：下沉到街道本级的干部")
+
+
+class CadreSummary(BaseModel):
+    active_on: date
+    rows: list[SummaryRow]
+    totals: RankCounts
