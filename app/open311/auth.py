@@ -26,3 +26,14 @@ async def client_principal(session: AsyncSession, api_key: str | None) -> Princi
     if client is None or not matches or not client.is_active:
         raise forbidden("api_key 无效或已停用", "The api_key is invalid or disabled")
     return await load_client_principal(session, client.client_id, " ".join(client.scopes))
+
+
+async def reader(session: AsyncSession, api_key: str | None, *, public_reads: bool
+                 ) -> Principal | None:
+    """Who reads: the client holding `api_key`, or None for anyone without a key while public
+    reads are on (`GRID_OPEN311_PUBLIC_READS`). A key that is sent is always checked: a wrong
+    or disabled one is 403, never read as no key, so a client with a typo in its key learns it
+    instead of silently getting the public view."""
+    if api_key is None and public_reads:
+        return None
+    return await client_principal(session, api_key)
