@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Header, Query, Request, Response, UploadFile, status
@@ -10,7 +9,6 @@ from fastapi import APIRouter, Depends, File, Header, Query, Request, Response, 
 from app.cases import attachments, categories, service, views
 from app.cases import repository as repo
 from app.cases.calendar import WorkCalendar
-from app.cases.rules import UNFINISHED
 from app.cases.schemas import (
     AttachmentRead,
     CaseCreate,
@@ -18,6 +16,7 @@ from app.cases.schemas import (
     CaseRead,
     CategoryNode,
     Crs,
+    NearbyCase,
     Timeline,
     TimelineEntry,
     TransitionIn,
@@ -27,18 +26,15 @@ from app.core.concurrency import check_if_match, set_etag
 from app.core.db import SessionDep
 from app.core.deps import SettingsDep
 from app.core.errors import problems
-from app.core.geo import haversine_m, to_wgs84
+from app.core.geo import to_wgs84
 from app.core.idempotency import Idempotent
 from app.core.pagination import Page, next_cursor
 from app.core.routing import UnitOfWorkRoute
-from app.core.types import utcnow
 from app.files.service import public_copy_response
 from app.files.storage import FileStorage
 
 router = APIRouter(tags=["cases"], route_class=UnitOfWorkRoute)
 IfMatch = Annotated[str | None, Header(alias="If-Match", description='"<version>"')]
-NEARBY_METRES = 50.0
-NEARBY_HOURS = 72
 
 
 async def _calendar(request: Request) -> WorkCalendar:
@@ -101,16 +97,14 @@ async def nearby_cases(
     lat: Annotated[float, Query(ge=-90, le=90)],
     category_code: Annotated[str, Query(max_length=32)],
     crs: Crs = "wgs84",
-) -> Page[CaseRead]:
-    """上报前查重：50 米内、72 小时内同类未办结案件（含挂账）。"""
+) -> Page[NearbyCase]:
+    """上报前查重：50 米内、72 小时内同类未办结案件（含挂账），不论是否在本人范围内。
+    范围内的案件（in_scope=true）字段齐全；范围外的只有 id、类别、状态、上报时间与距离，
+    其余字段为 null（不含描述、照片、地址、位置与人员）。"""
     w_lng, w_lat = to_wgs84(lng, lat, crs)
-    d = 0.0006  # ≈ 60 m in latitude; longitude widened by the latitude's cosine below
-    box = (w_lng - d * 1.3, w_lat - d, w_lng + d * 1.3, w_lat + d)
-    since = utcnow() - timedelta(hours=NEARBY_HOURS)
-    rows = await repo.near(session, principal, category_code=category_code, box=box,
-                           since=since, statuses=[s.value for s in UNFINISHED])
-    close = [c for c in rows if haversine_m(w_lng, w_lat, c.lng, c.lat) <= NEARBY_METRES]
-    return Page(items=await views.reads(session, close, calendar, crs))
+    found = await service.nearby(session, principal, lng=w_lng, lat=w_lat,
+                                 category_code=category_code)
+    return Page(items=await views.nearby_reads(session, found, calendar, crs))
 
 
 @router.get("/cases/{case_id}", responses=problems(404))
