@@ -23,7 +23,8 @@ from app.cases import categories
 from app.cases import repository as repo
 from app.cases.calendar import WorkCalendar
 from app.cases.rules import FINAL, OPEN
-from app.cases.schemas import CaseRead, Light, Status
+from app.cases.schemas import CaseRead, Light, NearbyCase, Status
+from app.cases.service import Nearby
 from app.core.geo import from_wgs84
 from app.core.types import utcnow
 from app.models import Case
@@ -36,6 +37,8 @@ _READ = (*_COLUMNS, "suspended_at")
 _FROM_CASE = attrgetter(*_READ)
 # Every CaseRead field in order: filling a copy keeps the order whatever is set first.
 _TEMPLATE: dict[str, Any] = dict.fromkeys(_FIELDS)
+# A duplicate suggestion beyond the caller's scope: every field null but these few.
+_NEARBY_TEMPLATE: dict[str, Any] = dict.fromkeys(NearbyCase.model_fields)
 
 
 @lru_cache(maxsize=16)
@@ -117,3 +120,26 @@ async def page_json(session: AsyncSession, rows: list[Row[Any]], calendar: WorkC
     # orjson writes the same bytes as pydantic here (UTC as "Z"; tests/cases/test_presenters.py)
     # in a third of the time.
     return orjson.dumps({"items": items, "next_cursor": next_cursor}, option=orjson.OPT_UTC_Z)
+
+
+async def nearby_reads(session: AsyncSession, found: list[Nearby], calendar: WorkCalendar,
+                       crs: str) -> list[NearbyCase]:
+    """Duplicate suggestions: a case the caller may see in full, as CaseRead; any other with
+    only what a duplicate check needs. Its distance is rounded to 10 m: asking from three
+    points then places a case the caller may not see to within some metres, not exactly."""
+    full = {r.id: r for r in await reads(
+        session, [n.case for n in found if n.case is not None], calendar, crs)}
+    names = await categories.names(session)
+    out: list[NearbyCase] = []
+    for n in found:
+        if n.case is not None:
+            values = {**dict(full[n.case.id]), "in_scope": True,
+                      "distance_m": round(n.distance_m, 1)}
+        else:
+            values = {**_NEARBY_TEMPLATE, "id": n.row.id, "status": Status(n.row.status),
+                      "category_code": n.row.category_code,
+                      "category_name": names.get(n.row.category_code),
+                      "reported_at": n.row.reported_at, "in_scope": False,
+                      "distance_m": float(round(n.distance_m, -1))}
+        out.append(NearbyCase.model_construct(**values))
+    return out

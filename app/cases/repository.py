@@ -1,5 +1,6 @@
 """SQL for cases. Every read starts from `readable_cases`: the grid path in the caller's
-cases:read scope, the handler org in their cases:handle scope, or a case they report or hold."""
+cases:read scope, the handler org in their cases:handle scope, or a case they report or hold.
+One exception, `near` (duplicate suggestions), reads a few columns of every case; see there."""
 
 from __future__ import annotations
 
@@ -106,15 +107,33 @@ def split_ids(csv: str | None) -> list[int]:
     return sorted(int(v) for v in csv.split(",")) if csv else []
 
 
+# What a duplicate check needs of a case the caller may not see (schemas.NearbyCase): id,
+# category_code, status, reported_at, lng, lat, and in_scope.
+NearRow = Row[int, str, str, datetime, float, float, bool]
+
+
 async def near(session: AsyncSession, principal: Principal, *, category_code: str,
                box: tuple[float, float, float, float], since: datetime, statuses: list[str]
-               ) -> list[Case]:
+               ) -> list[NearRow]:
+    """Unfinished cases of a category in a box, whoever's they are: a duplicate is as likely
+    20 m across a grid or community line as inside it. The one case read that does not start
+    from `readable_cases`, so it reads only the columns of `NearRow`, `in_scope` saying whether
+    the caller sees the case; a case's other columns come through `visible_by_ids`."""
     west, south, east, north = box
-    stmt = readable_cases(principal).where(
+    stmt = select(Case.id, Case.category_code, Case.status, Case.reported_at, Case.lng,
+                  Case.lat, visible(principal).label("in_scope")).where(
         Case.category_code == category_code,
         Case.lat >= south, Case.lat <= north, Case.lng >= west, Case.lng <= east,
         Case.reported_at >= since, Case.status.in_(statuses),
     ).order_by(Case.id.desc()).limit(50)
+    return list((await session.execute(stmt)).all())
+
+
+async def visible_by_ids(session: AsyncSession, principal: Principal, ids: list[int]
+                         ) -> list[Case]:
+    if not ids:
+        return []
+    stmt = readable_cases(principal).where(Case.id.in_(ids))
     return list((await session.execute(stmt)).scalars())
 
 

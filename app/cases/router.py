@@ -15,6 +15,7 @@ from app.cases.schemas import (
     CaseRead,
     CategoryNode,
     Crs,
+    NearbyCase,
     Timeline,
     TimelineEntry,
     TransitionIn,
@@ -24,6 +25,7 @@ from app.core.concurrency import IfMatch, check_if_match, set_etag
 from app.core.db import SessionDep
 from app.core.deps import SettingsDep
 from app.core.errors import problems
+from app.core.geo import to_wgs84
 from app.core.idempotency import Idempotent
 from app.core.pagination import Page
 from app.core.routing import UnitOfWorkRoute
@@ -81,11 +83,14 @@ async def nearby_cases(
     lat: Annotated[float, Query(ge=-90, le=90)],
     category_code: Annotated[str, Query(max_length=32)],
     crs: Crs = "wgs84",
-) -> Page[CaseRead]:
-    """上报前查重：50 米内、72 小时内同类未办结案件（含挂账）。"""
-    close = await service.nearby(session, principal, lng=lng, lat=lat, crs=crs,
+) -> Page[NearbyCase]:
+    """上报前查重：50 米内、72 小时内同类未办结案件（含挂账），不论是否在本人范围内。
+    范围内的案件（in_scope=true）字段齐全；范围外的只有 id、类别、状态、上报时间与距离，
+    其余字段为 null（不含描述、照片、地址、位置与人员）。"""
+    w_lng, w_lat = to_wgs84(lng, lat, crs)
+    found = await service.nearby(session, principal, lng=w_lng, lat=w_lat,
                                  category_code=category_code)
-    return Page(items=await presenters.reads(session, close, calendar, crs))
+    return Page(items=await presenters.nearby_reads(session, found, calendar, crs))
 
 
 @router.get("/cases/{case_id}", responses=problems(404))

@@ -113,6 +113,52 @@ class CaseRead(BaseModel):
     updated_at: datetime
 
 
+class NearbyCase(BaseModel):
+    """A duplicate suggestion (`GET /cases/nearby`): CaseRead's fields, plus `in_scope` and
+    `distance_m`. A case the caller may see (`in_scope`) carries all of them as CaseRead does.
+    One beyond the caller's scope (across a grid or community line) carries only what a
+    duplicate check needs — id, category, status, reported_at, distance — and null elsewhere:
+    no description, photos, address, place or people."""
+
+    id: int
+    code: str | None
+    status: Status
+    category_code: str
+    category_name: str | None = None
+    description: str | None
+    address: str | None
+    lng: float | None
+    lat: float | None
+    crs: Crs | None
+    grid_id: int | None
+    community_id: int | None
+    street_id: int | None
+    org_path: str | None
+    source: str | None
+    reporter_id: int | None
+    client_ref: str | None
+    captured_at: datetime | None
+    reported_at: datetime
+    due_at: datetime | None
+    light: Light | None
+    overdue: bool | None
+    accepted_at: datetime | None
+    dispatched_at: datetime | None
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    handler_org_id: int | None
+    assignee_id: int | None
+    merged_into_id: int | None
+    rework_count: int | None
+    return_count: int | None
+    attachment_ids: list[int] | None
+    version: int | None
+    created_at: datetime | None
+    updated_at: datetime | None
+    in_scope: bool = Field(description="调用者可查看该案件；否则仅含查重所需字段，其余为 null")
+    distance_m: float = Field(description="与查询点的距离（米）；范围外案件取整到 10 米")
+
+
 class TimelineEntry(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     action: str

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,7 +22,7 @@ from app.cases.errors import (
     UnknownCategory,
 )
 from app.cases.rules import FINAL, OPEN, RULES, UNFINISHED, Rule
-from app.cases.schemas import Action, CaseCreate, CaseListQuery, Crs, Status, TransitionIn
+from app.cases.schemas import Action, CaseCreate, CaseListQuery, Status, TransitionIn
 from app.core import audit, rows
 from app.core.concurrency import flush_versioned
 from app.core.config import Settings
@@ -42,6 +43,8 @@ from app.orgs import service as orgs
 CAPTURE_MAX_AGE = timedelta(days=30)
 CLOCK_SKEW = timedelta(minutes=5)
 GRID_TOLERANCE_M = 200  # how far outside a named grid a reported location may be
+NEARBY_METRES = 50.0  # duplicate suggestions: this close…
+NEARBY_HOURS = 72  # …and this recent
 _EVENTS = table_of(CaseEvent)
 
 
@@ -60,6 +63,33 @@ async def get(session: AsyncSession, principal: Principal, case_id: int) -> Case
     if case is None:
         raise CaseNotFound()
     return case
+
+
+@dataclass(frozen=True)
+class Nearby:
+    """A duplicate suggestion: its row of `repo.near`, how far it is, and the case itself when
+    the caller may see it (read through the caller's scope), else None."""
+
+    row: repo.NearRow
+    distance_m: float
+    case: Case | None
+
+
+async def nearby(session: AsyncSession, principal: Principal, *, lng: float, lat: float,
+                 category_code: str) -> list[Nearby]:
+    """Unfinished cases (suspended ones too) of the category within 50 m of the WGS-84 point,
+    reported in the last 72 hours, whoever's they are: the reporter should hear of the case
+    20 m away across a grid line too. Three statements at most, whatever the count."""
+    d = 0.0006  # ≈ 67 m of latitude; ×1.3 in longitude still spans 50 m up to 53° N
+    box = (lng - d * 1.3, lat - d, lng + d * 1.3, lat + d)
+    rows = await repo.near(session, principal, category_code=category_code, box=box,
+                           since=utcnow() - timedelta(hours=NEARBY_HOURS),
+                           statuses=[s.value for s in UNFINISHED])
+    close = [(r, haversine_m(lng, lat, r.lng, r.lat)) for r in rows]
+    close = [(r, m) for r, m in close if m <= NEARBY_METRES]
+    seen = await repo.visible_by_ids(session, principal, [r.id for r, _ in close if r.in_scope])
+    by_id = {c.id: c for c in seen}
+    return [Nearby(r, m, by_id.get(r.id)) for r, m in close]
 
 
 async def _grid_for(session: AsyncSession, principal: Principal, data: CaseCreate,
@@ -332,22 +362,6 @@ async def list_page(session: AsyncSession, principal: Principal, query: CaseList
     page = query.page()
     found = await repo.list_rows(session, principal, filters=filters, page=page)
     return next_cursor(found, page, lambda c: [c.id])
-
-
-NEARBY_METRES = 50.0
-NEARBY_HOURS = 72
-
-
-async def nearby(session: AsyncSession, principal: Principal, *, lng: float, lat: float,
-                 crs: Crs, category_code: str) -> list[Case]:
-    """Unfinished cases of the category within 50 m reported in the last 72 hours."""
-    w_lng, w_lat = to_wgs84(lng, lat, crs)
-    d = 0.0006  # ≈ 60 m in latitude; longitude widened by the latitude's cosine below
-    box = (w_lng - d * 1.3, w_lat - d, w_lng + d * 1.3, w_lat + d)
-    since = utcnow() - timedelta(hours=NEARBY_HOURS)
-    found = await repo.near(session, principal, category_code=category_code, box=box,
-                            since=since, statuses=[s.value for s in UNFINISHED])
-    return [c for c in found if haversine_m(w_lng, w_lat, c.lng, c.lat) <= NEARBY_METRES]
 
 
 async def timeline(session: AsyncSession, case: Case) -> list[CaseEvent]:

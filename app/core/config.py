@@ -83,6 +83,10 @@ class Settings(BaseSettings):
     # contact line.
     open311_jurisdiction: str | None = None
     open311_contact: str | None = None
+    # GeoReport v2 reads are public: requests, tokens and updates without an api_key, public
+    # fields of the district's public-space cases only (app/open311/__init__.py). Off: a key
+    # is required for them again (403 without), as discovery and services never need one.
+    open311_public_reads: bool = True
 
     idempotency_stale_seconds: int = 120
     # A caller's grants are cached this long per process (0: load them on every request).

@@ -6,9 +6,16 @@ problem+json, and is left out of our OpenAPI document: the GeoReport v2 schema d
 
 Decisions (also in the router's docstrings):
 - api_key: `gk_<prefix>.<secret>` of a third-party client, read from the query string or the
-  form body. Required for POST and for every GET that returns cases (requests, tokens,
-  servicerequestupdates): cases are scoped data, served only to a client within its org
-  subtree. Without a key those answer 403; discovery and services are public.
+  form body. Required for POST. GETs are public, as GeoReport v2 has them and public readers
+  expect: without a key (an empty one counts as none), requests, tokens and
+  servicerequestupdates serve the district's cases of public-space categories (components and
+  events; community affairs are about households and stay behind a key) with public fields
+  only: no photos of ours, `status_notes` as the status wording alone. Nothing personal is
+  stored to leak (below), and timeline notes never leave this face. With a key, the client's
+  own org subtree (and its own reports, whatever the category) and our photos. A key that is
+  sent is checked: a wrong one is 403, never downgraded to the public view.
+  `GRID_OPEN311_PUBLIC_READS=false` turns public reads off (403 without a key; discovery and
+  services stay public).
 - service_request_id is the case code (`AJ20261127…`). Requests are created synchronously, so
   POST returns the id and never a token; `tokens/{token}` accepts a service_request_id as its
   token and answers with it.

@@ -37,3 +37,12 @@ async def api_client(request: Request, session: SessionDep) -> Principal:
     404 before a missing key is 403."""
     form = await request.form() if request.method == "POST" else None
     return await client_principal(session, Params(request.query_params, form).text("api_key"))
+async def reader(session: AsyncSession, api_key: str | None, *, public_reads: bool
+                 ) -> Principal | None:
+    """Who reads: the client holding `api_key`, or None for anyone without a key while public
+    reads are on (`GRID_OPEN311_PUBLIC_READS`). A key that is sent is always checked: a wrong
+    or disabled one is 403, never read as no key, so a client with a typo in its key learns it
+    instead of silently getting the public view."""
+    if api_key is None and public_reads:
+        return None
+    return await client_principal(session, api_key)

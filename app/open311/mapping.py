@@ -126,13 +126,17 @@ class RequestRow:
     agency: str | None
 
 
-def request_record(row: RequestRow, attachment_url: str | None) -> dict[str, object]:
+def request_record(row: RequestRow, attachment_url: str | None, *, public: bool = False
+                   ) -> dict[str, object]:
+    """A case as a request. `public` (a reader without a key) differs in two fields only:
+    `status_notes` is the status wording alone, and `media_url` never points at our photos."""
     case = row.case
     description, sent_media = split_media(case.description)
-    notes = f"{case.status}: {state_label(case.status)}"
+    notes = state_label(case.status) if public else f"{case.status}: {state_label(case.status)}"
     return {
         "service_request_id": case.code,
         "status": open_or_closed(case.status),
+        # Never a timeline note: those are staff's and may name people.
         "status_notes": notes,
         "service_name": row.service_name,
         "service_code": case.category_code,
@@ -142,13 +146,18 @@ def request_record(row: RequestRow, attachment_url: str | None) -> dict[str, obj
         "requested_datetime": iso(case.reported_at),
         "updated_datetime": iso(case.updated_at),
         "expected_datetime": iso(case.due_at),
+        # The address as the reporter wrote it (nothing is looked up in the people register),
+        # else the grid's name, else the point.
         "address": case.address or row.grid_name or f"{case.lat:.6f},{case.lng:.6f}",
         "address_id": row.grid_code,
         "zipcode": None,
         "lat": case.lat,
         "long": case.lng,
         # Our own (EXIF-stripped) photo first; else the URL the reporting client sent; never "".
-        "media_url": attachment_url or sent_media,
+        # Without a key only the sent URL: our photo's download needs a bearer token anyway,
+        # and field staff's photos (doorways, faces, plates) are for those who handle the case,
+        # whereas the reporting app sent its URL to be shown with the request.
+        "media_url": sent_media if public else attachment_url or sent_media,
     }
 
 

@@ -1,9 +1,12 @@
 """Open311 GeoReport v2 under `/open311/v2`: `{resource}.{json|xml}`.
 
-Public: discovery, services, service definitions. With an `api_key` (query string or form body):
-POST requests, GET requests / requests/{id} / tokens/{token} / servicerequestupdates, scoped to
-the client's org subtree; without one those answer 403. `jurisdiction_id` is checked when
-`GRID_OPEN311_JURISDICTION` is configured (an unknown one is 404) and may always be left out.
+Public: discovery, services, service definitions, and (while `GRID_OPEN311_PUBLIC_READS` is on,
+the default) GET requests / requests/{id} / tokens/{token} / servicerequestupdates without an
+`api_key`: the public fields of the district's public-space cases. With an `api_key` (query
+string or form body) those reads are scoped to the client's org subtree and carry our photos;
+a key that is sent but wrong is 403. POST requests always needs a key. `jurisdiction_id` is
+checked when `GRID_OPEN311_JURISDICTION` is configured (an unknown one is 404) and may always
+be left out.
 
 The routes parse their arguments themselves, so nothing here answers with FastAPI's 422 or the
 API's problem+json: every error is Open311's `[{"code", "description"}]` (or `<errors>`).
@@ -31,7 +34,7 @@ from app.core.i18n import t
 from app.core.routing import UnitOfWorkRoute
 from app.core.security import Principal
 from app.open311 import inputs, mapping, service
-from app.open311.auth import api_client, client_principal
+from app.open311.auth import api_client, reader
 from app.open311.errors import Open311Error, not_found, open311_status
 from app.open311.formats import Format, guess_format, parse_format, render, render_error
 from app.open311.params import Params
@@ -96,8 +99,11 @@ async def _form_call(request: Request) -> Call:
     return await _call(request, form=True)
 
 
-async def _client(session: AsyncSession, call: Call) -> Principal:
-    return await client_principal(session, call.params.text("api_key"))
+async def _reader(request: Request, session: AsyncSession, call: Call) -> Principal | None:
+    """The client of the key sent, or None: anyone, without a key (public reads)."""
+    settings: Settings = request.app.state.settings
+    return await reader(session, call.params.text("api_key"),
+                        public_reads=settings.open311_public_reads)
 
 
 def _media_link(request: Request) -> service.MediaLink:
@@ -164,9 +170,10 @@ async def create_request(request: Request, session: SessionDep,
 
 @router.get("/requests.{fmt}")
 async def list_requests(request: Request, session: SessionDep) -> Response:
-    """Newest first; the last 90 days by default, at most 1000 (`page`, `page_size`)."""
+    """Newest first; the last 90 days by default, at most 1000 (`page`, `page_size`). Without a
+    key: the public fields of the district's public-space cases."""
     call = await _call(request)
-    principal = await _client(session, call)
+    principal = await _reader(request, session, call)
     query = inputs.search(call.params)
     records = await service.find(session, principal, query, _media_link(request))
     return _requests(call.fmt, records)
@@ -174,9 +181,10 @@ async def list_requests(request: Request, session: SessionDep) -> Response:
 
 @router.get("/requests/{service_request_id}.{fmt}")
 async def get_request(request: Request, session: SessionDep) -> Response:
-    """An array of one; 404 when unknown or outside the client's area."""
+    """An array of one; 404 when unknown or outside the client's area (without a key: not a
+    public case)."""
     call = await _call(request)
-    principal = await _client(session, call)
+    principal = await _reader(request, session, call)
     code = request.path_params["service_request_id"]
     return _requests(call.fmt, await service.one(session, principal, code, _media_link(request)))
 
@@ -185,7 +193,7 @@ async def get_request(request: Request, session: SessionDep) -> Response:
 async def get_token(request: Request, session: SessionDep) -> Response:
     """Tokens are never issued (requests are created at once); a service_request_id works."""
     call = await _call(request)
-    principal = await _client(session, call)
+    principal = await _reader(request, session, call)
     return _requests(call.fmt, await service.token(session, principal,
                                                    request.path_params["token"]))
 
@@ -194,7 +202,7 @@ async def get_token(request: Request, session: SessionDep) -> Response:
 async def list_updates(request: Request, session: SessionDep) -> Response:
     """FixMyStreet's extension: the cases' timeline within `start_date`..`end_date`."""
     call = await _call(request)
-    principal = await _client(session, call)
+    principal = await _reader(request, session, call)
     window, page = inputs.window(call.params), inputs.page(call.params)
     records = await service.updates(session, principal, window, page)
     return render(call.fmt, records, root="service_requests_updates", item="request_update")

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.cases import categories
 from app.cases import service as cases
@@ -160,8 +161,17 @@ async def report(session: AsyncSession, principal: Principal, calendar: WorkCale
              "account_id": data.account_id}]
 
 
-async def _records(session: AsyncSession, rows: list[RequestRow], media: MediaLink
-                   ) -> list[Record]:
+async def _scope(session: AsyncSession, principal: Principal | None) -> ColumnElement[bool]:
+    """A client's cases, or without a key (None) the public ones of the district."""
+    if principal is not None:
+        return repo.client_scope(principal)
+    return repo.public_scope(await repo.district_paths(session))
+
+
+async def _records(session: AsyncSession, rows: list[RequestRow], media: MediaLink, *,
+                   public: bool) -> list[Record]:
+    if public:  # never our photos (mapping.request_record): no need to look them up
+        return [mapping.request_record(r, None, public=True) for r in rows]
     firsts = await repo.first_attachments(session, [r.case.id for r in rows])
     return [mapping.request_record(
         r, media(r.case.id, firsts[r.case.id]) if r.case.id in firsts else None) for r in rows]
@@ -175,37 +185,41 @@ def _states(wanted: list[str]) -> list[str] | None:
     return [s.value for s in Status if (s in FINAL) == closed]
 
 
-async def find(session: AsyncSession, principal: Principal, query: Search, media: MediaLink
-               ) -> list[Record]:
+async def find(session: AsyncSession, principal: Principal | None, query: Search,
+               media: MediaLink) -> list[Record]:
+    """Requests found by `query`; `principal` None: a reader without a key."""
+    scope = await _scope(session, principal)
     if query.ids:
-        rows = await repo.by_codes(session, principal, query.ids)
+        rows = await repo.by_codes(session, scope, query.ids)
     else:
         assert query.window is not None
         rows = await repo.search(
-            session, principal, start=query.window.start, end=query.window.end,
+            session, scope, start=query.window.start, end=query.window.end,
             services=query.services, states=_states(query.states),
             offset=query.page.offset, limit=query.page.size)
-    return await _records(session, rows, media)
+    return await _records(session, rows, media, public=principal is None)
 
 
-async def one(session: AsyncSession, principal: Principal, code: str, media: MediaLink
+async def one(session: AsyncSession, principal: Principal | None, code: str, media: MediaLink
               ) -> list[Record]:
-    rows = await repo.by_codes(session, principal, [code])
+    rows = await repo.by_codes(session, await _scope(session, principal), [code])
     if not rows:
         raise not_found(f"服务请求 {code} 不存在", f"No service request {code!r}")
-    return await _records(session, rows, media)
+    return await _records(session, rows, media, public=principal is None)
 
 
-async def token(session: AsyncSession, principal: Principal, token: str) -> list[Record]:
+async def token(session: AsyncSession, principal: Principal | None, token: str
+                ) -> list[Record]:
     """Requests are created at once, so a token is the service_request_id itself."""
-    rows = await repo.by_codes(session, principal, [token])
+    rows = await repo.by_codes(session, await _scope(session, principal), [token])
     if not rows:
         raise not_found(f"令牌 {token} 不存在", f"No token {token!r}")
     return [{"service_request_id": rows[0].case.code, "token": token}]
 
 
-async def updates(session: AsyncSession, principal: Principal, window: Window, page: Page
-                  ) -> list[Record]:
-    rows = await repo.events(session, principal, start=window.start, end=window.end,
+async def updates(session: AsyncSession, principal: Principal | None, window: Window,
+                  page: Page) -> list[Record]:
+    scope = await _scope(session, principal)
+    rows = await repo.events(session, scope, start=window.start, end=window.end,
                              offset=page.offset, limit=page.size)
     return [mapping.update_record(event, code) for event, code in rows]

@@ -52,3 +52,9 @@ def jurisdiction(settings: Settings) -> Iterator[str]:
             object.__setattr__(settings, "open311_jurisdiction", before)
         else:
             del settings.__dict__["open311_jurisdiction"]
+
+
+@pytest.fixture
+def public_reads_off(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """GRID_OPEN311_PUBLIC_READS=false on the running app's settings for one test."""
+    monkeypatch.setattr(settings, "open311_public_reads", False)

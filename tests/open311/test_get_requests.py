@@ -1,5 +1,5 @@
-"""GET requests.{fmt} and requests/{id}.{fmt}: cases as Open311 requests, scoped to the
-client's org subtree."""
+"""GET requests.{fmt} and requests/{id}.{fmt} with a key: cases as Open311 requests, scoped to
+the client's org subtree (without one: test_public_reads.py)."""
 
 from __future__ import annotations
 
@@ -43,7 +43,8 @@ def world_codes(world: World, *ks: int) -> set[str]:
 
 
 class TestKey:
-    async def test_no_key_is_403(self, client):
+    async def test_no_key_is_403_when_public_reads_are_off(self, client,
+                                                           public_reads_off: None):
         error_of(await client.get(f"{BASE}/requests.json"), 403)
         xml_error_of(await client.get(f"{BASE}/requests.xml"), 403)
 
@@ -271,5 +272,6 @@ class TestOne:
         code = world.cases[6].code
         error_of(await client.get(f"{BASE}/requests/{code}.json", params={"api_key": key}), 404)
 
-    async def test_no_key_is_403(self, client, world: World):
+    async def test_no_key_is_403_when_public_reads_are_off(self, client, world: World,
+                                                           public_reads_off: None):
         error_of(await client.get(f"{BASE}/requests/{world.cases[0].code}.json"), 403)

@@ -43,7 +43,8 @@ class TestTokens:
         code = world.cases[5].code
         error_of(await client.get(f"{BASE}/tokens/{code}.json", params={"api_key": key}), 404)
 
-    async def test_needs_a_key(self, client, world: World):
+    async def test_needs_a_key_when_public_reads_are_off(self, client, world: World,
+                                                         public_reads_off: None):
         error_of(await client.get(f"{BASE}/tokens/{world.cases[0].code}.json"), 403)
 
 
@@ -100,6 +101,6 @@ class TestUpdates:
         assert [c.tag for c in update] == UPDATE_FIELDS
         assert update.findtext("status") == "open"
 
-    async def test_needs_a_key(self, client):
+    async def test_needs_a_key_when_public_reads_are_off(self, client, public_reads_off: None):
         error_of(await client.get(f"{BASE}/servicerequestupdates.json"), 403)
         xml_error_of(await client.get(f"{BASE}/servicerequestupdates.xml"), 403)
