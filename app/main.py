@@ -21,6 +21,7 @@ from app.core.errors import install_error_handlers
 from app.core.observability import RequestContextMiddleware, configure_logging
 from app.core.openapi import build_openapi, operation_id
 from app.core.ratelimit import RateLimits
+from app.core.security import PasswordWork
 from app.files.storage import LocalStorage
 from app.open311.router import router as open311_router
 from app.ops.router import router as ops_router
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.db = db or Database(make_engine(settings))
     app.state.cipher = FieldCipher.from_settings(settings)
     app.state.limits = RateLimits(settings)
+    app.state.passwords = PasswordWork(settings.password_hash_concurrency)
     app.state.principals = PrincipalCache(settings.principal_cache_seconds)
     app.state.wechat = WechatClient(settings)
     app.state.calendar = calendar_for(settings)

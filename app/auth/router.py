@@ -21,7 +21,7 @@ from app.auth.schemas import (
 from app.auth.wechat import WechatClient
 from app.core.auth import CurrentPrincipal
 from app.core.db import SessionDep
-from app.core.deps import CipherDep, LimitsDep, SettingsDep, client_ip
+from app.core.deps import CipherDep, LimitsDep, PasswordsDep, SettingsDep, client_ip
 from app.core.errors import BadRequest, Forbidden
 from app.core.routing import UnitOfWorkRoute
 
@@ -47,10 +47,12 @@ WechatDep = Annotated[WechatClient, Depends(_wechat)]
 
 @router.post("/login", responses={401: {}, 429: {}})
 async def login(
-    body: LoginIn, request: Request, session: SessionDep, settings: SettingsDep, limits: LimitsDep
+    body: LoginIn, request: Request, session: SessionDep, settings: SettingsDep, limits: LimitsDep,
+    passwords: PasswordsDep,
 ) -> TokenPair:
-    """用户名密码登录。15 分钟内失败 5 次锁定账号 15 分钟 (429)。"""
-    ctx = service.AuthContext(settings, limits, client_ip(request))
+    """用户名密码登录。15 分钟内失败 5 次锁定账号 15 分钟 (429)；同一地址每分钟失败过多也返回 429
+    （成功的登录不计入）。"""
+    ctx = service.AuthContext(settings, limits, passwords, client_ip(request))
     return await service.login(session, ctx, username=body.username, password=body.password)
 
 
@@ -104,6 +106,7 @@ def _client_credentials(
 async def client_token(
     session: SessionDep,
     settings: SettingsDep,
+    passwords: PasswordsDep,
     grant_type: Annotated[str, Form()],
     basic: Annotated[HTTPBasicCredentials | None, Depends(_basic)],
     client_id: Annotated[str | None, Form(max_length=64)] = None,
@@ -113,6 +116,6 @@ async def client_token(
     """第三方客户端凭证模式 (RFC 6749 §4.4)，表单编码；客户端凭证放在表单或 HTTP Basic 中。"""
     client_id, client_secret = _client_credentials(basic, client_id, client_secret)
     return await service.client_token(
-        session, settings, grant_type=grant_type, client_id=client_id,
+        session, settings, passwords, grant_type=grant_type, client_id=client_id,
         client_secret=client_secret, scope=scope,
     )

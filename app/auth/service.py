@@ -26,14 +26,15 @@ from app.auth.wechat import WechatApiError, WechatClient, WechatSession, to_app_
 from app.core import audit
 from app.core.config import Settings
 from app.core.crypto import FieldCipher, mask_phone
+from app.core.db import end_reads
 from app.core.errors import BadRequest, TooManyRequests, Unauthorized
 from app.core.ratelimit import RateLimits
 from app.core.security import (
+    PasswordWork,
     Principal,
     issue_access_token,
     new_opaque_token,
     sha256_hex,
-    verify_password,
 )
 from app.core.types import utcnow
 from app.models import RefreshToken, User, WechatLogin
@@ -45,6 +46,7 @@ PHONE_CONTEXT = "user.phone"
 class AuthContext:
     settings: Settings
     limits: RateLimits
+    passwords: PasswordWork
     ip: str
 
 
@@ -73,16 +75,18 @@ async def issue_tokens(
 async def login(
     session: AsyncSession, ctx: AuthContext, *, username: str, password: str
 ) -> TokenPair:
-    if not await ctx.limits.hit(ctx.limits.login_ip, "ip", ctx.ip):
+    if await ctx.limits.ip_blocked(ctx.ip):
         wait = await ctx.limits.retry_after(ctx.limits.login_ip, "ip", ctx.ip)
         raise TooManyRequests(code="login_rate_limited", headers={"Retry-After": str(wait)})
     if await ctx.limits.is_locked(username):
         raise _locked(await ctx.limits.retry_after(ctx.limits.login_lock, "lock", username))
     user = await repo.user_by_username(session, username)
-    ok = verify_password(password, user.password_hash if user else None)
+    await end_reads(session)  # the hash below takes 100–300 ms: hold no transaction or lock
+    ok = await ctx.passwords.verify(password, user.password_hash if user else None)
     # Demo accounts share a published password: never let them in on a production deployment.
     demo = ctx.settings.env == "production" and password == ctx.settings.demo_password
     if not ok or demo or user is None or not user.is_active:
+        await ctx.limits.record_ip_failure(ctx.ip)
         if await ctx.limits.record_failure(username):
             raise _locked(ctx.settings.login_lock_minutes * 60)
         raise BadCredentials()
@@ -115,8 +119,8 @@ async def logout(session: AsyncSession, principal: Principal) -> None:
 
 
 async def client_token(
-    session: AsyncSession, settings: Settings, *, grant_type: str, client_id: str | None,
-    client_secret: str | None, scope: str | None,
+    session: AsyncSession, settings: Settings, passwords: PasswordWork, *, grant_type: str,
+    client_id: str | None, client_secret: str | None, scope: str | None,
 ) -> ClientToken:
     if grant_type != "client_credentials":
         raise BadRequest("仅支持 client_credentials", "Only client_credentials is supported",
@@ -124,7 +128,8 @@ async def client_token(
     if not client_id or client_secret is None:
         raise ClientInvalid()
     client = await repo.client_by_client_id(session, client_id)
-    ok = verify_password(client_secret, client.secret_hash if client else None)
+    await end_reads(session)
+    ok = await passwords.verify(client_secret, client.secret_hash if client else None)
     if client is None or not ok or not client.is_active:
         raise ClientInvalid()
     granted = set(client.scopes)
@@ -151,19 +156,24 @@ async def wechat_login(
     code_hash = sha256_hex("wx:" + code)
     since = utcnow() - timedelta(seconds=settings.wechat_code_replay_seconds)
     seen = await repo.recent_wechat_login(session, code_hash, since)
-    if seen is not None:
-        # The phone retried a code we already exchanged (WeChat would answer 40163).
-        user = await session.get(User, seen.user_id)
-        if user is None:
-            raise WechatCodeInvalid()
-        return await _wechat_tokens(session, settings, cipher, user, is_new=seen.is_new)
-    try:
-        wx = await wechat.code2session(code)
-    except WechatApiError as exc:
-        raise to_app_error(exc) from exc
-    user, is_new = await _user_for_openid(session, wx)
-    session.add(WechatLogin(code_hash=code_hash, user_id=user.id, is_new=is_new))
-    return await _wechat_tokens(session, settings, cipher, user, is_new=is_new)
+    if seen is None:
+        await end_reads(session)  # no transaction or SQLite write lock across WeChat's answer
+        try:
+            wx = await wechat.code2session(code)
+        except WechatApiError as exc:
+            # A second request with the same code may have exchanged it meanwhile (40163).
+            seen = await repo.recent_wechat_login(session, code_hash, since)
+            if seen is None:
+                raise to_app_error(exc) from exc
+        else:
+            user, is_new = await _user_for_openid(session, wx)
+            session.add(WechatLogin(code_hash=code_hash, user_id=user.id, is_new=is_new))
+            return await _wechat_tokens(session, settings, cipher, user, is_new=is_new)
+    # The phone retried a code we already exchanged (WeChat would answer 40163).
+    known = await session.get(User, seen.user_id)
+    if known is None:
+        raise WechatCodeInvalid()
+    return await _wechat_tokens(session, settings, cipher, known, is_new=seen.is_new)
 
 
 async def _user_for_openid(session: AsyncSession, wx: WechatSession) -> tuple[User, bool]:
@@ -200,6 +210,7 @@ async def bind_phone(
     session: AsyncSession, wechat: WechatClient, cipher: FieldCipher, principal: Principal,
     code: str,
 ) -> UserBrief:
+    await end_reads(session)  # the caller was read; nothing is held across WeChat's answer
     try:
         phone = await wechat.phone_number(code)
     except WechatApiError as exc:

@@ -55,7 +55,8 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_failure_window_minutes: int = 15
     login_lock_minutes: int = 15
-    login_ip_limit: str = "30/minute"
+    login_ip_limit: str = "30/minute"  # failed logins per client address
+    password_hash_concurrency: int = Field(default=2, ge=1, le=64)
     rate_limit_prefix: str = "gridapi"
     # Revealing a resident's full ID card and phone numbers, per user.
     reveal_limit: str = "30/hour"

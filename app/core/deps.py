@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from app.core.config import Settings
 from app.core.crypto import FieldCipher
 from app.core.ratelimit import RateLimits
+from app.core.security import PasswordWork
 
 
 async def _settings(request: Request) -> Settings:
@@ -26,6 +27,11 @@ async def _limits(request: Request) -> RateLimits:
     return limits
 
 
+async def _passwords(request: Request) -> PasswordWork:
+    passwords: PasswordWork = request.app.state.passwords
+    return passwords
+
+
 def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
@@ -33,3 +39,4 @@ def client_ip(request: Request) -> str:
 SettingsDep = Annotated[Settings, Depends(_settings)]
 CipherDep = Annotated[FieldCipher, Depends(_cipher)]
 LimitsDep = Annotated[RateLimits, Depends(_limits)]
+PasswordsDep = Annotated[PasswordWork, Depends(_passwords)]

@@ -40,6 +40,15 @@ class RateLimits:
         stats = await self.limiter.get_window_stats(item, *keys)
         return max(1, int(stats.reset_time - time.time()))
 
+    async def ip_blocked(self, ip: str) -> bool:
+        """Too many failed logins from this address lately (credential stuffing). Successful
+        logins are not counted: a street office, or a carrier's NAT in front of every grid
+        worker's phone, signs in hundreds of people from one address at 08:30."""
+        return not await self.allowed(self.login_ip, "ip", ip)
+
+    async def record_ip_failure(self, ip: str) -> None:
+        await self.hit(self.login_ip, "ip", ip)
+
     async def is_locked(self, username: str) -> bool:
         return not await self.allowed(self.login_lock, "lock", username)
 

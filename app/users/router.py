@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Response, status
 
 from app.core.auth import CurrentPrincipal
-from app.core.db import SessionDep
-from app.core.deps import CipherDep
+from app.core.db import SessionDep, end_reads
+from app.core.deps import CipherDep, PasswordsDep
 from app.core.errors import problems
 from app.core.idempotency import Idempotent
 from app.core.routing import UnitOfWorkRoute
@@ -22,12 +24,25 @@ async def get_me(principal: CurrentPrincipal, session: SessionDep, cipher: Ciphe
     return await service.me(session, principal, cipher)
 
 
-@router.post("/users", status_code=status.HTTP_201_CREATED, dependencies=[Idempotent],
+async def _password_hash(body: UserCreate, principal: CurrentPrincipal, session: SessionDep,
+                         passwords: PasswordsDep) -> str:
+    """The new account's password hash, made before the unit of work writes anything (the
+    Idempotency-Key claim comes after it): 100–300 ms of CPU must not hold a transaction or
+    SQLite's write lock. After authentication, so strangers cannot spend our CPU on it."""
+    await end_reads(session)
+    return await passwords.hash(body.password)
+
+
+PasswordHashDep = Annotated[str, Depends(_password_hash)]
+
+
+@router.post("/users", status_code=status.HTTP_201_CREATED,
+             dependencies=[Depends(_password_hash), Idempotent],
              responses=problems(404, 403, 409, 422))
 async def create_user(body: UserCreate, principal: CurrentPrincipal, session: SessionDep,
-                      cipher: CipherDep) -> UserRead:
+                      cipher: CipherDep, password_hash: PasswordHashDep) -> UserRead:
     """新建账号（不含角色）；所属组织须在管理范围内。"""
-    user = await service.create(session, principal, body, cipher)
+    user = await service.create(session, principal, body, cipher, password_hash=password_hash)
     return service.user_read(user, [], cipher)
 
 

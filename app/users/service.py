@@ -9,7 +9,7 @@ from app.core.crypto import FieldCipher, mask_phone
 from app.core.errors import Conflict, Forbidden, Unprocessable
 from app.core.permissions import ROLE_NODE_KINDS, ROLE_PERMISSIONS, Perm, Role
 from app.core.scope import authorize, covers, permissions_at, scope_paths
-from app.core.security import Principal, hash_password
+from app.core.security import Principal
 from app.models import Org, RoleAssignment, User
 from app.orgs import service as orgs
 from app.users import repository as repo
@@ -92,11 +92,12 @@ async def _home_org(session: AsyncSession, principal: Principal, org_id: int | N
 
 
 async def create(session: AsyncSession, principal: Principal, data: UserCreate,
-                 cipher: FieldCipher) -> User:
+                 cipher: FieldCipher, *, password_hash: str) -> User:
+    """`password_hash` of `data.password`, made by the caller outside the transaction."""
     home = await _home_org(session, principal, data.org_id)
     if await repo.username_taken(session, data.username):
         raise Conflict("用户名已被使用", "Username already taken", code="username_taken")
-    user = User(username=data.username, password_hash=hash_password(data.password),
+    user = User(username=data.username, password_hash=password_hash,
                 display_name=data.display_name, org_id=home.id, org_path=home.path)
     if data.phone:
         index = cipher.blind_index(data.phone, context=PHONE_CONTEXT)

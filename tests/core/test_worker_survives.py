@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import delete, event, func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.engine import make_url
 
 from app.core import outbox
@@ -19,10 +19,10 @@ from app.core.db import Database, make_engine
 from app.core.permissions import Role
 from app.main import create_app
 from app.models import OutboxEvent
-from app.models.base import Base
 from tests.cases.helpers import API, body, grid_index
 from tests.conftest import DATABASE_URL, IS_PG, make_settings
 from tests.factories import World
+from tests.realdb import committed_rows_removed
 
 
 @pytest.fixture
@@ -50,21 +50,6 @@ async def _wait_until(check: Any, seconds: float) -> None:
     while not await check():
         assert asyncio.get_running_loop().time() < deadline, "timed out"
         await asyncio.sleep(0.05)
-
-
-@contextlib.asynccontextmanager
-async def committed_rows_removed(db: Database) -> AsyncIterator[dict[str, int]]:
-    """Real commits on the shared test database: every row added meanwhile goes afterwards."""
-    tables = [t for t in Base.metadata.sorted_tables if "id" in t.c]
-    async with db.reading() as s:
-        marks = {t.name: await s.scalar(select(func.coalesce(func.max(t.c.id), 0)))
-                 for t in tables}
-    try:
-        yield marks
-    finally:
-        async with db.writing() as s:
-            for t in reversed(tables):
-                await s.execute(delete(t).where(t.c.id > marks[t.name]))
 
 
 class TestLoopGuard:
