@@ -1,4 +1,9 @@
-"""Audit rows, written in the request's transaction."""
+"""Audit rows, written in the caller's transaction.
+
+Side rows (audit entries, outbox events, webhook events, timeline entries) have one way to be
+written: as prebuilt Core rows queued with `app.core.rows.defer`, written with the unit of
+work's last statement (or at the session's commit outside a request). `record` queues one;
+`row` gives it to a caller that queues several at once."""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core import rows
 from app.core.observability import request_id_var
 from app.core.rows import NewRow
 from app.core.security import Principal
@@ -26,8 +32,8 @@ async def record(
     detail: dict[str, Any] | None = None,
     ip: str | None = None,
 ) -> None:
-    session.add(AuditEntry(**values(actor, action, object_type, object_id, org_path=org_path,
-                                    detail=detail, ip=ip)))
+    rows.defer(session, [(_TABLE, values(actor, action, object_type, object_id,
+                                         org_path=org_path, detail=detail, ip=ip))])
 
 
 def row(actor: Principal | None, action: str, object_type: str, object_id: object, *,

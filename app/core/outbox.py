@@ -15,7 +15,7 @@ import httpx
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import retention
+from app.core import retention, rows
 from app.core.config import Settings
 from app.core.db import Database
 from app.core.rows import NewRow
@@ -59,10 +59,9 @@ class Permanent(Exception):
 
 
 def enqueue(session: AsyncSession, topic: str, payload: dict[str, Any],
-            available_at: datetime | None = None) -> OutboxEvent:
-    event = OutboxEvent(**_values(topic, payload, available_at))
-    session.add(event)
-    return event
+            available_at: datetime | None = None) -> None:
+    """Queue an event in the caller's transaction (`app.core.rows`: written with it)."""
+    rows.defer(session, [row(topic, payload, available_at)])
 
 
 def row(topic: str, payload: dict[str, Any], available_at: datetime | None = None) -> NewRow:
@@ -95,12 +94,12 @@ async def claim(db: Database, batch: int = 20) -> list[OutboxEvent]:
         )
         if db.engine.dialect.name == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)
-        rows = list((await s.execute(stmt)).scalars())
-        for row in rows:
-            row.status = "processing"
-            row.locked_until = now + timedelta(seconds=LEASE_SECONDS)
-            row.attempts += 1
-        return rows
+        events = list((await s.execute(stmt)).scalars())
+        for event in events:
+            event.status = "processing"
+            event.locked_until = now + timedelta(seconds=LEASE_SECONDS)
+            event.attempts += 1
+        return events
 
 
 async def _settle(db: Database, event: OutboxEvent, error: str | None, *,

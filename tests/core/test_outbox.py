@@ -25,9 +25,11 @@ def handlers():
 
 async def _enqueue(db: Database, topic: str, n: int = 1) -> list[int]:
     async with db.writing() as s:
-        events = [outbox.enqueue(s, topic, {"n": i}) for i in range(n)]
-        await s.commit()
-        return [e.id for e in events]
+        for i in range(n):
+            outbox.enqueue(s, topic, {"n": i})
+    async with db.reading() as s:
+        return list((await s.scalars(select(OutboxEvent.id).where(
+            OutboxEvent.topic == topic).order_by(OutboxEvent.id.desc()).limit(n))).all())[::-1]
 
 
 async def _get(db: Database, event_id: int) -> OutboxEvent:
