@@ -18,7 +18,7 @@ from app.core.permissions import Perm
 from app.core.scope import covers, scope_paths
 from app.core.security import Principal
 from app.core.types import utcnow
-from app.files.service import store_upload
+from app.files.service import PreparedUpload, store_prepared
 from app.files.storage import FileStorage, LocalStorage
 from app.models import Case, CaseAttachment
 
@@ -35,15 +35,14 @@ def may_attach(principal: Principal, case: Case) -> bool:
 
 
 async def upload(session: AsyncSession, storage: FileStorage, principal: Principal, *,
-                 data: bytes, filename: str | None, case: Case | None) -> CaseAttachment:
+                 upload: PreparedUpload, case: Case | None) -> CaseAttachment:
     if case is not None and not may_attach(principal, case):
         raise Forbidden("您不能为该案件上传附件", "You may not add files to this case")
     if case is None and not (principal.has(Perm.case_report) or principal.has(Perm.wish_claim)):
         # An upload without a case is only good for a report the caller may file, or as the
         # evidence of a wish they may claim and fulfil (a unit's liaison).
         raise Forbidden("您不能上报案件", "You may not report cases")
-    stored = await store_upload(storage, data=data, declared_name=filename,
-                                key_prefix="cases")
+    stored = await store_prepared(storage, upload, key_prefix="cases")
     att = CaseAttachment(
         case_id=case.id if case else None, uploaded_by=principal.key, storage_key=stored.key,
         public_key=stored.public_key, mime=stored.mime, size=stored.size, sha256=stored.sha256,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Query, Request, Response, UploadFile, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from app.cases import attachments, categories, presenters, service
 from app.cases.calendar import WorkCalendar
@@ -29,7 +29,7 @@ from app.core.geo import to_wgs84
 from app.core.idempotency import Idempotent
 from app.core.pagination import Page
 from app.core.routing import UnitOfWorkRoute
-from app.files.service import StorageDep, public_copy_response
+from app.files.service import PreparedFile, PreparedFileDep, StorageDep, public_copy_response
 
 router = APIRouter(tags=["cases"], route_class=UnitOfWorkRoute)
 
@@ -123,27 +123,22 @@ async def case_timeline(case_id: int, principal: CurrentPrincipal, session: Sess
     return Timeline(items=[TimelineEntry.model_validate(e) for e in events])
 
 
-UploadDep = Annotated[UploadFile, File(description="图片（JPEG/PNG/WebP）或 PDF，≤10 MB")]
-
-
 @router.post("/cases/{case_id}/attachments", status_code=status.HTTP_201_CREATED,
-             dependencies=[Idempotent], responses=problems(403, 404, 413, 415))
-async def add_case_attachment(case_id: int, file: UploadDep, principal: CurrentPrincipal,
+             dependencies=[PreparedFile, Idempotent], responses=problems(403, 404, 413, 415))
+async def add_case_attachment(case_id: int, upload: PreparedFileDep, principal: CurrentPrincipal,
                               session: SessionDep, storage: StorageDep) -> AttachmentRead:
     """上传现场照片或处置证明（与 wx.uploadFile 一致：字段名 file，可附加其他表单字段）。"""
     case = await service.get(session, principal, case_id)
-    att = await attachments.upload(session, storage, principal, data=await file.read(),
-                                   filename=file.filename, case=case)
+    att = await attachments.upload(session, storage, principal, upload=upload, case=case)
     return attachments.read(att)
 
 
-@router.post("/attachments", status_code=status.HTTP_201_CREATED, dependencies=[Idempotent],
-             responses=problems(413, 415))
-async def upload_attachment(file: UploadDep, principal: CurrentPrincipal, session: SessionDep,
-                            storage: StorageDep) -> AttachmentRead:
+@router.post("/attachments", status_code=status.HTTP_201_CREATED,
+             dependencies=[PreparedFile, Idempotent], responses=problems(413, 415))
+async def upload_attachment(upload: PreparedFileDep, principal: CurrentPrincipal,
+                            session: SessionDep, storage: StorageDep) -> AttachmentRead:
     """先传照片、后报案件（离线场景）：返回的 id 放入 POST /cases 的 attachment_ids。"""
-    att = await attachments.upload(session, storage, principal, data=await file.read(),
-                                   filename=file.filename, case=None)
+    att = await attachments.upload(session, storage, principal, upload=upload, case=None)
     return attachments.read(att)
 
 

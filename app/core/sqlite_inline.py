@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import logging
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
@@ -37,6 +38,8 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 from sqlalchemy.util.concurrency import await_
 
 BUSY_TIMEOUT_S = 5.0
+SLOW_ON_LOOP_S = 0.1  # longer than this on the loop is logged (`_note_if_slow`)
+log = logging.getLogger("gridapi.db")
 # `stmt.execution_options(**OFF_LOOP)`: run this statement off the event loop (SQLite inline).
 OFF_LOOP = {"sqlite_off_loop": True}
 _LOCKED = ("database is locked", "database table is locked")
@@ -130,6 +133,15 @@ async def _begin_immediate(cursor: sqlite3.Cursor, sql: str) -> None:
             delay = min(delay * 2, 0.05)
     finally:
         cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+
+
+def _note_if_slow(sql: str, seconds: float) -> None:
+    """A statement that held the event loop longer than SLOW_ON_LOOP_S stalled every other
+    request of the process: name it (its first words; never its parameters, which may be
+    personal data) so it can be marked OFF_LOOP or given an index."""
+    if seconds > SLOW_ON_LOOP_S:
+        log.warning("slow statement on the event loop", extra={"fields": {
+            "statement": " ".join(sql.split())[:160], "ms": round(seconds * 1000, 1)}})
 
 
 class _RunNow:
@@ -228,6 +240,7 @@ class _AdaptedCursor(AsyncAdapt_aiosqlite_cursor):
         inline: InlineCursor = self._cursor  # type: ignore[assignment]
         if inline.offload or _begins_immediate(operation):
             return super().execute(operation, parameters)
+        started = time.perf_counter()
         try:
             raw = inline._cursor
             raw.execute(operation, () if parameters is None else parameters)
@@ -235,6 +248,8 @@ class _AdaptedCursor(AsyncAdapt_aiosqlite_cursor):
                 self._rows = collections.deque(raw.fetchall())
         except Exception as error:
             self._adapt_connection._handle_exception(error)
+        finally:
+            _note_if_slow(operation, time.perf_counter() - started)
         # One no-op await: AsyncConnection.execute insists that the driver awaited something
         # (a check for sync drivers). Two switches, not six.
         await_(_nothing())

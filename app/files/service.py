@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from typing import Annotated
 from uuid import uuid4
 
-from fastapi import Depends, Request, Response
+from fastapi import Depends, File, Request, Response, UploadFile
 
+from app.core.auth import CurrentPrincipal
+from app.core.db import SessionDep, end_reads
 from app.files.errors import FileTooLarge, UnsupportedFile
 from app.files.images import exif_location, sanitize
 from app.files.sniff import JPEG, PDF, PNG, WEBP, detect
@@ -29,6 +31,9 @@ async def _storage(request: Request) -> FileStorage:
 
 # The app's file storage, for the routes that take uploads or serve them.
 StorageDep = Annotated[FileStorage, Depends(_storage)]
+UploadField = Annotated[UploadFile, File(description="图片（JPEG/PNG/WebP）或 PDF，≤10 MB")]
+
+
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,40 @@ class _Prepared:
     location: tuple[float, float] | None
 
 
+@dataclass(frozen=True)
+class PreparedUpload:
+    """An accepted upload, checked and re-encoded, not yet stored."""
+
+    data: bytes
+    declared_name: str | None
+    prepared: _Prepared
+
+
+async def prepare_upload(data: bytes, declared_name: str | None, *,
+                         max_bytes: int = MAX_UPLOAD_BYTES) -> PreparedUpload:
+    """Check an upload and make its shareable copy; raises FileTooLarge (413) or
+    UnsupportedFile (415). CPU work (hashing 10 MB, re-encoding a photo: tens to hundreds of
+    milliseconds), so in a thread, and done before the request's transaction writes anything."""
+    if len(data) > max_bytes:
+        mb = f"{max_bytes / (1024 * 1024):g}"
+        raise FileTooLarge(f"文件超过 {mb} MB 上限", f"The file exceeds the {mb} MB limit")
+    return PreparedUpload(data, declared_name, await asyncio.to_thread(_prepare, data))
+
+
+async def _prepared(file: UploadField, _principal: CurrentPrincipal, session: SessionDep
+                    ) -> PreparedUpload:
+    """The request's upload, checked and re-encoded before the unit of work writes anything
+    (list it before `Idempotent`): no transaction or SQLite write lock is held meanwhile.
+    After authentication, so strangers cannot spend our CPU."""
+    await end_reads(session)
+    return await prepare_upload(await file.read(), file.filename)
+
+
+# Route dependency and parameter alike (FastAPI runs it once per request).
+PreparedFile = Depends(_prepared)
+PreparedFileDep = Annotated[PreparedUpload, PreparedFile]
+
+
 async def store_upload(
     storage: FileStorage,
     *,
@@ -59,17 +98,19 @@ async def store_upload(
     max_bytes: int = MAX_UPLOAD_BYTES,
     key_prefix: str,
 ) -> StoredFile:
-    """Store an upload and its shareable copy; raises FileTooLarge (413) or UnsupportedFile (415).
-
-    Nothing is written unless the file is accepted. The caller records the result on its own row;
-    if its transaction then fails, it should delete both keys.
-    """
+    """Check, then store an upload and its shareable copy (`prepare_upload`, `store_prepared`)."""
     validate_key(key_prefix)
-    if len(data) > max_bytes:
-        mb = f"{max_bytes / (1024 * 1024):g}"
-        raise FileTooLarge(f"文件超过 {mb} MB 上限", f"The file exceeds the {mb} MB limit")
-    # Hashing 10 MB and re-encoding a photo take tens to hundreds of milliseconds: off the loop.
-    prepared = await asyncio.to_thread(_prepare, data)
+    upload = await prepare_upload(data, declared_name, max_bytes=max_bytes)
+    return await store_prepared(storage, upload, key_prefix=key_prefix)
+
+
+async def store_prepared(storage: FileStorage, upload: PreparedUpload, *,
+                         key_prefix: str) -> StoredFile:
+    """Store a prepared upload and its shareable copy. Nothing is written unless the file was
+    accepted. The caller records the result on its own row; if its transaction then fails, it
+    should delete both keys."""
+    validate_key(key_prefix)
+    prepared, data, declared_name = upload.prepared, upload.data, upload.declared_name
     stem = f"{key_prefix}/{prepared.sha256[:2]}/{uuid4().hex}"
     ext = EXTENSIONS[prepared.mime]
     key = f"{stem}.{ext}"

@@ -136,3 +136,37 @@ async def test_a_report_is_not_kept_waiting_by_a_slow_wechat(real_app, db, world
         r = await login
         assert r.status_code == 200, r.text
     await real_app.state.wechat.aclose()
+
+
+@pytest.mark.real_commits
+async def test_a_report_is_not_kept_waiting_by_a_photo_being_reencoded(real_app, db, world, auth,
+                                                                      monkeypatch):
+    from app.files import service as files
+    from tests.files import samples
+
+    entered, release = threading.Event(), threading.Event()
+    real_prepare = files._prepare
+
+    def slow_prepare(data: bytes) -> Any:
+        entered.set()
+        release.wait(10)  # a large photo taking its time in the re-encoding thread
+        return real_prepare(data)
+
+    monkeypatch.setattr(files, "_prepare", slow_prepare)
+    worker = world.user(Role.grid_worker, "s1c1g1")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=real_app),
+                                 base_url="http://t") as c:
+        upload = asyncio.create_task(c.post(
+            f"{API}/attachments", headers={**auth(worker), "Idempotency-Key": "slow-photo"},
+            files={"file": ("p.png", samples.png_with_metadata(), "image/png")}))
+        for _ in range(1000):
+            if entered.is_set() or upload.done():
+                break
+            await asyncio.sleep(0.01)
+        assert entered.is_set(), (await upload).text if upload.done() else "not re-encoded"
+        try:
+            await _report_meanwhile(real_app, db, world, auth)
+        finally:
+            release.set()
+        r = await upload
+        assert r.status_code == 201, r.text

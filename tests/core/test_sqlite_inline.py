@@ -4,10 +4,12 @@ waited for without blocking the loop."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from app.core import sqlite_inline
 from tests.conftest import IS_PG
@@ -130,3 +132,22 @@ async def test_the_app_engine_uses_the_inline_dialect_and_its_errors_are_sqlalch
         one = (await conn.execute(text("SELECT count(*) FROM t"))).scalar_one()
     await engine.dispose()
     assert [tuple(r) for r in rows] == [("a",)] and one == 1
+
+
+@pytest.mark.skipif(IS_PG, reason="SQLite statements run on the event loop")
+async def test_a_slow_statement_on_the_loop_is_logged_without_parameters(db, caplog):
+    if db.engine.dialect.driver != "inline":
+        pytest.skip("GRID_SQLITE_INLINE=false: statements run in aiosqlite's thread")
+    slow = text("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < :n) "
+                "SELECT count(*) FROM c")
+    with caplog.at_level(logging.WARNING, logger="gridapi.db"):
+        async with db.reading() as s:
+            assert await s.scalar(slow, {"n": 20}) == 20
+        assert not caplog.records  # quick: not logged
+        async with db.reading() as s:
+            assert await s.scalar(slow, {"n": 3_000_000}) == 3_000_000
+    [record] = caplog.records
+    assert record.getMessage() == "slow statement on the event loop"
+    fields = record.fields  # type: ignore[attr-defined]
+    assert fields["statement"].startswith("WITH RECURSIVE c(x)") and fields["ms"] > 100
+    assert "3000000" not in str(fields)
