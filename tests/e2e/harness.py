@@ -37,6 +37,8 @@ from sqlalchemy.pool import NullPool
 
 from app.core.config import Settings
 from app.core.db import Database
+from app.grids import service as grids_service
+from app.grids.boundary import Shapes
 from app.main import create_app
 
 API = "/api/v1"
@@ -306,6 +308,10 @@ async def serve(url: str, upload_dir: Path, api_client: dict[str, Any], tokens: 
     app = create_app(harness_settings(url, upload_dir))
     errors = _ErrorLog()
     logging.getLogger("gridapi").addHandler(errors)
+    # Parsed grid polygons are cached per process by grid id and version, which holds for a
+    # process serving one database; this one serves the suite's and a fresh copy per test, with
+    # the same ids. Each app here starts with an empty cache, as a new process would.
+    shapes, grids_service._SHAPES = grids_service._SHAPES, Shapes()
     try:
         async with lifespan(app):
             # A server answers 500 for an unhandled error and carries on; so does this.
@@ -313,4 +319,5 @@ async def serve(url: str, upload_dir: Path, api_client: dict[str, Any], tokens: 
             async with httpx.AsyncClient(transport=transport, base_url="http://e2e") as client:
                 yield Harness(client, app, api_client, errors, tokens)
     finally:
+        grids_service._SHAPES = shapes
         logging.getLogger("gridapi").removeHandler(errors)
