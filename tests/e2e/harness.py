@@ -23,6 +23,7 @@ import os
 import shutil
 import sys
 import time
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -176,12 +177,15 @@ class PostgresStore(Store):
 
 def harness_settings(url: str, upload_dir: Path) -> Settings:
     """Production defaults, but for what a test process needs: its own database and upload
-    directory, no Redis (limits in memory, fresh per app, so one test's logins do not count
-    against the next), and no gc.freeze (a test process builds many apps; frozen, none of them
-    would ever be collected). The principal cache keeps its production default (5 s): a role
-    granted within a journey is used by a user who logs in after the grant."""
-    return Settings(env="test", database_url=url, redis_url=None, upload_dir=str(upload_dir),
-                    gc_freeze=False)
+    directory, rate limits under a key prefix of their own (in Redis when the suite has
+    REDIS_URL, as production does, else in memory; fresh per app either way, so one test's
+    logins and reveals do not count against the next), and no gc.freeze (a test process builds
+    many apps; frozen, none of them would ever be collected). The principal cache keeps its
+    production default (5 s): a role granted within a journey is used by a user who logs in
+    after the grant."""
+    return Settings(env="test", database_url=url, redis_url=os.environ.get("REDIS_URL"),
+                    rate_limit_prefix=f"e2e-{uuid.uuid4().hex[:12]}",
+                    upload_dir=str(upload_dir), gc_freeze=False)
 
 
 class _ErrorLog(logging.Handler):
