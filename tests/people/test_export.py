@@ -108,6 +108,10 @@ async def test_rows_are_read_page_by_page(client, auth, world: World, monkeypatc
     assert len(read_xlsx(r.content)) == 3
 
 
+def _openpyxl_temp_files() -> list[str]:
+    return [f for f in openpyxl_writer.ALL_TEMP_FILES if os.path.exists(f)]
+
+
 class TestRevealBudget:
     """A revealed export spends one reveal and leaves its audit row only once it has succeeded;
     a used-up budget refuses it before any work."""
@@ -145,7 +149,7 @@ class TestRevealBudget:
         assert await budget() == before
         assert await _audits(db, head.id) == []
         # openpyxl's own temp file of the half-written sheet is gone too (export._discard).
-        assert not [f for f in openpyxl_writer.ALL_TEMP_FILES if os.path.exists(f)]
+        assert not _openpyxl_temp_files()
 
     async def test_used_up_budget_is_429_before_any_work(
             self, app, client, auth, world: World, db, budget, monkeypatch):
