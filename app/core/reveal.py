@@ -27,8 +27,19 @@ class RevealRateLimited(TooManyRequests):
 async def spend(limits: RateLimits, principal: Principal) -> None:
     """One reveal from the caller's budget (a revealed export counts as one), or 429."""
     if not await limits.hit(limits.reveal, "reveal", principal.key):
-        wait = await limits.retry_after(limits.reveal, "reveal", principal.key)
-        raise RevealRateLimited(headers={"Retry-After": str(wait)})
+        await _refuse(limits, principal)
+
+
+async def check(limits: RateLimits, principal: Principal) -> None:
+    """429 if the caller's budget is already used up, spending nothing: for work that is paid
+    for only once it has succeeded (a revealed export spends after its workbook is written)."""
+    if not await limits.allowed(limits.reveal, "reveal", principal.key):
+        await _refuse(limits, principal)
+
+
+async def _refuse(limits: RateLimits, principal: Principal) -> None:
+    wait = await limits.retry_after(limits.reveal, "reveal", principal.key)
+    raise RevealRateLimited(headers={"Retry-After": str(wait)})
 
 
 # field name → (ciphertext or None, encryption context)

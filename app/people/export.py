@@ -4,12 +4,23 @@ revealed export can be imported elsewhere).
 Masked for everyone; full names, ID and phone numbers only with `purpose` and
 `residents:reveal` over every exported row (the export then covers only the caller's reveal
 scope) and counted against the caller's reveal rate limit. Every export writes an audit row
-with the filters, the row count, the purpose and the address — never a value."""
+with the filters, the row count, the purpose and the address — never a value.
+
+A revealed export is paid for only when it has succeeded: the budget is checked before the
+work (429 at once when it is used up) and spent, and the audit row written, after the workbook
+is (`settle`). An export that fails on the way leaves neither a spent reveal nor a row saying
+data left.
+
+Rows are read a page at a time by id, not through a streamed cursor: a GET's session runs in
+autocommit on PostgreSQL (core/db.py), where a server-side cursor cannot be opened (asyncpg
+needs a transaction for one). Each page is its own snapshot, so a resident added during the
+export may or may not be in it; none is read twice."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+import contextlib
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -111,24 +122,68 @@ async def write(session: AsyncSession, principal: Principal, cipher: FieldCipher
         raise ExportTooLarge(f"导出行数超过上限 {MAX_ROWS} 行，请按网格或住户筛选",
                              f"More than {MAX_ROWS} rows; filter by grid or household")
     if q.purpose:
-        await reveal.spend(limits, principal)
+        await reveal.check(limits, principal)  # spent by `settle`, once the workbook is written
     book = Workbook(write_only=True)
     sheet = book.create_sheet("居民" if lang == "zh" else "Residents")
+    try:
+        count = await _fill(session, cipher, q, stmt, sheet, lang)
+        await asyncio.to_thread(book.save, path)
+    except BaseException:
+        await asyncio.to_thread(_discard, sheet)
+        raise
+    return count
+
+
+async def _fill(session: AsyncSession, cipher: FieldCipher, q: ExportQuery, stmt: Rows,
+                sheet: Any, lang: str) -> int:
     sheet.append(sheets.header_row(lang))
     count = 0
-    result = await session.stream(stmt.order_by(Resident.id).execution_options(yield_per=CHUNK))
-    async for chunk in result.partitions(CHUNK):
+    async for chunk in _pages(session, stmt):
         lines = [_line(cipher, r, bool(q.purpose)) for r in chunk if _has_tag(r[0], q.tag)]
         # Appending to a write-only sheet serialises the rows: off the event loop.
         await asyncio.to_thread(_append, sheet, lines)
         count += len(lines)
-    await asyncio.to_thread(book.save, path)
     return count
+
+
+def _discard(sheet: Any) -> None:
+    """A workbook given up half-way: openpyxl keeps the rows written so far (revealed ones,
+    perhaps) in a temp file of its own until the process exits; close and remove it now."""
+    writer = sheet._writer  # openpyxl has no public way to drop an unsaved write-only sheet
+    if writer is None:
+        return
+    with contextlib.suppress(Exception):
+        sheet.close()
+    with contextlib.suppress(OSError, ValueError):
+        writer.cleanup()
+
+
+async def _pages(session: AsyncSession, stmt: Rows) -> AsyncIterator[Sequence[Any]]:
+    """The rows in id order, CHUNK at a time, each page one plain SELECT (see the module
+    docstring: no server-side cursor)."""
+    after = 0
+    while True:
+        page = (await session.execute(
+            stmt.where(Resident.id > after).order_by(Resident.id).limit(CHUNK))).all()
+        if page:
+            yield page
+        if len(page) < CHUNK:
+            return
+        after = page[-1][0].id
 
 
 def _append(sheet: Any, lines: Sequence[list[Any]]) -> None:
     for line in lines:
         sheet.append(line)
+
+
+async def settle(db: Database, limits: RateLimits, principal: Principal, q: ExportQuery,
+                 rows: int, ip: str) -> None:
+    """After the workbook is written: a revealed export spends one reveal (429 if a concurrent
+    reveal used the budget up meanwhile; nothing is sent then), then the audit row."""
+    if q.purpose:
+        await reveal.spend(limits, principal)
+    await record(db, principal, q, rows, ip)
 
 
 async def record(db: Database, principal: Principal, q: ExportQuery, rows: int, ip: str) -> None:

@@ -149,5 +149,5 @@ async def export_residents(
         rows = await export.write(session, principal, cipher, limits, q, path,
                                   current_language())
         db: Database = request.app.state.db
-        await export.record(db, principal, q, rows, client_ip(request))
+        await export.settle(db, limits, principal, q, rows, client_ip(request))
     return _send(path, "residents.xlsx")

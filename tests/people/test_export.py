@@ -3,8 +3,12 @@ role that may reveal, always audited, in the import template's columns."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+import pytest
+from openpyxl.worksheet import _writer as openpyxl_writer
 from sqlalchemy import select
 
 from app.core.permissions import Role
@@ -96,3 +100,70 @@ async def test_revealed_export_reimports(client, auth, world: World):
     back = await upload(client, auth(head), xlsx(rows[1:], rows[0]), grid_id=world.grids[0].id)
     assert back.status_code == 201, back.text
     assert [x["code"] for x in back.json()["rejected"]] == ["id_registered"]
+
+
+async def test_rows_are_read_page_by_page(client, auth, world: World, monkeypatch):
+    monkeypatch.setattr(export, "CHUNK", 1)  # one resident per page: pages follow on by id
+    r = await client.get(EXPORT, headers=auth(world.user(Role.community_admin, "s1c1")))
+    assert len(read_xlsx(r.content)) == 3
+
+
+def _openpyxl_temp_files() -> list[str]:
+    return [f for f in openpyxl_writer.ALL_TEMP_FILES if os.path.exists(f)]
+
+
+class TestRevealBudget:
+    """A revealed export spends one reveal and leaves its audit row only once it has succeeded;
+    a used-up budget refuses it before any work."""
+
+    @pytest.fixture
+    async def budget(self, app: Any, world: World) -> AsyncIterator[Callable[[], Awaitable[int]]]:
+        limits, key = app.state.limits, f"user:{world.user(Role.grid_head, 's1c1g1').id}"
+        await limits.limiter.clear(limits.reveal, "reveal", key)
+
+        async def remaining() -> int:
+            stats = await limits.limiter.get_window_stats(limits.reveal, "reveal", key)
+            return int(stats.remaining)
+
+        yield remaining
+        await limits.limiter.clear(limits.reveal, "reveal", key)
+
+    async def test_success_spends_one_reveal(self, client, auth, world: World, db, budget):
+        head = world.user(Role.grid_head, "s1c1g1")
+        before = await budget()
+        r = await client.get(EXPORT, params={"purpose": "核对"}, headers=auth(head))
+        assert r.status_code == 200, r.text
+        assert await budget() == before - 1
+        assert (await _audits(db, head.id))[-1].detail["purpose"] == "核对"
+
+    async def test_failed_export_spends_nothing_and_records_nothing(
+            self, client, auth, world: World, db, budget, monkeypatch):
+        def disk_full(*_: Any) -> None:
+            raise OSError("no space left on device")
+
+        monkeypatch.setattr(export, "_append", disk_full)
+        head = world.user(Role.grid_head, "s1c1g1")
+        before = await budget()
+        with pytest.raises(OSError):  # the suite's client raises what the app did not handle
+            await client.get(EXPORT, params={"purpose": "核对"}, headers=auth(head))
+        assert await budget() == before
+        assert await _audits(db, head.id) == []
+        # openpyxl's own temp file of the half-written sheet is gone too (export._discard).
+        assert not _openpyxl_temp_files()
+
+    async def test_used_up_budget_is_429_before_any_work(
+            self, app, client, auth, world: World, db, budget, monkeypatch):
+        head = world.user(Role.grid_head, "s1c1g1")
+        limits = app.state.limits
+        while await budget():
+            await limits.hit(limits.reveal, "reveal", f"user:{head.id}")
+
+        async def no_rows(*_: Any) -> AsyncIterator[Any]:
+            raise AssertionError("read the register although the budget was used up")
+            yield
+
+        monkeypatch.setattr(export, "_pages", no_rows)
+        r = await client.get(EXPORT, params={"purpose": "核对"}, headers=auth(head))
+        assert r.status_code == 429 and r.json()["code"] == "reveal_rate_limited"
+        assert r.headers["retry-after"]
+        assert await _audits(db, head.id) == []
