@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Hashable
 from typing import Any
 
 import shapely
@@ -75,31 +76,33 @@ def covers(polygon: BaseGeometry, lng: float, lat: float) -> bool:
 
 
 class Shapes:
-    """Parsed, prepared grid polygons by grid id and version: placing a report tests the same
-    grids again and again, and parsing a polygon costs more than testing it. Every change of
-    a grid bumps its version (the mapper's version counter), so an entry is never used for a
-    boundary other than the one it was built from, whichever process changed it."""
+    """Parsed, prepared grid polygons by grid id and stamp: placing a report tests the same
+    grids again and again, and parsing a polygon costs more than testing it. The stamp is
+    (version, created_at): every change of a grid bumps its version (the mapper's version
+    counter), and SQLite gives a deleted newest grid's id to the next one created, at version 1
+    again — its creation time tells them apart. So an entry is never used for a boundary other
+    than the one it was built from, whichever process changed it."""
 
     MAX = 4096
 
     def __init__(self) -> None:
-        self._by_id: dict[int, tuple[int, BaseGeometry | None]] = {}
+        self._by_id: dict[int, tuple[Hashable, BaseGeometry | None]] = {}
 
-    def get(self, grid_id: int, version: int) -> tuple[bool, BaseGeometry | None]:
+    def get(self, grid_id: int, stamp: Hashable) -> tuple[bool, BaseGeometry | None]:
         """(known, polygon): a grid without a boundary is known as None."""
         hit = self._by_id.get(grid_id)
-        if hit is None or hit[0] != version:
+        if hit is None or hit[0] != stamp:
             return False, None
         return True, hit[1]
 
-    def put(self, grid_id: int, version: int, geojson: dict[str, Any] | None
+    def put(self, grid_id: int, stamp: Hashable, geojson: dict[str, Any] | None
             ) -> BaseGeometry | None:
         polygon = shape(geojson) if geojson else None
         if polygon is not None:
             shapely.prepare(polygon)
         if len(self._by_id) >= self.MAX:
             self._by_id.clear()
-        self._by_id[grid_id] = (version, polygon)
+        self._by_id[grid_id] = (stamp, polygon)
         return polygon
 
 

@@ -50,11 +50,13 @@ async def candidates_at(session: AsyncSession, principal: Principal, lng: float,
 # with bound coordinates and read as plain rows (no ORM loading): it runs on every report.
 # The boundary itself is not read: the version says whether the parsed polygon cached in
 # the process is still this grid's (`boundary_of` reads it when it is not).
-_PLACED: list[Any] = [Grid.id, Grid.org_path, Grid.street_id, Grid.community_id, Grid.version]
+_PLACED: list[Any] = [Grid.id, Grid.org_path, Grid.street_id, Grid.community_id, Grid.version,
+                      Grid.created_at]
 _PLACEMENT = _containing_bbox(
     select(*_PLACED),
     bindparam("lng", type_=Float), bindparam("lat", type_=Float))
-_BOUNDARY = select(Grid.version, Grid.boundary).where(Grid.id == bindparam("grid_id"))
+_BOUNDARY = select(Grid.version, Grid.created_at, Grid.boundary).where(
+    Grid.id == bindparam("grid_id"))
 
 
 async def candidates_anywhere(session: AsyncSession, lng: float, lat: float) -> list[Row[Any]]:

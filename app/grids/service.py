@@ -124,9 +124,10 @@ async def locate(session: AsyncSession, principal: Principal, lng: float, lat: f
                  crs: Crs) -> Grid:
     w_lng, w_lat = to_wgs84(lng, lat, crs)
     for grid in await repo.candidates_at(session, principal, w_lng, w_lat):
-        known, polygon = _SHAPES.get(grid.id, grid.version)
+        stamp = (grid.version, grid.created_at)
+        known, polygon = _SHAPES.get(grid.id, stamp)
         if not known:
-            polygon = _SHAPES.put(grid.id, grid.version, grid.boundary)
+            polygon = _SHAPES.put(grid.id, stamp, grid.boundary)
         if polygon is not None and geo.covers(polygon, w_lng, w_lat):
             return grid
     raise NotFound("该位置不在任何可见网格内", "No visible grid contains this point",
@@ -138,20 +139,21 @@ async def place(session: AsyncSession, lng: float, lat: float) -> Row[Any] | Non
     check; the caller's right to report there is checked against the grid found): its id,
     org_path, street_id, community_id and version."""
     for grid in await repo.candidates_anywhere(session, lng, lat):
-        polygon = await _polygon(session, grid.id, grid.version)
+        polygon = await _polygon(session, grid.id, (grid.version, grid.created_at))
         if polygon is not None and geo.covers(polygon, lng, lat):
             return grid
     return None
 
 
-async def _polygon(session: AsyncSession, grid_id: int, version: int) -> Any:
-    known, polygon = _SHAPES.get(grid_id, version)
+async def _polygon(session: AsyncSession, grid_id: int, stamp: tuple[int, Any]) -> Any:
+    known, polygon = _SHAPES.get(grid_id, stamp)
     if known:
         return polygon
     row = await repo.boundary_of(session, grid_id)
     # Versions read in one statement and the next may differ (an edit in between): the
     # polygon is cached under the version it was read with.
-    return _SHAPES.put(grid_id, row.version, row.boundary) if row is not None else None
+    return _SHAPES.put(grid_id, (row.version, row.created_at), row.boundary) if (
+        row is not None) else None
 
 
 async def referenced(session: AsyncSession, principal: Principal, grid_id: int,

@@ -4,16 +4,11 @@ role, using it, and losing it."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
-
-import pytest
 
 from tests.e2e import flows
 from tests.e2e.flows import COMMUNITY_ADMIN, DISTRICT_ADMIN, LIAISON
 from tests.e2e.harness import API, Harness
-
-SQLITE = not os.environ["DATABASE_URL"].startswith("postgresql")
 
 
 def square(west: float, south: float, size: float = 0.002) -> dict[str, Any]:
@@ -105,12 +100,9 @@ async def test_account_granted_a_role_uses_it_and_loses_it(harness: Harness) -> 
     assert read["roles"] == []
 
 
-@pytest.mark.xfail(SQLITE, strict=True, reason=(
-    "SQLite reuses the id of the newest row once it is deleted (grids.id has no AUTOINCREMENT), "
-    "and the process caches parsed grid polygons by (id, version) (app/grids/service.py "
-    "_SHAPES): a grid drawn after the newest one was deleted is located with the deleted "
-    "grid's boundary until the process restarts or the grid is edited"))
 async def test_grid_drawn_after_deleting_the_newest_is_located(harness: Harness) -> None:
+    """SQLite gives the deleted newest grid's id to the next one, at version 1 again: the
+    cached polygon must not be the deleted grid's (the cache stamp holds created_at too)."""
     h, d = harness, await flows.demo(harness)
     gone = await new_grid(h, d, "临时网格", square(113.70, 34.20))
     assert await locate(h, 113.701, 34.201) == gone["id"]  # its polygon is now cached
