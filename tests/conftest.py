@@ -41,6 +41,10 @@ from tests.factories import (  # noqa: E402
 
 DATABASE_URL = os.environ["DATABASE_URL"]
 IS_PG = DATABASE_URL.startswith("postgresql")
+PRINCIPAL_CACHE_SECONDS = float(os.environ.get("GRID_TEST_PRINCIPAL_CACHE_SECONDS", 0))
+# Statements a request spends loading its caller: none with the principal cache on when the
+# same caller made a request just before (statement-count tests make one first).
+PRINCIPAL_LOADS = 0 if PRINCIPAL_CACHE_SECONDS > 0 else 1
 
 
 def make_settings(**overrides: Any) -> Settings:
@@ -53,7 +57,7 @@ def make_settings(**overrides: Any) -> Settings:
         "upload_dir": f"{_TMP}/uploads",
         # Tests change roles and expect it at once; CI runs core and cases once more with the
         # production cache on (GRID_TEST_PRINCIPAL_CACHE_SECONDS=5).
-        "principal_cache_seconds": float(os.environ.get("GRID_TEST_PRINCIPAL_CACHE_SECONDS", 0)),
+        "principal_cache_seconds": PRINCIPAL_CACHE_SECONDS,
         "gc_freeze": False,  # many apps in one process: nothing of theirs should be pinned
     }
     base.update(overrides)

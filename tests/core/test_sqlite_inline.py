@@ -120,7 +120,8 @@ async def test_the_app_engine_uses_the_inline_dialect_and_its_errors_are_sqlalch
     from app.core.db import make_engine
     from tests.conftest import make_settings
 
-    engine = make_engine(make_settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/e.db"))
+    engine = make_engine(make_settings(database_url=f"sqlite+aiosqlite:///{tmp_path}/e.db",
+                                       sqlite_inline=True))  # whatever GRID_SQLITE_INLINE says
     assert engine.dialect.driver == "inline"
     async with engine.begin() as conn:
         await conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT UNIQUE)"))
