@@ -37,10 +37,13 @@ def python_of(checkout: Path) -> str:
 
 def serve(args: list[str], port: int, env: dict[str, str], *, checkout: Path = ROOT,
           probe: str = "/docs") -> subprocess.Popen[bytes]:
+    """One uvicorn worker; its output goes to BENCH_SERVER_LOG/<port>.log when that is set."""
+    logs = os.environ.get("BENCH_SERVER_LOG")
+    out = open(Path(logs) / f"{port}.log", "wb") if logs else subprocess.DEVNULL
     proc = subprocess.Popen(
         [python_of(checkout), "-m", "uvicorn", *args, "--port", str(port), "--no-access-log",
          "--log-level", "warning"], cwd=checkout, env={**os.environ, **env},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        stdout=out, stderr=out)
     for _ in range(150):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}{probe}", timeout=1)
