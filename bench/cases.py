@@ -4,28 +4,40 @@
     DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/bench .venv/bin/python bench/cases.py
 
 Loads the demo district and N cases (default 200,000; kept between runs, topped up when
-short), then serves the real app and bench/raw_app.py (the same SQL through the raw driver,
-no ORM/auth/validation) with one uvicorn worker each, and drives both with wrk in turn:
-GET /cases first page and a deep cursor page (20 items) scoped to a community and to the whole
-district, and POST /cases with a fresh Idempotency-Key per request (claim, case, timeline,
-outbox, audit in one transaction). Prints p50/p99 latency, requests/s and the app/baseline
-ratio for each. Needs `wrk` (Debian package). Figures drift between runs: compare ratios.
+short), then serves the real app and bench/raw_app.py with one uvicorn worker each, and drives
+both with wrk in turn: GET /cases first page and a deep cursor page (20 items) scoped to a
+community and to the whole district, and POST /cases with a fresh Idempotency-Key per request
+(claim, case, timeline, outbox, audit in one transaction). Prints p50/p99 latency,
+requests/s and the app/baseline ratio for each. Needs `wrk` (Debian package). Figures drift
+between runs: compare ratios.
+
+The baseline sends the statements the app sends, no more and no fewer: before serving, the
+app runs in-process and every statement it sends per request is recorded (`Recorder`, an
+engine event listener; the request after a first one, its caches warm — principal 5 s,
+categories, grid boundaries — as in the measured runs), written to a file the baseline
+replays, and the baseline is run in-process and held to the same list of SQL, request for
+request (`check_same_sql`, whose summary is printed). Per request that is, on SQLite,
+GET: BEGIN, the page, COMMIT; POST: BEGIN IMMEDIATE, the key's claim, the grid, the case,
+its event, the outbox row, the audit row, the key's completion, COMMIT. On PostgreSQL, GET:
+the page (autocommit); POST: BEGIN, the claim, the grid, the case, one statement for the
+event, outbox, audit and completion, COMMIT. The principal's statement is sent at most once
+per 5 s per user on both sides.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import enum
 import json
+import logging
 import os
 import random
 import re
-import shutil
-import subprocess
 import sys
 import tempfile
-import time
-from datetime import timedelta
+import uuid
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +46,11 @@ sys.path.insert(0, str(ROOT))
 WORK = Path(tempfile.gettempdir()) / "gridapi-bench"
 WORK.mkdir(exist_ok=True)
 os.environ.setdefault("DATABASE_URL", f"sqlite+aiosqlite:///{WORK}/cases.db")
+SPEC_FILE = WORK / "spec.json"
 
+import httpx
 from alembic import command
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import event, func, insert, select, text
 from sqlalchemy.engine import Connection
 
 from app.cases import categories
@@ -45,11 +59,14 @@ from app.cli import alembic_config
 from app.core.auth import load_user_principal
 from app.core.config import Settings
 from app.core.db import Database, make_engine
-from app.core.pagination import PageParams, encode_cursor
+from app.core.idempotency import advisory_key
+from app.core.pagination import encode_cursor
 from app.core.security import issue_access_token
 from app.core.types import utcnow
-from app.models import Case, CaseCategory, Grid, User
+from app.main import create_app
+from app.models import Case, CaseCategory, Grid, IdempotencyKey, User
 from app.seed import demo
+from bench.drive import need_wrk, serve, wrk
 
 STATUSES = ["reported", "accepted", "dispatched", "in_progress", "resolved", "closed", "closed",
             "closed", "rejected", "suspended"]
@@ -105,137 +122,213 @@ async def _insert(db: Database, rows: list[dict[str, Any]]) -> None:
         await s.commit()
 
 
-def compiled(stmt: Any, dialect: Any) -> dict[str, Any]:
-    # Expanding parameters (IN lists) rendered as the app's
-    # driver would receive them.
-    c = stmt.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
-    names = c.positiontup or []
-    return {"sql": str(c), "args": [c.params[n] for n in names]}
+class Recorder:
+    """Every statement the app sends on an engine, in order, as the driver receives it:
+    SQL text, parameters, and transaction control — SQLite's BEGIN [IMMEDIATE] is a statement
+    of its own; PostgreSQL's BEGIN is implicit (asyncpg sends it before the first statement)
+    and noted here from the engine's `begin` event, except in autocommit (reads)."""
+
+    def __init__(self, engine: Any) -> None:
+        self.log: list[tuple[str, tuple[Any, ...]]] = []
+        self.columns: dict[str, list[str]] = {}
+        sync = engine.sync_engine
+        self.pg = sync.dialect.name == "postgresql"
+        event.listen(sync, "before_cursor_execute", self._execute)
+        event.listen(sync, "after_cursor_execute", self._described)
+        event.listen(sync, "begin", lambda conn: self._control(conn, "BEGIN"))
+        event.listen(sync, "commit", lambda conn: self._control(conn, "COMMIT"))
+        event.listen(sync, "rollback", lambda conn: self._control(conn, "ROLLBACK"))
+
+    def _execute(self, _conn: Any, _cursor: Any, sql: str, params: Any, *_: Any) -> None:
+        self.log.append((sql, tuple(params or ())))
+
+    def _described(self, _conn: Any, cursor: Any, sql: str, *_: Any) -> None:
+        if cursor.description:
+            self.columns[sql] = [d[0] for d in cursor.description]
+
+    def _control(self, conn: Any, what: str) -> None:
+        if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+            return  # nothing is sent
+        if what != "BEGIN" or self.pg:  # SQLite's BEGIN is logged as the statement it is
+            self.log.append((what, ()))
 
 
-async def sql_spec(db: Database, users: dict[str, int], settings: Settings) -> dict[str, Any]:
+PRINCIPAL_SQL = "SELECT users.id, users.username"
+
+
+def _plain(v: Any) -> Any:
+    return v.value if isinstance(v, enum.Enum) else v
+
+
+def _warm(log: list[tuple[str, tuple[Any, ...]]]) -> list[list[Any]]:
+    return [[sql, [_plain(p) for p in params]] for sql, params in log
+            if not sql.startswith(PRINCIPAL_SQL)]
+
+
+_SQLITE_TS = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}$")
+
+
+def post_template(log: list[tuple[str, tuple[Any, ...]]], *, key: str, lock: int,
+                  case_id: int, claim_id: int) -> dict[str, Any]:
+    """The app's statements of one POST /cases, with the values that change per request
+    marked for the baseline to fill in: {"$": name}."""
+    statements = _warm(log)
+    claim_at = next(i for i, (sql, _) in enumerate(statements)
+                    if sql.startswith("INSERT INTO idempotency_keys"))
+    case_at = next(i for i, (sql, _) in enumerate(statements)
+                   if sql.startswith("INSERT INTO cases "))
+    body = ""
+    for i, (sql, params) in enumerate(statements):
+        for j, v in enumerate(params):
+            mark = None
+            if isinstance(v, datetime) or (isinstance(v, str) and _SQLITE_TS.match(v)):
+                mark = "now"
+            elif v == key:
+                mark = "key"
+            elif isinstance(v, int) and v == lock and i == claim_at:
+                mark = "lock"
+            elif isinstance(v, bytes | memoryview):
+                body, mark = bytes(v).decode(), "body"
+            elif i > case_at and "UPDATE idempotency_keys" in sql and j == len(params) - 1:
+                assert v == claim_id, (v, claim_id)
+                mark = "claim_id"
+            elif i > case_at and type(v) is int and v == case_id:
+                mark = "case_id"
+            elif i > case_at and v == str(case_id):
+                mark = "case_id_str"
+            if mark:
+                params[j] = {"$": mark}
+    returning = [c.strip().removeprefix("cases.")
+                 for c in statements[case_at][0].rsplit("RETURNING", 1)[1].split(",")]
+    marks = [p["$"] for _, params in statements for p in params if isinstance(p, dict)]
+    assert {"key", "claim_id", "case_id", "now", "body"} <= set(marks), marks
+    return {"statements": statements, "claim_at": claim_at, "case_at": case_at,
+            "case_id_column": returning.index("id"), "body": body}
+
+
+async def capture(db: Database, settings: Settings, users: dict[str, int],
+                  tokens: dict[str, str]) -> dict[str, Any]:
+    """What the app sends per request, recorded in-process (see bench/raw_app.py)."""
     pg = db.engine.dialect.name == "postgresql"
-    # Numbered placeholders on both (`?5` is SQLite's `$5`): a value may be used twice.
-    ph = (lambda i: f"${i}") if pg else (lambda i: f"?{i}")
-    spec: dict[str, Any] = {"dialect": db.engine.dialect.name, "user_ids": users, "list": {}}
+    spec: dict[str, Any] = {"dialect": db.engine.dialect.name, "get": {}, "principal": {},
+                            "principal_ttl": settings.principal_cache_seconds}
     spec["dsn"] = (settings.database_url.replace("postgresql+asyncpg", "postgresql") if pg
                    else settings.database_url.split("///", 1)[1])
-    spec["columns"] = [c.name for c in Case.__table__.columns]
-    spec["category_index"] = spec["columns"].index("category_code")
-    async with db.writing() as s:
+    cursors: dict[str, str] = {}
+    async with db.reading() as s:
         for scope in ("community", "district"):
             p = await load_user_principal(s, users[scope])
-            first = cases_repo.list_statement(p, filters=[],
-                                              page=PageParams(limit=20, cursor=None))
             ids = list((await s.execute(select(Case.id).where(cases_repo.visible(p))
                                         .order_by(Case.id.desc()))).scalars())
-            deep_id = ids[len(ids) // 2]
-            deep = cases_repo.list_statement(
-                p, filters=[], page=PageParams(limit=20, cursor=encode_cursor([deep_id])))
-            spec["list"][scope] = {"first": compiled(first, db.engine.dialect),
-                                   "deep": compiled(deep, db.engine.dialect),
-                                   "cursor": encode_cursor([deep_id]), "visible": len(ids)}
-        grid = (await s.execute(select(Grid).where(Grid.code == "JA-XY-01-G1"))).scalar_one()
-    spec["principal_sql"] = (
-        "SELECT users.id, users.username, users.is_active, role_assignments.id, "
-        "role_assignments.role, role_assignments.org_id, role_assignments.org_path FROM users "
-        "LEFT OUTER JOIN role_assignments ON role_assignments.user_id = users.id "
-        f"WHERE users.id = {ph(1)}")
-    spec["names_sql"] = "SELECT code, name FROM case_categories WHERE code IN (:list)"
-    writer = users["writer"]
-    spec["writer_id"] = writer
-    cat = (await _leaf(db))
-    spec["write"] = {
-        "category_code": cat,
-        "category": f"SELECT * FROM case_categories WHERE code = {ph(1)}",
-        "grid": (f"SELECT * FROM grids WHERE min_lng <= {ph(1)} AND max_lng >= {ph(2)} AND "
-                 f"min_lat <= {ph(3)} AND max_lat >= {ph(4)} ORDER BY id"),
-        "claim": ("INSERT INTO idempotency_keys (principal, key, endpoint, request_hash, state, "
-                  f"created_at) VALUES ('user:{writer}', {ph(1)}, 'POST /api/v1/cases', 'h', "
-                  f"'in_flight', {ph(2)}) RETURNING id"),
-        "case": ("INSERT INTO cases (code, category_code, description, address, lng, lat, "
-                 "grid_id, org_path, street_id, community_id, status, source, reporter_id, "
-                 "reporter_key, reported_at, due_at, escalation_level, rework_count, "
-                 "return_count, version, created_at, updated_at) VALUES "
-                 f"({ph(1)}, '{cat}', {ph(2)}, NULL, {ph(3)}, {ph(4)}, {grid.id}, "
-                 f"'{grid.org_path}', {grid.street_id}, {grid.community_id}, 'reported', 'app', "
-                 f"{writer}, 'user:{writer}', {ph(5)}, {ph(6)}, 0, 0, 0, 1, {ph(5)}, {ph(5)}) "
-                 "RETURNING id"),
-        "code": f"UPDATE cases SET code = {ph(1)} WHERE id = {ph(2)}",
-        "event": ("INSERT INTO case_events (case_id, action, to_status, actor, data, at) VALUES "
-                  f"({ph(1)}, 'report', 'reported', 'user:{writer}', '{{}}', {ph(2)})"),
-        "outbox": ("INSERT INTO outbox_events (topic, payload, status, attempts, available_at, "
-                   f"created_at) VALUES ('webhook.fanout', {ph(1)}, 'pending', 0, {ph(2)}, "
-                   f"{ph(2)})"),
-        "audit": ("INSERT INTO audit_log (actor, action, object_type, object_id, detail, at) "
-                  f"VALUES ('user:{writer}', 'case.report', 'case', {ph(1)}, '{{}}', {ph(2)})"),
-        "complete": ("UPDATE idempotency_keys SET state = 'done', response_status = 201, "
-                     f"response_body = {ph(1)} WHERE principal = 'user:{writer}' AND "
-                     f"key = {ph(2)}"),
-        "point": [(grid.min_lng + grid.max_lng) / 2, (grid.min_lat + grid.max_lat) / 2],
-    }
+            cursors[scope] = encode_cursor([ids[len(ids) // 2]])
+            spec.setdefault("visible", {})[scope] = len(ids)
+    spec["cursor"] = cursors
+    app = create_app(settings, db)
+    logging.getLogger("gridapi").setLevel(logging.WARNING)
+    rec = Recorder(db.engine)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://bench") as client:
+        for scope in ("community", "district"):
+            auth = {"Authorization": f"Bearer {tokens[scope]}"}
+            for page, url in (("first", "/api/v1/cases?limit=20"),
+                              ("deep", f"/api/v1/cases?limit=20&cursor={cursors[scope]}")):
+                for _ in range(2):  # the first fills the caches; the second is the one
+                    rec.log.clear()
+                    r = await client.get(url, headers=auth)
+                    assert r.status_code == 200, r.text
+                    _note_principal(spec, scope, rec.log)
+                spec["get"].setdefault(scope, {})[page] = _warm(rec.log)
+        page_sql = next(sql for sql, _ in spec["get"]["district"]["first"]
+                        if sql not in ("BEGIN", "COMMIT"))
+        spec["get_columns"] = rec.columns[page_sql]
+        spec["post_body"] = post_body = await _post_body(db)
+        for _ in range(2):
+            rec.log.clear()
+            key = uuid.uuid4().hex
+            r = await client.post("/api/v1/cases", json=post_body, headers={
+                "Authorization": f"Bearer {tokens['writer']}", "Idempotency-Key": key})
+            assert r.status_code == 201, r.text
+            _note_principal(spec, "writer", rec.log)
+            post_log = list(rec.log)
+    async with db.reading() as s:
+        claim_id = (await s.execute(select(IdempotencyKey.id).where(
+            IdempotencyKey.key == key))).scalar_one()
+    spec["post"] = post_template(post_log, key=key, case_id=r.json()["id"], claim_id=claim_id,
+                                 lock=advisory_key(f"user:{users['writer']}", key))
+    event.remove(db.engine.sync_engine, "before_cursor_execute", rec._execute)
     return spec
 
 
-async def _leaf(db: Database) -> str:
-    async with db.writing() as s:
-        return str((await s.execute(select(CaseCategory.code).where(
-            CaseCategory.time_limit_hours.is_not(None)).order_by(CaseCategory.code))).scalar())
+def _note_principal(spec: dict[str, Any], user: str, log: list[Any]) -> None:
+    for sql, params in log:
+        if sql.startswith(PRINCIPAL_SQL):
+            spec["principal"][user] = {"sql": sql, "params": list(params)}
 
 
-def serve(args: list[str], port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", *args, "--port", str(port), "--no-access-log",
-         "--log-level", "warning"], cwd=ROOT, env={**os.environ, **env},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        try:
-            import urllib.request
-
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/docs", timeout=1)
-            return proc
-        except Exception:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit(f"server on port {port} did not start")
+async def _post_body(db: Database) -> dict[str, Any]:
+    async with db.reading() as s:
+        code = (await s.execute(select(CaseCategory.code).where(
+            CaseCategory.time_limit_hours.is_not(None)).order_by(CaseCategory.code))).scalar()
+        grid = (await s.execute(select(Grid).where(Grid.code == "JA-XY-01-G1"))).scalar_one()
+    assert grid.min_lng is not None and grid.max_lng is not None
+    assert grid.min_lat is not None and grid.max_lat is not None
+    return {"category_code": code, "description": "占道经营",
+            "lng": (grid.min_lng + grid.max_lng) / 2, "lat": (grid.min_lat + grid.max_lat) / 2}
 
 
-WARMUP_SECONDS = 2
+async def check_same_sql(spec: dict[str, Any], spec_file: Path) -> str:
+    """Run the baseline in-process and hold what it sends, request for request, to what the
+    app sent (the statements' SQL text, transaction control included)."""
+    os.environ["BENCH_SQL"] = str(spec_file)
+    from bench import raw_app
+
+    raw_app.SENT = sent = []
+    async with raw_app.lifespan(raw_app.app), httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=raw_app.app), base_url="http://raw") as client:
+        for scope in ("community", "district"):
+            for page in ("first", "deep"):
+                await client.get(f"/cases?scope={scope}&page={page}")  # principal loaded
+                sent.clear()
+                await client.get(f"/cases?scope={scope}&page={page}")
+                app_sent = [sql for sql, _ in spec["get"][scope][page]]
+                assert sent == app_sent, (scope, page, sent, app_sent)
+        await client.post("/cases", json=spec["post_body"])
+        sent.clear()
+        r = await client.post("/cases", json=spec["post_body"],
+                              headers={"Idempotency-Key": uuid.uuid4().hex})
+        assert r.status_code == 201, r.text
+        app_sent = [sql for sql, _ in spec["post"]["statements"]]
+        assert sent == app_sent, (sent, app_sent)
+    raw_app.SENT = None
+    get = spec["get"]["district"]["first"]
+    return (f"baseline sends what the app sends: GET /cases {len(get)} statements "
+            f"({', '.join(_short(sql) for sql, _ in get)}), POST /cases "
+            f"{len(app_sent)} ({', '.join(_short(sql) for sql in app_sent)}); "
+            f"the principal at most every {spec['principal_ttl']:g} s on both")
 
 
-def wrk(url: str, seconds: int, connections: int, headers: dict[str, str],
-        script: str | None = None) -> dict[str, float]:
-    """Drive `url` for `seconds` after an unmeasured warm-up of the same requests (both sides
-    alike: a fresh process fills its statement caches and principal cache on first use)."""
-    if seconds > WARMUP_SECONDS:
-        _wrk(url, WARMUP_SECONDS, connections, headers, script)
-    return _wrk(url, seconds, connections, headers, script)
+def _short(sql: str) -> str:
+    words = sql.split()
+    if words[0] in ("BEGIN", "COMMIT", "ROLLBACK"):
+        return " ".join(words)
+    if words[0] == "WITH":
+        return "WITH (INSERT…) UPDATE " + words[words.index("UPDATE") + 1]
+    table = {"SELECT": words[1].split(".")[0], "UPDATE": words[1]}.get(words[0], words[2])
+    return f"{words[0]} {table}"
 
 
-def _wrk(url: str, seconds: int, connections: int, headers: dict[str, str],
-         script: str | None = None) -> dict[str, float]:
-    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
-    for k, v in headers.items():
-        cmd += ["-H", f"{k}: {v}"]
-    if script:
-        cmd += ["-s", script]
-    out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
-    def ms(label: str) -> float:
-        m = re.search(rf"^\s*{label}\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
-        if not m:
-            return float("nan")
-        return float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
-    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"p50": ms("50%"), "p99": ms("99%"), "rps": float(rps.group(1)) if rps else 0.0,
-            "errors": float(errors.group(1)) if errors else 0.0}
-
-
+# Keys unique across wrk processes: the app's run and the baseline's claim keys for the same
+# principal, and a fixed random seed with os.time() and a counter repeated keys between runs
+# that met within one second (the claim then inserts nothing).
 POST_LUA = """
+local urandom = io.open("/dev/urandom", "rb")
+local hex = function(c) return string.format("%02x", c:byte()) end
+local run = string.gsub(urandom:read(8), ".", hex)
+urandom:close()
 counter = 0
 request = function()
   counter = counter + 1
-  local key = "bench-" .. os.time() .. "-" .. counter .. "-" .. math.random(1000000000)
+  local key = "bench-" .. run .. "-" .. counter
   wrk.headers["Idempotency-Key"] = key
   return wrk.format("POST", nil, nil, wrk.body)
 end
@@ -260,12 +353,14 @@ async def prepare(n: int) -> tuple[Settings, dict[str, Any], dict[str, str]]:
                  for name, u in (("community", "demo_community_admin"),
                                  ("district", "demo_district_admin"),
                                  ("writer", "demo_grid_worker"))}
-    spec = await sql_spec(db, users, settings)
     tokens = {k: issue_access_token(settings, subject=f"user:{v}", ttl_seconds=7200)
               for k, v in users.items()}
+    spec = await capture(db, settings, users, tokens)
     await db.dispose()
-    print(f"{total:,} cases; community admin sees {spec['list']['community']['visible']:,}, "
-          f"district admin {spec['list']['district']['visible']:,}", file=sys.stderr)
+    SPEC_FILE.write_text(json.dumps(spec, default=str))
+    print(await check_same_sql(spec, SPEC_FILE), file=sys.stderr)
+    print(f"{total:,} cases; community admin sees {spec['visible']['community']:,}, "
+          f"district admin {spec['visible']['district']:,}", file=sys.stderr)
     return settings, spec, tokens
 
 
@@ -275,12 +370,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--connections", type=int, default=16)
     args = parser.parse_args()
-    if not shutil.which("wrk"):
-        raise SystemExit("wrk is needed: apt-get install wrk")
+    need_wrk()
     settings, spec, tokens = asyncio.run(prepare(args.cases))
-    spec_file = WORK / "spec.json"
-    spec_file.write_text(json.dumps(spec, default=str))
-    env = {"DATABASE_URL": settings.database_url, "BENCH_SQL": str(spec_file),
+    env = {"DATABASE_URL": settings.database_url, "BENCH_SQL": str(SPEC_FILE),
            "GRID_LOGIN_IP_LIMIT": "100000/minute"}
     app = serve(["app.main:create_app", "--factory"], 8101, env)
     raw = serve(["bench.raw_app:app"], 8102, env)
@@ -290,15 +382,13 @@ def main() -> None:
         rows = []
         for scope in ("community", "district"):
             for page in ("first", "deep"):
-                cursor = f"&cursor={spec['list'][scope]['cursor']}" if page == "deep" else ""
+                cursor = f"&cursor={spec['cursor'][scope]}" if page == "deep" else ""
                 a = wrk(f"http://127.0.0.1:8101/api/v1/cases?limit=20{cursor}", args.seconds,
                         args.connections, {"Authorization": f"Bearer {tokens[scope]}"})
                 b = wrk(f"http://127.0.0.1:8102/cases?scope={scope}&page={page}", args.seconds,
                         args.connections, {})
                 rows.append((f"GET /cases {scope}, {page} page", a, b))
-        lng, lat = spec["write"]["point"]
-        body = json.dumps({"category_code": spec["write"]["category_code"],
-                           "description": "占道经营", "lng": lng, "lat": lat})
+        body = json.dumps(spec["post_body"])
         post_headers = {"Content-Type": "application/json",
                         "Authorization": f"Bearer {tokens['writer']}"}
         lua.write_text(f"wrk.body = {json.dumps(body)}\n" + POST_LUA)

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
+import os
 import secrets
+import sys
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -40,13 +45,46 @@ def verify_password(password: str, hashed: str | None) -> bool:
         return False
 
 
+# How much lower than the event loop's thread Argon2 runs (Linux nice levels; the CPU
+# scheduler weights a thread 10 steps lower at about a tenth). See PasswordWork.
+PASSWORD_THREAD_NICE = 10
+
+
+def _lower_priority() -> None:
+    """Runs first in each Argon2 thread. Linux keeps a nice level per thread, and the threads
+    libargon2 starts for its lanes inherit it. Elsewhere `setpriority` would renice the whole
+    process (the event loop too), so the priority is left alone there."""
+    if sys.platform != "linux":
+        return
+    tid = threading.get_native_id()
+    with contextlib.suppress(OSError):
+        os.setpriority(os.PRIO_PROCESS, tid,
+                       min(19, os.getpriority(os.PRIO_PROCESS, tid) + PASSWORD_THREAD_NICE))
+
+
+# Shared by every PasswordWork of the process (each bounds its own number at once); a thread
+# is started only when no idle one is left, so there are as many as were ever busy together.
+_THREADS = ThreadPoolExecutor(max_workers=64, thread_name_prefix="argon2",
+                              initializer=_lower_priority)
+
+
 class PasswordWork:
-    """Argon2 off the event loop, a bounded number at once.
+    """Argon2 off the event loop, a bounded number at once, at a lower CPU priority.
 
     One hash or verification is 100–300 ms of CPU and ~64 MiB here: on the loop it stalls every
     request of the process (GET /me fell from 630 to 22 req/s during five login loops); in
     unbounded threads a login burst would take all memory. Callers hold no transaction and no
-    SQLite write lock while they wait (core.db.end_reads)."""
+    SQLite write lock while they wait (core.db.end_reads).
+
+    Off the loop is not enough: a hash made with the library's defaults (p=4) computes its four
+    lanes in four threads of libargon2's own, so two verifications at once are eight busy
+    threads against the loop's one on a 2-core machine: with logins arriving at 20/s the loop
+    got 0.5–0.65 of a core and GET /me 0.3–0.55× its quiet requests/s (p50 1.8–3.0×,
+    bench/login_burst.py). The hashing threads run PASSWORD_THREAD_NICE lower: requests of users
+    already signed in go first (loop 0.7–0.85 of a core, /me p50 1.3–1.7× quiet), logins take
+    the CPU that is left — as many per second while a core is spare, fewer when the machine is
+    busy (they are slow anyway: better a late login than every request late). One slot instead
+    of two halved the logins answered and did not help /me."""
 
     def __init__(self, slots: int) -> None:
         self.slots = max(1, slots)
@@ -59,11 +97,13 @@ class PasswordWork:
 
     async def hash(self, password: str) -> str:
         async with self._semaphore():
-            return await asyncio.to_thread(hash_password, password)
+            return await asyncio.get_running_loop().run_in_executor(
+                _THREADS, hash_password, password)
 
     async def verify(self, password: str, hashed: str | None) -> bool:
         async with self._semaphore():
-            return await asyncio.to_thread(verify_password, password, hashed)
+            return await asyncio.get_running_loop().run_in_executor(
+                _THREADS, verify_password, password, hashed)
 
 
 def sha256_hex(value: str) -> str:

@@ -1,10 +1,13 @@
 """No slow work while a transaction or SQLite's write lock is held: a login's password check
 and a call to WeChat happen with nothing held, so a report filed meanwhile goes straight
-through; Argon2 runs in threads, a bounded number at once, never on the event loop."""
+through; Argon2 runs in threads, a bounded number at once, at a lower CPU priority than the
+event loop, never on it."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -62,6 +65,19 @@ class TestPasswordWork:
         work = PasswordWork(2)
         assert all(await asyncio.gather(*(work.verify("p", "h") for _ in range(6))))
         assert peak == 2
+
+    @pytest.mark.skipif(sys.platform != "linux", reason="a nice level per thread is Linux's")
+    async def test_hashes_at_a_lower_priority_than_the_loop(self, monkeypatch):
+        seen: list[int] = []
+
+        def verify_here(_password: str, _hashed: str | None) -> bool:
+            seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+            return True
+
+        monkeypatch.setattr(security, "verify_password", verify_here)
+        assert await PasswordWork(1).verify("p", "h")
+        loop = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        assert seen == [min(19, loop + security.PASSWORD_THREAD_NICE)]
 
 
 class _Held(PasswordWork):

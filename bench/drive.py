@@ -1,0 +1,94 @@
+"""What the HTTP benches share: start a server with one uvicorn worker, drive it with wrk.
+
+`serve` can start the app of another checkout (its own venv) so a bench can put the commit
+before a change beside the one after it, in the same run.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WARMUP_SECONDS = 2
+
+
+def need_wrk() -> None:
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is needed: apt-get install wrk")
+
+
+def python_of(checkout: Path) -> str:
+    """The interpreter of a checkout's own venv (this one's when it is ours)."""
+    if checkout.resolve() == ROOT:
+        return sys.executable
+    venv = checkout / ".venv" / "bin" / "python"
+    if not venv.exists():
+        raise SystemExit(f"{checkout} has no .venv: python3 -m venv .venv && "
+                         ".venv/bin/pip install -e .")
+    return str(venv)
+
+
+def serve(args: list[str], port: int, env: dict[str, str], *, checkout: Path = ROOT,
+          probe: str = "/docs") -> subprocess.Popen[bytes]:
+    """One uvicorn worker; its output goes to BENCH_SERVER_LOG/<port>.log when that is set."""
+    logs = os.environ.get("BENCH_SERVER_LOG")
+    out = open(Path(logs) / f"{port}.log", "wb") if logs else subprocess.DEVNULL
+    proc = subprocess.Popen(
+        [python_of(checkout), "-m", "uvicorn", *args, "--port", str(port), "--no-access-log",
+         "--log-level", "warning"], cwd=checkout, env={**os.environ, **env},
+        stdout=out, stderr=out)
+    for _ in range(150):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}{probe}", timeout=1)
+            return proc
+        except Exception:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit(f"server on port {port} did not start")
+
+
+def wrk(url: str, seconds: int, connections: int, headers: dict[str, str],
+        script: str | None = None) -> dict[str, float]:
+    """Drive `url` for `seconds` after an unmeasured warm-up of the same requests (both sides
+    alike: a fresh process fills its statement caches and principal cache on first use)."""
+    if seconds > WARMUP_SECONDS:
+        _wrk(url, WARMUP_SECONDS, connections, headers, script)
+    return _wrk(url, seconds, connections, headers, script)
+
+
+def _wrk(url: str, seconds: int, connections: int, headers: dict[str, str],
+         script: str | None = None) -> dict[str, float]:
+    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    for k, v in headers.items():
+        cmd += ["-H", f"{k}: {v}"]
+    if script:
+        cmd += ["-s", script]
+    done = subprocess.run([*cmd, url], capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"wrk failed ({done.returncode}) on {url}: {done.stderr or done.stdout}")
+    out = done.stdout
+
+    def ms(label: str) -> float:
+        m = re.search(rf"^\s*{label}\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        if not m:
+            return float("nan")
+        return float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
+
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    total = re.search(r"(\d+) requests in", out)
+    return {"p50": ms("50%"), "p99": ms("99%"), "rps": float(rps.group(1)) if rps else 0.0,
+            "errors": float(errors.group(1)) if errors else 0.0,
+            "requests": float(total.group(1)) if total else 0.0}
+
+
+def load_average() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} {five:.2f} {fifteen:.2f}"
