@@ -6,6 +6,8 @@ before a change beside the one after it, in the same run.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import re
 import shutil
@@ -59,11 +61,11 @@ def wrk(url: str, seconds: int, connections: int, headers: dict[str, str],
     """Drive `url` for `seconds` after an unmeasured warm-up of the same requests (both sides
     alike: a fresh process fills its statement caches and principal cache on first use)."""
     if seconds > WARMUP_SECONDS:
-        _wrk(url, WARMUP_SECONDS, connections, headers, script)
-    return _wrk(url, seconds, connections, headers, script)
+        wrk_once(url, WARMUP_SECONDS, connections, headers, script)
+    return wrk_once(url, seconds, connections, headers, script)
 
 
-def _wrk(url: str, seconds: int, connections: int, headers: dict[str, str],
+def wrk_once(url: str, seconds: int, connections: int, headers: dict[str, str],
          script: str | None = None) -> dict[str, float]:
     cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
     for k, v in headers.items():
@@ -92,3 +94,47 @@ def _wrk(url: str, seconds: int, connections: int, headers: dict[str, str],
 def load_average() -> str:
     one, five, fifteen = os.getloadavg()
     return f"{one:.2f} {five:.2f} {fifteen:.2f}"
+
+
+def fresh_database(url: str) -> None:
+    """Remove the SQLite file; drop and create a PostgreSQL database whose name starts with
+    `bench` (any other is used as it is: the demo seed is idempotent)."""
+    if url.startswith("sqlite"):
+        path = Path(url.split("///", 1)[1])
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return
+    name = url.rsplit("/", 1)[1]
+    if not name.startswith("bench"):
+        print(f"using database {name} as it is (only bench* databases are recreated)",
+              file=sys.stderr)
+        return
+    import asyncpg
+
+    async def recreate() -> None:
+        conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql")
+                                     .rsplit("/", 1)[0] + "/postgres")
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+
+    asyncio.run(recreate())
+
+
+def seed(checkout: Path, env: dict[str, str]) -> None:
+    """`gridapi migrate` and `gridapi seed-demo` of the checkout under test."""
+    for cmd in ("migrate", "seed-demo"):
+        subprocess.run([python_of(checkout), "-m", "app.cli", cmd], cwd=checkout, check=True,
+                       env={**os.environ, **env}, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+
+
+def login_token(base: str, username: str, password: str = "Demo@2026") -> str:
+    req = urllib.request.Request(
+        f"{base}/api/v1/auth/login", method="POST",
+        data=json.dumps({"username": username, "password": password}).encode(),
+        headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return str(json.loads(r.read())["access_token"])

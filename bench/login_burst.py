@@ -32,13 +32,22 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.drive import ROOT, WARMUP_SECONDS, load_average, need_wrk, python_of, serve, wrk
+from bench.drive import (
+    ROOT,
+    WARMUP_SECONDS,
+    fresh_database,
+    load_average,
+    login_token,
+    need_wrk,
+    seed,
+    serve,
+    wrk,
+)
 
 WORK = Path(tempfile.gettempdir()) / "gridapi-bench"
 PASSWORD = "Demo@2026"
@@ -82,49 +91,6 @@ async def send_logins(url: str, rate: float, seconds: float) -> dict[str, Any]:
             "p50_ms": statistics.median(ok) * 1000 if ok else float("nan"),
             "p99_ms": ok[int(len(ok) * 0.99) - 1] * 1000 if len(ok) > 1 else float("nan"),
             "drain_s": max((d[0] for d in done), default=seconds) - seconds}
-
-
-# --- the database and the server under test ---------------------------------------------------
-
-def fresh_database(url: str) -> None:
-    if url.startswith("sqlite"):
-        path = Path(url.split("///", 1)[1])
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        return
-    name = url.rsplit("/", 1)[1]
-    if not name.startswith("bench"):
-        print(f"using database {name} as it is (only bench* databases are recreated)",
-              file=sys.stderr)
-        return
-    import asyncpg
-
-    async def recreate() -> None:
-        conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql")
-                                     .rsplit("/", 1)[0] + "/postgres")
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await conn.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await conn.close()
-
-    asyncio.run(recreate())
-
-
-def seed(checkout: Path, env: dict[str, str]) -> None:
-    for cmd in ("migrate", "seed-demo"):
-        subprocess.run([python_of(checkout), "-m", "app.cli", cmd], cwd=checkout, check=True,
-                       env={**os.environ, **env}, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)
-
-
-def login_token(base: str, username: str) -> str:
-    req = urllib.request.Request(
-        f"{base}/api/v1/auth/login", method="POST",
-        data=json.dumps({"username": username, "password": PASSWORD}).encode(),
-        headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=30) as r:
-        return str(json.loads(r.read())["access_token"])
 
 
 def cpu_seconds(pid: int) -> tuple[float, float]:

@@ -64,7 +64,9 @@ async def lifespan(_: FastAPI) -> AsyncIterator[None]:
                        "synchronous=NORMAL"):
             await conn.execute(f"PRAGMA {pragma}")
         state["conn"] = conn
-    state["write_lock"] = asyncio.Lock()  # this process's SQLite writers queue, as the app's do
+    # One SQLite connection: its transactions take turns (the app queues its writers too; on
+    # the loop a transaction never yields, so the lock only matters through aiosqlite).
+    state["write_lock"] = asyncio.Lock()
     yield
     if PG:
         await state["pool"].close()
@@ -120,7 +122,7 @@ async def _run(statements: list[list[Any]], user: str, values: dict[str, Any],
     rows before the next is sent (a returned id goes into the next ones)."""
     principal = SPEC["principal"][user]
     due = state["principal_until"].get(user, 0.0) <= time.monotonic()
-    writes = not PG and any(sql in ("BEGIN", "BEGIN IMMEDIATE") for sql, _ in statements)
+    writes = not PG and any(sql in TX for sql, _ in statements)
     out: list[Any] = []
     async with _connection(writes) as c:
         try:

@@ -56,7 +56,8 @@ def make_engine(settings: Settings) -> AsyncEngine:
             url = url.set(drivername="sqlite+inline")
     else:
         # No pre-ping (a round trip per checkout); stale connections are recycled instead.
-        kwargs.update(pool_size=settings.db_pool_size, pool_recycle=1800)
+        kwargs.update(pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow,
+                      pool_recycle=1800)
     engine = create_async_engine(url, **kwargs)
     if settings.is_sqlite:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

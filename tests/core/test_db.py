@@ -6,7 +6,7 @@ import httpx
 import pytest
 from sqlalchemy import delete, func, select, text
 
-from app.core.db import Database
+from app.core.db import Database, make_engine
 from app.core.permissions import Role
 from app.main import create_app
 from app.models import AuditEntry, Org
@@ -21,6 +21,26 @@ async def test_sqlite_runs_in_wal_with_foreign_keys(engine):
     async with engine.connect() as conn:
         assert (await conn.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
         assert (await conn.execute(text("PRAGMA foreign_keys"))).scalar() == 1
+
+
+async def test_postgres_pool_keeps_its_size_and_opens_no_overflow_by_default():
+    # Built without connecting: runs on either database.
+    engine = make_engine(make_settings(database_url="postgresql+asyncpg://u@127.0.0.1:1/x"))
+    try:
+        assert engine.pool.size() == 10  # type: ignore[attr-defined]
+        assert engine.pool._max_overflow == 0  # type: ignore[attr-defined]
+    finally:
+        await engine.dispose()
+
+
+async def test_postgres_pool_takes_its_sizes_from_settings():
+    engine = make_engine(make_settings(database_url="postgresql+asyncpg://u@127.0.0.1:1/x",
+                                       db_pool_size=7, db_max_overflow=3))
+    try:
+        assert engine.pool.size() == 7  # type: ignore[attr-defined]
+        assert engine.pool._max_overflow == 3  # type: ignore[attr-defined]
+    finally:
+        await engine.dispose()
 
 
 @pytest.mark.real_commits
