@@ -84,10 +84,13 @@ def wrk_once(url: str, seconds: int, connections: int, headers: dict[str, str],
         return float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
 
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    # Requests with no answer within wrk's 2 s count as errors too (a stalled server).
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    timeouts = re.search(r"Socket errors:.*timeout (\d+)", out)
     total = re.search(r"(\d+) requests in", out)
     return {"p50": ms("50%"), "p99": ms("99%"), "rps": float(rps.group(1)) if rps else 0.0,
-            "errors": float(errors.group(1)) if errors else 0.0,
+            "errors": (float(errors.group(1)) if errors else 0.0)
+            + (float(timeouts.group(1)) if timeouts else 0.0),
             "requests": float(total.group(1)) if total else 0.0}
 
 
