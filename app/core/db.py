@@ -152,7 +152,8 @@ class Database:
         # that is one SELECT.
         reader = engine.execution_options(isolation_level="AUTOCOMMIT") if (
             engine.dialect.name == "postgresql") else engine
-        self._writer = async_sessionmaker(writer, expire_on_commit=False, autoflush=True)
+        self._writer = async_sessionmaker(writer, expire_on_commit=False, autoflush=True,
+                                          sync_session_class=WriteSession)
         self._reader = async_sessionmaker(reader, expire_on_commit=False, autoflush=True)
 
     def session(self, *, writes: bool) -> AsyncSession:
@@ -183,7 +184,8 @@ class Database:
         test's outer transaction can roll everything back."""
         saved = self._writer, self._reader
         joined = async_sessionmaker(bind=conn, expire_on_commit=False,
-                                    join_transaction_mode="create_savepoint")
+                                    join_transaction_mode="create_savepoint",
+                                    sync_session_class=WriteSession)
         self._writer = self._reader = joined
         try:
             yield
@@ -231,19 +233,24 @@ async def end_reads(session: AsyncSession) -> None:
         await session.commit()
 
 
-@event.listens_for(Session, "do_orm_execute")
+class WriteSession(Session):
+    """Sessions that may write note whether they did (`end_reads` needs it). Read sessions are
+    plain: a `do_orm_execute` listener makes every execute build an ORMExecuteState."""
+
+
+@event.listens_for(WriteSession, "do_orm_execute")
 def _note_writes(state: ORMExecuteState) -> None:
     if state.is_insert or state.is_update or state.is_delete:
         state.session.info["wrote"] = True
 
 
-@event.listens_for(Session, "after_flush")
+@event.listens_for(WriteSession, "after_flush")
 def _note_flush(session: Session, _context: Any) -> None:
     session.info["wrote"] = True
 
 
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_rollback")
+@event.listens_for(WriteSession, "after_commit")
+@event.listens_for(WriteSession, "after_rollback")
 def _reset_writes(session: Session) -> None:
     session.info.pop("wrote", None)
 
