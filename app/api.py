@@ -6,13 +6,15 @@ from fastapi import FastAPI
 
 from app.auth.router import router as auth_router
 from app.cases.router import router as cases_router
-from app.coconstruction.router import router as coconstruction_router
+from app.coconstruction.router import ROUTERS as COCONSTRUCTION_ROUTERS
+from app.core.routing import API_PREFIX
 from app.grids.router import router as grids_router
 from app.members.router import router as members_router
 from app.notify.router import router as notify_router
 from app.orgs.router import router as orgs_router
 from app.patrols.router import router as patrols_router
 from app.people.router import router as people_router
+from app.people.transfer import router as people_transfer_router
 from app.registrations.router import router as registrations_router
 from app.stats.router import router as stats_router
 from app.users.router import router as users_router
@@ -20,12 +22,13 @@ from app.visits.router import router as visits_router
 from app.webhooks.router import router as webhooks_router
 from app.wishes.router import router as wishes_router
 
-PREFIX = "/api/v1"
-# Matched in this order: the phone's hot paths (cases, field work) come first.
-DOMAIN_ROUTERS = (cases_router, patrols_router, visits_router, notify_router, people_router,
-                  wishes_router, grids_router, orgs_router, auth_router, users_router,
-                  members_router, registrations_router, coconstruction_router, webhooks_router,
-                  stats_router)
+PREFIX = API_PREFIX
+# Matched in this order: the phone's hot paths (cases, field work) come first; the residents'
+# transfer routes (/residents/export.xlsx) before /residents/{resident_id}.
+DOMAIN_ROUTERS = (cases_router, patrols_router, visits_router, notify_router,
+                  people_transfer_router, people_router, wishes_router, grids_router,
+                  orgs_router, auth_router, users_router, members_router,
+                  registrations_router, *COCONSTRUCTION_ROUTERS, webhooks_router, stats_router)
 
 
 def include_api(app: FastAPI) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import unquote_plus
 
-from fastapi import APIRouter, Depends, Form, Request, Response, status
+from fastapi import Depends, Form, Request, Response, status
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 
 from app.auth import service
@@ -23,7 +23,7 @@ from app.core.auth import CurrentPrincipal
 from app.core.db import SessionDep
 from app.core.deps import CipherDep, LimitsDep, PasswordsDep, SettingsDep, client_ip
 from app.core.errors import BadRequest, Forbidden
-from app.core.routing import UnitOfWorkRoute
+from app.core.routing import DomainRouter
 
 
 async def _no_store(response: Response) -> None:
@@ -32,7 +32,7 @@ async def _no_store(response: Response) -> None:
     response.headers["Pragma"] = "no-cache"
 
 
-router = APIRouter(prefix="/auth", tags=["auth"], route_class=UnitOfWorkRoute,
+router = DomainRouter(prefix="/auth", tags=["auth"],
                    dependencies=[Depends(_no_store)])
 _basic = HTTPBasic(auto_error=False, description="client_id:client_secret (RFC 6749 §2.3.1)")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import Depends, Query, Request, Response, status
 
 from app.cases import attachments, categories, presenters, service
 from app.cases.calendar import WorkCalendar
@@ -28,10 +28,10 @@ from app.core.errors import problems
 from app.core.geo import to_wgs84
 from app.core.idempotency import Idempotent
 from app.core.pagination import Page
-from app.core.routing import UnitOfWorkRoute
+from app.core.routing import DomainRouter
 from app.files.service import PreparedFile, PreparedFileDep, StorageDep, public_copy_response
 
-router = APIRouter(tags=["cases"], route_class=UnitOfWorkRoute)
+router = DomainRouter(tags=["cases"])
 
 
 async def _calendar(request: Request) -> WorkCalendar:

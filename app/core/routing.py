@@ -1,20 +1,25 @@
-"""The route class every router uses: one transaction per request, committed before the response
-is sent, and the request-shape checks FastAPI leaves to us (JSON content type)."""
+"""The router and route class every domain uses: one transaction per request, committed before
+the response is sent; the request-shape checks FastAPI leaves to us (JSON content type); and
+route matching that skips a whole domain by the path's first segment."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from fastapi import Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette._utils import get_route_path
+from starlette.routing import BaseRoute, Match
+from starlette.types import Scope
 
 from app.core import idempotency
 from app.core.errors import AppError, UnsupportedMediaType
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 BODY_METHODS = {"POST", "PUT", "PATCH"}
+API_PREFIX = "/api/v1"
 
 
 def _wants_json(route: APIRoute) -> bool:
@@ -84,3 +89,49 @@ async def _finish(
             await session.close()  # gives back SQLite's write lock too, if it was taken
             request.state.session = None
         request.state.idempotency = None
+
+
+class DomainRouter(APIRouter):
+    """A domain's router (`UnitOfWorkRoute` by default) that answers "no match" at once for a
+    path under `API_PREFIX` whose first segment none of its routes has.
+
+    FastAPI tries every route of every router in turn, and each try costs a regex and some
+    scope bookkeeping: `GET /api/v1/me` was 164 tries (~15% of its Python time) before the
+    users router's turn came. With this check a router whose routes all start with, say,
+    `/grids` costs one set lookup for any other path. Routers whose first segment is a path
+    parameter, or that hold nested routers, are tried as before."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("route_class", UnitOfWorkRoute)
+        super().__init__(*args, **kwargs)
+        self._segments: frozenset[str] | None = None
+        self._segments_of = -1
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        rest = get_route_path(scope).removeprefix(API_PREFIX)
+        if rest.startswith("/"):
+            segments = self._first_segments()
+            if segments is not None and rest[1:].split("/", 1)[0] not in segments:
+                return Match.NONE, {}
+        return super().matches(scope)
+
+    def _first_segments(self) -> frozenset[str] | None:
+        if self._segments_of != len(self.routes):
+            self._segments = _first_segments(self.routes)
+            self._segments_of = len(self.routes)
+        return self._segments
+
+
+def _first_segments(routes: list[BaseRoute]) -> frozenset[str] | None:
+    """The static first path segments of `routes`, or None when one cannot be known ahead
+    (a parameter there, or something that is not a plain route)."""
+    found = set()
+    for route in routes:
+        path = getattr(route, "path", None)
+        if not isinstance(route, APIRoute) or not isinstance(path, str):
+            return None
+        first = path.split("/", 2)[1] if path.startswith("/") else ""
+        if not first or "{" in first:
+            return None
+        found.add(first)
+    return frozenset(found)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import Query, Request, Response, status
 
 from app.core.auth import CurrentPrincipal
 from app.core.concurrency import IfMatch, check_if_match, set_etag
@@ -15,7 +15,7 @@ from app.core.errors import problems
 from app.core.idempotency import Idempotent
 from app.core.pagination import Page, PageDep, page_of
 from app.core.permissions import Perm
-from app.core.routing import UnitOfWorkRoute
+from app.core.routing import DomainRouter
 from app.members import findings, groups, service
 from app.members.schemas import (
     CampaignSummary,
@@ -37,7 +37,7 @@ from app.members.schemas import (
 )
 from app.people.schemas import RevealIn
 
-router = APIRouter(tags=["members"], route_class=UnitOfWorkRoute)
+router = DomainRouter(tags=["members"])
 
 
 @router.post("/members", status_code=status.HTTP_201_CREATED, dependencies=[Idempotent],

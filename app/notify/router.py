@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from app.core.auth import CurrentPrincipal
 from app.core.db import SessionDep
 from app.core.errors import problems
 from app.core.pagination import Page, PageDep, page_of
-from app.core.routing import UnitOfWorkRoute
+from app.core.routing import DomainRouter
 from app.notify import service
 from app.notify.schemas import MarkRead, MarkReadResult, NotificationRead
 
-router = APIRouter(prefix="/notifications", tags=["notifications"], route_class=UnitOfWorkRoute)
+router = DomainRouter(prefix="/notifications", tags=["notifications"])
 
 
 @router.get("", responses=problems(400))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import Query, Response, status
 
 from app.core.auth import CurrentPrincipal
 from app.core.concurrency import IfMatch, check_if_match, set_etag
@@ -13,11 +13,11 @@ from app.core.errors import problems
 from app.core.idempotency import Idempotent
 from app.core.pagination import Page, PageDep, page_of
 from app.core.permissions import Perm
-from app.core.routing import UnitOfWorkRoute
+from app.core.routing import DomainRouter
 from app.orgs import service
 from app.orgs.schemas import OrgCreate, OrgKind, OrgMove, OrgRead, OrgTreeNode, OrgUpdate
 
-router = APIRouter(prefix="/orgs", tags=["orgs"], route_class=UnitOfWorkRoute)
+router = DomainRouter(prefix="/orgs", tags=["orgs"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, dependencies=[Idempotent],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Response, status
+from fastapi import Body, Query, Response, status
 from pydantic import AwareDatetime
 
 from app.core.auth import CurrentPrincipal
@@ -13,7 +13,7 @@ from app.core.db import SessionDep
 from app.core.errors import problems
 from app.core.idempotency import Idempotent
 from app.core.pagination import Page, PageDep, next_cursor
-from app.core.routing import UnitOfWorkRoute
+from app.core.routing import DomainRouter
 from app.patrols import service
 from app.patrols.schemas import (
     CaseLinkIn,
@@ -27,7 +27,7 @@ from app.patrols.schemas import (
     PointsIn,
 )
 
-router = APIRouter(prefix="/patrols", tags=["patrols"], route_class=UnitOfWorkRoute)
+router = DomainRouter(prefix="/patrols", tags=["patrols"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, dependencies=[Idempotent],

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response, status
+from fastapi import Query, Request, Response, status
 
 from app.core.auth import CurrentPrincipal
 from app.core.concurrency import set_etag
@@ -14,8 +14,8 @@ from app.core.deps import CipherDep, LimitsDep, client_ip
 from app.core.errors import problems
 from app.core.idempotency import Idempotent
 from app.core.pagination import Page, PageDep, page_of
-from app.core.routing import UnitOfWorkRoute
-from app.people import service, transfer
+from app.core.routing import DomainRouter
+from app.people import service
 from app.people.schemas import (
     BuildingCreate,
     BuildingRead,
@@ -27,9 +27,9 @@ from app.people.schemas import (
     RevealIn,
 )
 
-router = APIRouter(tags=["people"], route_class=UnitOfWorkRoute)
-# First: its fixed paths (/residents/export.xlsx) must win over /residents/{resident_id}.
-router.include_router(transfer.router)
+# The transfer routes (app/people/transfer.py) are included before this router (app/api.py):
+# their fixed paths (/residents/export.xlsx) must win over /residents/{resident_id}.
+router = DomainRouter(tags=["people"])
 
 
 @router.post("/buildings", status_code=status.HTTP_201_CREATED, dependencies=[Idempotent],

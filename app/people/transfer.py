@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile, status
+from fastapi import File, Form, Query, Request, UploadFile, status
 from fastapi.responses import FileResponse, Response
 from starlette.background import BackgroundTask
 
@@ -22,13 +22,13 @@ from app.core.i18n import current_language
 from app.core.idempotency import Idempotent
 from app.core.pagination import Page, PageDep, page_of
 from app.core.permissions import Perm
-from app.core.routing import UnitOfWorkRoute
+from app.core.routing import DomainRouter
 from app.files.errors import FileTooLarge
 from app.grids import service as grids
 from app.people import export, importer, imports, sheets
 from app.people.schemas import ImportMode, ImportReport, ResidentTag
 
-router = APIRouter(tags=["people"], route_class=UnitOfWorkRoute)
+router = DomainRouter(tags=["people"])
 XLSX: dict[int | str, dict[str, Any]] = {200: {"content": {sheets.XLSX_MIME: {}}}}
 
 

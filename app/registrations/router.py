@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import Query, Response, status
 
 from app.core.auth import CurrentPrincipal
 from app.core.concurrency import IfMatch, check_if_match, set_etag
@@ -12,7 +12,7 @@ from app.core.db import SessionDep
 from app.core.errors import problems
 from app.core.idempotency import Idempotent
 from app.core.pagination import Page, PageDep, PageParams, page_of
-from app.core.routing import UnitOfWorkRoute
+from app.core.routing import DomainRouter
 from app.registrations import service
 from app.registrations.rules import Action
 from app.registrations.schemas import (
@@ -25,7 +25,7 @@ from app.registrations.schemas import (
 )
 from app.registrations.service import Row
 
-router = APIRouter(tags=["registrations"], route_class=UnitOfWorkRoute)
+router = DomainRouter(tags=["registrations"])
 PREFIX = "/registrations"
 
 

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from pydantic import AwareDatetime
 
 from app.core.auth import CurrentPrincipal
 from app.core.db import SessionDep
 from app.core.errors import problems
-from app.core.routing import UnitOfWorkRoute
+from app.core.routing import DomainRouter
 from app.stats import service
 from app.stats.schemas import CaseStats, GroupBy, Interval
 
-router = APIRouter(prefix="/stats", tags=["stats"], route_class=UnitOfWorkRoute)
+router = DomainRouter(prefix="/stats", tags=["stats"])
 
 
 @router.get("/cases", responses=problems(403, 404, 422), response_model_by_alias=True)

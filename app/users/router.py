@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import Depends, Response, status
 
 from app.core.auth import CurrentPrincipal
 from app.core.db import SessionDep, end_reads
 from app.core.deps import CipherDep, PasswordsDep
 from app.core.errors import problems
 from app.core.idempotency import Idempotent
-from app.core.routing import UnitOfWorkRoute
+from app.core.routing import DomainRouter
 from app.users import service
 from app.users.schemas import Me, RoleAssign, RoleRead, UserCreate, UserRead
 
-router = APIRouter(tags=["users"], route_class=UnitOfWorkRoute)
+router = DomainRouter(tags=["users"])
 
 
 @router.get("/me")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import Query, Response, status
 from pydantic import AwareDatetime
 
 from app.core.auth import CurrentPrincipal
@@ -15,11 +15,11 @@ from app.core.db import SessionDep
 from app.core.errors import problems
 from app.core.idempotency import Idempotent
 from app.core.pagination import Page, PageDep, page_of
-from app.core.routing import UnitOfWorkRoute
+from app.core.routing import DomainRouter
 from app.visits import service
 from app.visits.schemas import Crs, Purpose, VisitCreate, VisitRead, VisitUpdate
 
-router = APIRouter(prefix="/visits", tags=["visits"], route_class=UnitOfWorkRoute)
+router = DomainRouter(prefix="/visits", tags=["visits"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, dependencies=[Idempotent],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from fastapi import Response, status
 
 from app.core.auth import CurrentPrincipal
 from app.core.db import SessionDep
@@ -10,11 +10,11 @@ from app.core.deps import CipherDep, SettingsDep
 from app.core.errors import problems
 from app.core.idempotency import Idempotent
 from app.core.pagination import Page, PageDep, page_of
-from app.core.routing import UnitOfWorkRoute
+from app.core.routing import DomainRouter
 from app.webhooks import service
 from app.webhooks.schemas import DeliveryRead, WebhookCreate, WebhookRead
 
-router = APIRouter(prefix="/webhooks", tags=["webhooks"], route_class=UnitOfWorkRoute)
+router = DomainRouter(prefix="/webhooks", tags=["webhooks"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, dependencies=[Idempotent],

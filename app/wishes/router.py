@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, Response, status
+from fastapi import Body, Query, Response, status
 
 from app.core.auth import CurrentPrincipal
 from app.core.concurrency import IfMatch, check_if_match, set_etag
@@ -12,14 +12,14 @@ from app.core.db import SessionDep
 from app.core.errors import problems
 from app.core.idempotency import Idempotent
 from app.core.pagination import Page, PageDep, page_of
-from app.core.routing import UnitOfWorkRoute
+from app.core.routing import DomainRouter
 from app.files.service import StorageDep, public_copy_response
 from app.wishes import service
 from app.wishes.rules import Action
 from app.wishes.schemas import WishClaim, WishCreate, WishFulfil, WishRead, WishStatus
 from app.wishes.service import Row
 
-router = APIRouter(tags=["wishes"], route_class=UnitOfWorkRoute)
+router = DomainRouter(tags=["wishes"])
 ITEM = "/wishes/{wish_id}"
 TRANSITION_ERRORS = problems(403, 404, 409, 412)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import Query, Response, status
 
 from app.coconstruction.agreements import service
 from app.coconstruction.agreements.schemas import (
@@ -26,9 +26,9 @@ from app.core.errors import problems
 from app.core.idempotency import Idempotent
 from app.core.pagination import Page, PageDep, next_cursor, page_of
 from app.core.permissions import Perm
-from app.core.routing import UnitOfWorkRoute
+from app.core.routing import DomainRouter
 
-router = APIRouter(prefix="/agreements", tags=["units"], route_class=UnitOfWorkRoute)
+router = DomainRouter(prefix="/agreements", tags=["units"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, dependencies=[Idempotent],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import Query, Response, status
 
 from app.coconstruction.cadres import service
 from app.coconstruction.cadres.schemas import (
@@ -23,9 +23,9 @@ from app.core.errors import problems
 from app.core.idempotency import Idempotent
 from app.core.pagination import Page, PageDep, page_of
 from app.core.permissions import Perm
-from app.core.routing import UnitOfWorkRoute
+from app.core.routing import DomainRouter
 
-router = APIRouter(prefix="/cadres", tags=["units"], route_class=UnitOfWorkRoute)
+router = DomainRouter(prefix="/cadres", tags=["units"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, dependencies=[Idempotent],
