@@ -26,7 +26,8 @@ test: $(STAMP)
 	$(BIN)/pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check app tests bench migrations
+	$(BIN)/ruff check app tests bench migrations scripts
+	$(BIN)/hadolint Dockerfile
 	$(BIN)/lint-imports
 	$(BIN)/ruff format --check app tests bench || true
 
