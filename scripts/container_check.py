@@ -120,6 +120,9 @@ def _pattern(p: str) -> re.Pattern[str]:
             out, i = out + "[^/]*", i + 1
         elif p[i] == "?":
             out, i = out + "[^/]", i + 1
+        elif p[i] == "[" and "]" in p[i:]:  # a character class, as Go's filepath.Match has it
+            end = p.index("]", i)
+            out, i = out + "[" + p[i + 1:end].replace("\\", "\\\\") + "]", end + 1
         else:
             out, i = out + re.escape(p[i]), i + 1
     return re.compile(out + "$")
