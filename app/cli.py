@@ -168,20 +168,17 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return _run(go)
 
 
-def _env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    return int(value) if value else default
-
-
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gridapi", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     s = sub.add_parser("serve", help="serve the API with uvicorn")
+    # String defaults go through `type` when the option is absent: a bad $GRID_PORT is then
+    # a usage error of `serve` alone.
     s.add_argument("--host", default=os.environ.get("GRID_HOST", "127.0.0.1"),
                    help="address to listen on (default: $GRID_HOST or 127.0.0.1)")
-    s.add_argument("--port", type=int, default=_env_int("GRID_PORT", 8000),
+    s.add_argument("--port", type=int, default=os.environ.get("GRID_PORT", "8000"),
                    help="port to listen on (default: $GRID_PORT or 8000)")
-    s.add_argument("--workers", type=int, default=_env_int("GRID_WORKERS", 1),
+    s.add_argument("--workers", type=int, default=os.environ.get("GRID_WORKERS", "1"),
                    help="API processes (default: $GRID_WORKERS or 1); /metrics adds them up")
     s.set_defaults(fn=cmd_serve)
     sub.add_parser("migrate", help="alembic upgrade head, then the reference data "

@@ -178,3 +178,13 @@ def test_seed_demo_refused_in_production(scratch_url: str):
                        env={**os.environ, "DATABASE_URL": scratch_url, **strong},
                        capture_output=True, text=True, timeout=120, check=False)
     assert r.returncode == 2 and "production" in r.stderr
+
+
+def test_serve_defaults_from_the_environment(monkeypatch):
+    """The image sets GRID_HOST/PORT/WORKERS; the HEALTHCHECK reads the same GRID_PORT."""
+    monkeypatch.setenv("GRID_HOST", "0.0.0.0")
+    monkeypatch.setenv("GRID_PORT", "9123")
+    monkeypatch.setenv("GRID_WORKERS", "2")
+    args = build_parser().parse_args(["serve"])
+    assert (args.host, args.port, args.workers) == ("0.0.0.0", 9123, 2)
+    assert build_parser().parse_args(["serve", "--port", "1"]).port == 1
