@@ -5,6 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+ARGS   ?=
 
 .PHONY: run test lint typecheck openapi worker install clean
 
@@ -23,10 +24,11 @@ run: $(STAMP)
 	$(BIN)/gridapi serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest $(ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check app tests bench migrations
+	$(BIN)/ruff check app tests bench migrations scripts
+	$(BIN)/hadolint Dockerfile
 	$(BIN)/lint-imports
 	$(BIN)/ruff format --check app tests bench || true
 

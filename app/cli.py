@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import json
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -13,12 +15,13 @@ import uvicorn
 from alembic import command
 from alembic.config import Config
 
-from app import jobs
+from app import jobs, serving
 from app.cases import categories
 from app.core import maintenance, outbox
-from app.core.config import Settings, get_settings
+from app.core.config import SchemaSettings, Settings, get_settings
 from app.core.db import Database, make_engine
 from app.core.observability import configure_logging
+from app.core.permissions import CLIENT_SCOPES
 from app.main import create_app
 from app.people import cli as people_cli
 from app.seed import accounts, demo
@@ -37,11 +40,12 @@ def alembic_config(settings: Settings) -> Config:
     cfg = Config(str(base / "alembic.ini")) if (base / "alembic.ini").exists() else Config()
     cfg.set_main_option("script_location", str(base / "migrations"))
     cfg.attributes["configure_logger"] = False
+    cfg.attributes["settings"] = settings  # migrations/env.py builds its engine from these
     return cfg
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
-    settings = get_settings()
+    settings = SchemaSettings()  # production mode without the keys: see SchemaSettings
     command.upgrade(alembic_config(settings), "head")
     print("migrated to head", file=sys.stderr)
 
@@ -52,32 +56,58 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         await maintenance.analyze(db, full=True)  # fresh planner statistics on SQLite
         return 0
 
-    return _run(reference_data)
+    return _run(reference_data, settings)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    uvicorn.run("app.main:create_app", factory=True, host=args.host, port=args.port,
-                workers=args.workers, proxy_headers=True, access_log=False)
+    with serving.worker_environment(args.workers):
+        uvicorn.run(serving.APP_FACTORY, factory=True, host=args.host, port=args.port,
+                    workers=args.workers, proxy_headers=True, access_log=False,
+                    timeout_worker_healthcheck=serving.WORKER_HEALTHCHECK_SECONDS)
     return 0
 
 
-def _run(fn: Callable[[Database, Settings], Awaitable[int]]) -> int:
+def _run(fn: Callable[[Database, Settings], Awaitable[int]],
+         settings: Settings | None = None) -> int:
     async def main() -> int:
-        settings = get_settings()
-        db = Database(make_engine(settings))
+        chosen = settings or get_settings()
+        db = Database(make_engine(chosen))
         try:
-            return await fn(db, settings)
+            return await fn(db, chosen)
         finally:
             await db.dispose()
 
     return asyncio.run(main())
 
 
+ADMIN_PASSWORD_ENV = "GRID_ADMIN_PASSWORD"
+
+
+def _admin_password(args: argparse.Namespace) -> str | None:
+    """The new admin's password: stdin, the option, the environment, or a prompt on a
+    terminal, in that order (an option is visible to every user of the machine in `ps`)."""
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n") or None
+    if args.password:
+        return str(args.password)
+    if os.environ.get(ADMIN_PASSWORD_ENV):
+        return os.environ[ADMIN_PASSWORD_ENV]
+    if sys.stdin.isatty():
+        return getpass.getpass("password: ") or None
+    return None
+
+
 def cmd_create_admin(args: argparse.Namespace) -> int:
+    password = _admin_password(args)
+    if password is None:
+        print(f"no password: pass --password-stdin, set {ADMIN_PASSWORD_ENV} or run it on a "
+              "terminal to be asked", file=sys.stderr)
+        return 2
+
     async def go(db: Database, settings: Settings) -> int:
         async with db.writing() as session:
             user_id = await accounts.create_admin(
-                session, username=args.username, password=args.password,
+                session, username=args.username, password=password,
                 district=args.district or settings.default_district_name,
             )
         print(json.dumps({"user_id": user_id, "username": args.username}))
@@ -125,9 +155,13 @@ def cmd_worker(args: argparse.Namespace) -> int:
         configure_logging(settings.log_json)
         async with jobs.context(db, settings) as ctx:
             if args.once:
+                # Every sweep once (escalation may enqueue events), then one delivery batch:
+                # what a cron line needs instead of a long-running worker.
+                sweeps, failed = await outbox.sweep_once(ctx)
                 done = await outbox.run_once(ctx)
-                print(json.dumps({"delivered": done}))
-                return 0
+                print(json.dumps({"sweeps": sweeps, "failed": failed, "delivered": done},
+                                 default=str))
+                return 1 if failed else 0
             await outbox.run_forever(ctx, idle_seconds=args.idle)
         return 0
 
@@ -136,30 +170,51 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gridapi", description=__doc__)
-    sub = p.add_subparsers(dest="command", required=True)
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     s = sub.add_parser("serve", help="serve the API with uvicorn")
-    s.add_argument("--host", default="127.0.0.1")
-    s.add_argument("--port", type=int, default=8000)
-    s.add_argument("--workers", type=int, default=1)
+    # String defaults go through `type` when the option is absent: a bad $GRID_PORT is then
+    # a usage error of `serve` alone.
+    s.add_argument("--host", default=os.environ.get("GRID_HOST", "127.0.0.1"),
+                   help="address to listen on (default: $GRID_HOST or 127.0.0.1)")
+    s.add_argument("--port", type=int, default=os.environ.get("GRID_PORT", "8000"),
+                   help="port to listen on (default: $GRID_PORT or 8000)")
+    s.add_argument("--workers", type=int, default=os.environ.get("GRID_WORKERS", "1"),
+                   help="API processes (default: $GRID_WORKERS or 1); /metrics adds them up")
     s.set_defaults(fn=cmd_serve)
-    sub.add_parser("migrate", help="alembic upgrade head").set_defaults(fn=cmd_migrate)
+    sub.add_parser("migrate", help="alembic upgrade head, then the reference data "
+                   "(needs only DATABASE_URL, also in production)").set_defaults(fn=cmd_migrate)
     a = sub.add_parser("create-admin", help="create a district_admin on the root district")
-    a.add_argument("--username", required=True)
-    a.add_argument("--password", required=True)
-    a.add_argument("--district", default=None)
+    a.add_argument("--username", required=True, help="login name of the new admin")
+    given = a.add_mutually_exclusive_group()
+    given.add_argument("--password-stdin", action="store_true",
+                       help="read the password from the first line of standard input")
+    given.add_argument("--password", default=None,
+                       help=f"the password (visible in `ps`: prefer --password-stdin or "
+                            f"${ADMIN_PASSWORD_ENV}; with none of the three, it is asked for "
+                            "on a terminal)")
+    a.add_argument("--district", default=None,
+                   help="name of the root district created when there is none "
+                        "(default: $GRID_DEFAULT_DISTRICT_NAME or 建安区)")
     a.set_defaults(fn=cmd_create_admin)
     c = sub.add_parser("create-client", help="create a third-party API client")
-    c.add_argument("--name", required=True)
-    c.add_argument("--org", type=int, default=None, help="org id the client is scoped to")
-    c.add_argument("--scopes", nargs="*", default=None)
+    c.add_argument("--name", required=True, help="the client's display name")
+    c.add_argument("--org", type=int, default=None,
+                   help="org id the client is scoped to (default: the root district)")
+    c.add_argument("--scopes", nargs="*", default=None, metavar="SCOPE",
+                   help="scopes to grant (default: all): " + ", ".join(sorted(CLIENT_SCOPES)))
     c.set_defaults(fn=cmd_create_client)
-    sub.add_parser("seed-demo", help="load the demo district").set_defaults(fn=cmd_seed_demo)
+    sub.add_parser("seed-demo", help="load the demo district (refused in production)"
+                   ).set_defaults(fn=cmd_seed_demo)
     e = sub.add_parser("export-openapi", help="write the OpenAPI document")
-    e.add_argument("--output", default="openapi/openapi.json")
+    e.add_argument("--output", default="openapi/openapi.json",
+                   help="file to write, '-' for standard output (default: %(default)s)")
     e.set_defaults(fn=cmd_export_openapi)
-    w = sub.add_parser("worker", help="deliver outbox events")
-    w.add_argument("--once", action="store_true")
-    w.add_argument("--idle", type=float, default=1.0)
+    w = sub.add_parser("worker", help="deliver outbox events and run the periodic sweeps")
+    w.add_argument("--once", action="store_true",
+                   help="run every sweep once and deliver one batch of events, then exit "
+                        "(for cron); prints a JSON line")
+    w.add_argument("--idle", type=float, default=1.0,
+                   help="seconds to sleep when there is nothing to deliver (default: %(default)s)")
     w.set_defaults(fn=cmd_worker)
     people_cli.add_parser(sub)  # gridapi import residents FILE --grid ID
     return p

@@ -18,6 +18,8 @@ if config.config_file_name and config.attributes.get("configure_logger", True):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
 target_metadata = Base.metadata
+# `gridapi migrate` passes its settings (SchemaSettings: no keys needed in production).
+settings = config.attributes.get("settings") or get_settings()
 
 
 def _configure(connection: Connection) -> None:
@@ -36,7 +38,7 @@ def _configure(connection: Connection) -> None:
 
 
 async def _run_async() -> None:
-    engine = make_engine(get_settings())
+    engine = make_engine(settings)
     async with engine.connect() as conn:
         await conn.run_sync(_configure)
         await conn.commit()
@@ -52,7 +54,7 @@ def run_migrations_online() -> None:
 
 
 if context.is_offline_mode():
-    context.configure(url=get_settings().database_url, target_metadata=target_metadata,
+    context.configure(url=settings.database_url, target_metadata=target_metadata,
                       literal_binds=True)
     with context.begin_transaction():
         context.run_migrations()

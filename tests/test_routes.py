@@ -35,7 +35,7 @@ PUBLIC: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/auth/token"): "client credentials are the credential",
     ("GET", "/healthz"): "probe",
     ("GET", "/readyz"): "probe",
-    ("GET", "/metrics"): "probe (scraped from inside the cluster)",
+    ("GET", "/metrics"): "its own bearer token (GRID_METRICS_TOKEN), not a user's",
     ("GET", "/openapi.json"): "docs",
     ("GET", "/docs"): "docs",
     ("GET", "/docs/oauth2-redirect"): "docs",

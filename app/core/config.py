@@ -6,7 +6,7 @@ import base64
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -19,6 +19,8 @@ MIN_SECRET_LEN = 32
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GRID_", extra="ignore")
+    # Whether production mode insists on real signing and encryption keys (SchemaSettings: no).
+    needs_secrets: ClassVar[bool] = True
 
     env: Literal["development", "test", "production"] = "development"
     database_url: str = Field(
@@ -103,12 +105,14 @@ class Settings(BaseSettings):
     demo_password: str = "Demo@2026"
     default_district_name: str = "建安区"
     log_json: bool = True
+    # Bearer token that `/metrics` requires (unset: open outside production, refused in it).
+    metrics_token: str | None = None
     # Freeze the start-up heap out of the garbage collector's sight (app/main.py lifespan).
     gc_freeze: bool = True
 
     @model_validator(mode="after")
     def _refuse_weak_secrets_in_production(self) -> Settings:
-        if self.env != "production":
+        if self.env != "production" or not self.needs_secrets:
             return self
         problems: list[str] = []
         if self.jwt_kid not in self.jwt_keys:
@@ -123,6 +127,8 @@ class Settings(BaseSettings):
                 problems.append(f"data key {kid!r} is the default or not 32 bytes")
         if self.blind_index_key == DEV_SECRET or len(self.blind_index_key) < MIN_SECRET_LEN:
             problems.append("GRID_BLIND_INDEX_KEY is the default or shorter than 32 characters")
+        if self.metrics_token is not None and len(self.metrics_token) < MIN_SECRET_LEN:
+            problems.append("GRID_METRICS_TOKEN is shorter than 32 characters")
         if problems:
             raise ValueError("refusing to start in production: " + "; ".join(problems))
         return self
@@ -130,6 +136,15 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+class SchemaSettings(Settings):
+    """What `gridapi migrate` runs with: it changes the schema and reference data, never signs
+    a token nor encrypts or indexes personal data (no migration reads the keys), so production
+    mode does not ask it for the JWT, data and blind-index keys; a one-off migration job then
+    needs only `DATABASE_URL`, and the keys stay with the processes that use them."""
+
+    needs_secrets: ClassVar[bool] = False
 
 
 @lru_cache

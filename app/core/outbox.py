@@ -209,6 +209,20 @@ async def _guarded(name: str, step: Callable[[WorkerContext], Awaitable[Any]],
     return True, result
 
 
+async def sweep_once(ctx: WorkerContext) -> tuple[dict[str, Any], list[str]]:
+    """Every registered sweep once (`gridapi worker --once`): the results by name and the
+    names of those that failed (logged; the others still run)."""
+    results: dict[str, Any] = {}
+    failed: list[str] = []
+    for name, _, fn in PERIODIC:
+        ok, result = await _guarded(name, fn, ctx, _Backoff())
+        if ok:
+            results[name] = result
+        else:
+            failed.append(name)
+    return results, failed
+
+
 async def run_forever(ctx: WorkerContext, *, idle_seconds: float = 1.0,
                       max_backoff: float = 60.0) -> None:
     loop = asyncio.get_running_loop()

@@ -1,4 +1,4 @@
-"""The Open311 GeoReport v2 face under `/open311/v2` (../shared/design/OPEN311.md).
+"""The Open311 GeoReport v2 face under `/open311/v2` (docs/OPEN311.md).
 
 Cases are Open311 service requests, leaf case categories are services. This package speaks
 Open311's own dialect (JSON or XML, `[{"code", "description"}]` errors), not the API's

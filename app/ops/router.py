@@ -1,15 +1,17 @@
-"""Liveness, readiness and metrics (outside /api/v1, no authentication)."""
+"""Liveness, readiness and metrics (outside /api/v1; /metrics behind its own token)."""
 
 from __future__ import annotations
 
+import hmac
 import os
 
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
 from sqlalchemy import text
 
+from app.core.config import Settings
 from app.core.db import Database
-from app.core.errors import problem_response
+from app.core.errors import problem_response, problems
 from app.core.i18n import t
 from app.core.observability import REGISTRY
 
@@ -34,9 +36,35 @@ async def readyz(request: Request) -> Response:
     return Response('{"status":"ready"}', media_type="application/json")
 
 
-@router.get("/metrics", response_class=Response)
-async def metrics() -> Response:
-    """Prometheus 文本格式指标（多进程时设置 PROMETHEUS_MULTIPROC_DIR）。"""
+def _metrics_refusal(request: Request) -> Response | None:
+    """None when the caller may read the metrics: they name routes, traffic and error rates,
+    which is nobody's business but the operator's (GRID_METRICS_TOKEN)."""
+    settings: Settings = request.app.state.settings
+    token = settings.metrics_token
+    if token is None:
+        if settings.env != "production":
+            return None
+        return problem_response(403, "metrics_token_unset", t(
+            "生产模式下须设置 GRID_METRICS_TOKEN 才能读取指标",
+            "Set GRID_METRICS_TOKEN to read the metrics in production"))
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode()):
+        return None
+    return problem_response(401, "metrics_unauthorized", t(
+        "读取指标须携带 Authorization: Bearer <GRID_METRICS_TOKEN>",
+        "Reading the metrics needs Authorization: Bearer <GRID_METRICS_TOKEN>"),
+        headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
+
+
+@router.get("/metrics", response_class=Response, responses=problems(401, 403))
+async def metrics(request: Request) -> Response:
+    """Prometheus 文本格式指标。
+
+    须携带 `Authorization: Bearer <GRID_METRICS_TOKEN>`（未设置令牌时仅在非生产模式开放）；
+    `gridapi serve --workers N` 时汇总全部工作进程（PROMETHEUS_MULTIPROC_DIR）。"""
+    refused = _metrics_refusal(request)
+    if refused is not None:
+        return refused
     registry = REGISTRY
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()

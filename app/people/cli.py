@@ -43,9 +43,12 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     imp = sub.add_parser("import", help="import data files")
     what = imp.add_subparsers(dest="what", required=True)
     r = what.add_parser("residents", help="import a resident spreadsheet (.xlsx/.csv) into a grid")
-    r.add_argument("file", type=Path)
+    r.add_argument("file", type=Path, help="the .xlsx or .csv file (template: "
+                   "GET /api/v1/residents/import/template)")
     r.add_argument("--grid", type=int, required=True, help="grid id")
-    r.add_argument("--mode", choices=["valid_rows", "all_or_nothing"], default="valid_rows")
+    r.add_argument("--mode", choices=["valid_rows", "all_or_nothing"], default="valid_rows",
+                   help="valid_rows: import the good rows, report the others; all_or_nothing: "
+                        "import nothing if a row is bad (default: %(default)s)")
     r.add_argument("--report", type=Path, default=None,
                    help="write the rejected rows and reasons to this .xlsx")
     r.add_argument("--progress-every", type=int, default=10_000, help="rows between lines")

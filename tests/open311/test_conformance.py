@@ -3,7 +3,7 @@
 `open311-georeport-v2.swagger.json` is the open311/schema-validation project's Swagger 2.0 file,
 © the Open311 community, licensed CC BY 3.0 (http://creativecommons.org/licenses/by/3.0/);
 copied unchanged from ../shared/conformance/. Adapted here, in memory, where the file and the
-GeoReport v2 specification (our ../shared/design/OPEN311.md) part ways:
+GeoReport v2 specification (our docs/OPEN311.md) part ways:
 
 - `/request/{id}` (singular, one object) is dropped; `requests/{id}` as the spec has it (an
   array of one) is added in its place.
