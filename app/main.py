@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from app.api import include_api
 from app.auth.wechat import WechatClient
@@ -26,6 +27,7 @@ from app.files.storage import LocalStorage
 from app.open311.router import router as open311_router
 from app.ops.router import router as ops_router
 
+DOCS_ASSETS = "/docs-assets"
 DESCRIPTION = """
 城市基层党建与网格化管理平台后端 API。
 
@@ -54,7 +56,11 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         if db is None:
             await app.state.db.dispose()
 
-    app = FastAPI(
+    # Swagger UI and ReDoc from the service itself (the package ships their JS and CSS, served
+    # under DOCS_ASSETS): the default pages load them from a public CDN, which offices and
+    # phones here often cannot reach, and /docs stays blank.
+    app = FastAPIOffline(
+        static_url=DOCS_ASSETS,
         title="Grid API · 党建网格化管理平台",
         version="1.0.0",
         description=DESCRIPTION,
