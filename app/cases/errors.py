@@ -28,5 +28,12 @@ class OutsideArea(Forbidden):
     code, zh, en = "case_outside_area", "该位置不在您的上报范围内", "Outside your reporting area"
 
 
+class VerifierIsResolver(Forbidden):
+    code = "case_verifier_is_resolver"
+    zh = "核查须由处置人以外的人员进行（处置与核查分离），请由网格长、网格员或指挥中心其他人员核查"
+    en = ("A case is verified by someone other than who resolved it (separation of duties): "
+          "ask another grid member or the command center to verify it")
+
+
 class AttachmentNotFound(NotFound):
     code, zh, en = "attachment_not_found", "附件不存在", "Attachment not found"

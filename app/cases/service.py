@@ -20,6 +20,7 @@ from app.cases.errors import (
     OutsideArea,
     OutsideGrids,
     UnknownCategory,
+    VerifierIsResolver,
 )
 from app.cases.rules import FINAL, OPEN, RULES, UNFINISHED, Rule
 from app.cases.schemas import Action, CaseCreate, CaseListQuery, Status, TransitionIn
@@ -227,6 +228,8 @@ async def transition(session: AsyncSession, settings: Settings, principal: Princ
             f"Action {data.action.value!r} is not allowed from status {case.status!r}",
         )
     _authorize_action(principal, case, rule)
+    if data.action == Action.verify and not settings.case_same_person_verify:
+        await _check_second_person(session, principal, case)
     if rule.needs_note and not (data.note or "").strip():
         raise field_error("note", "该操作须填写说明", "This action needs a note")
     before = case.status
@@ -240,6 +243,13 @@ async def transition(session: AsyncSession, settings: Settings, principal: Princ
                               data.note)
     await flush_versioned(session)
     return case
+
+
+async def _check_second_person(session: AsyncSession, principal: Principal, case: Case
+                               ) -> None:
+    """核查 is a second person's check: not by whoever resolved the case last."""
+    if await repo.last_actor(session, case.id, Action.resolve.value) == principal.key:
+        raise VerifierIsResolver()
 
 
 async def _apply(session: AsyncSession, principal: Principal, case: Case, data: TransitionIn,
