@@ -18,6 +18,22 @@ class UnknownCategory(Unprocessable):
     code, zh, en = "case_unknown_category", "案件类别不存在或不可用", "Unknown case category"
 
 
+class CategoryNotLeaf(Unprocessable):
+    """A group of categories (a parent) where a case needs one of its leaves."""
+
+    code = "case_category_not_leaf"
+
+    def __init__(self, name: str, choices: list[tuple[str, str]]) -> None:
+        listed = "、".join(f"{c} {n}" for c, n in choices)
+        codes = ", ".join(c for c, _ in choices)
+        super().__init__(
+            f"“{name}”是类别分组，不能直接上报，请选择其下的具体类别：{listed}",
+            f"{name!r} is a group of categories: report under one of its leaves: {codes}",
+            errors=[{"field": "category_code", "message": "not a leaf category",
+                     "choices": [c for c, _ in choices]}],
+        )
+
+
 class OutsideGrids(Unprocessable):
     code = "case_outside_grids"
     zh = "该位置不在任何网格内，请确认定位（注意坐标系 crs）"

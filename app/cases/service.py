@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
@@ -16,6 +16,7 @@ from app.cases import repository as repo
 from app.cases.calendar import WorkCalendar
 from app.cases.errors import (
     CaseNotFound,
+    CategoryNotLeaf,
     InvalidTransition,
     OutsideArea,
     OutsideGrids,
@@ -47,6 +48,7 @@ GRID_TOLERANCE_M = 200  # how far outside a named grid a reported location may b
 NEARBY_METRES = 50.0  # duplicate suggestions: this close…
 NEARBY_HOURS = 72  # …and this recent
 _EVENTS = table_of(CaseEvent)
+CASES_LIST = "/api/v1/cases"  # GET /cases's cursors carry it (the route path, as page_params)
 
 
 def visibility(principal: Principal) -> ColumnElement[bool]:
@@ -114,6 +116,14 @@ async def _grid_for(session: AsyncSession, principal: Principal, data: CaseCreat
     return grid
 
 
+async def _unreportable(session: AsyncSession, code: str) -> NoReturn:
+    """Why a case cannot be filed under `code`: a group names the leaves to choose from."""
+    choices = await categories.leaves_under(session, code)
+    if choices:
+        raise CategoryNotLeaf((await categories.names(session)).get(code, code), choices)
+    raise UnknownCategory(errors=[{"field": "category_code", "message": "unknown"}])
+
+
 def _check_capture(captured_at: datetime | None, now: datetime) -> None:
     if captured_at is None:
         return
@@ -133,7 +143,7 @@ async def create(session: AsyncSession, principal: Principal, data: CaseCreate,
             return existing, False
     category = await categories.reportable(session, data.category_code)
     if category is None or category.time_limit_hours is None:
-        raise UnknownCategory(errors=[{"field": "category_code", "message": "unknown"}])
+        await _unreportable(session, data.category_code)
     now = utcnow()
     _check_capture(data.captured_at, now)
     lng, lat = to_wgs84(data.lng, data.lat, data.crs)
@@ -369,7 +379,7 @@ async def list_page(session: AsyncSession, principal: Principal, query: CaseList
     filters = list_filters(statuses=parse_statuses(query.status), grid_id=query.grid_id,
                            community_id=query.community_id, category_code=query.category_code,
                            overdue=query.overdue)
-    page = query.page()
+    page = query.page(CASES_LIST)
     found = await repo.list_rows(session, principal, filters=filters, page=page)
     return next_cursor(found, page, lambda c: [c.id])
 

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from app.cases import categories, repository
+from app.cases.service import CASES_LIST
 from app.core.geo import gcj02_to_wgs84, wgs84_to_gcj02
 from app.core.pagination import encode_cursor
 from app.core.permissions import Role
@@ -181,7 +182,16 @@ class TestCreateCase:
                               headers=auth(world.user(Role.grid_worker, "s1c1g1")),
                               json=body(0, category_code=LEAF.parent_code))
         assert r.status_code == 422
-        assert r.json()["code"] == "case_unknown_category"
+        p = r.json()
+        assert p["code"] == "case_category_not_leaf"
+        # It names the leaves to choose from, in the detail and as codes.
+        assert LEAF.code in p["errors"][0]["choices"] and LEAF.code in p["detail"]
+        assert "请选择其下的具体类别" in p["detail"] and LEAF.name in p["detail"]
+        assert all(c.startswith(LEAF.parent_code) for c in p["errors"][0]["choices"])
+        en = await client.post(f"{API}/cases", json=body(0, category_code=LEAF.parent_code),
+                               headers=auth(world.user(Role.grid_worker, "s1c1g1"),
+                                            **{"Accept-Language": "en"}))
+        assert "report under one of its leaves" in en.json()["detail"]
 
     async def test_captured_in_the_future_is_422(self, client, auth, world: World):
         later = (utcnow() + timedelta(hours=1)).isoformat()
@@ -578,7 +588,8 @@ class TestListCases:
                                                    status):
         # Well-formed base64 JSON, but not an id: refused before it reaches the driver (a
         # string for an integer column was a 500 on PostgreSQL, a huge number one on SQLite).
-        params = {"cursor": encode_cursor(value)} | ({"status": status} if status else {})
+        params = ({"cursor": encode_cursor(value, CASES_LIST)}
+                  | ({"status": status} if status else {}))
         r = await client.get(f"{API}/cases", params=params,
                              headers=auth(world.user(Role.district_admin)))
         assert r.status_code == 400, r.text
