@@ -84,6 +84,24 @@ class _Valid:
     index: str
 
 
+_STORED_AS_NUMBER = (
+    "id_stored_as_number",
+    "身份证号被表格存成了数字，末几位已丢失：请把身份证号列设为文本格式，重新填写后再导入",
+    "The ID number was stored as a number and lost its last digits: store the ID column as "
+    "text, re-enter the numbers and import again",
+)
+# 4.11023199003030E+17 (as Excel shows a long number), 411023199003030000.0, 4.1e17.
+_NUMBER_FORMS = re.compile(r"\d+(\.\d*)?E\+?\d+|\d+\.\d*", re.IGNORECASE)
+
+
+def stored_as_number(value: str, error: str) -> bool:
+    """An ID number a spreadsheet kept as a number: in exponent or decimal form, or 18 digits
+    whose last three became zeros (15 significant digits kept) and no longer check."""
+    if _NUMBER_FORMS.fullmatch(value):
+        return True
+    return error == "id_checksum" and value.isdigit() and value.endswith("000")
+
+
 def _required(column: Column) -> tuple[str, str, str]:
     return "required", f"{column.zh}不能为空", f"{column.en} is required"
 
@@ -137,6 +155,8 @@ class _Checker:
         try:
             birth_date_of(value)
         except IdentifierError as exc:
+            if stored_as_number(value, exc.code):
+                return None, "", ("id_number", *_STORED_AS_NUMBER)
             return None, "", ("id_number", exc.code, exc.zh, exc.en)
         index = self.cipher.blind_index(value, context=ID_CONTEXT)
         first = self.seen.setdefault(index, number)

@@ -30,6 +30,7 @@ Format = Literal["xlsx", "csv"]
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEADER_SCAN_ROWS = 10  # a title line or two may sit above the header row
 SNIFF_BYTES = 64 * 1024
+NUMBER_DIGITS_KEPT = 1e15  # a spreadsheet number (an IEEE double) keeps 15 significant digits
 
 
 @dataclass(frozen=True)
@@ -270,6 +271,11 @@ def _cell_value(cell: Any, shared: list[Any]) -> str:
         number = float(value)
     except ValueError:
         return cell_text(value)
+    if abs(number) >= NUMBER_DIGITS_KEPT:
+        # More digits than a spreadsheet number keeps (15): an ID number typed into a number
+        # cell, its last digits already zeros. Shown as Excel shows it, so the import can say
+        # "store the column as text" instead of reading made-up digits.
+        return format(number, ".14E")
     return cell_text(int(number) if number.is_integer() else number)
 
 

@@ -123,6 +123,48 @@ BAD_ROWS: list[tuple[list[Any], str, str]] = [
 ]
 
 
+def _lost_digits(seq: int) -> str:
+    """What a number cell keeps of an ID number: 15 significant digits, then zeros."""
+    return person_id(seq)[:15] + "000"
+
+
+@pytest.mark.parametrize("cell", [
+    int(person_id(50)),  # typed into a number cell: a double in the file, whatever it shows
+    float(person_id(50)),
+    4.11023199003030e17,
+])
+async def test_an_id_kept_as_a_number_in_a_workbook_says_store_it_as_text(client, auth,
+                                                                         world: World, cell):
+    r = await upload(client, auth(worker(world)), xlsx([person(50, 身份证号=cell)]),
+                     grid_id=world.grids[0].id)
+    assert r.status_code == 201, r.text
+    [item] = r.json()["rejected"]
+    assert (item["field"], item["code"]) == ("id_number", "id_stored_as_number")
+    assert "文本格式" in item["reason"]
+
+
+@pytest.mark.parametrize("cell", ["4.11023E+17", "4.11023199003030E+17", "4.1102319900303e17",
+                                  "411023199003030000.0", "LOST"])
+async def test_an_id_saved_as_a_number_in_a_csv_says_store_it_as_text(client, auth,
+                                                                     world: World, cell):
+    cell = _lost_digits(51) if cell == "LOST" else cell
+    r = await upload(client, auth(worker(world), **{"Accept-Language": "en"}),
+                     csv_bytes([person(51, 身份证号=cell)]), grid_id=world.grids[0].id,
+                     name="r.csv", mime="text/csv")
+    assert r.status_code == 201, r.text
+    [item] = r.json()["rejected"]
+    assert item["code"] == "id_stored_as_number", item
+    assert "store the ID column as text" in item["reason"]
+
+
+async def test_a_wrong_check_digit_is_still_a_checksum_error(client, auth, world: World):
+    """Only an ID whose last digits are zeros is taken for a mangled number."""
+    wrong = person_id(52)[:17] + ("1" if person_id(52)[17] != "1" else "2")
+    r = await upload(client, auth(worker(world)), csv_bytes([person(52, 身份证号=wrong)]),
+                     grid_id=world.grids[0].id, name="r.csv", mime="text/csv")
+    assert r.json()["rejected"][0]["code"] == "id_checksum"
+
+
 async def test_every_rejection_reason(client, auth, world: World):
     rows = [person(30), *[row for row, _, _ in BAD_ROWS], person(30, 姓名="重复")]
     r = await upload(client, auth(worker(world)), xlsx(rows), grid_id=world.grids[0].id)
