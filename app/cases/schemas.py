@@ -187,7 +187,9 @@ class AttachmentRead(BaseModel):
     id: int
     case_id: int | None
     mime: str
-    size: int
-    sha256: str
+    size: int = Field(description="下载所得文件（去除 EXIF 的副本；PDF 为原文件）的字节数")
+    sha256: str = Field(description="下载所得文件的 SHA-256（十六进制）")
+    original_size: int = Field(description="上传原文件的字节数（原文件不对外提供下载）")
+    original_sha256: str = Field(description="上传原文件的 SHA-256")
     original_name: str | None
     created_at: datetime
