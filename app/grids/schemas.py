@@ -68,7 +68,9 @@ class GridRead(BaseModel):
     name: str
     code: str | None
     level: str
-    boundary: dict[str, Any] | None = Field(None, description="GeoJSON Polygon, WGS-84")
+    boundary: dict[str, Any] | None = Field(
+        None, description="GeoJSON Polygon，坐标系见 crs（请求参数 crs=gcj02 时为 GCJ-02）")
+    crs: Crs = Field("wgs84", description="boundary 的坐标系")
     staff: StaffRead
     org_path: str
     version: int

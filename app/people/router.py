@@ -12,6 +12,7 @@ from app.core.concurrency import set_etag
 from app.core.db import SessionDep
 from app.core.deps import CipherDep, LimitsDep, client_ip
 from app.core.errors import problems
+from app.core.geo import Crs
 from app.core.idempotency import Idempotent
 from app.core.pagination import Page, PageDep, page_of
 from app.core.routing import UnitOfWorkRoute
@@ -27,6 +28,7 @@ from app.people.schemas import (
     RevealIn,
 )
 
+CrsQuery = Annotated[Crs, Query(description="响应中坐标的坐标系：wgs84（默认）或 gcj02")]
 router = APIRouter(tags=["people"], route_class=UnitOfWorkRoute)
 # First: its fixed paths (/residents/export.xlsx) must win over /residents/{resident_id}.
 router.include_router(transfer.router)
@@ -39,25 +41,25 @@ async def create_building(body: BuildingCreate, principal: CurrentPrincipal, ses
     """在网格内登记楼栋（坐标可为 gcj02，保存为 WGS-84）。"""
     building = await service.create_building(session, principal, body)
     set_etag(response, building.version)
-    return BuildingRead.model_validate(building)
+    return service.building_read(building)
 
 
 @router.get("/buildings", responses=problems(400))
 async def list_buildings(principal: CurrentPrincipal, session: SessionDep, page: PageDep,
-                         grid_id: Annotated[int | None, Query(ge=1)] = None
-                         ) -> Page[BuildingRead]:
-    """可见范围内的楼栋，按登记顺序。"""
+                         grid_id: Annotated[int | None, Query(ge=1)] = None,
+                         crs: CrsQuery = "wgs84") -> Page[BuildingRead]:
+    """可见范围内的楼栋，按登记顺序；坐标按 crs 输出（小程序地图用 gcj02）。"""
     rows = await service.list_buildings(session, principal, grid_id=grid_id, page=page)
-    return page_of(rows, page, lambda b: [b.id], BuildingRead.model_validate)
+    return page_of(rows, page, lambda b: [b.id], lambda b: service.building_read(b, crs))
 
 
 @router.get("/buildings/{building_id}", responses=problems(403, 404))
 async def get_building(building_id: int, principal: CurrentPrincipal, session: SessionDep,
-                       response: Response) -> BuildingRead:
-    """楼栋详情。"""
+                       response: Response, crs: CrsQuery = "wgs84") -> BuildingRead:
+    """楼栋详情；坐标按 crs 输出。"""
     building = await service.get_building(session, principal, building_id)
     set_etag(response, building.version)
-    return BuildingRead.model_validate(building)
+    return service.building_read(building, crs)
 
 
 @router.post("/households", status_code=status.HTTP_201_CREATED, dependencies=[Idempotent],

@@ -62,8 +62,9 @@ class BuildingRead(BaseModel):
     org_path: str
     name: str
     address: str | None
-    lng: float | None = Field(description="WGS-84")
+    lng: float | None = Field(description="经度，坐标系见 crs")
     lat: float | None
+    crs: Crs = Field("wgs84", description="lng/lat 的坐标系（请求参数 crs=gcj02 时为 GCJ-02）")
     floors: int | None
     units: int | None
     version: int
