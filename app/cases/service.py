@@ -13,6 +13,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.cases import categories, events
 from app.cases import repository as repo
+from app.cases.actors import acting_role
 from app.cases.calendar import WorkCalendar
 from app.cases.errors import (
     CaseNotFound,
@@ -211,6 +212,7 @@ def _event_values(case: Case | Row[Any], principal: Principal, action: str,
     return {"case_id": case.id, "action": action, "from_status": from_status,
             "to_status": to_status, "actor": principal.key,
             "actor_id": principal.id if principal.kind == "user" else None,
+            "actor_role": acting_role(principal, [case.org_path, case.handler_org_path]),
             "note": note, "data": data}
 
 
