@@ -15,9 +15,8 @@ from app.core.pagination import Page, PageDep, next_cursor
 from app.core.permissions import Perm
 from app.core.routing import UnitOfWorkRoute
 from app.grids import service
-from app.grids.schemas import Crs, GridCreate, GridRead, GridUpdate, StaffIn, StaffRead
+from app.grids.schemas import CrsQuery, GridCreate, GridRead, GridUpdate, StaffIn, StaffRead
 
-CrsQuery = Annotated[Crs, Query(description="响应中坐标的坐标系：wgs84（默认）或 gcj02")]
 router = APIRouter(prefix="/grids", tags=["grids"], route_class=UnitOfWorkRoute)
 
 

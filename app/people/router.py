@@ -12,7 +12,6 @@ from app.core.concurrency import set_etag
 from app.core.db import SessionDep
 from app.core.deps import CipherDep, LimitsDep, client_ip
 from app.core.errors import problems
-from app.core.geo import Crs
 from app.core.idempotency import Idempotent
 from app.core.pagination import Page, PageDep, page_of
 from app.core.routing import UnitOfWorkRoute
@@ -20,6 +19,7 @@ from app.people import service, transfer
 from app.people.schemas import (
     BuildingCreate,
     BuildingRead,
+    CrsQuery,
     HouseholdCreate,
     HouseholdRead,
     ResidentCreate,
@@ -28,7 +28,6 @@ from app.people.schemas import (
     RevealIn,
 )
 
-CrsQuery = Annotated[Crs, Query(description="响应中坐标的坐标系：wgs84（默认）或 gcj02")]
 router = APIRouter(tags=["people"], route_class=UnitOfWorkRoute)
 # First: its fixed paths (/residents/export.xlsx) must win over /residents/{resident_id}.
 router.include_router(transfer.router)

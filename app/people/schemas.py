@@ -2,14 +2,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
+from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.people.fields import Gender, IdNumber, PersonName, Phone
 from app.people.idcard import birth_date_of
 
 Crs = Literal["wgs84", "gcj02"]
+# `?crs=` of a read: the datum its coordinates are answered in (stored as WGS-84).
+CrsQuery = Annotated[Crs, Query(description="响应中坐标的坐标系：wgs84（默认）或 gcj02")]
 
 
 class ResidentTag(StrEnum):
