@@ -39,6 +39,16 @@ DESCRIPTION = """
 """
 
 
+def _docs_last(app: FastAPI) -> None:
+    """FastAPIOffline adds the docs pages (as API routes) and their assets when the app is
+    made, so before the API; every request is matched against the routes in order, and an API
+    call should not try the docs first."""
+    docs = {"/docs", "/docs/oauth2-redirect", "/redoc", DOCS_ASSETS}
+    routes = app.router.routes
+    routes[:] = ([r for r in routes if getattr(r, "path", None) not in docs]
+                 + [r for r in routes if getattr(r, "path", None) in docs])
+
+
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.log_json)
@@ -83,6 +93,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     include_api(app)
     app.include_router(open311_router)
     app.include_router(ops_router)
+    _docs_last(app)
     app.add_middleware(
         BodyLimitMiddleware,
         max_json=settings.max_json_bytes,

@@ -51,3 +51,10 @@ async def test_swagger_ui_bundle_is_the_real_one(client):
 async def test_oauth2_redirect_page_is_served(client):
     resp = await client.get("/docs/oauth2-redirect")
     assert resp.status_code == 200 and "oauth2" in resp.text.lower()
+
+
+def test_docs_routes_are_tried_after_the_api(app):
+    """Requests are matched against the routes in order: an API call does not try the docs
+    pages (added when the app is made) first."""
+    paths = [getattr(r, "path", None) for r in app.router.routes]
+    assert paths[-4:] == ["/docs-assets", "/docs", "/docs/oauth2-redirect", "/redoc"]
