@@ -45,8 +45,9 @@ def _docs_last(app: FastAPI) -> None:
     call should not try the docs first."""
     docs = {"/docs", "/docs/oauth2-redirect", "/redoc", DOCS_ASSETS}
     routes = app.router.routes
-    routes[:] = ([r for r in routes if getattr(r, "path", None) not in docs]
-                 + [r for r in routes if getattr(r, "path", None) in docs])
+    routes[:] = [r for r in routes if getattr(r, "path", None) not in docs] + [
+        r for r in routes if getattr(r, "path", None) in docs
+    ]
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:

@@ -35,7 +35,7 @@ async def test_page_and_every_asset_it_references_come_from_the_app(client, page
         assert url.startswith("/"), url
         got = await client.get(url)
         assert got.status_code == 200, url
-        suffix = url[url.rfind("."):]
+        suffix = url[url.rfind(".") :]
         assert got.headers["content-type"].split(";")[0] in TYPES[suffix], (url, got.headers)
         assert len(got.content) > 0
 

@@ -57,8 +57,12 @@ def test_schema_names_are_short_unique_identifiers(app):
     bad = [n for n in names if "__" in n or not re.fullmatch(r"[A-Z][A-Za-z0-9]*", n)]
     assert not bad, bad
     assert len(names) == len(set(names))
-    assert {"PageRegistrationRead", "RegistrationCreate", "UnitRegistrationCreate",
-            "ImportResidentsForm"} <= set(names)
+    assert {
+        "PageRegistrationRead",
+        "RegistrationCreate",
+        "UnitRegistrationCreate",
+        "ImportResidentsForm",
+    } <= set(names)
 
 
 def test_every_reference_names_an_existing_schema(app):
@@ -68,16 +72,37 @@ def test_every_reference_names_an_existing_schema(app):
 
 
 def test_short_names_refuse_a_collision():
-    spec = {"components": {"schemas": {"Page_CaseRead_": {"title": "Page[CaseRead]"},
-                                       "PageCaseRead": {"title": "PageCaseRead"}}}}
+    spec = {
+        "components": {
+            "schemas": {
+                "Page_CaseRead_": {"title": "Page[CaseRead]"},
+                "PageCaseRead": {"title": "PageCaseRead"},
+            }
+        }
+    }
     with pytest.raises(ValueError, match="PageCaseRead"):
         shorten_schema_names(spec)
 
 
 def test_short_names_rewrite_references():
-    spec = {"components": {"schemas": {"Page_X_": {"title": "Page[X]"}}},
-            "paths": {"/x": {"get": {"responses": {"200": {"content": {"application/json": {
-                "schema": {"$ref": "#/components/schemas/Page_X_"}}}}}}}}}
+    spec = {
+        "components": {"schemas": {"Page_X_": {"title": "Page[X]"}}},
+        "paths": {
+            "/x": {
+                "get": {
+                    "responses": {
+                        "200": {
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/Page_X_"}
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    }
     shorten_schema_names(spec)
     assert spec["components"]["schemas"] == {"PageX": {"title": "PageX"}}
     assert "Page_X_" not in json.dumps(spec)

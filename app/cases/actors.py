@@ -76,8 +76,7 @@ class Actors:
         return closest_role(person.roles, paths) if person else None
 
 
-async def load(session: AsyncSession, principal: Principal, keys: Iterable[str | None]
-               ) -> Actors:
+async def load(session: AsyncSession, principal: Principal, keys: Iterable[str | None]) -> Actors:
     """One statement for the people among `keys` (and one for applications, only if any)."""
     parsed = {p for p in map(_parsed, keys) if p is not None}
     return Actors(

@@ -29,8 +29,13 @@ class CategoryNotLeaf(Unprocessable):
         super().__init__(
             f"“{name}”是类别分组，不能直接上报，请选择其下的具体类别：{listed}",
             f"{name!r} is a group of categories: report under one of its leaves: {codes}",
-            errors=[{"field": "category_code", "message": "not a leaf category",
-                     "choices": [c for c, _ in choices]}],
+            errors=[
+                {
+                    "field": "category_code",
+                    "message": "not a leaf category",
+                    "choices": [c for c, _ in choices],
+                }
+            ],
         )
 
 
@@ -47,8 +52,10 @@ class OutsideArea(Forbidden):
 class VerifierIsResolver(Forbidden):
     code = "case_verifier_is_resolver"
     zh = "核查须由处置人以外的人员进行（处置与核查分离），请由网格长、网格员或指挥中心其他人员核查"
-    en = ("A case is verified by someone other than who resolved it (separation of duties): "
-          "ask another grid member or the command center to verify it")
+    en = (
+        "A case is verified by someone other than who resolved it (separation of duties): "
+        "ask another grid member or the command center to verify it"
+    )
 
 
 class AttachmentNotFound(NotFound):

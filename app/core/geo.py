@@ -83,8 +83,10 @@ def polygon_from_wgs84(geojson: dict[str, Any], crs: Crs) -> dict[str, Any]:
     about 1 cm); the same object when no conversion is needed."""
     if crs == "wgs84":
         return geojson
-    rings = [[[round(v, 7) for v in from_wgs84(float(p[0]), float(p[1]), crs)] for p in ring]
-             for ring in geojson["coordinates"]]
+    rings = [
+        [[round(v, 7) for v in from_wgs84(float(p[0]), float(p[1]), crs)] for p in ring]
+        for ring in geojson["coordinates"]
+    ]
     return {**geojson, "coordinates": rings}
 
 

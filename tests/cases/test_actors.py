@@ -22,8 +22,15 @@ async def closed_case(client: Any, auth: Any, world: World) -> dict[str, Any]:
     operator = world.user(Role.command_operator)
     case = await report(client, auth, world)
     await act(client, auth, operator, case["id"], "accept")
-    await act(client, auth, operator, case["id"], "dispatch", org_id=world.communities[0].id,
-              assignee_id=liaison.id)
+    await act(
+        client,
+        auth,
+        operator,
+        case["id"],
+        "dispatch",
+        org_id=world.communities[0].id,
+        assignee_id=liaison.id,
+    )
     await act(client, auth, liaison, case["id"], "start")
     await act(client, auth, liaison, case["id"], "resolve", note="已修复")
     return await act(client, auth, worker, case["id"], "verify")
@@ -49,8 +56,7 @@ class TestTimeline:
         # The existing fields stay as they were.
         assert steps[0]["actor"] == f"user:{worker.id}" and steps[0]["actor_id"] == worker.id
 
-    async def test_names_outside_the_callers_scope_are_masked(self, client, auth,
-                                                              world: World):
+    async def test_names_outside_the_callers_scope_are_masked(self, client, auth, world: World):
         case = await closed_case(client, auth, world)
         worker = world.user(Role.grid_worker, "s1c1g1")
         steps = await timeline(client, auth, worker, case["id"])
@@ -67,18 +73,16 @@ class TestTimeline:
 
     async def test_community_admin_sees_its_liaison_in_full(self, client, auth, world: World):
         case = await closed_case(client, auth, world)
-        steps = await timeline(client, auth, world.user(Role.community_admin, "s1c1"),
-                               case["id"])
+        steps = await timeline(client, auth, world.user(Role.community_admin, "s1c1"), case["id"])
         liaison = world.user(Role.unit_liaison, "s1c1")
-        assert {s["actor_name"] for s in steps if s["action"] == "start"} == {
-            liaison.display_name}
+        assert {s["actor_name"] for s in steps if s["action"] == "start"} == {liaison.display_name}
 
-    async def test_an_entry_written_before_roles_were_kept(self, client, auth, world: World,
-                                                           db):
+    async def test_an_entry_written_before_roles_were_kept(self, client, auth, world: World, db):
         case = await report(client, auth, world)
         async with db.writing() as s:
-            await s.execute(update(CaseEvent).where(CaseEvent.case_id == case["id"])
-                            .values(actor_role=None))
+            await s.execute(
+                update(CaseEvent).where(CaseEvent.case_id == case["id"]).values(actor_role=None)
+            )
             await s.commit()
         [step] = await timeline(client, auth, world.user(Role.district_admin), case["id"])
         assert step["actor_role"] == "grid_worker"  # the role held at the case now
@@ -86,14 +90,23 @@ class TestTimeline:
     async def test_system_entries_are_named(self, client, auth, world: World, db):
         case = await report(client, auth, world)
         async with db.writing() as s:
-            s.add(CaseEvent(case_id=case["id"], action="escalate", from_status="reported",
-                            to_status="reported", actor="system", data={"level": 1}))
+            s.add(
+                CaseEvent(
+                    case_id=case["id"],
+                    action="escalate",
+                    from_status="reported",
+                    to_status="reported",
+                    actor="system",
+                    data={"level": 1},
+                )
+            )
             await s.commit()
         steps = await timeline(client, auth, world.user(Role.district_admin), case["id"])
         assert (steps[-1]["actor_name"], steps[-1]["actor_role"]) == ("系统", None)
 
-    async def test_statements_do_not_grow_with_the_steps(self, client, auth, world: World,
-                                                         statements):
+    async def test_statements_do_not_grow_with_the_steps(
+        self, client, auth, world: World, statements
+    ):
         short = await report(client, auth, world)
         long = await closed_case(client, auth, world)
         admin = world.user(Role.district_admin)
@@ -107,13 +120,14 @@ class TestTimeline:
 
 
 class TestCaseRead:
-    async def test_reporter_and_assignee_have_names_and_roles(self, client, auth,
-                                                              world: World):
+    async def test_reporter_and_assignee_have_names_and_roles(self, client, auth, world: World):
         closed = await closed_case(client, auth, world)
         worker = world.user(Role.grid_worker, "s1c1g1")
         liaison = world.user(Role.unit_liaison, "s1c1")
-        assert (closed["reporter_name"], closed["reporter_role"]) == (worker.display_name,
-                                                                      "grid_worker")
+        assert (closed["reporter_name"], closed["reporter_role"]) == (
+            worker.display_name,
+            "grid_worker",
+        )
         assert closed["assignee_name"] == mask_name(liaison.display_name)  # as the worker
         assert closed["assignee_role"] == "unit_liaison"
         admin = auth(world.user(Role.district_admin))
@@ -121,17 +135,23 @@ class TestCaseRead:
         page = (await client.get(f"{API}/cases", params={"limit": 100}, headers=admin)).json()
         [listed] = [c for c in page["items"] if c["id"] == closed["id"]]
         for read in (one, listed):
-            assert (read["reporter_name"], read["reporter_role"]) == (worker.display_name,
-                                                                      "grid_worker")
-            assert (read["assignee_name"], read["assignee_role"]) == (liaison.display_name,
-                                                                      "unit_liaison")
+            assert (read["reporter_name"], read["reporter_role"]) == (
+                worker.display_name,
+                "grid_worker",
+            )
+            assert (read["assignee_name"], read["assignee_role"]) == (
+                liaison.display_name,
+                "unit_liaison",
+            )
             assert read["reporter_id"] == worker.id and read["assignee_id"] == liaison.id
 
     async def test_a_new_report_names_its_reporter(self, client, auth, world: World):
         case = await report(client, auth, world)
         worker = world.user(Role.grid_worker, "s1c1g1")
-        assert (case["reporter_name"], case["reporter_role"]) == (worker.display_name,
-                                                                  "grid_worker")
+        assert (case["reporter_name"], case["reporter_role"]) == (
+            worker.display_name,
+            "grid_worker",
+        )
         assert (case["assignee_name"], case["assignee_role"]) == (None, None)
 
 

@@ -14,26 +14,30 @@ API = "/api/v1"
 class TestLimit:
     @pytest.mark.parametrize("path", ["/orgs", "/cases", "/buildings"])
     @pytest.mark.parametrize("limit", [0, 101, -5])
-    async def test_out_of_range_states_the_range(self, client, auth, world: World, path,
-                                                 limit):
+    async def test_out_of_range_states_the_range(self, client, auth, world: World, path, limit):
         headers = auth(world.user(Role.district_admin))
         r = await client.get(f"{API}{path}", params={"limit": limit}, headers=headers)
         assert r.status_code == 422, r.text
         [error] = r.json()["errors"]
         assert error["field"] == "limit" and error["type"] == "limit_range"
         assert "1..100" in error["message"] and "limit" in error["message"]
-        r = await client.get(f"{API}{path}", params={"limit": limit},
-                             headers={**headers, "Accept-Language": "en"})
+        r = await client.get(
+            f"{API}{path}", params={"limit": limit}, headers={**headers, "Accept-Language": "en"}
+        )
         assert r.json()["errors"][0]["message"] == "limit must be between 1 and 100 (1..100)"
 
     async def test_the_schema_keeps_its_bounds(self, app):
-        [limit] = [p for p in app.openapi()["paths"]["/api/v1/orgs"]["get"]["parameters"]
-                   if p["name"] == "limit"]
+        [limit] = [
+            p
+            for p in app.openapi()["paths"]["/api/v1/orgs"]["get"]["parameters"]
+            if p["name"] == "limit"
+        ]
         assert (limit["schema"]["minimum"], limit["schema"]["maximum"]) == (1, 100)
 
     async def test_in_range_is_fine(self, client, auth, world: World):
-        r = await client.get(f"{API}/orgs", params={"limit": 100},
-                             headers=auth(world.user(Role.district_admin)))
+        r = await client.get(
+            f"{API}/orgs", params={"limit": 100}, headers=auth(world.user(Role.district_admin))
+        )
         assert r.status_code == 200
 
 
@@ -43,12 +47,19 @@ class TestForeignCursor:
         assert r.status_code == 200 and r.json()["next_cursor"], r.text
         return str(r.json()["next_cursor"])
 
-    @pytest.mark.parametrize(("made_by", "given_to"), [
-        ("/orgs", "/grids"), ("/grids", "/orgs"), ("/orgs", "/cases"), ("/cases", "/orgs"),
-        ("/registrations", "/registrations/mine"),
-    ])
-    async def test_a_cursor_from_another_list_is_400(self, client, auth, world: World,
-                                                     made_by, given_to):
+    @pytest.mark.parametrize(
+        ("made_by", "given_to"),
+        [
+            ("/orgs", "/grids"),
+            ("/grids", "/orgs"),
+            ("/orgs", "/cases"),
+            ("/cases", "/orgs"),
+            ("/registrations", "/registrations/mine"),
+        ],
+    )
+    async def test_a_cursor_from_another_list_is_400(
+        self, client, auth, world: World, made_by, given_to
+    ):
         headers = auth(world.user(Role.district_admin))
         cursor = await self._cursor(client, headers, made_by)
         r = await client.get(f"{API}{given_to}", params={"cursor": cursor}, headers=headers)
@@ -60,6 +71,5 @@ class TestForeignCursor:
     async def test_its_own_cursor_pages_on(self, client, auth, world: World, path):
         headers = auth(world.user(Role.district_admin))
         cursor = await self._cursor(client, headers, path)
-        r = await client.get(f"{API}{path}", params={"cursor": cursor, "limit": 1},
-                             headers=headers)
+        r = await client.get(f"{API}{path}", params={"cursor": cursor, "limit": 1}, headers=headers)
         assert r.status_code == 200 and r.json()["items"]
