@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from app.api import include_api
 from app.auth.wechat import WechatClient
@@ -26,6 +27,7 @@ from app.files.storage import LocalStorage
 from app.open311.router import router as open311_router
 from app.ops.router import router as ops_router
 
+DOCS_ASSETS = "/docs-assets"
 DESCRIPTION = """
 城市基层党建与网格化管理平台后端 API。
 
@@ -35,6 +37,17 @@ DESCRIPTION = """
 - 列表为游标分页：`limit` (1..100) 与 `cursor`，响应含 `next_cursor`。
 - 创建类 POST 支持 `Idempotency-Key`；可变资源带 `version`/`ETag`，写入时可发 `If-Match`。
 """
+
+
+def _docs_last(app: FastAPI) -> None:
+    """FastAPIOffline adds the docs pages (as API routes) and their assets when the app is
+    made, so before the API; every request is matched against the routes in order, and an API
+    call should not try the docs first."""
+    docs = {"/docs", "/docs/oauth2-redirect", "/redoc", DOCS_ASSETS}
+    routes = app.router.routes
+    routes[:] = [r for r in routes if getattr(r, "path", None) not in docs] + [
+        r for r in routes if getattr(r, "path", None) in docs
+    ]
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
@@ -54,7 +67,11 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         if db is None:
             await app.state.db.dispose()
 
-    app = FastAPI(
+    # Swagger UI and ReDoc from the service itself (the package ships their JS and CSS, served
+    # under DOCS_ASSETS): the default pages load them from a public CDN, which offices and
+    # phones here often cannot reach, and /docs stays blank.
+    app = FastAPIOffline(
+        static_url=DOCS_ASSETS,
         title="Grid API · 党建网格化管理平台",
         version="1.0.0",
         description=DESCRIPTION,
@@ -77,6 +94,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     include_api(app)
     app.include_router(open311_router)
     app.include_router(ops_router)
+    _docs_last(app)
     app.add_middleware(
         BodyLimitMiddleware,
         max_json=settings.max_json_bytes,

@@ -55,6 +55,7 @@ from sqlalchemy.engine import Connection
 
 from app.cases import categories
 from app.cases import repository as cases_repo
+from app.cases.service import CASES_LIST
 from app.cli import alembic_config
 from app.core.auth import load_user_principal
 from app.core.config import Settings
@@ -220,7 +221,7 @@ async def capture(db: Database, settings: Settings, users: dict[str, int],
             p = await load_user_principal(s, users[scope])
             ids = list((await s.execute(select(Case.id).where(cases_repo.visible(p))
                                         .order_by(Case.id.desc()))).scalars())
-            cursors[scope] = encode_cursor([ids[len(ids) // 2]])
+            cursors[scope] = encode_cursor([ids[len(ids) // 2]], CASES_LIST)
             spec.setdefault("visible", {})[scope] = len(ids)
     spec["cursor"] = cursors
     app = create_app(settings, db)

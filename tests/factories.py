@@ -541,6 +541,7 @@ async def attach_photo(session: AsyncSession, storage: FileStorage, case: Case |
                          uploaded_by=owner or (case.reporter_key if case else "system"),
                          storage_key=stored.key, public_key=stored.public_key, mime=stored.mime,
                          size=stored.size, sha256=stored.sha256,
+                         public_size=stored.public_size, public_sha256=stored.public_sha256,
                          original_name=stored.original_name)
     session.add(att)
     await session.flush()

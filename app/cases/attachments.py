@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cases import repository as repo
@@ -18,6 +20,7 @@ from app.core.permissions import Perm
 from app.core.scope import covers, scope_paths
 from app.core.security import Principal
 from app.core.types import utcnow
+from app.files.errors import FileMissing
 from app.files.service import PreparedUpload, store_prepared
 from app.files.storage import FileStorage, LocalStorage
 from app.models import Case, CaseAttachment
@@ -46,6 +49,7 @@ async def upload(session: AsyncSession, storage: FileStorage, principal: Princip
     att = CaseAttachment(
         case_id=case.id if case else None, uploaded_by=principal.key, storage_key=stored.key,
         public_key=stored.public_key, mime=stored.mime, size=stored.size, sha256=stored.sha256,
+        public_size=stored.public_size, public_sha256=stored.public_sha256,
         original_name=stored.original_name, exif_lng=stored.exif_lng, exif_lat=stored.exif_lat,
     )
     session.add(att)
@@ -66,9 +70,14 @@ async def for_download(session: AsyncSession, principal: Principal, case_id: int
 
 
 def read(att: CaseAttachment) -> AttachmentRead:
-    return AttachmentRead(id=att.id, case_id=att.case_id, mime=att.mime, size=att.size,
-                          sha256=att.sha256, original_name=att.original_name,
-                          created_at=att.created_at)
+    """`size` and `sha256` describe what a download returns (the served copy); the original's
+    are apart. A photo stored before the served copy was measured has them filled in by the
+    worker (`upload-digests`); until then it reports the original's."""
+    return AttachmentRead(id=att.id, case_id=att.case_id, mime=att.mime,
+                          size=att.public_size if att.public_size is not None else att.size,
+                          sha256=att.public_sha256 or att.sha256,
+                          original_size=att.size, original_sha256=att.sha256,
+                          original_name=att.original_name, created_at=att.created_at)
 
 
 # Photos uploaded for a report that never came (the phone gave up, the worker changed their
@@ -106,3 +115,45 @@ async def purge_orphans(db: Database, storage: FileStorage, *,
 @every(3600, "orphan-uploads")
 async def _purge_orphans(ctx: WorkerContext) -> int:
     return await purge_orphans(ctx.db, LocalStorage(Path(ctx.settings.upload_dir)))
+
+
+DIGEST_BATCH = 100
+
+
+async def fill_public_digests(db: Database, storage: FileStorage) -> int:
+    """Uploads stored before the served copy's size and SHA-256 were recorded: measured from
+    storage a batch at a time, no transaction open while files are read; returns how many were
+    filled. A row whose file is gone is skipped (and stays as it was)."""
+    filled, after = 0, 0
+    while True:
+        async with db.reading() as s:
+            rows = (await s.execute(
+                select(CaseAttachment.id, CaseAttachment.public_key)
+                .where(CaseAttachment.public_sha256.is_(None), CaseAttachment.id > after)
+                .order_by(CaseAttachment.id).limit(DIGEST_BATCH))).all()
+        if not rows:
+            return filled
+        after = rows[-1][0]
+        measured: dict[int, tuple[int, str]] = {}
+        for att_id, key in rows:
+            try:
+                data = await storage.get(key)
+            except FileMissing:
+                continue
+            measured[att_id] = (len(data), await asyncio.to_thread(_hex_sha256, data))
+        async with db.writing() as s:
+            for att_id, (size, digest) in measured.items():
+                await s.execute(update(CaseAttachment).where(
+                    CaseAttachment.id == att_id, CaseAttachment.public_sha256.is_(None),
+                ).values(public_size=size, public_sha256=digest)
+                    .execution_options(synchronize_session=False))
+        filled += len(measured)
+
+
+def _hex_sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@every(3600, "upload-digests")
+async def _fill_public_digests(ctx: WorkerContext) -> int:
+    return await fill_public_digests(ctx.db, LocalStorage(Path(ctx.settings.upload_dir)))

@@ -50,6 +50,7 @@ class Facts:
     name: str
     time_limit_hours: float | None
     is_active: bool
+    parent_code: str | None = None
 
     @property
     def reportable(self) -> bool:
@@ -68,7 +69,7 @@ async def _load(session: AsyncSession) -> tuple[dict[str, Facts], dict[str, str]
     global _CACHE
     expires, facts, names_ = _CACHE
     if expires < time.monotonic():
-        facts = {c.code: Facts(c.name, c.time_limit_hours, c.is_active)
+        facts = {c.code: Facts(c.name, c.time_limit_hours, c.is_active, c.parent_code)
                  for c in await repo.all_categories(session)}
         names_ = {code: f.name for code, f in facts.items()}
         _CACHE = (time.monotonic() + CACHE_TTL, facts, names_)
@@ -84,6 +85,24 @@ async def reportable(session: AsyncSession, code: str) -> Facts | None:
     """The category's facts when cases may be reported against it, else None."""
     found = (await _load(session))[0].get(code)
     return found if found is not None and found.reportable else None
+
+
+async def leaves_under(session: AsyncSession, code: str) -> list[tuple[str, str]]:
+    """(code, name) of the categories a case may be reported against below `code`, in code
+    order: what to choose from when a group (a parent) was sent instead of a leaf."""
+    facts = (await _load(session))[0]
+    if code not in facts:
+        return []
+
+    def under(c: str) -> bool:
+        parent = facts[c].parent_code
+        while parent is not None:
+            if parent == code:
+                return True
+            parent = facts[parent].parent_code if parent in facts else None
+        return False
+
+    return sorted((c, f.name) for c, f in facts.items() if f.reportable and under(c))
 
 
 def forget_names() -> None:

@@ -215,6 +215,14 @@ async def timeline(session: AsyncSession, case_id: int) -> list[CaseEvent]:
     return list((await session.execute(stmt)).scalars())
 
 
+async def last_actor(session: AsyncSession, case_id: int, action: str) -> str | None:
+    """Who last took `action` on the case (the timeline's actor key), if anyone did."""
+    stmt = (select(CaseEvent.actor).where(CaseEvent.case_id == case_id, CaseEvent.action == action)
+            .order_by(CaseEvent.id.desc()).limit(1))
+    actor: str | None = (await session.execute(stmt)).scalar_one_or_none()
+    return actor
+
+
 async def attachment_ids(session: AsyncSession, case_ids: list[int]) -> dict[int, list[int]]:
     if not case_ids:
         return {}

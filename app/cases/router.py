@@ -17,7 +17,6 @@ from app.cases.schemas import (
     Crs,
     NearbyCase,
     Timeline,
-    TimelineEntry,
     TransitionIn,
 )
 from app.core.auth import CurrentPrincipal
@@ -56,7 +55,7 @@ async def create_case(body: CaseCreate, principal: CurrentPrincipal, session: Se
     case, created = await service.create(session, principal, body, calendar)
     # A new case holds exactly the attachments just bound to it: no statement to find them.
     known = {case.id: sorted(set(body.attachment_ids))} if created else None
-    [read] = await presenters.reads(session, [case], calendar, attachments=known)
+    [read] = await presenters.reads(session, principal, [case], calendar, attachments=known)
     # Serialised once, directly (a hot endpoint: a returned model is dumped and re-validated).
     response = Response(read.model_dump_json(), media_type="application/json",
                         status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
@@ -70,7 +69,7 @@ async def list_cases(principal: CurrentPrincipal, session: SessionDep, calendar:
     """可见范围内的案件，新的在前；status 可重复或逗号分隔。"""
     rows, cursor = await service.list_page(session, principal, query)
     # The hot list: rows straight to JSON (response_model above documents the shape).
-    body = await presenters.page_json(session, rows, calendar, query.crs, cursor)
+    body = await presenters.page_json(session, principal, rows, calendar, query.crs, cursor)
     return Response(body, media_type="application/json")
 
 
@@ -90,7 +89,7 @@ async def nearby_cases(
     w_lng, w_lat = to_wgs84(lng, lat, crs)
     found = await service.nearby(session, principal, lng=w_lng, lat=w_lat,
                                  category_code=category_code)
-    return Page(items=await presenters.nearby_reads(session, found, calendar, crs))
+    return Page(items=await presenters.nearby_reads(session, principal, found, calendar, crs))
 
 
 @router.get("/cases/{case_id}", responses=problems(404))
@@ -98,7 +97,7 @@ async def get_case(case_id: int, principal: CurrentPrincipal, session: SessionDe
                    calendar: CalendarDep, response: Response, crs: Crs = "wgs84") -> CaseRead:
     case = await service.get(session, principal, case_id)
     set_etag(response, case.version)
-    return (await presenters.reads(session, [case], calendar, crs))[0]
+    return (await presenters.reads(session, principal, [case], calendar, crs))[0]
 
 
 @router.post("/cases/{case_id}/transitions", responses=problems(403, 404, 409, 412, 422))
@@ -111,16 +110,16 @@ async def transition_case(case_id: int, body: TransitionIn, principal: CurrentPr
     check_if_match(if_match, case.version)
     case = await service.transition(session, settings, principal, case, body, calendar)
     set_etag(response, case.version)
-    return (await presenters.reads(session, [case], calendar))[0]
+    return (await presenters.reads(session, principal, [case], calendar))[0]
 
 
 @router.get("/cases/{case_id}/timeline", responses=problems(404))
 async def case_timeline(case_id: int, principal: CurrentPrincipal, session: SessionDep
                         ) -> Timeline:
-    """案件流转记录（只增不改）。"""
+    """案件流转记录（只增不改），含操作人姓名（范围外脱敏）与当时的角色。"""
     case = await service.get(session, principal, case_id)
     events = await service.timeline(session, case)
-    return Timeline(items=[TimelineEntry.model_validate(e) for e in events])
+    return Timeline(items=await presenters.timeline_reads(session, principal, case, events))
 
 
 @router.post("/cases/{case_id}/attachments", status_code=status.HTTP_201_CREATED,

@@ -92,6 +92,9 @@ class CaseRead(BaseModel):
     org_path: str
     source: str
     reporter_id: int | None
+    reporter_name: str | None = Field(
+        None, description="上报人姓名（范围外的人员脱敏，如“张*”；第三方应用为其名称）")
+    reporter_role: str | None = Field(None, description="上报人在该案件处的角色")
     client_ref: str | None
     captured_at: datetime | None
     reported_at: datetime
@@ -104,6 +107,8 @@ class CaseRead(BaseModel):
     closed_at: datetime | None
     handler_org_id: int | None
     assignee_id: int | None
+    assignee_name: str | None = Field(None, description="承办人姓名（范围外的人员脱敏）")
+    assignee_role: str | None = Field(None, description="承办人在承办单位处的角色")
     merged_into_id: int | None
     rework_count: int
     return_count: int
@@ -136,6 +141,8 @@ class NearbyCase(BaseModel):
     org_path: str | None
     source: str | None
     reporter_id: int | None
+    reporter_name: str | None = None
+    reporter_role: str | None = None
     client_ref: str | None
     captured_at: datetime | None
     reported_at: datetime
@@ -148,6 +155,8 @@ class NearbyCase(BaseModel):
     closed_at: datetime | None
     handler_org_id: int | None
     assignee_id: int | None
+    assignee_name: str | None = None
+    assignee_role: str | None = None
     merged_into_id: int | None
     rework_count: int | None
     return_count: int | None
@@ -166,6 +175,10 @@ class TimelineEntry(BaseModel):
     to_status: Status
     actor_id: int | None
     actor: str
+    actor_name: str | None = Field(
+        None,
+        description="操作人姓名（范围外的人员脱敏，如“张*”；第三方应用为其名称；系统操作为“系统”）")
+    actor_role: str | None = Field(None, description="操作人当时的角色（如 grid_worker）")
     note: str | None
     data: dict[str, Any]
     at: datetime
@@ -187,7 +200,9 @@ class AttachmentRead(BaseModel):
     id: int
     case_id: int | None
     mime: str
-    size: int
-    sha256: str
+    size: int = Field(description="下载所得文件（去除 EXIF 的副本；PDF 为原文件）的字节数")
+    sha256: str = Field(description="下载所得文件的 SHA-256（十六进制）")
+    original_size: int = Field(description="上传原文件的字节数（原文件不对外提供下载）")
+    original_sha256: str = Field(description="上传原文件的 SHA-256")
     original_name: str | None
     created_at: datetime

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
@@ -13,13 +13,16 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.cases import categories, events
 from app.cases import repository as repo
+from app.cases.actors import acting_role
 from app.cases.calendar import WorkCalendar
 from app.cases.errors import (
     CaseNotFound,
+    CategoryNotLeaf,
     InvalidTransition,
     OutsideArea,
     OutsideGrids,
     UnknownCategory,
+    VerifierIsResolver,
 )
 from app.cases.rules import FINAL, OPEN, RULES, UNFINISHED, Rule
 from app.cases.schemas import Action, CaseCreate, CaseListQuery, Status, TransitionIn
@@ -46,6 +49,7 @@ GRID_TOLERANCE_M = 200  # how far outside a named grid a reported location may b
 NEARBY_METRES = 50.0  # duplicate suggestions: this close…
 NEARBY_HOURS = 72  # …and this recent
 _EVENTS = table_of(CaseEvent)
+CASES_LIST = "/api/v1/cases"  # GET /cases's cursors carry it (the route path, as page_params)
 
 
 def visibility(principal: Principal) -> ColumnElement[bool]:
@@ -113,6 +117,14 @@ async def _grid_for(session: AsyncSession, principal: Principal, data: CaseCreat
     return grid
 
 
+async def _unreportable(session: AsyncSession, code: str) -> NoReturn:
+    """Why a case cannot be filed under `code`: a group names the leaves to choose from."""
+    choices = await categories.leaves_under(session, code)
+    if choices:
+        raise CategoryNotLeaf((await categories.names(session)).get(code, code), choices)
+    raise UnknownCategory(errors=[{"field": "category_code", "message": "unknown"}])
+
+
 def _check_capture(captured_at: datetime | None, now: datetime) -> None:
     if captured_at is None:
         return
@@ -132,7 +144,7 @@ async def create(session: AsyncSession, principal: Principal, data: CaseCreate,
             return existing, False
     category = await categories.reportable(session, data.category_code)
     if category is None or category.time_limit_hours is None:
-        raise UnknownCategory(errors=[{"field": "category_code", "message": "unknown"}])
+        await _unreportable(session, data.category_code)
     now = utcnow()
     _check_capture(data.captured_at, now)
     lng, lat = to_wgs84(data.lng, data.lat, data.crs)
@@ -200,6 +212,7 @@ def _event_values(case: Case | Row[Any], principal: Principal, action: str,
     return {"case_id": case.id, "action": action, "from_status": from_status,
             "to_status": to_status, "actor": principal.key,
             "actor_id": principal.id if principal.kind == "user" else None,
+            "actor_role": acting_role(principal, [case.org_path, case.handler_org_path]),
             "note": note, "data": data}
 
 
@@ -227,6 +240,8 @@ async def transition(session: AsyncSession, settings: Settings, principal: Princ
             f"Action {data.action.value!r} is not allowed from status {case.status!r}",
         )
     _authorize_action(principal, case, rule)
+    if data.action == Action.verify and not settings.case_same_person_verify:
+        await _check_second_person(session, principal, case)
     if rule.needs_note and not (data.note or "").strip():
         raise field_error("note", "该操作须填写说明", "This action needs a note")
     before = case.status
@@ -240,6 +255,13 @@ async def transition(session: AsyncSession, settings: Settings, principal: Princ
                               data.note)
     await flush_versioned(session)
     return case
+
+
+async def _check_second_person(session: AsyncSession, principal: Principal, case: Case
+                               ) -> None:
+    """核查 is a second person's check: not by whoever resolved the case last."""
+    if await repo.last_actor(session, case.id, Action.resolve.value) == principal.key:
+        raise VerifierIsResolver()
 
 
 async def _apply(session: AsyncSession, principal: Principal, case: Case, data: TransitionIn,
@@ -359,7 +381,7 @@ async def list_page(session: AsyncSession, principal: Principal, query: CaseList
     filters = list_filters(statuses=parse_statuses(query.status), grid_id=query.grid_id,
                            community_id=query.community_id, category_code=query.category_code,
                            overdue=query.overdue)
-    page = query.page()
+    page = query.page(CASES_LIST)
     found = await repo.list_rows(session, principal, filters=filters, page=page)
     return next_cursor(found, page, lambda c: [c.id])
 

@@ -31,16 +31,15 @@ Text = Annotated[str, AfterValidator(_strip)]
 Items = Annotated[list[str], AfterValidator(_items)]
 
 
-# A unit's registration shapes share their names with the members' registrations (双报到), so the
-# published document names them by module: `app__coconstruction__schemas__Registration*`. They
-# stay in this module to keep those names.
+# A unit's registration (单位报到), named apart from the members' registrations (双报到): two
+# classes of one name would be published under module paths (`app__coconstruction__...`).
 
-class RegistrationCreate(BaseModel):
+class UnitRegistrationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     community_id: int = Field(ge=1)
 
 
-class RegistrationRead(BaseModel):
+class UnitRegistrationRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int
     unit_id: int

@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     wechat_miniprogram_state: str = "formal"
 
     # Case time limits count working hours: public holidays off, make-up working days (调休) on.
+    # 核查 is a second person's check (GB/T 30428 separates 处置 and 核查): whoever resolved a
+    # case may not verify it. True relaxes that for a grid run by one person.
+    case_same_person_verify: bool = False
     use_cn_holidays: bool = True  # the State Council's published schedule, plus `holidays`
     holidays: list[date] = Field(default_factory=list)
     extra_workdays: list[date] = Field(default_factory=list)

@@ -166,7 +166,11 @@ _PYDANTIC_ZH = {
     "value_error": "取值无效",
     "string_pattern_mismatch": "格式不正确",
     "json_invalid": "JSON 格式错误",
+    "limit_range": "每页条数 limit 须在 {min}..{max} 之间",
 }
+# The bound a number broke, stated in the Chinese text as the English one states it.
+_BOUND_ZH = {"greater_than_equal": "（不小于 {ge}）", "less_than_equal": "（不大于 {le}）",
+             "greater_than": "（须大于 {gt}）", "less_than": "（须小于 {lt}）"}
 
 
 def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
@@ -179,7 +183,13 @@ def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
         if etype == "value_error" and message.startswith("Value error, "):
             message = message.removeprefix("Value error, ")
         elif etype in _PYDANTIC_ZH:
-            message = t(_PYDANTIC_ZH[etype], message)
+            ctx = err.get("ctx") or {}
+            zh = _PYDANTIC_ZH[etype] + _BOUND_ZH.get(etype, "")
+            try:
+                zh = zh.format(**ctx)
+            except (KeyError, IndexError, ValueError):
+                zh = _PYDANTIC_ZH[etype]
+            message = t(zh, message)
         out.append(
             {
                 "field": ".".join(field_parts) or (loc[-1] if loc else ""),

@@ -78,6 +78,18 @@ def from_wgs84(lng: float, lat: float, crs: Crs) -> tuple[float, float]:
     return wgs84_to_gcj02(lng, lat) if crs == "gcj02" else (lng, lat)
 
 
+def polygon_from_wgs84(geojson: dict[str, Any], crs: Crs) -> dict[str, Any]:
+    """A stored (WGS-84) GeoJSON Polygon in `crs`, positions rounded as stored (7 decimals,
+    about 1 cm); the same object when no conversion is needed."""
+    if crs == "wgs84":
+        return geojson
+    rings = [
+        [[round(v, 7) for v in from_wgs84(float(p[0]), float(p[1]), crs)] for p in ring]
+        for ring in geojson["coordinates"]
+    ]
+    return {**geojson, "coordinates": rings}
+
+
 def haversine_m(lng1: float, lat1: float, lng2: float, lat2: float) -> float:
     r = 6371008.8
     p1, p2 = math.radians(lat1), math.radians(lat2)

@@ -1,7 +1,9 @@
-"""OpenAPI post-processing: every error response is documented as problem+json."""
+"""OpenAPI post-processing: every error response is documented as problem+json, and every
+schema has a short name a generated client can use as a class name."""
 
 from __future__ import annotations
 
+import re
 from http import HTTPStatus
 from typing import Any
 
@@ -59,6 +61,54 @@ def _document_errors(op: dict[str, Any], *, authenticated: bool, has_input: bool
         responses[code] = {"description": phrase, "content": _PROBLEM_CONTENT}
 
 
+_GENERIC = re.compile(r"^(Page)_([A-Za-z0-9]+)_$")  # pydantic's name for Page[CaseRead]
+_FORM_BODY = re.compile(r"^Body_[A-Za-z0-9]+-([a-z0-9_]+)$")  # FastAPI's for a form's fields
+
+
+def short_name(name: str) -> str:
+    """`PageCaseRead` for `Page_CaseRead_`, `ImportResidentsForm` for
+    `Body_people-import_residents`; other names as they are."""
+    if m := _GENERIC.match(name):
+        return m.group(1) + m.group(2)
+    if m := _FORM_BODY.match(name):
+        return "".join(w.capitalize() for w in m.group(1).split("_")) + "Form"
+    return name
+
+
+def _rewrite_refs(node: Any, renamed: dict[str, str]) -> None:
+    prefix = "#/components/schemas/"
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith(prefix) and ref[len(prefix):] in renamed:
+            node["$ref"] = prefix + renamed[ref[len(prefix):]]
+        for value in node.values():
+            _rewrite_refs(value, renamed)
+    elif isinstance(node, list):
+        for value in node:
+            _rewrite_refs(value, renamed)
+
+
+def shorten_schema_names(spec: dict[str, Any]) -> None:
+    """Renames generated component names in place (and every reference to them). Two schemas
+    that would get one name are an error here, not a silently numbered `..._2`."""
+    schemas: dict[str, Any] = spec.get("components", {}).get("schemas", {})
+    renamed = {n: short_name(n) for n in schemas if short_name(n) != n}
+    if not renamed:
+        return
+    taken = set(schemas) - set(renamed)
+    for old, new in renamed.items():
+        if new in taken:
+            raise ValueError(f"OpenAPI schema {old!r} would be renamed to {new!r}, which exists")
+        taken.add(new)
+    spec["components"]["schemas"] = {
+        renamed.get(n, n): schema for n, schema in schemas.items()
+    }
+    for new in renamed.values():
+        # Some generators name classes by the title ("Page[CaseRead]", "Body_…"): the same.
+        spec["components"]["schemas"][new]["title"] = new
+    _rewrite_refs(spec, renamed)
+
+
 def build_openapi(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema:
         return app.openapi_schema
@@ -68,6 +118,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     schemas["Problem"] = PROBLEM_SCHEMA
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
+    shorten_schema_names(spec)
     for item in spec.get("paths", {}).values():
         for op in item.values():
             _document_errors(

@@ -1,19 +1,32 @@
-"""Keyset pagination: `limit` 1..100, an opaque `cursor`, and `next_cursor` in the page."""
+"""Keyset pagination: `limit` 1..100, an opaque `cursor`, and `next_cursor` in the page.
+
+A cursor carries a short tag of the list that made it (the route's path): one handed to
+another list is a 400, not a page of that list starting at a foreign id."""
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import Depends, Query
-from pydantic import BaseModel, Field
+from fastapi import Depends, Query, Request
+from pydantic import (
+    BaseModel,
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 from sqlalchemy import Integer, Select, and_, bindparam, or_
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.core.errors import BadRequest
 
+MIN_LIMIT, MAX_LIMIT = 1, 100
+_BOUNDS = frozenset({"greater_than_equal", "less_than_equal", "greater_than", "less_than"})
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -26,21 +39,37 @@ class Page(BaseModel, Generic[T]):
 class PageParams(BaseModel):
     limit: int
     cursor: str | None
+    list_key: str = ""  # which list the cursor belongs to (page_params: the route's path)
 
 
 class PageQuery(BaseModel):
     """`limit` and `cursor` as a query-parameter model (`Annotated[Model, Query()]`): list
     endpoints with filters of their own extend it, the others take `page_params`."""
 
-    limit: int = Field(20, ge=1, le=100, description="每页条数 (1..100)")
+    limit: int = Field(20, ge=MIN_LIMIT, le=MAX_LIMIT, description="每页条数 (1..100)")
     cursor: str | None = Field(None, description="上一页返回的 next_cursor")
 
-    def page(self) -> PageParams:
-        return PageParams(limit=self.limit, cursor=self.cursor or None)
+    @field_validator("limit", mode="wrap")
+    @classmethod
+    def _limit_in_range(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        """An out-of-range limit says the range (1..100), not only "greater than or equal
+        to 1"; core/errors.py gives its Chinese text."""
+        try:
+            return handler(value)
+        except ValidationError as exc:
+            if any(e["type"] in _BOUNDS for e in exc.errors()):
+                raise PydanticCustomError(
+                    "limit_range", "limit must be between {min} and {max} ({min}..{max})",
+                    {"min": MIN_LIMIT, "max": MAX_LIMIT}) from None
+            raise
+
+    def page(self, list_key: str) -> PageParams:
+        return PageParams(limit=self.limit, cursor=self.cursor or None, list_key=list_key)
 
 
-async def page_params(query: Annotated[PageQuery, Query()]) -> PageParams:
-    return query.page()
+async def page_params(query: Annotated[PageQuery, Query()], request: Request) -> PageParams:
+    route = request.scope.get("route")
+    return query.page(getattr(route, "path", request.url.path))
 
 
 PageDep = Annotated[PageParams, Depends(page_params)]
@@ -53,19 +82,32 @@ class InvalidCursor(BadRequest):
     code, zh, en = "invalid_cursor", "分页游标无效", "Invalid pagination cursor"
 
 
-def encode_cursor(values: Sequence[Any]) -> str:
-    raw = json.dumps(list(values), separators=(",", ":"), default=str).encode()
+class ForeignCursor(InvalidCursor):
+    code = "invalid_cursor"
+    zh = "分页游标来自另一个列表，请使用本列表上一页返回的 next_cursor"
+    en = "The cursor belongs to another list: pass the next_cursor this list returned"
+
+
+def _tag(list_key: str) -> str:
+    return hashlib.blake2s(list_key.encode(), digest_size=4).hexdigest()
+
+
+def encode_cursor(values: Sequence[Any], list_key: str = "") -> str:
+    raw = json.dumps([_tag(list_key), *values], separators=(",", ":"), default=str).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str, arity: int) -> list[Any]:
+def decode_cursor(cursor: str, arity: int, list_key: str = "") -> list[Any]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        values = json.loads(raw)
+        tagged = json.loads(raw)
     except ValueError as exc:
         raise InvalidCursor() from exc
-    if not isinstance(values, list) or len(values) != arity:
+    if not isinstance(tagged, list) or len(tagged) != arity + 1 or type(tagged[0]) is not str:
         raise InvalidCursor()
+    if tagged[0] != _tag(list_key):
+        raise ForeignCursor()
+    values = tagged[1:]
     # Every list here is ordered by integer ids: anything else in a cursor was not made by us
     # (and would reach the driver as a value the column cannot take).
     if any(type(v) is not int or not _BIGINT_MIN <= v <= _BIGINT_MAX for v in values):
@@ -88,7 +130,7 @@ def keyset(
 ) -> Select[Any]:
     """Order by `keys`, start after the cursor, fetch one extra row to know if more follow."""
     if params.cursor:
-        values = decode_cursor(params.cursor, len(keys))
+        values = decode_cursor(params.cursor, len(keys), params.list_key)
         stmt = stmt.where(_after(keys, values))
     return stmt.order_by(*_order(keys)).limit(params.limit + 1)
 
@@ -106,7 +148,7 @@ def keyset_template(
 
 def keyset_values(keys: Sequence[tuple[Any, bool]], params: PageParams) -> dict[str, Any]:
     """The values of a `keyset_template` statement for this page."""
-    values = decode_cursor(params.cursor, len(keys)) if params.cursor else []
+    values = decode_cursor(params.cursor, len(keys), params.list_key) if params.cursor else []
     return {"page_limit": params.limit + 1} | {f"page_after_{i}": v for i, v in enumerate(values)}
 
 
@@ -119,7 +161,7 @@ def next_cursor(rows: list[Any], params: PageParams, key_of: Any) -> tuple[list[
     if len(rows) <= params.limit:
         return rows, None
     rows = rows[: params.limit]
-    return rows, encode_cursor(key_of(rows[-1]))
+    return rows, encode_cursor(key_of(rows[-1]), params.list_key)
 
 
 def page_of(rows: list[R], params: PageParams, key_of: Callable[[R], list[Any]],

@@ -43,6 +43,8 @@ class StoredFile:
     mime: str
     size: int
     sha256: str  # of the original bytes
+    public_size: int  # of the copy that is served (the original's for a PDF)
+    public_sha256: str
     original_name: str | None
     exif_lng: float | None  # WGS-84, from the original's EXIF
     exif_lat: float | None
@@ -53,6 +55,7 @@ class _Prepared:
     mime: str
     sha256: str
     public: bytes | None  # None: serve the original
+    public_sha256: str | None  # of `public`
     location: tuple[float, float] | None
 
 
@@ -131,6 +134,8 @@ async def store_prepared(storage: FileStorage, upload: PreparedUpload, *,
         mime=prepared.mime,
         size=len(data),
         sha256=prepared.sha256,
+        public_size=len(data) if prepared.public is None else len(prepared.public),
+        public_sha256=prepared.public_sha256 or prepared.sha256,
         original_name=clean_name(declared_name),
         exif_lng=lng,
         exif_lat=lat,
@@ -143,10 +148,11 @@ def _prepare(data: bytes) -> _Prepared:
         raise UnsupportedFile()
     digest = hashlib.sha256(data).hexdigest()
     if mime == PDF:
-        return _Prepared(mime, digest, None, None)
+        return _Prepared(mime, digest, None, None, None)
     # sanitize first: it refuses undecodable and oversized images before EXIF is parsed.
     public = sanitize(data, mime)
-    return _Prepared(mime, digest, public, exif_location(data))
+    return _Prepared(mime, digest, public, hashlib.sha256(public).hexdigest(),
+                     exif_location(data))
 
 
 def clean_name(name: str | None) -> str | None:

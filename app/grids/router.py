@@ -15,7 +15,7 @@ from app.core.pagination import Page, PageDep, next_cursor
 from app.core.permissions import Perm
 from app.core.routing import DomainRouter
 from app.grids import service
-from app.grids.schemas import Crs, GridCreate, GridRead, GridUpdate, StaffIn, StaffRead
+from app.grids.schemas import CrsQuery, GridCreate, GridRead, GridUpdate, StaffIn, StaffRead
 
 router = DomainRouter(prefix="/grids", tags=["grids"])
 
@@ -37,12 +37,13 @@ async def list_grids(
     page: PageDep,
     community_id: Annotated[int | None, Query(ge=1)] = None,
     street_id: Annotated[int | None, Query(ge=1)] = None,
+    crs: CrsQuery = "wgs84",
 ) -> Page[GridRead]:
-    """列出可见范围内的网格（含一长两员）。"""
+    """列出可见范围内的网格（含一长两员）；边界按 crs 输出（小程序地图用 gcj02）。"""
     rows = await service.list_page(session, principal, community_id=community_id,
                                    street_id=street_id, page=page)
     rows, cursor = next_cursor(rows, page, lambda g: [g.id])
-    return Page(items=await service.reads(session, rows), next_cursor=cursor)
+    return Page(items=await service.reads(session, rows, crs), next_cursor=cursor)
 
 
 @router.get("/locate", responses=problems(404))
@@ -51,19 +52,21 @@ async def locate_grid(
     session: SessionDep,
     lng: Annotated[float, Query(ge=-180, le=180)],
     lat: Annotated[float, Query(ge=-90, le=90)],
-    crs: Crs = "wgs84",
+    crs: CrsQuery = "wgs84",
 ) -> GridRead:
-    """按坐标查找所在网格（小程序定位为 gcj02）；不在任何可见网格内时 404。"""
+    """按坐标查找所在网格（小程序定位为 gcj02）；不在任何可见网格内时 404。返回的边界与
+    查询坐标同一坐标系（crs）。"""
     grid = await service.locate(session, principal, lng, lat, crs)
-    return (await service.reads(session, [grid]))[0]
+    return (await service.reads(session, [grid], crs))[0]
 
 
 @router.get("/{grid_id}", responses=problems(404, 403))
 async def get_grid(grid_id: int, principal: CurrentPrincipal, session: SessionDep,
-                   response: Response) -> GridRead:
+                   response: Response, crs: CrsQuery = "wgs84") -> GridRead:
+    """网格详情；边界按 crs 输出（小程序地图用 gcj02）。"""
     grid = await service.get(session, principal, grid_id)
     set_etag(response, grid.version)
-    return (await service.reads(session, [grid]))[0]
+    return (await service.reads(session, [grid], crs))[0]
 
 
 @router.patch("/{grid_id}", responses=problems(404, 403, 409, 412, 422))

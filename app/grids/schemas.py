@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 Crs = Literal["wgs84", "gcj02"]
+# `?crs=` of a read: the datum its coordinates are answered in (stored as WGS-84).
+CrsQuery = Annotated[Crs, Query(description="响应中坐标的坐标系：wgs84（默认）或 gcj02")]
 _POSITION: dict[str, JsonValue] = {
     "type": "array", "minItems": 2, "maxItems": 3, "items": {"type": "number"},
 }
@@ -68,7 +71,9 @@ class GridRead(BaseModel):
     name: str
     code: str | None
     level: str
-    boundary: dict[str, Any] | None = Field(None, description="GeoJSON Polygon, WGS-84")
+    boundary: dict[str, Any] | None = Field(
+        None, description="GeoJSON Polygon，坐标系见 crs（请求参数 crs=gcj02 时为 GCJ-02）")
+    crs: Crs = Field("wgs84", description="boundary 的坐标系")
     staff: StaffRead
     org_path: str
     version: int

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import audit
 from app.core.errors import NotFound, Unprocessable, field_error
-from app.core.geo import Crs, to_wgs84
+from app.core.geo import Crs, polygon_from_wgs84, to_wgs84
 from app.core.pagination import PageParams
 from app.core.permissions import Perm, Role
 from app.core.scope import authorize, sees
@@ -181,19 +181,23 @@ def staff_read(staff: list[GridStaff], grid_id: int) -> StaffRead:
     )
 
 
-def grid_read(grid: Grid, staff: list[GridStaff]) -> GridRead:
+def grid_read(grid: Grid, staff: list[GridStaff], crs: Crs = "wgs84") -> GridRead:
+    """The boundary is stored in WGS-84 and answered in `crs` (a mini-program map draws in
+    GCJ-02: the same polygon in WGS-84 is drawn some hundreds of metres off)."""
+    boundary = polygon_from_wgs84(grid.boundary, crs) if grid.boundary else None
     return GridRead(
         id=grid.id, community_id=grid.community_id, branch_id=grid.branch_id,
         street_id=grid.street_id, name=grid.name, code=grid.code, level=grid.level,
-        boundary=grid.boundary, staff=staff_read(staff, grid.id), org_path=grid.org_path,
+        boundary=boundary, crs=crs, staff=staff_read(staff, grid.id), org_path=grid.org_path,
         version=grid.version, created_at=grid.created_at, updated_at=grid.updated_at,
     )
 
 
-async def reads(session: AsyncSession, grids: list[Grid]) -> list[GridRead]:
+async def reads(session: AsyncSession, grids: list[Grid], crs: Crs = "wgs84"
+                ) -> list[GridRead]:
     """Grids with their staff: one extra statement for the whole page."""
     staff = await repo.staff_of(session, [g.id for g in grids])
-    return [grid_read(g, staff) for g in grids]
+    return [grid_read(g, staff, crs) for g in grids]
 
 
 def _wanted(data: StaffIn) -> list[tuple[int, Role]]:

@@ -112,6 +112,8 @@ class CaseEvent(IdMixin, Base):
     to_status: Mapped[str] = mapped_column(String(16))
     actor_id: Mapped[int | None] = mapped_column(BigInteger)
     actor: Mapped[str] = mapped_column(String(64))
+    # The role the actor acted in (their grant that covers the case; null before it was kept).
+    actor_role: Mapped[str | None] = mapped_column(String(32))
     note: Mapped[str | None] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -132,8 +134,13 @@ class CaseAttachment(IdMixin, Base):
     storage_key: Mapped[str] = mapped_column(String(255))
     public_key: Mapped[str] = mapped_column(String(255))
     mime: Mapped[str] = mapped_column(String(64))
+    # Of the bytes as uploaded (the original, kept private)...
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
+    # ...and of the copy that is served (re-encoded without EXIF; a PDF is served as it came).
+    # Null only for photos stored before these were recorded.
+    public_size: Mapped[int | None] = mapped_column(Integer)
+    public_sha256: Mapped[str | None] = mapped_column(String(64))
     original_name: Mapped[str | None] = mapped_column(String(255))
     exif_lng: Mapped[float | None] = mapped_column(Float)
     exif_lat: Mapped[float | None] = mapped_column(Float)

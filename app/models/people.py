@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Date, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Date, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.types import UTCDateTime, path_type, utcnow
@@ -96,6 +96,9 @@ class ResidentImport(IdMixin, ScopedRow, Base):
     rows_rejected: Mapped[int] = mapped_column(Integer, default=0)
     # [{"row": 7, "field": "id_number", "reason": "..."}]: reasons only, never the values.
     rejected: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # The rejected rows' own cells (names, ID numbers, phones), encrypted like every personal
+    # field: the rejected-rows workbook repeats them beside the reasons, to fix in place.
+    rejected_rows_cipher: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("users.id", ondelete="SET NULL")
     )

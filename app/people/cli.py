@@ -86,7 +86,7 @@ async def _import(args: argparse.Namespace) -> int:
     finally:
         await db.dispose()
     if args.report is not None:
-        imports.rejected_xlsx(report, args.report, args.lang)
+        imports.rejected_xlsx(report, args.report, args.lang, FieldCipher.from_settings(settings))
     summary = imports.report_read(report).model_dump(mode="json", exclude={"rejected"})
     print(json.dumps(summary, ensure_ascii=False))
     return 1 if report.status == "rejected" else 0

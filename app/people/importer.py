@@ -10,13 +10,16 @@ Modes: `valid_rows` keeps the good rows and reports the rest; `all_or_nothing` c
 when any row is bad (the inserts sit in a savepoint that is rolled back), but still checks every
 row so the report lists all of them.
 
-Rejections hold the row number, the field and the reason, never the cell's value.
+Rejections hold the row number, the field and the reason, never the cell's value. The rejected
+rows' cells are kept apart, encrypted (`rejected_rows_cipher`), for the rejected-rows workbook
+only: the office fixes them there and imports that sheet again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -48,6 +51,10 @@ Mode = Literal["valid_rows", "all_or_nothing"]
 BATCH = 1000
 ID_CONTEXT = "resident.id_number"  # the same contexts as app.people.service
 PHONE_CONTEXT = "resident.phone"
+REJECTED_CONTEXT = "resident_import.rejected_rows"
+# The cells of at most this many rejected rows are kept for the workbook (memory and row size
+# stay bounded on a wholly wrong 100,000-row file); the reasons of all of them are kept.
+KEEP_CELLS_OF = 20_000
 GENDERS = {"男": "male", "女": "female", "male": "male", "female": "female", "m": "male",
            "f": "female"}
 TAG_SPLIT = re.compile(r"[、，,;；/／\s]+")
@@ -67,6 +74,8 @@ class Outcome:
     invalid: int = 0  # rows that failed a check of their own cells
     registered: int = 0  # rows whose person is already in the register
     rejected: list[dict[str, Any]] = field(default_factory=list)
+    header: list[str] = field(default_factory=list)  # the file's header row, as it was
+    rejected_cells: dict[int, list[str]] = field(default_factory=dict)  # row → its cells
 
     @property
     def rejected_rows(self) -> int:
@@ -75,6 +84,18 @@ class Outcome:
     def reject(self, row: int, column: str, code: str, zh: str, en: str) -> None:
         self.rejected.append({"row": row, "field": column, "code": code, "zh": zh, "en": en})
 
+    def keep_cells(self, row: int, cells: list[str]) -> None:
+        if len(self.rejected_cells) < KEEP_CELLS_OF:
+            self.rejected_cells[row] = cells
+
+    def sealed_cells(self, cipher: FieldCipher) -> str | None:
+        """The header and the rejected rows' cells, encrypted (None when nothing was rejected)."""
+        if not self.rejected_cells:
+            return None
+        plain = json.dumps({"header": self.header,
+                            "rows": sorted(self.rejected_cells.items())}, ensure_ascii=False)
+        return cipher.encrypt(plain, context=REJECTED_CONTEXT)
+
 
 @dataclass
 class _Valid:
@@ -82,6 +103,25 @@ class _Valid:
     place: tuple[str, str | None, str]  # building, unit, room
     values: dict[str, Any]  # resident columns, encrypted where personal
     index: str
+    cells: list[str]  # as read, for the rejected-rows workbook if the person is registered
+
+
+_STORED_AS_NUMBER = (
+    "id_stored_as_number",
+    "身份证号被表格存成了数字，末几位已丢失：请把身份证号列设为文本格式，重新填写后再导入",
+    "The ID number was stored as a number and lost its last digits: store the ID column as "
+    "text, re-enter the numbers and import again",
+)
+# 4.11023199003030E+17 (as Excel shows a long number), 411023199003030000.0, 4.1e17.
+_NUMBER_FORMS = re.compile(r"\d+(\.\d*)?E\+?\d+|\d+\.\d*", re.IGNORECASE)
+
+
+def stored_as_number(value: str, error: str) -> bool:
+    """An ID number a spreadsheet kept as a number: in exponent or decimal form, or 18 digits
+    whose last three became zeros (15 significant digits kept) and no longer check."""
+    if _NUMBER_FORMS.fullmatch(value):
+        return True
+    return error == "id_checksum" and value.isdigit() and value.endswith("000")
 
 
 def _required(column: Column) -> tuple[str, str, str]:
@@ -125,7 +165,7 @@ class _Checker:
             "relation_to_head": raw.get("relation_to_head") or None, "tags": tags,
         }
         place = (raw["building"], raw.get("unit_no") or None, raw["room"])
-        return _Valid(number, place, values, index), []
+        return _Valid(number, place, values, index, cells), []
 
     def _id_number(self, value: str, number: int
                    ) -> tuple[str | None, str, tuple[str, ...] | None]:
@@ -137,6 +177,8 @@ class _Checker:
         try:
             birth_date_of(value)
         except IdentifierError as exc:
+            if stored_as_number(value, exc.code):
+                return None, "", ("id_number", *_STORED_AS_NUMBER)
             return None, "", ("id_number", exc.code, exc.zh, exc.en)
         index = self.cipher.blind_index(value, context=ID_CONTEXT)
         first = self.seen.setdefault(index, number)
@@ -295,6 +337,7 @@ class Importer:
         for _, cells in islice(rows, sheets.HEADER_SCAN_ROWS):
             columns = sheets.map_header(cells)
             if columns is not None:
+                self.outcome.header = cells
                 return _Checker(self.cipher, columns)
         raise sheets.header_error("身份证号", "未找到表头行（应含“姓名”“身份证号”等列）",
                                    "No header row found (with Name, ID number, ...)")
@@ -314,6 +357,7 @@ class Importer:
                 batch.append(valid)
             else:
                 self.outcome.invalid += 1
+                self.outcome.keep_cells(number, cells)
                 for column, code, zh, en in errors:
                     self.outcome.reject(number, column, code, zh, en)
             if len(batch) >= BATCH:
@@ -348,6 +392,7 @@ class Importer:
         for v in batch:
             if v.index in taken:
                 self.outcome.registered += 1
+                self.outcome.keep_cells(v.row, v.cells)
                 self.outcome.reject(v.row, "id_number", "id_registered", "该身份证号已登记",
                                     "A resident with this ID number is already registered")
         return [v for v in batch if v.index not in taken]
@@ -375,6 +420,7 @@ async def import_file(session: AsyncSession, actor: Principal | None, cipher: Fi
         grid_id=grid.id, **scope_from(grid), filename=filename[:255], mode=mode, status=status,
         rows_total=outcome.total, rows_created=outcome.created,
         rows_rejected=outcome.rejected_rows, rejected=outcome.rejected,
+        rejected_rows_cipher=outcome.sealed_cells(cipher),
         created_by=actor.id if actor is not None and actor.kind == "user" else None,
     )
     session.add(report)

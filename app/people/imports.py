@@ -3,11 +3,13 @@ workbook. Reasons are kept in both languages and shown in the reader's."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.crypto import FieldCipher
 from app.core.i18n import current_language
 from app.core.pagination import PageParams
 from app.core.permissions import Perm
@@ -17,6 +19,7 @@ from app.models import ResidentImport
 from app.people import repository as repo
 from app.people import sheets
 from app.people.errors import ImportNotFound
+from app.people.importer import REJECTED_CONTEXT
 from app.people.schemas import ImportRejection, ImportReport
 
 API_PREFIX = "/api/v1"
@@ -62,9 +65,33 @@ def report_read(row: ResidentImport) -> ImportReport:
     )
 
 
-def rejected_xlsx(row: ResidentImport, path: Path, lang: str) -> None:
-    header = ["行号", "列", "字段", "原因代码", "原因"] if lang == "zh" else [
+def _kept_cells(row: ResidentImport, cipher: FieldCipher
+                ) -> tuple[list[str], dict[int, list[str]]]:
+    """The file's header and the rejected rows' cells, as the import kept them."""
+    if not row.rejected_rows_cipher:
+        return [], {}
+    kept = json.loads(cipher.decrypt(row.rejected_rows_cipher, context=REJECTED_CONTEXT))
+    return list(kept["header"]), {int(n): list(cells) for n, cells in kept["rows"]}
+
+
+def rejected_xlsx(row: ResidentImport, path: Path, lang: str, cipher: FieldCipher) -> None:
+    """Two sheets. The first has one line per rejected row: its row number, what is wrong,
+    and the row's own cells under the file's header, to fix in place and import that sheet
+    again (its two extra columns are ignored by the import). The second lists each reason."""
+    zh = lang == "zh"
+    items = [rejection_read(r, lang) for r in row.rejected or []]
+    header, cells = _kept_cells(row, cipher)
+    reasons: dict[int, list[str]] = {}
+    for i in items:
+        reasons.setdefault(i.row, []).append(f"{i.column}：{i.reason}" if zh
+                                             else f"{i.column}: {i.reason}")
+    fix = [[n, ("；" if zh else "; ").join(why), *cells.get(n, [])]
+           for n, why in reasons.items()]
+    detail = ["行号", "列", "字段", "原因代码", "原因"] if zh else [
         "Row", "Column", "Field", "Code", "Reason"]
-    items = (rejection_read(r, lang) for r in row.rejected or [])
-    lines = ([i.row, i.column, i.field, i.code, i.reason] for i in items)
-    sheets.write_workbook(path, [("问题行" if lang == "zh" else "Rejected", [header, *lines])])
+    sheets.write_rejected(path, [
+        ("问题行" if zh else "Rejected rows",
+         [*sheets.FIX_COLUMNS[lang], *header], fix),
+        ("问题明细" if zh else "Reasons", detail,
+         [[i.row, i.column, i.field, i.code, i.reason] for i in items]),
+    ])

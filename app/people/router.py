@@ -19,6 +19,7 @@ from app.people import service
 from app.people.schemas import (
     BuildingCreate,
     BuildingRead,
+    CrsQuery,
     HouseholdCreate,
     HouseholdRead,
     ResidentCreate,
@@ -39,25 +40,25 @@ async def create_building(body: BuildingCreate, principal: CurrentPrincipal, ses
     """在网格内登记楼栋（坐标可为 gcj02，保存为 WGS-84）。"""
     building = await service.create_building(session, principal, body)
     set_etag(response, building.version)
-    return BuildingRead.model_validate(building)
+    return service.building_read(building)
 
 
 @router.get("/buildings", responses=problems(400))
 async def list_buildings(principal: CurrentPrincipal, session: SessionDep, page: PageDep,
-                         grid_id: Annotated[int | None, Query(ge=1)] = None
-                         ) -> Page[BuildingRead]:
-    """可见范围内的楼栋，按登记顺序。"""
+                         grid_id: Annotated[int | None, Query(ge=1)] = None,
+                         crs: CrsQuery = "wgs84") -> Page[BuildingRead]:
+    """可见范围内的楼栋，按登记顺序；坐标按 crs 输出（小程序地图用 gcj02）。"""
     rows = await service.list_buildings(session, principal, grid_id=grid_id, page=page)
-    return page_of(rows, page, lambda b: [b.id], BuildingRead.model_validate)
+    return page_of(rows, page, lambda b: [b.id], lambda b: service.building_read(b, crs))
 
 
 @router.get("/buildings/{building_id}", responses=problems(403, 404))
 async def get_building(building_id: int, principal: CurrentPrincipal, session: SessionDep,
-                       response: Response) -> BuildingRead:
-    """楼栋详情。"""
+                       response: Response, crs: CrsQuery = "wgs84") -> BuildingRead:
+    """楼栋详情；坐标按 crs 输出。"""
     building = await service.get_building(session, principal, building_id)
     set_etag(response, building.version)
-    return BuildingRead.model_validate(building)
+    return service.building_read(building, crs)
 
 
 @router.post("/households", status_code=status.HTTP_201_CREATED, dependencies=[Idempotent],

@@ -2,14 +2,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
+from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.people.fields import Gender, IdNumber, PersonName, Phone
 from app.people.idcard import birth_date_of
 
 Crs = Literal["wgs84", "gcj02"]
+# `?crs=` of a read: the datum its coordinates are answered in (stored as WGS-84).
+CrsQuery = Annotated[Crs, Query(description="响应中坐标的坐标系：wgs84（默认）或 gcj02")]
 
 
 class ResidentTag(StrEnum):
@@ -62,8 +65,9 @@ class BuildingRead(BaseModel):
     org_path: str
     name: str
     address: str | None
-    lng: float | None = Field(description="WGS-84")
+    lng: float | None = Field(description="经度，坐标系见 crs")
     lat: float | None
+    crs: Crs = Field("wgs84", description="lng/lat 的坐标系（请求参数 crs=gcj02 时为 GCJ-02）")
     floors: int | None
     units: int | None
     version: int

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core import audit
 from app.core.crypto import FieldCipher, mask_id_number, mask_name, mask_phone
 from app.core.errors import NotFound, field_error
-from app.core.geo import to_wgs84
+from app.core.geo import Crs, from_wgs84, to_wgs84
 from app.core.pagination import PageParams
 from app.core.permissions import Perm
 from app.core.ratelimit import RateLimits
@@ -34,6 +34,7 @@ from app.people.idcard import normalize_id_number
 from app.people.schemas import (
     TAG_LABELS,
     BuildingCreate,
+    BuildingRead,
     HouseholdCreate,
     ResidentCreate,
     ResidentRead,
@@ -167,6 +168,15 @@ async def list_residents(session: AsyncSession, principal: Principal, cipher: Fi
         index = cipher.blind_index(normalize_id_number(id_number), context=ID_CONTEXT)
         filters.append(Resident.id_number_index == index)
     return await repo.list_page(session, principal, Resident, filters=filters, page=page)
+
+
+def building_read(building: Building, crs: Crs = "wgs84") -> BuildingRead:
+    """Stored in WGS-84, answered in `crs`."""
+    read = BuildingRead.model_validate(building)
+    if crs != "wgs84" and read.lng is not None and read.lat is not None:
+        lng, lat = from_wgs84(read.lng, read.lat, crs)
+        read = read.model_copy(update={"lng": round(lng, 7), "lat": round(lat, 7), "crs": crs})
+    return read
 
 
 def _age(born: date, today: date) -> int:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.reader.excel import ExcelReader
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
@@ -30,6 +31,7 @@ Format = Literal["xlsx", "csv"]
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEADER_SCAN_ROWS = 10  # a title line or two may sit above the header row
 SNIFF_BYTES = 64 * 1024
+NUMBER_DIGITS_KEPT = 1e15  # a spreadsheet number (an IEEE double) keeps 15 significant digits
 
 
 @dataclass(frozen=True)
@@ -64,8 +66,12 @@ COLUMNS: tuple[Column, ...] = (
            "可空，多个用顿号、逗号、分号、斜杠或空格分隔", ("人群类别", "重点人群类别")),
 )
 BY_KEY = {c.key: c for c in COLUMNS}
-# Columns an office keeps for itself: accepted and ignored.
-IGNORED = frozenset({"序号", "编号", "备注", "no", "no.", "#", "remarks", "notes"})
+# The two columns the rejected-rows workbook puts before a row's own cells.
+FIX_COLUMNS = {"zh": ("原行号", "问题"), "en": ("Original row", "Problems")}
+# Columns an office keeps for itself, and those of a fixed rejected-rows sheet: accepted and
+# ignored.
+IGNORED = frozenset({"序号", "编号", "备注", "no", "no.", "#", "remarks", "notes", "原行号",
+                     "问题", "originalrow", "problems"})
 
 
 def _norm_header(value: Any) -> str:
@@ -270,6 +276,11 @@ def _cell_value(cell: Any, shared: list[Any]) -> str:
         number = float(value)
     except ValueError:
         return cell_text(value)
+    if abs(number) >= NUMBER_DIGITS_KEPT:
+        # More digits than a spreadsheet number keeps (15): an ID number typed into a number
+        # cell, its last digits already zeros. Shown as Excel shows it, so the import can say
+        # "store the column as text" instead of reading made-up digits.
+        return format(number, ".14E")
     return cell_text(int(number) if number.is_integer() else number)
 
 
@@ -280,6 +291,25 @@ def write_workbook(path: Path, sheets: Iterable[tuple[str, Iterable[Iterable[Any
         sheet = book.create_sheet(title)
         for row in rows:
             sheet.append(list(row))
+    book.save(path)
+
+
+def write_rejected(path: Path,
+                   sheets: Iterable[tuple[str, list[str], Iterable[list[Any]]]]) -> None:
+    """Sheets of a header and lines whose cells are text ("@"): an ID number edited in place
+    stays 18 characters instead of becoming a number (write-only: memory stays flat)."""
+    book = Workbook(write_only=True)
+    for title, header, lines in sheets:
+        sheet = book.create_sheet(title)
+        sheet.append(header)
+        for line in lines:
+            out: list[Any] = []
+            for value in line:
+                cell = WriteOnlyCell(sheet, value=value)
+                if isinstance(value, str):
+                    cell.number_format = "@"
+                out.append(cell)
+            sheet.append(out)
     book.save(path)
 
 

@@ -116,12 +116,13 @@ async def get_import(import_id: int, principal: CurrentPrincipal, session: Sessi
 @router.get("/residents/imports/{import_id}/rejected.xlsx", response_class=FileResponse,
             responses={**XLSX, **problems(403, 404)})
 async def download_rejected(import_id: int, principal: CurrentPrincipal,
-                            session: SessionDep) -> FileResponse:
-    """问题行及原因（行号、列名、原因），便于对照原表修改后重新导入。"""
+                            session: SessionDep, cipher: CipherDep) -> FileResponse:
+    """问题行工作簿：第一页每个问题行一行——原行号、问题，以及该行原有内容（列与原表一致，
+    可直接修改后重新导入该页，前两列导入时忽略）；第二页逐条列出原因。"""
     report = await imports.get(session, principal, import_id)
     path = _temp_xlsx()
     with _removed_on_error(path):
-        imports.rejected_xlsx(report, path, current_language())
+        imports.rejected_xlsx(report, path, current_language(), cipher)
     return _send(path, f"import-{report.id}-rejected.xlsx")
 
 

@@ -18,7 +18,7 @@ from app.core.crypto import mask_name
 from app.core.errors import Forbidden, field_error
 from app.core.pagination import PageParams
 from app.core.permissions import Perm, Role
-from app.core.scope import authorize, covers, sees
+from app.core.scope import covers, scope_paths, sees
 from app.core.security import Principal
 from app.core.types import utcnow
 from app.models import Member, Org, Registration, User
@@ -125,9 +125,11 @@ async def transition(session: AsyncSession, principal: Principal, row: Row, acti
     rule, reg = RULES[action], row.reg
     if rule.by == "member" and not _owns(principal, row):
         raise NotOwner()
-    if rule.by == "staff":
-        authorize(principal, Perm.registration_review, reg.org_path,
-                  not_found=RegistrationNotFound())
+    if rule.by == "staff" and not any(
+            covers(p, reg.org_path) for p in scope_paths(principal, Perm.registration_review)):
+        # The caller has read the row (`get`): its existence is no secret, so 403, not 404
+        # (a member trying to approve their own pending registration).
+        raise Forbidden()
     if reg.status not in rule.sources:
         raise InvalidTransition()
     was_approved = reg.status == RegStatus.approved

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, exists, or_, select, update
+from collections.abc import Sequence
+
+from sqlalchemy import Row, Select, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.permissions import Perm
 from app.core.scope import in_paths, scope_paths
 from app.core.security import Principal
-from app.models import RoleAssignment, User
+from app.models import ApiClient, RoleAssignment, User
 
 
 def _readable_users(principal: Principal) -> Select[User]:
@@ -37,6 +39,25 @@ async def roles_of(session: AsyncSession, user_ids: list[int]) -> list[RoleAssig
         .order_by(RoleAssignment.id)
     )
     return list((await session.execute(stmt)).scalars())
+
+
+PersonRow = Row[int, str, str | None, str, str]  # the role columns are null without a role
+
+
+async def people(session: AsyncSession, user_ids: list[int]) -> Sequence[PersonRow]:
+    """(id, display_name, org_path, role, role's org_path) for each of the users' role
+    assignments — one row with null role for a user without any — in one statement."""
+    stmt = (select(User.id, User.display_name, User.org_path, RoleAssignment.role,
+                   RoleAssignment.org_path.label("role_path"))
+            .outerjoin(RoleAssignment, RoleAssignment.user_id == User.id)
+            .where(User.id.in_(user_ids)))
+    return (await session.execute(stmt)).all()
+
+
+async def client_names(session: AsyncSession, client_ids: list[int]) -> dict[int, str]:
+    rows = await session.execute(select(ApiClient.id, ApiClient.name)
+                                 .where(ApiClient.id.in_(client_ids)))
+    return {id_: name for id_, name in rows}
 
 
 async def rehome(session: AsyncSession, from_org_id: int, to_org_id: int, to_path: str) -> None:

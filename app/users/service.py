@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import audit
@@ -17,6 +19,33 @@ from app.users.errors import RoleNotFound, UserNotFound
 from app.users.schemas import Me, RoleAssign, RoleRead, UserCreate, UserRead
 
 PHONE_CONTEXT = "user.phone"
+
+
+@dataclass
+class Person:
+    """Who an actor is, for showing them beside what they did: their display name, their home
+    org (whose scope decides if the name is shown in full) and the roles they hold where."""
+
+    name: str
+    org_path: str | None
+    roles: list[tuple[str, str]] = field(default_factory=list)  # (role, org path)
+
+
+async def people(session: AsyncSession, user_ids: set[int]) -> dict[int, Person]:
+    """The users by id with their roles, in one statement (none for no ids)."""
+    if not user_ids:
+        return {}
+    out: dict[int, Person] = {}
+    for row in await repo.people(session, sorted(user_ids)):
+        person = out.setdefault(row.id, Person(row.display_name, row.org_path))
+        if row.role is not None:
+            person.roles.append((row.role, row.role_path))
+    return out
+
+
+async def client_names(session: AsyncSession, client_ids: set[int]) -> dict[int, str]:
+    """Third-party applications' names by id (none for no ids)."""
+    return await repo.client_names(session, sorted(client_ids)) if client_ids else {}
 
 
 def role_read(a: RoleAssignment) -> RoleRead:

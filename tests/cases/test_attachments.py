@@ -51,8 +51,10 @@ class TestAddCaseAttachment:
         assert r.status_code == 201, r.text
         att = r.json()
         assert att["case_id"] == world.cases[0].id
-        assert (att["mime"], att["size"]) == ("image/jpeg", len(data))
-        assert att["sha256"] == hashlib.sha256(data).hexdigest()
+        assert att["mime"] == "image/jpeg"
+        # The original is kept privately; what is served is a re-encoded copy without EXIF.
+        assert att["original_size"] == len(data)
+        assert att["original_sha256"] == hashlib.sha256(data).hexdigest()
         assert att["original_name"] == "photo.jpg"
         # The location the phone wrote is kept privately on the row (WGS-84, as EXIF is).
         row = await stored(db, att["id"])
@@ -76,6 +78,20 @@ class TestAddCaseAttachment:
         assert len(im.getexif()) == 0
         assert b"TestCam" not in r.content
 
+    async def test_metadata_describes_the_served_copy(self, client, auth, world: World):
+        """`size` and `sha256` are those of what a download returns, so a client can check
+        what it got; the original's are apart."""
+        worker = world.user(Role.grid_worker, "s1c1g1")
+        data = jpeg_with_gps()
+        att = (await upload(client, auth, worker, world.cases[0].id, data)).json()
+        got = await client.get(f"{API}/cases/{world.cases[0].id}/attachments/{att['id']}",
+                               headers=auth(worker))
+        assert got.content != data
+        assert att["size"] == len(got.content)
+        assert att["sha256"] == hashlib.sha256(got.content).hexdigest()
+        assert (att["original_size"], att["original_sha256"]) == (
+            len(data), hashlib.sha256(data).hexdigest())
+
     async def test_pdf(self, client, auth, world: World):
         r = await upload(client, auth, world.user(Role.grid_worker, "s1c1g1"), world.cases[0].id,
                          PDF, name="证明.pdf", mime="application/pdf")
@@ -83,6 +99,10 @@ class TestAddCaseAttachment:
         got = await client.get(f"{API}/cases/{world.cases[0].id}/attachments/{r.json()['id']}",
                                headers=auth(world.user(Role.grid_worker, "s1c1g1")))
         assert got.content == PDF
+        # Served as uploaded: one size and digest for both.
+        att = r.json()
+        assert att["size"] == att["original_size"] == len(PDF)
+        assert att["sha256"] == att["original_sha256"] == hashlib.sha256(PDF).hexdigest()
         assert got.headers["content-disposition"] == "attachment"
 
     async def test_eleven_megabytes_is_413(self, client, auth, world: World):
@@ -256,3 +276,33 @@ class TestOrphanUploads:
         assert not any([await storage.exists(k) for k in keys[old.id]])
         assert all([await storage.exists(k) for k in keys[fresh.id] + keys[bound.id]])
         assert await purge_orphans(db, storage) == 0
+
+
+class TestUploadDigests:
+    """Photos stored before the served copy was measured get its size and digest from the
+    worker's sweep."""
+
+    async def test_sweep_measures_the_served_copy(self, world: World, db, settings):
+        from pathlib import Path
+
+        from app.cases.attachments import fill_public_digests
+        from app.files.storage import LocalStorage
+        from tests.factories import attach_photo
+
+        storage = LocalStorage(Path(settings.upload_dir))
+        async with db.writing() as s:
+            legacy = await attach_photo(s, storage, world.cases[0])
+            gone = await attach_photo(s, storage, world.cases[0])
+            legacy.public_size = legacy.public_sha256 = None
+            gone.public_size = gone.public_sha256 = None
+            await s.commit()
+            served = await storage.get(legacy.public_key)
+        await storage.delete(gone.public_key)
+        assert await fill_public_digests(db, storage) == 1
+        async with db.writing() as s:
+            row = await s.get(CaseAttachment, legacy.id)
+            assert row is not None and row.public_size == len(served)
+            assert row.public_sha256 == hashlib.sha256(served).hexdigest()
+            missing = await s.get(CaseAttachment, gone.id)
+            assert missing is not None and missing.public_sha256 is None
+        assert await fill_public_digests(db, storage) == 0

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from app.cases import categories, repository
+from app.cases.service import CASES_LIST
 from app.core.geo import gcj02_to_wgs84, wgs84_to_gcj02
 from app.core.pagination import encode_cursor
 from app.core.permissions import Role
@@ -181,7 +182,16 @@ class TestCreateCase:
                               headers=auth(world.user(Role.grid_worker, "s1c1g1")),
                               json=body(0, category_code=LEAF.parent_code))
         assert r.status_code == 422
-        assert r.json()["code"] == "case_unknown_category"
+        p = r.json()
+        assert p["code"] == "case_category_not_leaf"
+        # It names the leaves to choose from, in the detail and as codes.
+        assert LEAF.code in p["errors"][0]["choices"] and LEAF.code in p["detail"]
+        assert "请选择其下的具体类别" in p["detail"] and LEAF.name in p["detail"]
+        assert all(c.startswith(LEAF.parent_code) for c in p["errors"][0]["choices"])
+        en = await client.post(f"{API}/cases", json=body(0, category_code=LEAF.parent_code),
+                               headers=auth(world.user(Role.grid_worker, "s1c1g1"),
+                                            **{"Accept-Language": "en"}))
+        assert "report under one of its leaves" in en.json()["detail"]
 
     async def test_captured_in_the_future_is_422(self, client, auth, world: World):
         later = (utcnow() + timedelta(hours=1)).isoformat()
@@ -287,15 +297,15 @@ class TestCreateCase:
         # Principal (unless the cache is on: PRINCIPAL_LOADS), key claim, grid placement, the
         # case (id and code in its INSERT), its timeline entry, outbox event and audit entry,
         # key completion: no UPDATE of the code, and no boundary read once the grid's polygon
-        # is cached. On PostgreSQL the three side rows and the key's completion are one
-        # statement.
+        # is cached; the reporter's name and roles for the answer. On PostgreSQL the three side
+        # rows and the key's completion are one statement.
         worker = world.user(Role.grid_worker, "s1c1g1")
         await report(client, auth, world)  # categories and the grid's polygon
         with statements:
             r = await client.post(f"{API}/cases", json=body(0),
                                   headers=auth(worker, **{"Idempotency-Key": "count-1"}))
         assert r.status_code == 201, r.text
-        assert statements.count == PRINCIPAL_LOADS + (4 if IS_PG else 7)
+        assert statements.count == PRINCIPAL_LOADS + (5 if IS_PG else 8)
 
     async def test_an_edited_boundary_places_reports_by_the_new_one(self, client, auth,
                                                                     world: World):
@@ -564,8 +574,9 @@ class TestListCases:
             assert len(r.json()["items"]) == min(limit, 30 + len(world.cases))
             assert all(item["attachment_ids"] for item in r.json()["items"])
             counts.append(statements.count)
-        # principal (see PRINCIPAL_LOADS) + page (attachment ids in its rows)
-        assert counts[0] == counts[1] == PRINCIPAL_LOADS + 1
+        # principal (see PRINCIPAL_LOADS) + page (attachment ids in its rows) + the page's
+        # reporters and assignees (names and roles)
+        assert counts[0] == counts[1] == PRINCIPAL_LOADS + 2
 
     async def test_bad_cursor_is_400(self, client, auth, world: World):
         r = await client.get(f"{API}/cases", params={"cursor": "!!"},
@@ -578,7 +589,8 @@ class TestListCases:
                                                    status):
         # Well-formed base64 JSON, but not an id: refused before it reaches the driver (a
         # string for an integer column was a 500 on PostgreSQL, a huge number one on SQLite).
-        params = {"cursor": encode_cursor(value)} | ({"status": status} if status else {})
+        params = ({"cursor": encode_cursor(value, CASES_LIST)}
+                  | ({"status": status} if status else {}))
         r = await client.get(f"{API}/cases", params=params,
                              headers=auth(world.user(Role.district_admin)))
         assert r.status_code == 400, r.text
@@ -621,5 +633,6 @@ class TestGetCase:
             r = await client.get(f"{API}/cases/{world.cases[0].id}",
                                  headers=auth(world.user(Role.district_admin)))
         assert r.status_code == 200
-        # principal (see PRINCIPAL_LOADS) + case + attachments (names are cached)
-        assert statements.count == PRINCIPAL_LOADS + 2
+        # principal (see PRINCIPAL_LOADS) + case + attachments + its people (category names
+        # are cached)
+        assert statements.count == PRINCIPAL_LOADS + 3

@@ -522,3 +522,55 @@ class TestTimeline:
         steps = await timeline(client, auth, member, case["id"])
         assert [s["action"] for s in steps] == ["report", "accept"]
         assert steps[0]["actor_id"] == member.id
+
+
+class TestSeparationOfDuties:
+    """核查 is a second person's check: whoever resolved a case cannot verify it, unless the
+    deployment relaxes it for one-person grids (GRID_CASE_SAME_PERSON_VERIFY)."""
+
+    async def _resolved_by_worker(self, client: Any, auth: Any, world: World) -> tuple[Any, int]:
+        worker = world.user(Role.grid_worker, "s1c1g1")
+        case = await dispatched(client, auth, world, assignee_id=worker.id)
+        await act(client, auth, worker, case["id"], "start")
+        await act(client, auth, worker, case["id"], "resolve", note="已修复")
+        return worker, case["id"]
+
+    async def test_resolver_cannot_verify(self, client, auth, world: World):
+        worker, cid = await self._resolved_by_worker(client, auth, world)
+        p = await act(client, auth, worker, cid, "verify", expect=403)
+        assert p["code"] == "case_verifier_is_resolver" and "核查" in p["detail"]
+        p = await act(client, auth, worker, cid, "verify", expect=403,
+                      headers={"Accept-Language": "en"})
+        assert "separation of duties" in p["detail"]
+
+    async def test_another_person_verifies_and_the_timeline_shows_both(self, client, auth,
+                                                                       world: World):
+        worker, cid = await self._resolved_by_worker(client, auth, world)
+        head = world.user(Role.grid_head, "s1c1g1")
+        assert (await act(client, auth, head, cid, "verify"))["status"] == "closed"
+        steps = await timeline(client, auth, head, cid)
+        who = {s["action"]: s["actor_id"] for s in steps}
+        assert (who["resolve"], who["verify"]) == (worker.id, head.id)
+
+    async def test_resolver_may_still_send_it_back(self, client, auth, world: World):
+        """Rework is not a sign-off: the resolver may reopen their own work."""
+        worker, cid = await self._resolved_by_worker(client, auth, world)
+        again = await act(client, auth, worker, cid, "rework", note="还需加固")
+        assert again["status"] == "in_progress"
+
+    async def test_the_last_resolver_counts(self, client, auth, world: World):
+        worker, cid = await self._resolved_by_worker(client, auth, world)
+        admin = world.user(Role.community_admin, "s1c1")  # the handler org's staff
+        await act(client, auth, worker, cid, "rework", note="还需加固")
+        await act(client, auth, admin, cid, "resolve", note="已加固")
+        assert (await act(client, auth, worker, cid, "verify"))["status"] == "closed"
+
+    async def test_setting_relaxes_it_for_a_one_person_grid(self, client, auth, world: World,
+                                                           app, settings):
+        worker, cid = await self._resolved_by_worker(client, auth, world)
+        app.state.settings = settings.model_copy(update={"case_same_person_verify": True})
+        try:
+            closed = await act(client, auth, worker, cid, "verify")
+        finally:
+            app.state.settings = settings
+        assert closed["status"] == "closed"

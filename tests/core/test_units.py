@@ -14,6 +14,7 @@ from app.core.crypto import FieldCipher, mask_id_number, mask_name, mask_phone
 from app.core.errors import Forbidden, NotFound, PreconditionFailed
 from app.core.i18n import pick_language
 from app.core.pagination import (
+    ForeignCursor,
     InvalidCursor,
     PageParams,
     decode_cursor,
@@ -39,6 +40,17 @@ class TestCursor:
     def test_invalid(self, bad):
         with pytest.raises(InvalidCursor):
             decode_cursor(bad, 2)
+
+    def test_a_cursor_of_another_list_is_refused(self):
+        cursor = encode_cursor([5], "/api/v1/orgs")
+        assert decode_cursor(cursor, 1, "/api/v1/orgs") == [5]
+        with pytest.raises(ForeignCursor):
+            decode_cursor(cursor, 1, "/api/v1/buildings")
+
+    def test_an_untagged_cursor_is_refused(self):
+        untagged = base64.urlsafe_b64encode(b"[5]").decode().rstrip("=")
+        with pytest.raises(InvalidCursor):
+            decode_cursor(untagged, 1)
 
 
 class TestPageOf:

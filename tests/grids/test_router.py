@@ -582,3 +582,62 @@ class TestRenameGrid:
         assert r.status_code == 200, r.text
         branch = await client.get(f"{API}/orgs/{world.branches[0].id}", headers=auth(admin))
         assert branch.json()["name"] == "幸福第一网格党支部"
+
+
+class TestCrsOfResponses:
+    """Boundaries are stored in WGS-84 and answered in the `crs` asked for: a mini-program map
+    draws GCJ-02, and the same polygon in WGS-84 sits some hundreds of metres off there."""
+
+    async def _grid(self, client: Any, auth: Any, world: World) -> dict[str, Any]:
+        return await create_grid(client, auth, world.user(Role.community_admin, "s1c1"),
+                                 world.communities[0], boundary=polygon())
+
+    async def test_one_point_of_the_boundary_in_both(self, client, auth, world: World):
+        grid = await self._grid(client, auth, world)
+        admin = auth(world.user(Role.community_admin, "s1c1"))
+        wgs = await client.get(f"{API}/grids/{grid['id']}", headers=admin)
+        gcj = await client.get(f"{API}/grids/{grid['id']}", params={"crs": "gcj02"},
+                               headers=admin)
+        assert (wgs.json()["crs"], gcj.json()["crs"]) == ("wgs84", "gcj02")
+        w = wgs.json()["boundary"]["coordinates"][0][0]
+        g = gcj.json()["boundary"]["coordinates"][0][0]
+        assert w == [FREE_W, FREE_S]
+        want = wgs84_to_gcj02(FREE_W, FREE_S)
+        assert abs(g[0] - want[0]) < 2e-7 and abs(g[1] - want[1]) < 2e-7
+        # Hundreds of metres apart, and back to the stored point within a centimetre.
+        assert abs(g[0] - w[0]) > 0.003
+        back = gcj02_to_wgs84(g[0], g[1])
+        assert abs(back[0] - FREE_W) < 2e-7 and abs(back[1] - FREE_S) < 2e-7
+        rings = gcj.json()["boundary"]["coordinates"]
+        assert rings[0][0] == rings[0][-1] and len(rings[0]) == 5
+
+    async def test_list_and_locate_answer_in_the_crs_asked(self, client, auth, world: World):
+        grid = await self._grid(client, auth, world)
+        admin = auth(world.user(Role.community_admin, "s1c1"))
+        page = await client.get(f"{API}/grids", params={"crs": "gcj02", "limit": 100},
+                                headers=admin)
+        [listed] = [g for g in page.json()["items"] if g["id"] == grid["id"]]
+        lng, lat = wgs84_to_gcj02(FREE_W + 0.005, FREE_S + 0.005)
+        found = await client.get(f"{API}/grids/locate", headers=admin,
+                                 params={"lng": lng, "lat": lat, "crs": "gcj02"})
+        assert found.json()["id"] == grid["id"]
+        for read in (listed, found.json()):
+            assert read["crs"] == "gcj02"
+            first = read["boundary"]["coordinates"][0][0]
+            assert abs(first[0] - wgs84_to_gcj02(FREE_W, FREE_S)[0]) < 2e-7
+
+    async def test_default_is_wgs84(self, client, auth, world: World):
+        grid = await self._grid(client, auth, world)
+        assert grid["crs"] == "wgs84" and grid["boundary"] == polygon()
+
+    async def test_grid_without_boundary(self, client, auth, world: World):
+        r = await client.get(f"{API}/grids/{world.grids[0].id}", params={"crs": "gcj02"},
+                             headers=auth(world.user(Role.district_admin)))
+        assert r.status_code == 200 and r.json()["crs"] == "gcj02"
+
+    async def test_unknown_crs_is_422_not_ignored(self, client, auth, world: World):
+        headers = auth(world.user(Role.district_admin))
+        for path in (f"/grids/{world.grids[0].id}", "/grids", "/buildings"):
+            r = await client.get(f"{API}{path}", params={"crs": "bd09"}, headers=headers)
+            assert r.status_code == 422, (path, r.text)
+            assert r.json()["errors"][0]["field"] == "crs"

@@ -63,6 +63,13 @@ def read_xlsx(data: bytes) -> list[list[Any]]:
     return rows
 
 
+def read_xlsx_sheets(data: bytes) -> list[list[list[Any]]]:
+    book = load_workbook(io.BytesIO(data), read_only=True)
+    sheets = [[list(r) for r in sheet.iter_rows(values_only=True)] for sheet in book.worksheets]
+    book.close()
+    return sheets
+
+
 def unique_id(k: int) -> str:
     """The k-th of many distinct valid ID numbers (1,000 per birth day from 1960-01-01)."""
     born = (date(1960, 1, 1) + timedelta(days=k // 1000)).strftime("%Y%m%d")

@@ -3,9 +3,11 @@ reason, both modes, idempotent retries, scope, the template and the rejected-row
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from app.core.permissions import Role
@@ -18,6 +20,7 @@ from tests.people.spreadsheets import (
     person,
     person_id,
     read_xlsx,
+    read_xlsx_sheets,
     unique_id,
     upload,
     xlsx,
@@ -121,6 +124,48 @@ BAD_ROWS: list[tuple[list[Any], str, str]] = [
     (person(19, 重点人群="独居老人、外星人"), "tags", "tag_unknown"),
     (person(20, 身份证号=id_number(0)), "id_number", "id_registered"),  # the fixture resident
 ]
+
+
+def _lost_digits(seq: int) -> str:
+    """What a number cell keeps of an ID number: 15 significant digits, then zeros."""
+    return person_id(seq)[:15] + "000"
+
+
+@pytest.mark.parametrize("cell", [
+    int(person_id(50)),  # typed into a number cell: a double in the file, whatever it shows
+    float(person_id(50)),
+    4.11023199003030e17,
+])
+async def test_an_id_kept_as_a_number_in_a_workbook_says_store_it_as_text(client, auth,
+                                                                         world: World, cell):
+    r = await upload(client, auth(worker(world)), xlsx([person(50, 身份证号=cell)]),
+                     grid_id=world.grids[0].id)
+    assert r.status_code == 201, r.text
+    [item] = r.json()["rejected"]
+    assert (item["field"], item["code"]) == ("id_number", "id_stored_as_number")
+    assert "文本格式" in item["reason"]
+
+
+@pytest.mark.parametrize("cell", ["4.11023E+17", "4.11023199003030E+17", "4.1102319900303e17",
+                                  "411023199003030000.0", "LOST"])
+async def test_an_id_saved_as_a_number_in_a_csv_says_store_it_as_text(client, auth,
+                                                                     world: World, cell):
+    cell = _lost_digits(51) if cell == "LOST" else cell
+    r = await upload(client, auth(worker(world), **{"Accept-Language": "en"}),
+                     csv_bytes([person(51, 身份证号=cell)]), grid_id=world.grids[0].id,
+                     name="r.csv", mime="text/csv")
+    assert r.status_code == 201, r.text
+    [item] = r.json()["rejected"]
+    assert item["code"] == "id_stored_as_number", item
+    assert "store the ID column as text" in item["reason"]
+
+
+async def test_a_wrong_check_digit_is_still_a_checksum_error(client, auth, world: World):
+    """Only an ID whose last digits are zeros is taken for a mangled number."""
+    wrong = person_id(52)[:17] + ("1" if person_id(52)[17] != "1" else "2")
+    r = await upload(client, auth(worker(world)), csv_bytes([person(52, 身份证号=wrong)]),
+                     grid_id=world.grids[0].id, name="r.csv", mime="text/csv")
+    assert r.json()["rejected"][0]["code"] == "id_checksum"
 
 
 async def test_every_rejection_reason(client, auth, world: World):
@@ -263,11 +308,58 @@ async def test_rejected_rows_workbook(client, auth, world: World):
     got = await client.get(url, headers=auth(worker(world)))
     assert got.status_code == 200 and got.headers["content-type"] == XLSX
     assert got.headers["cache-control"] == "no-store"
-    rows = read_xlsx(got.content)
-    assert rows == [["行号", "列", "字段", "原因代码", "原因"],
-                    [3, "性别", "gender", "gender_invalid", "性别应为“男”或“女”"]]
+    fix, reasons = read_xlsx_sheets(got.content)
+    # One line per rejected row: its number, what is wrong, and its own cells as they were.
+    assert fix == [["原行号", "问题", *HEADER],
+                   [3, "性别：性别应为“男”或“女”", *(str(c) for c in person(81, 性别="x"))]]
+    assert reasons == [["行号", "列", "字段", "原因代码", "原因"],
+                       [3, "性别", "gender", "gender_invalid", "性别应为“男”或“女”"]]
     other = await client.get(url, headers=auth(worker(world, "s1c1g2")))
     assert other.status_code == 404
+
+
+async def test_rejected_rows_fixed_in_place_import_again(client, auth, world: World):
+    """Rows with several problems and a registered person; the ID column stays text; the
+    first sheet, corrected, is a file the import takes as it is."""
+    bad = [person(82, 性别="x", 手机号="123"), person(83, 身份证号=id_number(0)),
+           person(84, 身份证号=4.11023199003030e17)]
+    r = await upload(client, auth(worker(world), **{"Accept-Language": "en"}),
+                     xlsx([person(85), *bad]), grid_id=world.grids[0].id)
+    assert r.json()["rows_rejected"] == 3
+    got = await client.get(r.json()["report_url"],
+                           headers=auth(worker(world), **{"Accept-Language": "en"}))
+    book = load_workbook(io.BytesIO(got.content))
+    sheet = book.worksheets[0]
+    lines = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert lines[0] == ["Original row", "Problems", *HEADER]
+    assert [line[0] for line in lines[1:]] == [3, 4, 5]
+    assert lines[1][1] == ("Phone: Not a valid mobile number; "
+                           "Gender: Gender must be 男/女 (male/female)")
+    assert lines[2][1].startswith("ID number: A resident with this ID number is already")
+    assert lines[2][2 + HEADER.index("身份证号")] == id_number(0)
+    assert "store the ID column as text" in lines[3][1]
+    id_cell = sheet.cell(row=3, column=3 + HEADER.index("身份证号"))
+    assert id_cell.number_format == "@" and isinstance(id_cell.value, str)
+    # Fixed in place: the good values typed over the bad ones, then that sheet imported.
+    fixed = {3: {"性别": "女", "手机号": "13900000082"}, 4: {"身份证号": person_id(86)},
+             5: {"身份证号": person_id(84)}}
+    for row, changes in fixed.items():
+        for name, value in changes.items():
+            sheet.cell(row=row - 1, column=3 + HEADER.index(name)).value = value
+    book.remove(book.worksheets[1])
+    out = io.BytesIO()
+    book.save(out)
+    again = await upload(client, auth(worker(world)), out.getvalue(), grid_id=world.grids[0].id)
+    assert again.status_code == 201, again.text
+    assert (again.json()["rows_created"], again.json()["rejected"]) == (3, [])
+
+
+async def test_rejected_cells_are_stored_encrypted(client, auth, world: World, session):
+    r = await upload(client, auth(worker(world)), xlsx([person(87, 性别="x")]),
+                     grid_id=world.grids[0].id)
+    stored = await session.get(ResidentImport, r.json()["id"])
+    assert stored.rejected_rows_cipher and person_id(87) not in stored.rejected_rows_cipher
+    assert "李秀英" not in stored.rejected_rows_cipher
 
 
 async def test_report_and_list_are_scoped(client, auth, world: World):

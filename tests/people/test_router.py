@@ -64,6 +64,24 @@ class TestCreateBuilding:
                         "crs": "gcj02"})
         assert abs(b["lng"] - 113.805) < 1e-5 and abs(b["lat"] - 34.005) < 1e-5
 
+    async def test_location_answered_in_the_crs_asked(self, client, auth, world: World):
+        b = await post(client, auth, worker(world), "/buildings",
+                       {"grid_id": world.grids[0].id, "name": "6栋", "lng": 113.805,
+                        "lat": 34.005})
+        assert b["crs"] == "wgs84"
+        want = wgs84_to_gcj02(113.805, 34.005)
+        one = await client.get(f"/api/v1/buildings/{b['id']}", params={"crs": "gcj02"},
+                               headers=auth(worker(world)))
+        page = await client.get("/api/v1/buildings", headers=auth(worker(world)),
+                                params={"crs": "gcj02", "grid_id": world.grids[0].id,
+                                        "limit": 100})
+        [listed] = [x for x in page.json()["items"] if x["id"] == b["id"]]
+        for read in (one.json(), listed):
+            assert read["crs"] == "gcj02"
+            assert abs(read["lng"] - want[0]) < 2e-7 and abs(read["lat"] - want[1]) < 2e-7
+        plain = await client.get(f"/api/v1/buildings/{b['id']}", headers=auth(worker(world)))
+        assert (plain.json()["lng"], plain.json()["crs"]) == (113.805, "wgs84")
+
     async def test_other_grid_reads_like_a_missing_one(self, client, auth, world: World):
         p = await post(client, auth, worker(world), "/buildings",
                        {"grid_id": world.grids[1].id, "name": "3栋"}, expect=422)

@@ -143,6 +143,18 @@ class TestWhoMayAct:
                              headers=auth(world.reg_users[0]))
         assert r.status_code == 404
 
+    async def test_member_cannot_approve_their_own_pending_registration(self, client, auth,
+                                                                        world: World, db):
+        """They can read it, so its existence is no secret: 403, not 404."""
+        async with db.writing() as s:
+            user = await new_member(s, world, 703)
+            await s.commit()
+        reg = await post(client, auth(user), REGS, body(world), expect=201)
+        p = await post(client, auth(user), f"{REGS}/{reg['id']}/approve", expect=403)
+        assert p["code"] == "forbidden"
+        p = await post(client, auth(user), f"{REGS}/{reg['id']}/reject", {"reason": "x"},
+                       expect=403)
+
     async def test_grid_worker_cannot_review(self, client, auth, world: World):
         await post(client, auth(world.user(Role.grid_worker, "s1c1g1")),
                    f"{REGS}/{world.registrations[0].id}/approve", expect=404)

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import Query, Response, status
 
-from app.coconstruction.schemas import RegistrationCreate, RegistrationRead
+from app.coconstruction.schemas import UnitRegistrationCreate, UnitRegistrationRead
 from app.coconstruction.units import service
 from app.coconstruction.units.schemas import RegisteredUnitRead, UnitCreate, UnitRead, UnitUpdate
 from app.core.auth import CurrentPrincipal
@@ -66,39 +66,39 @@ async def update_unit(unit_id: int, body: UnitUpdate, principal: CurrentPrincipa
 
 @router.post("/units/{unit_id}/registrations", status_code=status.HTTP_201_CREATED,
              dependencies=[Idempotent], responses=problems(403, 404, 409, 422))
-async def register_unit(unit_id: int, body: RegistrationCreate, principal: CurrentPrincipal,
-                        session: SessionDep, response: Response) -> RegistrationRead:
+async def register_unit(unit_id: int, body: UnitRegistrationCreate, principal: CurrentPrincipal,
+                        session: SessionDep, response: Response) -> UnitRegistrationRead:
     """单位到社区报到（需单位或该社区的 units:write）。同一单位在同一社区已有有效报到 → 409
     unit_already_registered。"""
     unit = await service.get(session, principal, unit_id)
     reg = await service.register(session, principal, unit, body)
     set_etag(response, reg.version)
-    return RegistrationRead.model_validate(reg)
+    return UnitRegistrationRead.model_validate(reg)
 
 
 @router.post("/units/{unit_id}/registrations/{reg_id}/end",
              responses=problems(403, 404, 409, 412))
 async def end_registration(unit_id: int, reg_id: int, principal: CurrentPrincipal,
                            session: SessionDep, response: Response, if_match: IfMatch = None
-                           ) -> RegistrationRead:
+                           ) -> UnitRegistrationRead:
     """结束报到；已结束 → 409 registration_not_active。之后可重新报到。"""
     unit = await service.get(session, principal, unit_id)
     reg = await service.get_registration(session, unit, reg_id)
     check_if_match(if_match, reg.version)
     reg = await service.end_registration(session, principal, unit, reg)
     set_etag(response, reg.version)
-    return RegistrationRead.model_validate(reg)
+    return UnitRegistrationRead.model_validate(reg)
 
 
 @router.get("/units/{unit_id}/registrations", responses=problems(400, 403, 404))
 async def list_registrations(unit_id: int, principal: CurrentPrincipal, session: SessionDep,
                              page: PageDep,
                              status: Literal["active", "ended"] | None = None
-                             ) -> Page[RegistrationRead]:
+                             ) -> Page[UnitRegistrationRead]:
     """单位的报到记录（含已结束的），按报到顺序。"""
     unit = await service.get(session, principal, unit_id)
     rows = await service.list_registrations(session, unit, status=status, page=page)
-    return page_of(rows, page, lambda r: [r.id], RegistrationRead.model_validate)
+    return page_of(rows, page, lambda r: [r.id], UnitRegistrationRead.model_validate)
 
 
 @router.get("/communities/{community_id}/units", responses=problems(400, 403, 404))

@@ -25,7 +25,7 @@ from app.coconstruction.access import (
     no_nulls,
     referenced_org,
 )
-from app.coconstruction.schemas import RegistrationCreate
+from app.coconstruction.schemas import UnitRegistrationCreate
 from app.coconstruction.units import repository as repo
 from app.coconstruction.units.errors import (
     AlreadyRegistered,
@@ -146,7 +146,7 @@ def _authorize_registration(principal: Principal, unit: Unit, community_path: st
 
 
 async def register(session: AsyncSession, principal: Principal, unit: Unit,
-                   data: RegistrationCreate) -> UnitRegistration:
+                   data: UnitRegistrationCreate) -> UnitRegistration:
     # Communities are public places: a unit's owner may register it with any of them.
     community = await referenced_org(session, principal, data.community_id,
                                      field="community_id", kinds=COMMUNITY, scoped=False)
