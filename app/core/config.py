@@ -96,6 +96,10 @@ class Settings(BaseSettings):
     # is required for them again (403 without), as discovery and services never need one.
     open311_public_reads: bool = True
 
+    # Webhook receivers allowed although not on the public internet (app/webhooks/egress.py):
+    # host names (exact) and networks in CIDR form, JSON list, e.g. ["10.20.0.0/16"].
+    webhook_allow_hosts: list[str] = Field(default_factory=list)
+
     idempotency_stale_seconds: int = 120
     # A caller's grants are cached this long per process (0: load them on every request).
     # Role changes and deactivation take effect within this delay.

@@ -23,6 +23,7 @@ from tests.conftest import make_settings
 from tests.factories import WEBHOOK_SECRET, World
 
 API = "/api/v1"
+PUBLIC_IP = "93.184.215.14"
 
 
 async def load_user_principal_for(db, user_id: int):
@@ -96,6 +97,11 @@ async def _publish(db, org_path: str, event_type: str = "case.created") -> str:
     return event_id
 
 
+async def public_resolve(host: str, port: int) -> list[str]:
+    """The fixture world's receivers, as if on the public internet."""
+    return [PUBLIC_IP]
+
+
 async def _drain(db, settings, handler) -> list[httpx.Request]:
     seen: list[httpx.Request] = []
 
@@ -104,7 +110,8 @@ async def _drain(db, settings, handler) -> list[httpx.Request]:
         return handler(request)
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(record)) as http:
-        ctx = outbox.WorkerContext(db=db, settings=settings, http=http)
+        ctx = outbox.WorkerContext(db=db, settings=settings, http=http,
+                                   extras={"resolve": public_resolve})
         while await outbox.run_once(ctx):
             pass
     return seen
@@ -115,8 +122,10 @@ class TestDelivery:
         event_id = await _publish(db, world.cases[0].org_path)
         seen = await _drain(db, settings, lambda r: httpx.Response(204))
         # Only the s1 client's subscription covers a case in s1.
-        assert [str(r.url) for r in seen] == ["https://hooks.example.test/grid"]
+        # Sent to the address checked at delivery, under the subscriber's name.
+        assert [str(r.url) for r in seen] == [f"https://{PUBLIC_IP}/grid"]
         req = seen[0]
+        assert req.headers["host"] == "hooks.example.test"
         assert req.headers[signing.EVENT_ID_HEADER] == event_id
         assert signing.verify(WEBHOOK_SECRET, req.headers[signing.SIGNATURE_HEADER], req.content)
         body = json.loads(req.content)
@@ -160,7 +169,8 @@ class TestDelivery:
         seen: list[httpx.Request] = []
         async with httpx.AsyncClient(transport=httpx.MockTransport(
                 lambda r: seen.append(r) or httpx.Response(200))) as http:
-            await service.deliver(row, outbox.WorkerContext(db=db, settings=settings, http=http))
+            await service.deliver(row, outbox.WorkerContext(
+                db=db, settings=settings, http=http, extras={"resolve": public_resolve}))
         assert seen == []
 
     async def test_unsubscribed_event_type_is_not_sent(self, db, settings, world: World):
