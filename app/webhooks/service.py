@@ -126,8 +126,12 @@ def event_row(event_type: str, *, org_path: str, data: dict[str, Any]) -> NewRow
 
 def _event(event_type: str, org_path: str, data: dict[str, Any],
            occurred_at: datetime | None) -> dict[str, Any]:
+    now = utcnow()
+    # `published_at`: which subscriptions get it (those that existed then), however late the
+    # worker fans it out; `occurred_at` is what the receiver sees.
     return {"id": str(uuid.uuid4()), "type": event_type, "org_path": org_path,
-            "occurred_at": (occurred_at or utcnow()).isoformat(), "data": data}
+            "occurred_at": (occurred_at or now).isoformat(), "published_at": now.isoformat(),
+            "data": data}
 
 
 @handles(FANOUT_TOPIC)
@@ -135,7 +139,9 @@ async def fan_out(event: OutboxEvent, ctx: WorkerContext) -> None:
     """One delivery (and outbox row) per subscriber; re-running adds none twice."""
     p = event.payload
     async with ctx.db.writing() as session:
-        subs = await repo.subscribers(session, p["type"], p["org_path"])
+        published = p.get("published_at")  # absent from events queued before it existed
+        subs = await repo.subscribers(session, p["type"], p["org_path"],
+                                      datetime.fromisoformat(published) if published else None)
         done = await repo.delivered_pairs(session, p["id"])
         for sub in subs:
             if sub.id in done:

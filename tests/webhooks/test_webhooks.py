@@ -14,13 +14,13 @@ from app.core.auth import load_user_principal
 from app.core.crypto import FieldCipher
 from app.core.errors import Unprocessable
 from app.core.permissions import Role
-from app.models import OutboxEvent, WebhookDelivery
+from app.models import OutboxEvent, WebhookDelivery, WebhookSubscription
 from app.seed.accounts import create_client
 from app.webhooks import service, signing
 from app.webhooks.schemas import WebhookCreate
 from app.webhooks.service import DELIVER_TOPIC, FANOUT_TOPIC
 from tests.conftest import make_settings
-from tests.factories import WEBHOOK_SECRET, World
+from tests.factories import CIPHER, WEBHOOK_SECRET, World
 
 API = "/api/v1"
 PUBLIC_IP = "93.184.215.14"
@@ -172,6 +172,23 @@ class TestDelivery:
             await service.deliver(row, outbox.WorkerContext(
                 db=db, settings=settings, http=http, extras={"resolve": public_resolve}))
         assert seen == []
+
+    async def test_subscription_gets_only_events_created_after_it(self, db, settings,
+                                                                 world: World):
+        """Fan-out runs when the worker reaches the event, maybe long after it happened: a
+        subscription made in between must not receive what happened before it existed."""
+        before = await _publish(db, world.cases[0].org_path)
+        async with db.writing() as s:
+            late = WebhookSubscription(
+                client_id=world.clients[0].id, url="https://late.example.test/hook",
+                events=["case.created"],
+                secret_cipher=CIPHER.encrypt(WEBHOOK_SECRET, context="webhook.secret"))
+            s.add(late)
+        after = await _publish(db, world.cases[0].org_path)
+        seen = await _drain(db, settings, lambda r: httpx.Response(204))
+        got = sorted((r.headers["host"], r.headers[signing.EVENT_ID_HEADER]) for r in seen)
+        assert got == sorted([("hooks.example.test", before), ("hooks.example.test", after),
+                              ("late.example.test", after)])
 
     async def test_unsubscribed_event_type_is_not_sent(self, db, settings, world: World):
         async with db.writing() as s:
