@@ -36,6 +36,15 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=0, ge=0)
     db_echo: bool = False
+    # Outages (PostgreSQL): a connection attempt, a statement, and the wait for a pooled
+    # connection give up after these; the request then answers 503 with Retry-After instead of
+    # hanging. The statement timeout is set on the server (a slow query is cancelled cleanly)
+    # and, a little longer, on the client (a server that does not answer at all).
+    db_connect_timeout_seconds: float = Field(default=3.0, gt=0)
+    db_statement_timeout_seconds: float = Field(default=5.0, gt=0)
+    db_pool_timeout_seconds: float = Field(default=5.0, gt=0)
+    # /readyz answers within this, red when the database has not answered by then.
+    readyz_timeout_seconds: float = Field(default=1.5, gt=0)
     # SQLite statements run on the event loop instead of aiosqlite's thread (app/core/
     # sqlite_inline.py); off falls back to plain aiosqlite.
     sqlite_inline: bool = True
@@ -67,6 +76,14 @@ class Settings(BaseSettings):
     rate_limit_prefix: str = "gridapi"
     # Revealing a resident's full ID card and phone numbers, per user.
     reveal_limit: str = "30/hour"
+    # Abuse limits (per address for WeChat sign-in, per caller for the rest); shared through
+    # Redis when REDIS_URL is set. Each Redis call gives up after `redis_timeout_seconds`
+    # (the limits then fall back to this process's memory, app/core/ratelimit.py).
+    wechat_login_limit: str = "30/minute"
+    phone_bind_limit: str = "10/hour"
+    export_limit: str = "20/hour"
+    case_create_limit: str = "120/minute"
+    redis_timeout_seconds: float = Field(default=0.5, gt=0)
 
     # WeChat mini-program.
     wechat_appid: str | None = None
