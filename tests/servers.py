@@ -8,12 +8,12 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
+import uvicorn
+
 
 @contextlib.asynccontextmanager
 async def serving(app: Any, **options: Any) -> AsyncIterator[int]:
     """Serve `app` on a free port of 127.0.0.1 (uvicorn.Config `options`); yields the port."""
-    import uvicorn
-
     config = uvicorn.Config(app, **{"host": "127.0.0.1", "port": 0, "lifespan": "off",
                                     "log_level": "critical", "access_log": False, **options})
     server = uvicorn.Server(config)

@@ -72,6 +72,11 @@ class Settings(BaseSettings):
     login_failure_window_minutes: int = 15
     login_lock_minutes: int = 15
     login_ip_limit: str = "30/minute"  # failed logins per client address
+    # Addresses of the reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed
+    # (comma-separated IPs or CIDRs, "*" for any; `gridapi serve` hands them to uvicorn). Empty:
+    # none, the peer address is the client's (per-address limits cannot be dodged by sending
+    # the header). Set it to the proxy's address when the API runs behind one.
+    forwarded_allow_ips: str = ""
     password_hash_concurrency: int = Field(default=2, ge=1, le=64)
     rate_limit_prefix: str = "gridapi"
     # Revealing a resident's full ID card and phone numbers, per user.
