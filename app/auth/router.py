@@ -71,11 +71,12 @@ async def logout(principal: CurrentPrincipal, session: SessionDep) -> Response:
 
 @router.post("/wechat", responses={401: {}, 403: {}, 429: {}, 503: {}})
 async def wechat_login(
-    body: WechatCodeIn, session: SessionDep, settings: SettingsDep, wechat: WechatDep,
-    cipher: CipherDep,
+    body: WechatCodeIn, request: Request, session: SessionDep, settings: SettingsDep,
+    wechat: WechatDep, cipher: CipherDep,
 ) -> WechatLoginOut:
     """小程序登录：提交 `wx.login` 得到的 code。5 分钟内重试同一 code 返回同一用户。"""
-    return await service.wechat_login(session, settings, wechat, cipher, body.code)
+    return await service.wechat_login(session, settings, wechat, cipher, body.code,
+                                      ip=client_ip(request))
 
 
 @router.post("/wechat/phone", responses={401: {}, 403: {}, 409: {}, 429: {}, 503: {}})

@@ -123,6 +123,8 @@ class Settings(BaseSettings):
     webhook_allow_hosts: list[str] = Field(default_factory=list)
 
     idempotency_stale_seconds: int = 120
+    # Audit entries are kept this long, then purged by the worker (never less than six months).
+    audit_retention_days: int = Field(default=365, ge=183)
     # A caller's grants are cached this long per process (0: load them on every request).
     # Role changes and deactivation take effect within this delay.
     principal_cache_seconds: float = 5.0
