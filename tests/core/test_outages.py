@@ -89,6 +89,8 @@ class TestDatabaseStopped:
             assert_unavailable(await login(c, "someone", "whatever"))
             ready = await c.get("/readyz")
             assert ready.status_code == 503 and ready.json()["checks"]["database"] == "unavailable"
+            o311 = await c.get("/open311/v2/requests.json")  # its own error format, same status
+            assert o311.status_code == 503 and int(o311.headers["retry-after"]) > 0
 
 
 class TestDatabaseFrozen:
