@@ -48,6 +48,10 @@ class FaultProxy:
         except OSError:
             writer.close()
             return
+        if self.server is None:  # stopped while we were connecting upstream
+            up_w.close()
+            writer.close()
+            return
         self.links.add(up_w)
 
         async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
@@ -58,7 +62,9 @@ class FaultProxy:
                     await dst.drain()
             dst.close()
 
-        await asyncio.gather(pipe(reader, up_w), pipe(up_r, writer))
+        # Pipes still held (a frozen link) are cancelled when the event loop ends: quietly.
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.gather(pipe(reader, up_w), pipe(up_r, writer))
         self.links.discard(writer)
         self.links.discard(up_w)
 
