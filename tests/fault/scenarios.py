@@ -178,7 +178,7 @@ async def postgres_outage(work: Path, mode: str, *, seconds: float = 10.0) -> Re
             await asyncio.sleep(8)
             load.stop.set()
             await asyncio.gather(*tasks)
-        during = _window(load.attempts, ("report", "read"), down + 0.5, up)
+        during = _window(load.attempts, ("report", "read"), down, up)
         ready = _window(load.attempts, ("ready",), down, up)
         bound = STOPPED_BOUND if mode == "stop" else FROZEN_BOUND
         statuses = Counter(str(a.status or a.error) for a in during)
@@ -199,7 +199,7 @@ async def postgres_outage(work: Path, mode: str, *, seconds: float = 10.0) -> Re
         result.check(f"every request answered within {bound:g} s",
                      all(a.took <= bound for a in during))
         # Probes answered inside the outage, once the first has had its 2 s to notice it.
-        inside = [a for a in ready if a.at > down + READY_BOUND and a.at + a.took < up]
+        inside = [a for a in ready if down + READY_BOUND <= a.at + a.took < up]
         result.check("/readyz red during the outage, each answer within 2 s",
                      bool(inside) and all(a.status == 503 and a.took <= READY_BOUND
                                           for a in inside))
