@@ -56,15 +56,23 @@ async def readyz(request: Request) -> Response:
     settings: Settings = request.app.state.settings
     limits: RateLimits = request.app.state.limits
     database, redis = await asyncio.gather(
-        _database_ok(request.app.state.db, settings.readyz_timeout_seconds), limits.available())
-    checks = {"database": "ok" if database else "unavailable",
-              "redis": {None: "not_configured", True: "ok", False: "unavailable"}[redis]}
+        _database_ok(request.app.state.db, settings.readyz_timeout_seconds), limits.available()
+    )
+    checks = {
+        "database": "ok" if database else "unavailable",
+        "redis": {None: "not_configured", True: "ok", False: "unavailable"}[redis],
+    }
     if not database:
-        return problem_response(503, "not_ready", t("数据库不可用", "Database unavailable"),
-                                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-                                extra={"checks": checks})
-    return Response(json.dumps({"status": "ready", "checks": checks}),
-                    media_type="application/json")
+        return problem_response(
+            503,
+            "not_ready",
+            t("数据库不可用", "Database unavailable"),
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            extra={"checks": checks},
+        )
+    return Response(
+        json.dumps({"status": "ready", "checks": checks}), media_type="application/json"
+    )
 
 
 @router.get("/metrics", response_class=Response)

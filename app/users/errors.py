@@ -23,5 +23,4 @@ class SelfLockout(Conflict):
 class LastRootAdmin(Conflict):
     code = "last_root_admin"
     zh = "这是最后一位区级管理员，不能移除：请先把该角色分配给另一位在用账号"
-    en = ("This is the last district administrator; assign the role to another active "
-          "account first")
+    en = "This is the last district administrator; assign the role to another active account first"
