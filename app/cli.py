@@ -60,9 +60,13 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    trusted = get_settings().forwarded_allow_ips.strip()
+    # Forwarded headers only from GRID_FORWARDED_ALLOW_IPS (uvicorn would otherwise believe
+    # 127.0.0.1, so anything reaching the app through a local hop could pick its address).
     with serving.worker_environment(args.workers):
         uvicorn.run(serving.APP_FACTORY, factory=True, host=args.host, port=args.port,
-                    workers=args.workers, proxy_headers=True, access_log=False,
+                    workers=args.workers, proxy_headers=bool(trusted),
+                    forwarded_allow_ips=trusted, access_log=False,
                     timeout_worker_healthcheck=serving.WORKER_HEALTHCHECK_SECONDS)
     return 0
 

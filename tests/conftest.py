@@ -53,6 +53,12 @@ def make_settings(**overrides: Any) -> Settings:
         "database_url": DATABASE_URL,
         "rate_limit_prefix": f"test-{uuid.uuid4().hex[:8]}",
         "login_ip_limit": "10000/minute",
+        # Tests report and export in bursts as one user; their own limits are tested with
+        # small values (tests/core/test_abuse_limits.py).
+        "case_create_limit": "100000/minute",
+        "export_limit": "100000/hour",
+        "wechat_login_limit": "100000/minute",
+        "phone_bind_limit": "100000/hour",
         "log_json": True,
         "upload_dir": f"{_TMP}/uploads",
         # Tests change roles and expect it at once; CI runs core and cases once more with the

@@ -24,6 +24,7 @@ from app.models import (
     AgreementProject,
     AgreementReport,
     ApiClient,
+    AuditEntry,
     Building,
     Cadre,
     Case,
@@ -310,6 +311,10 @@ async def build_world(session: AsyncSession) -> World:
                                           role=role))
                 worker = world.users[f"{key}:{Role.grid_worker}"]
                 world.cases.append(await make_case(session, grid, worker))
+                # As the report itself would have left it (GET /audit has rows everywhere).
+                session.add(AuditEntry(actor=f"user:{worker.id}", action="case.report",
+                                       object_type="case", object_id=str(world.cases[-1].id),
+                                       org_path=world.cases[-1].org_path))
                 world.patrols.append(await make_patrol(session, grid, worker,
                                                        case=world.cases[-1]))
                 world.visits.append(await make_visit(session, grid, worker,

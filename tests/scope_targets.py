@@ -324,6 +324,7 @@ RESOLVERS: dict[tuple[str, str], Callable[[Ctx], Target]] = {
     (f"{API}/users", "user_id"): _user,
     (f"{API}/users", "assignment_id"): _assignment,
     (f"{API}/cases", "case_id"): _case,
+    (f"{API}/audit", "object_id"): _case,  # the world's report of that case is audited
     (f"{API}/cases", "attachment_id"): _attachment,
     (f"{API}/cases", "grid_id"): _grid,
     (f"{API}/cases", "community_id"): _area_community,

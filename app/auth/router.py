@@ -19,6 +19,7 @@ from app.auth.schemas import (
     WechatLoginOut,
 )
 from app.auth.wechat import WechatClient
+from app.core.abuse import per_address, per_caller
 from app.core.auth import CurrentPrincipal
 from app.core.db import SessionDep
 from app.core.deps import CipherDep, LimitsDep, PasswordsDep, SettingsDep, client_ip
@@ -69,21 +70,26 @@ async def logout(principal: CurrentPrincipal, session: SessionDep) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/wechat", responses={401: {}, 403: {}, 429: {}, 503: {}})
+@router.post("/wechat", responses={401: {}, 403: {}, 429: {}, 503: {}},
+             dependencies=[per_address("wechat_login_ip", "wechat_login_rate_limited")])
 async def wechat_login(
-    body: WechatCodeIn, session: SessionDep, settings: SettingsDep, wechat: WechatDep,
-    cipher: CipherDep,
+    body: WechatCodeIn, request: Request, session: SessionDep, settings: SettingsDep,
+    wechat: WechatDep, cipher: CipherDep,
 ) -> WechatLoginOut:
-    """小程序登录：提交 `wx.login` 得到的 code。5 分钟内重试同一 code 返回同一用户。"""
-    return await service.wechat_login(session, settings, wechat, cipher, body.code)
+    """小程序登录：提交 `wx.login` 得到的 code。5 分钟内重试同一 code 返回同一用户。同一地址
+    每分钟次数有限（`GRID_WECHAT_LOGIN_LIMIT`，超出 429）。"""
+    return await service.wechat_login(session, settings, wechat, cipher, body.code,
+                                      ip=client_ip(request))
 
 
-@router.post("/wechat/phone", responses={401: {}, 403: {}, 409: {}, 429: {}, 503: {}})
+@router.post("/wechat/phone", responses={401: {}, 403: {}, 409: {}, 429: {}, 503: {}},
+             dependencies=[per_caller("phone_bind", "phone_bind_rate_limited")])
 async def wechat_phone(
     body: WechatCodeIn, principal: CurrentPrincipal, session: SessionDep, wechat: WechatDep,
     cipher: CipherDep,
 ) -> UserBrief:
-    """绑定手机号：提交 getPhoneNumber 得到的 code，返回脱敏手机号。"""
+    """绑定手机号：提交 getPhoneNumber 得到的 code，返回脱敏手机号。每人每小时次数有限
+    （`GRID_PHONE_BIND_LIMIT`，超出 429）。"""
     if principal.kind != "user":
         raise Forbidden()
     return await service.bind_phone(session, wechat, cipher, principal, body.code)

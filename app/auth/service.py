@@ -87,16 +87,25 @@ async def login(
     demo = ctx.settings.env == "production" and password == ctx.settings.demo_password
     if not ok or demo or user is None or not user.is_active:
         await ctx.limits.record_ip_failure(ctx.ip)
-        if await ctx.limits.record_failure(username):
-            raise _locked(ctx.settings.login_lock_minutes * 60)
-        raise BadCredentials()
+        locked = await ctx.limits.record_failure(username)
+        # Kept although the request fails (`commit=True`). Refusals before the password check
+        # (address limit, account already locked) are not recorded: they cost no hash, and an
+        # audit row each would let a flood of them write as fast as it arrives.
+        await audit.record(session, f"user:{user.id}" if user else "anonymous",
+                           "auth.login_failed", "user", user.id if user else "",
+                           org_path=user.org_path if user else None, ip=ctx.ip,
+                           detail={"username": username[:64], "locked": locked})
+        if locked:
+            raise _locked(ctx.settings.login_lock_minutes * 60, commit=True)
+        raise BadCredentials(commit=True)
     await ctx.limits.clear_failures(username)
-    await audit.record(session, None, "auth.login", "user", user.id, ip=ctx.ip)
+    await audit.record(session, f"user:{user.id}", "auth.login", "user", user.id,
+                       org_path=user.org_path, ip=ctx.ip)
     return await issue_tokens(session, ctx.settings, user)
 
 
-def _locked(retry_after: int) -> AccountLocked:
-    return AccountLocked(headers={"Retry-After": str(retry_after)})
+def _locked(retry_after: int, *, commit: bool = False) -> AccountLocked:
+    return AccountLocked(headers={"Retry-After": str(retry_after)}, commit=commit)
 
 
 async def refresh(session: AsyncSession, settings: Settings, token: str) -> TokenPair:
@@ -151,7 +160,8 @@ def user_brief(user: User, cipher: FieldCipher) -> UserBrief:
 
 
 async def wechat_login(
-    session: AsyncSession, settings: Settings, wechat: WechatClient, cipher: FieldCipher, code: str
+    session: AsyncSession, settings: Settings, wechat: WechatClient, cipher: FieldCipher, code: str,
+    *, ip: str | None = None,
 ) -> WechatLoginOut:
     code_hash = sha256_hex("wx:" + code)
     since = utcnow() - timedelta(seconds=settings.wechat_code_replay_seconds)
@@ -164,16 +174,21 @@ async def wechat_login(
             # A second request with the same code may have exchanged it meanwhile (40163).
             seen = await repo.recent_wechat_login(session, code_hash, since)
             if seen is None:
-                raise to_app_error(exc) from exc
+                error = to_app_error(exc)
+                if isinstance(error, WechatCodeInvalid):  # a refused sign-in, kept audited
+                    error.commit = True
+                    await audit.record(session, "anonymous", "auth.wechat_login_failed",
+                                       "user", "", ip=ip, detail={"errcode": exc.errcode})
+                raise error from exc
         else:
             user, is_new = await _user_for_openid(session, wx)
             session.add(WechatLogin(code_hash=code_hash, user_id=user.id, is_new=is_new))
-            return await _wechat_tokens(session, settings, cipher, user, is_new=is_new)
+            return await _wechat_tokens(session, settings, cipher, user, is_new=is_new, ip=ip)
     # The phone retried a code we already exchanged (WeChat would answer 40163).
     known = await session.get(User, seen.user_id)
     if known is None:
         raise WechatCodeInvalid()
-    return await _wechat_tokens(session, settings, cipher, known, is_new=seen.is_new)
+    return await _wechat_tokens(session, settings, cipher, known, is_new=seen.is_new, ip=ip)
 
 
 async def _user_for_openid(session: AsyncSession, wx: WechatSession) -> tuple[User, bool]:
@@ -198,11 +213,14 @@ async def _user_for_openid(session: AsyncSession, wx: WechatSession) -> tuple[Us
 
 
 async def _wechat_tokens(
-    session: AsyncSession, settings: Settings, cipher: FieldCipher, user: User, *, is_new: bool
+    session: AsyncSession, settings: Settings, cipher: FieldCipher, user: User, *, is_new: bool,
+    ip: str | None,
 ) -> WechatLoginOut:
     if not user.is_active:
         raise AccountDisabled()
     pair = await issue_tokens(session, settings, user)
+    await audit.record(session, f"user:{user.id}", "auth.wechat_login", "user", user.id,
+                       org_path=user.org_path, ip=ip, detail={"is_new": is_new})
     return WechatLoginOut(**pair.model_dump(), user=user_brief(user, cipher), is_new=is_new)
 
 

@@ -19,6 +19,7 @@ from app.cases.schemas import (
     Timeline,
     TransitionIn,
 )
+from app.core.abuse import per_caller
 from app.core.auth import CurrentPrincipal
 from app.core.concurrency import IfMatch, check_if_match, set_etag
 from app.core.db import SessionDep
@@ -47,11 +48,13 @@ async def list_case_categories(_: CurrentPrincipal, session: SessionDep) -> list
     return await categories.tree(session)
 
 
-@router.post("/cases", status_code=status.HTTP_201_CREATED, dependencies=[Idempotent],
-             responses=problems(403, 409, 422), response_model=CaseRead)
+@router.post("/cases", status_code=status.HTTP_201_CREATED,
+             dependencies=[per_caller("case_create", "case_rate_limited"), Idempotent],
+             responses=problems(403, 409, 422, 429), response_model=CaseRead)
 async def create_case(body: CaseCreate, principal: CurrentPrincipal, session: SessionDep,
                       calendar: CalendarDep) -> Response:
-    """上报案件。未给 grid_id 时按坐标定位网格；同一 client_ref 重复提交返回原案件（200）。"""
+    """上报案件。未给 grid_id 时按坐标定位网格；同一 client_ref 重复提交返回原案件（200）。
+    每人每分钟上报次数有限（`GRID_CASE_CREATE_LIMIT`，超出 429）。"""
     case, created = await service.create(session, principal, body, calendar)
     # A new case holds exactly the attachments just bound to it: no statement to find them.
     known = {case.id: sorted(set(body.attachment_ids))} if created else None

@@ -251,6 +251,10 @@ async def transition(session: AsyncSession, settings: Settings, principal: Princ
         case.suspended_from, case.suspended_at = None, None
     case.status = target
     _event(session, case, principal, data.action.value, before, target, data.note, extra)
+    # The timeline is the case's own story; the audit log is where an auditor reads who moved
+    # which case where, beside the reveals and role changes (a deferred row: no round trip).
+    await audit.record(session, principal, f"case.{data.action.value}", "case", case.id,
+                       org_path=case.org_path, detail={"from": before, "to": target})
     await events.transitioned(session, settings, principal, case, data.action.value, before,
                               data.note)
     await flush_versioned(session)

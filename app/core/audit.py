@@ -1,4 +1,7 @@
-"""Audit rows, written in the caller's transaction.
+"""Audit rows, written in the caller's transaction. The log is append-only: no code updates
+or deletes an entry, and the database refuses it (migration 0007) except for retention's purge
+of entries past `GRID_AUDIT_RETENTION_DAYS` (app/core/retention.py). Read by auditors in scope
+through `GET /api/v1/audit`.
 
 Side rows (audit entries, outbox events, webhook events, timeline entries) have one way to be
 written: as prebuilt Core rows queued with `app.core.rows.defer`, written with the unit of
@@ -23,7 +26,7 @@ _TABLE = table_of(AuditEntry)
 
 async def record(
     session: AsyncSession,
-    actor: Principal | None,
+    actor: Principal | str | None,
     action: str,
     object_type: str,
     object_id: object,
@@ -32,6 +35,8 @@ async def record(
     detail: dict[str, Any] | None = None,
     ip: str | None = None,
 ) -> None:
+    """`actor`: the caller; a key (`"user:12"`, `"anonymous"`) when there is no principal yet
+    (sign-in); None for the system itself."""
     rows.defer(session, [(_TABLE, values(actor, action, object_type, object_id,
                                          org_path=org_path, detail=detail, ip=ip))])
 
@@ -43,11 +48,11 @@ def row(actor: Principal | None, action: str, object_type: str, object_id: objec
                           detail=detail)
 
 
-def values(actor: Principal | None, action: str, object_type: str, object_id: object, *,
+def values(actor: Principal | str | None, action: str, object_type: str, object_id: object, *,
            org_path: str | None = None, detail: dict[str, Any] | None = None,
            ip: str | None = None) -> dict[str, Any]:
     return {
-        "actor": actor.key if actor else "system",
+        "actor": actor if isinstance(actor, str) else actor.key if actor else "system",
         "action": action,
         "object_type": object_type,
         "object_id": str(object_id),

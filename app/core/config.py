@@ -38,6 +38,15 @@ class Settings(BaseSettings):
     db_pool_size: int = Field(default=10, ge=1)
     db_max_overflow: int = Field(default=0, ge=0)
     db_echo: bool = False
+    # Outages (PostgreSQL): a connection attempt, a statement, and the wait for a pooled
+    # connection give up after these; the request then answers 503 with Retry-After instead of
+    # hanging. The statement timeout is set on the server (a slow query is cancelled cleanly)
+    # and, a little longer, on the client (a server that does not answer at all).
+    db_connect_timeout_seconds: float = Field(default=3.0, gt=0)
+    db_statement_timeout_seconds: float = Field(default=5.0, gt=0)
+    db_pool_timeout_seconds: float = Field(default=5.0, gt=0)
+    # /readyz answers within this, red when the database has not answered by then.
+    readyz_timeout_seconds: float = Field(default=1.5, gt=0)
     # SQLite statements run on the event loop instead of aiosqlite's thread (app/core/
     # sqlite_inline.py); off falls back to plain aiosqlite.
     sqlite_inline: bool = True
@@ -65,10 +74,23 @@ class Settings(BaseSettings):
     login_failure_window_minutes: int = 15
     login_lock_minutes: int = 15
     login_ip_limit: str = "30/minute"  # failed logins per client address
+    # Addresses of the reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed
+    # (comma-separated IPs or CIDRs, "*" for any; `gridapi serve` hands them to uvicorn). Empty:
+    # none, the peer address is the client's (per-address limits cannot be dodged by sending
+    # the header). Set it to the proxy's address when the API runs behind one.
+    forwarded_allow_ips: str = ""
     password_hash_concurrency: int = Field(default=2, ge=1, le=64)
     rate_limit_prefix: str = "gridapi"
     # Revealing a resident's full ID card and phone numbers, per user.
     reveal_limit: str = "30/hour"
+    # Abuse limits (per address for WeChat sign-in, per caller for the rest); shared through
+    # Redis when REDIS_URL is set. Each Redis call gives up after `redis_timeout_seconds`
+    # (the limits then fall back to this process's memory, app/core/ratelimit.py).
+    wechat_login_limit: str = "30/minute"
+    phone_bind_limit: str = "10/hour"
+    export_limit: str = "20/hour"
+    case_create_limit: str = "120/minute"
+    redis_timeout_seconds: float = Field(default=0.5, gt=0)
 
     # WeChat mini-program.
     wechat_appid: str | None = None
@@ -101,7 +123,13 @@ class Settings(BaseSettings):
     # is required for them again (403 without), as discovery and services never need one.
     open311_public_reads: bool = True
 
+    # Webhook receivers allowed although not on the public internet (app/webhooks/egress.py):
+    # host names (exact) and networks in CIDR form, JSON list, e.g. ["10.20.0.0/16"].
+    webhook_allow_hosts: list[str] = Field(default_factory=list)
+
     idempotency_stale_seconds: int = 120
+    # Audit entries are kept this long, then purged by the worker (never less than six months).
+    audit_retention_days: int = Field(default=365, ge=183)
     # A caller's grants are cached this long per process (0: load them on every request).
     # Role changes and deactivation take effect within this delay.
     principal_cache_seconds: float = 5.0

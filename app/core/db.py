@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -57,14 +58,36 @@ def make_engine(settings: Settings) -> AsyncEngine:
     else:
         # No pre-ping (a round trip per checkout); stale connections are recycled instead.
         kwargs.update(pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow,
-                      pool_recycle=1800)
+                      pool_recycle=1800, pool_timeout=settings.db_pool_timeout_seconds,
+                      connect_args=_pg_timeouts(settings))
     engine = create_async_engine(url, **kwargs)
+    if url.get_backend_name() == "postgresql":
+        event.listen(engine.sync_engine, "handle_error", _drop_unanswered)
     if settings.is_sqlite:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         event.listen(engine.sync_engine, "before_cursor_execute", sqlite_inline.mark_off_loop)
         _hold_write_lock_until_end(engine)
     return engine
+
+
+def _pg_timeouts(settings: Settings) -> dict[str, Any]:
+    """A frozen server must not hang requests: connecting gives up after the connect timeout;
+    a statement is cancelled by the server after the statement timeout and, should the server
+    not answer at all, abandoned by asyncpg half a second later (`_drop_unanswered`)."""
+    statement = settings.db_statement_timeout_seconds
+    return {"timeout": settings.db_connect_timeout_seconds, "command_timeout": statement + 0.5,
+            "server_settings": {"statement_timeout": str(int(statement * 1000))}}
+
+
+def _drop_unanswered(ctx: Any) -> None:
+    """asyncpg gave up waiting for the server (client-side timeout): the connection is in an
+    unknown state. Close it at once, or SQLAlchemy's invalidation would first try a graceful
+    close that waits 2 s more on a server that does not answer."""
+    if isinstance(ctx.original_exception, TimeoutError) and ctx.connection is not None:
+        with contextlib.suppress(Exception):
+            ctx.connection.connection.driver_connection.terminate()
+        ctx.is_disconnect = True
 
 
 def _sqlite_begin(conn: Any) -> None:

@@ -7,11 +7,15 @@ and a `detail` in the request's language.
 from __future__ import annotations
 
 import logging
+import re
 from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from limits.errors import StorageError
+from redis.exceptions import RedisError
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
@@ -118,6 +122,7 @@ def problem_response(
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
     instance: str | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Response:
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE + code,
@@ -130,6 +135,8 @@ def problem_response(
         body["instance"] = instance
     if errors is not None:
         body["errors"] = errors
+    if extra:
+        body.update(extra)
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
 
 
@@ -246,13 +253,83 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 async def _unhandled(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error", exc_info=exc)
+    # Starlette re-raises an unhandled error after this answer and the server then drops the
+    # connection: say so, or a keep-alive client's next request on it meets a reset.
     return problem_response(
-        500, "internal_error", t("服务器内部错误", "Internal server error")
+        500, "internal_error", t("服务器内部错误", "Internal server error"),
+        headers={"Connection": "close"},
     )
+
+
+# An outage is a dependency that does not answer (connection refused or cut, a timeout, no
+# pooled connection in time), not a bug: 503 and Retry-After, so clients and load balancers
+# back off and retry, instead of 500.
+RETRY_AFTER_SECONDS = 5
+_DB_MODULES = ("asyncpg", "aiosqlite", "sqlite3", "sqlalchemy", "app.core.sqlite_inline")
+_REDIS_MODULES = ("redis", "limits")
+# SQLSTATE classes: 08 connection exception, 53 insufficient resources (too many
+# connections), 57 operator intervention (statement timeout, shutdown, starting up).
+_OUTAGE_SQLSTATES = ("08", "53", "57")
+# SQLite has no SQLSTATE: its busy and I/O errors by their text ("no such table" is a bug).
+_SQLITE_OUTAGE = re.compile(r"locked|busy|unable to open|disk i/o|readonly", re.IGNORECASE)
+
+
+def _raised_in(exc: BaseException, modules: tuple[str, ...]) -> bool:
+    tb = exc.__traceback__
+    while tb is not None:
+        if str(tb.tb_frame.f_globals.get("__name__", "")).startswith(modules):
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def outage_of(exc: BaseException) -> str | None:
+    """"database" or "redis" when `exc` means that dependency is unavailable, else None."""
+    if isinstance(exc, sa_exc.TimeoutError):  # no pooled connection within the pool timeout
+        return "database"
+    if isinstance(exc, sa_exc.DBAPIError):
+        state = str(getattr(exc.orig, "sqlstate", None) or "")
+        if (exc.connection_invalidated or state.startswith(_OUTAGE_SQLSTATES)
+                or isinstance(exc, sa_exc.InterfaceError)
+                or (isinstance(exc, sa_exc.OperationalError)
+                    and _SQLITE_OUTAGE.search(str(exc.orig)))):
+            return "database"
+        return None
+    if isinstance(exc, RedisError | StorageError):
+        return "redis"
+    if isinstance(exc, OSError | TimeoutError):  # raised by the drivers themselves
+        if _raised_in(exc, _DB_MODULES):
+            return "database"
+        if _raised_in(exc, _REDIS_MODULES):
+            return "redis"
+    return None
+
+
+_OUTAGE_TEXT = {
+    "database": ("database_unavailable", "数据库暂不可用，请稍后重试",
+                 "The database is unavailable; retry shortly"),
+    "redis": ("rate_limit_store_unavailable", "服务暂不可用，请稍后重试",
+              "Service unavailable; retry shortly"),
+}
+
+
+async def _maybe_outage(request: Request, exc: Exception) -> Response:
+    kind = outage_of(exc)
+    if kind is None:
+        return await _unhandled(request, exc)
+    log.warning("dependency unavailable", extra={"fields": {
+        "dependency": kind, "error": type(exc).__name__, "path": request.url.path}})
+    code, zh, en = _OUTAGE_TEXT[kind]
+    return problem_response(503, code, t(zh, en),
+                            headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    # Handled inside the app (no re-raise): an outage answers 503 on a connection that stays
+    # usable; anything else among these falls through to the 500 below.
+    for kind in (sa_exc.SQLAlchemyError, OSError, TimeoutError, RedisError, StorageError):
+        app.add_exception_handler(kind, _maybe_outage)
     app.add_exception_handler(Exception, _unhandled)

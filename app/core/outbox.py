@@ -245,4 +245,5 @@ async def run_forever(ctx: WorkerContext, *, idle_seconds: float = 1.0,
 
 @every(600, "retention")
 async def _retention(ctx: WorkerContext) -> dict[str, int]:
-    return await retention.purge(ctx.db)
+    keep = timedelta(days=ctx.settings.audit_retention_days)
+    return await retention.purge(ctx.db, audit_keep=keep)

@@ -45,6 +45,20 @@ def scope_paths(principal: Principal, permission: Perm | str) -> list[str]:
     return minimal_paths(g.org_path for g in principal.grants if permission in g.permissions)
 
 
+def common_path(paths: Iterable[str]) -> str | None:
+    """The deepest node whose subtree holds all `paths` (None for none, or for paths under
+    different roots): where a row about all of them is filed."""
+    split = [p.strip("/").split("/") for p in paths]
+    if not split:
+        return None
+    shared: list[str] = []
+    for parts in zip(*split, strict=False):
+        if len(set(parts)) != 1:
+            break
+        shared.append(parts[0])
+    return "/" + "/".join(shared) + "/" if shared else None
+
+
 def visible_paths(principal: Principal) -> list[str]:
     return minimal_paths(g.org_path for g in principal.grants)
 

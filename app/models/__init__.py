@@ -22,7 +22,7 @@ from app.models.members import (
     MemberHouseholdLink,
 )
 from app.models.notify import Notification, WebhookDelivery, WebhookSubscription
-from app.models.ops import AuditEntry, IdempotencyKey, OutboxEvent
+from app.models.ops import AuditEntry, AuditPurgeGate, IdempotencyKey, OutboxEvent
 from app.models.orgs import Org
 from app.models.people import Building, Household, Resident, ResidentImport
 from app.models.scoped import ScopedRow
@@ -33,6 +33,7 @@ __all__ = [
     "AgreementReport",
     "ApiClient",
     "AuditEntry",
+    "AuditPurgeGate",
     "Base",
     "Building",
     "BuildingGroupBuilding",

@@ -56,3 +56,14 @@ class AuditEntry(IdMixin, Base):
     ip: Mapped[str | None] = mapped_column(String(64))
     request_id: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+class AuditPurgeGate(IdMixin, Base):
+    """The audit log is append-only in the database itself (migration 0007): triggers refuse
+    every UPDATE, and every DELETE of a row not older than a gate's `cutoff`. Retention
+    (app/core/retention.py) opens a gate, deletes, and removes the gate in one transaction, so
+    no other transaction ever sees it open."""
+
+    __tablename__ = "audit_purge_gates"
+
+    cutoff: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -27,4 +27,5 @@ def not_found(zh: str, en: str) -> Open311Error:
 
 def open311_status(app_status: int) -> int:
     """The Open311 status for one of the app's own errors raised below us."""
-    return app_status if app_status in (403, 404) else 400
+    # 429 and 503 keep their meaning (and Retry-After): a client should wait, not fix its request.
+    return app_status if app_status in (403, 404, 429, 503) else 400

@@ -26,11 +26,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
 
 from app.cases.calendar import WorkCalendar
-from app.core import idempotency
+from app.core import abuse, idempotency
 from app.core.config import Settings
 from app.core.db import SessionDep
-from app.core.errors import AppError
+from app.core.errors import RETRY_AFTER_SECONDS, AppError, outage_of
 from app.core.i18n import t
+from app.core.ratelimit import RateLimits
 from app.core.routing import UnitOfWorkRoute
 from app.core.security import Principal
 from app.open311 import inputs, mapping, service
@@ -56,20 +57,29 @@ class Open311Route(UnitOfWorkRoute):
         handler = super().get_route_handler()
 
         async def run(request: Request) -> Response:
+            headers: dict[str, str] = {}
             try:
                 return await handler(request)
             except Open311Error as exc:
                 error = exc
             except AppError as exc:
                 error = Open311Error(open311_status(exc.status), t(exc.zh_detail, exc.en_detail))
+                headers = exc.headers
             except (RequestValidationError, HTTPException) as exc:
                 status = getattr(exc, "status_code", 400)
                 error = Open311Error(status if status in (404, 405, 413) else 400,
                                      t("请求无效", "Invalid request"))
-            except Exception:
-                log.exception("unhandled error in open311")
-                error = Open311Error(500, t("服务器内部错误", "Internal server error"))
-            return render_error(_error_format(request), error)
+            except Exception as exc:
+                if outage_of(exc) is None:
+                    log.exception("unhandled error in open311")
+                    error = Open311Error(500, t("服务器内部错误", "Internal server error"))
+                else:  # the database or Redis does not answer: retry later, not a bug
+                    error = Open311Error(503, t("服务暂不可用，请稍后重试",
+                                                "Service unavailable; retry shortly"))
+                    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+            response = render_error(_error_format(request), error)
+            response.headers.update(headers)
+            return response
 
         return run
 
@@ -161,6 +171,9 @@ async def create_request(request: Request, session: SessionDep,
                          call: Annotated[Call, Depends(_form_call)],
                          principal: Annotated[Principal, Depends(api_client)]) -> Response:
     """Report a case (form-urlencoded or the query string); answers at once with its id."""
+    limits: RateLimits = request.app.state.limits
+    await abuse.enforce(limits, limits.case_create, "case_create", principal.key,
+                        code="case_rate_limited")
     # A client retrying after a lost answer sends the same Idempotency-Key: one case.
     await idempotency.guard(request, principal.key, request.headers.get("Idempotency-Key"))
     calendar: WorkCalendar = request.app.state.calendar

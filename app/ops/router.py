@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
+import json
 import os
 
 from fastapi import APIRouter, Request, Response
@@ -11,9 +13,10 @@ from sqlalchemy import text
 
 from app.core.config import Settings
 from app.core.db import Database
-from app.core.errors import problem_response, problems
+from app.core.errors import RETRY_AFTER_SECONDS, problem_response, problems
 from app.core.i18n import t
 from app.core.observability import REGISTRY
+from app.core.ratelimit import RateLimits
 
 router = APIRouter(tags=["ops"])
 
@@ -24,16 +27,53 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
+async def _select_one(db: Database) -> None:
+    async with db.engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))
+
+
+async def _database_ok(db: Database, seconds: float) -> bool:
+    """Whether the database answers within `seconds`. The probe runs as a task that is left
+    to finish on its own: cancelling it would wait for its connection's close, which on a
+    server that does not answer is longer than a load balancer's probe."""
+    probe = asyncio.ensure_future(_select_one(db))
+    done, _ = await asyncio.wait({probe}, timeout=seconds)
+    if not done:
+        probe.add_done_callback(_consume)
+        probe.cancel()
+        return False
+    return probe.exception() is None
+
+
+def _consume(task: asyncio.Future[None]) -> None:
+    if not task.cancelled():
+        task.exception()  # retrieved, so asyncio does not log it as never retrieved
+
+
 @router.get("/readyz", responses={503: {}})
 async def readyz(request: Request) -> Response:
-    """数据库可达时就绪。"""
-    db: Database = request.app.state.db
-    try:
-        async with db.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-    except Exception:
-        return problem_response(503, "not_ready", t("数据库不可用", "Database unavailable"))
-    return Response('{"status":"ready"}', media_type="application/json")
+    """数据库在 `GRID_READYZ_TIMEOUT_SECONDS`（默认 1.5 秒）内应答时就绪（否则 503）。同时报告
+    Redis：不可用时限流退回进程内存，服务仍就绪（`"redis": "unavailable"`）。"""
+    settings: Settings = request.app.state.settings
+    limits: RateLimits = request.app.state.limits
+    database, redis = await asyncio.gather(
+        _database_ok(request.app.state.db, settings.readyz_timeout_seconds), limits.available()
+    )
+    checks = {
+        "database": "ok" if database else "unavailable",
+        "redis": {None: "not_configured", True: "ok", False: "unavailable"}[redis],
+    }
+    if not database:
+        return problem_response(
+            503,
+            "not_ready",
+            t("数据库不可用", "Database unavailable"),
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            extra={"checks": checks},
+        )
+    return Response(
+        json.dumps({"status": "ready", "checks": checks}), media_type="application/json"
+    )
 
 
 def _metrics_refusal(request: Request) -> Response | None:

@@ -35,7 +35,7 @@ from app.core.db import Database
 from app.core.errors import Forbidden
 from app.core.permissions import Perm
 from app.core.ratelimit import RateLimits
-from app.core.scope import authorize, readable
+from app.core.scope import authorize, common_path, readable, scope_paths
 from app.core.security import Principal
 from app.grids import service as grids
 from app.models import Building, Household, Resident
@@ -189,8 +189,12 @@ async def settle(db: Database, limits: RateLimits, principal: Principal, q: Expo
 async def record(db: Database, principal: Principal, q: ExportQuery, rows: int, ip: str) -> None:
     """The audit row, in a short write transaction of its own: the export itself is a GET
     whose read transaction may not take SQLite's write lock for its whole duration."""
+    # Filed under the caller's scope for the export (where an auditor in scope looks for it);
+    # the filters say what was asked within it.
+    right = Perm.resident_reveal if q.purpose else Perm.people_read
     async with db.writing() as session:
         await audit.record(session, principal, "resident.export", "resident", "export",
+                           org_path=common_path(scope_paths(principal, right)),
                            detail={"filters": q.filters, "rows": rows,
                                    "revealed": bool(q.purpose), "purpose": q.purpose},
                            ip=ip)

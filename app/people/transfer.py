@@ -14,6 +14,7 @@ from fastapi import File, Form, Query, Request, UploadFile, status
 from fastapi.responses import FileResponse, Response
 from starlette.background import BackgroundTask
 
+from app.core.abuse import per_caller
 from app.core.auth import CurrentPrincipal
 from app.core.db import Database, SessionDep
 from app.core.deps import CipherDep, LimitsDep, SettingsDep, client_ip
@@ -127,7 +128,8 @@ async def download_rejected(import_id: int, principal: CurrentPrincipal,
 
 
 @router.get("/residents/export.xlsx", response_class=FileResponse,
-            responses={**XLSX, **problems(403, 404, 422, 429)})
+            responses={**XLSX, **problems(403, 404, 422, 429)},
+            dependencies=[per_caller("export", "export_rate_limited")])
 async def export_residents(
     request: Request,
     principal: CurrentPrincipal,
@@ -142,7 +144,8 @@ async def export_residents(
                                                      "记入审计）")] = None,
 ) -> FileResponse:
     """导出可见范围内的居民（.xlsx，列与导入模板一致）。默认脱敏；给出 purpose 且有权查看
-    完整信息时导出完整姓名、身份证号和手机号（无权 403）。每次导出都记入审计。"""
+    完整信息时导出完整姓名、身份证号和手机号（无权 403）。每次导出都记入审计；每人每小时
+    次数有限（`GRID_EXPORT_LIMIT`，超出 429）。"""
     q = export.ExportQuery(grid_id=grid_id, household_id=household_id, tag=tag,
                            purpose=purpose.strip() if purpose else None)
     path = _temp_xlsx()

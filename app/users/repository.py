@@ -88,3 +88,16 @@ async def assignment(session: AsyncSession, user_id: int, role: str, org_id: int
         RoleAssignment.org_id == org_id,
     )
     return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def lock_holders(session: AsyncSession, role: str, org_id: int) -> list[tuple[int, bool]]:
+    """(assignment id, whether its user is active) of everyone holding `role` at `org_id`,
+    locked until the transaction ends (PostgreSQL): two admins removing each other at once
+    are serialised, so the second sees the first removal. SQLite has one writer anyway."""
+    stmt = (
+        select(RoleAssignment.id, User.is_active)
+        .join(User, User.id == RoleAssignment.user_id)
+        .where(RoleAssignment.role == role, RoleAssignment.org_id == org_id)
+        .with_for_update(of=RoleAssignment)
+    )
+    return [(i, bool(active)) for i, active in (await session.execute(stmt)).all()]

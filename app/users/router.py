@@ -63,8 +63,10 @@ async def assign_role(user_id: int, body: RoleAssign, principal: CurrentPrincipa
 
 
 @router.delete("/users/{user_id}/roles/{assignment_id}", status_code=status.HTTP_204_NO_CONTENT,
-               responses=problems(404, 403))
+               responses=problems(404, 403, 409))
 async def remove_role(user_id: int, assignment_id: int, principal: CurrentPrincipal,
                       session: SessionDep) -> Response:
+    """移除角色分配。不能移除自己的访问权限所依赖的角色（409 `role_self_lockout`），也不能移除
+    根组织上最后一位在用的区级管理员（409 `last_root_admin`）。"""
     await service.remove_role(session, principal, user_id, assignment_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -15,7 +15,7 @@ from app.core.security import Principal
 from app.models import Org, RoleAssignment, User
 from app.orgs import service as orgs
 from app.users import repository as repo
-from app.users.errors import RoleNotFound, UserNotFound
+from app.users.errors import LastRootAdmin, RoleNotFound, SelfLockout, UserNotFound
 from app.users.schemas import Me, RoleAssign, RoleRead, UserCreate, UserRead
 
 PHONE_CONTEXT = "user.phone"
@@ -178,8 +178,18 @@ async def assign_role(session: AsyncSession, principal: Principal, user_id: int,
     return await grant(session, principal, user, data.role, org)
 
 
+def _is_root(path: str) -> bool:
+    return path.count("/") == 2  # "/<id>/": a node without a parent
+
+
 async def revoke(session: AsyncSession, principal: Principal | None,
                  assignment: RoleAssignment) -> None:
+    """Every way a role goes ends here: the root's last active administrator stays (409),
+    or nobody could manage the deployment until `gridapi create-admin`."""
+    if assignment.role == Role.district_admin and _is_root(assignment.org_path):
+        holders = await repo.lock_holders(session, assignment.role, assignment.org_id)
+        if not any(active for i, active in holders if i != assignment.id):
+            raise LastRootAdmin()
     await audit.record(session, principal, "role.revoke", "user", assignment.user_id,
                        org_path=assignment.org_path,
                        detail={"role": assignment.role, "org_id": assignment.org_id})
@@ -197,4 +207,19 @@ async def remove_role(session: AsyncSession, principal: Principal, user_id: int,
     authorize(principal, Perm.user_write, assignment.org_path, not_found=RoleNotFound())
     org = await orgs.get(session, principal, assignment.org_id, Perm.user_write)
     _check_grantable(principal, Role(assignment.role), org)
+    if principal.kind == "user" and assignment.user_id == principal.id:
+        await _refuse_self_lockout(session, principal, assignment)
     await revoke(session, principal, assignment)
+
+
+async def _refuse_self_lockout(session: AsyncSession, principal: Principal,
+                               assignment: RoleAssignment) -> None:
+    """One's own grant may go only if one's other grants (read now, not from the principal
+    cache) still give everything it gave at its node."""
+    others = [a for a in await repo.roles_of(session, [principal.id]) if a.id != assignment.id]
+    kept: set[Perm] = set()
+    for a in others:
+        if covers(a.org_path, assignment.org_path):
+            kept |= ROLE_PERMISSIONS[Role(a.role)]
+    if not ROLE_PERMISSIONS[Role(assignment.role)] <= kept:
+        raise SelfLockout()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Select, select
@@ -55,14 +56,18 @@ async def deliveries(session: AsyncSession, sub_id: int, params: PageParams
     return list((await session.execute(stmt)).scalars())
 
 
-async def subscribers(session: AsyncSession, event_type: str, org_path: str
-                      ) -> list[WebhookSubscription]:
-    """Active subscriptions whose client's org covers the object (worker side, unscoped)."""
-    rows = await session.execute(
+async def subscribers(session: AsyncSession, event_type: str, org_path: str,
+                      published_at: datetime | None) -> list[WebhookSubscription]:
+    """Active subscriptions whose client's org covers the object and that existed when the
+    event was published (worker side, unscoped)."""
+    stmt = (
         select(WebhookSubscription, ApiClient.org_path)
         .join(ApiClient, ApiClient.id == WebhookSubscription.client_id)
         .where(WebhookSubscription.is_active.is_(True), ApiClient.is_active.is_(True))
     )
+    if published_at is not None:
+        stmt = stmt.where(WebhookSubscription.created_at <= published_at)
+    rows = await session.execute(stmt)
     return [s for s, path in rows if event_type in s.events and org_path.startswith(path)]
 
 

@@ -21,11 +21,14 @@ router = DomainRouter(prefix="/webhooks", tags=["webhooks"])
              responses=problems(403, 404, 422))
 async def create_webhook(body: WebhookCreate, principal: CurrentPrincipal, session: SessionDep,
                          cipher: CipherDep, settings: SettingsDep) -> WebhookRead:
-    """订阅案件事件（case.created / case.status_changed / case.overdue）。返回的 secret 仅此一次：
+    """订阅案件事件（case.created / case.status_changed / case.overdue）。接收地址须在公网：
+    内网、回环、链路本地等地址（任何写法）与带用户名密码的 URL 返回 422 `webhook_url_refused`；
+    每次投递前解析域名并再次检查，只连接检查过的地址。返回的 secret 仅此一次：
     投递带 X-Grid-Signature: t=<时间戳>,v1=HMAC-SHA256(secret, "<时间戳>.<请求体>") 与
     X-Grid-Event-Id（据此去重）。"""
     return await service.create(session, principal, body, cipher,
-                                production=settings.env == "production")
+                                production=settings.env == "production",
+                                allow=service.policy(settings))
 
 
 @router.get("", responses=problems(400))

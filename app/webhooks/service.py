@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import audit, outbox
+from app.core.config import Settings
 from app.core.crypto import FieldCipher
 from app.core.errors import Forbidden, NotFound, Unprocessable
 from app.core.outbox import Permanent, WorkerContext, handles
@@ -23,8 +24,8 @@ from app.core.rows import NewRow
 from app.core.security import Principal
 from app.core.types import utcnow
 from app.models import ApiClient, OutboxEvent, WebhookDelivery, WebhookSubscription
+from app.webhooks import egress, signing
 from app.webhooks import repository as repo
-from app.webhooks import signing
 from app.webhooks.errors import WebhookNotFound
 from app.webhooks.schemas import EventType, WebhookCreate, WebhookRead
 
@@ -55,11 +56,22 @@ async def _owner(session: AsyncSession, principal: Principal, data: WebhookCreat
     return client
 
 
+def policy(settings: Settings) -> egress.Policy:
+    return egress.Policy.from_entries(settings.webhook_allow_hosts)
+
+
 async def create(session: AsyncSession, principal: Principal, data: WebhookCreate,
-                 cipher: FieldCipher, *, production: bool) -> WebhookRead:
+                 cipher: FieldCipher, *, production: bool,
+                 allow: egress.Policy | None = None) -> WebhookRead:
     if production and data.url.scheme != "https":
         raise Unprocessable("生产环境的接收地址须为 https", "Use an https URL in production",
                             errors=[{"field": "url", "message": "https required"}])
+    refused = egress.refusal(str(data.url), allow or egress.Policy())
+    if refused is not None:
+        raise Unprocessable("接收地址须为公网地址，且不含用户名密码",
+                            "The URL must point to the public internet, without credentials",
+                            code="webhook_url_refused",
+                            errors=[{"field": "url", "message": refused}])
     client = await _owner(session, principal, data)
     secret = "whsec_" + secrets.token_urlsafe(32)
     sub = WebhookSubscription(client_id=client.id, url=str(data.url),
@@ -114,8 +126,12 @@ def event_row(event_type: str, *, org_path: str, data: dict[str, Any]) -> NewRow
 
 def _event(event_type: str, org_path: str, data: dict[str, Any],
            occurred_at: datetime | None) -> dict[str, Any]:
+    now = utcnow()
+    # `published_at`: which subscriptions get it (those that existed then), however late the
+    # worker fans it out; `occurred_at` is what the receiver sees.
     return {"id": str(uuid.uuid4()), "type": event_type, "org_path": org_path,
-            "occurred_at": (occurred_at or utcnow()).isoformat(), "data": data}
+            "occurred_at": (occurred_at or now).isoformat(), "published_at": now.isoformat(),
+            "data": data}
 
 
 @handles(FANOUT_TOPIC)
@@ -123,7 +139,9 @@ async def fan_out(event: OutboxEvent, ctx: WorkerContext) -> None:
     """One delivery (and outbox row) per subscriber; re-running adds none twice."""
     p = event.payload
     async with ctx.db.writing() as session:
-        subs = await repo.subscribers(session, p["type"], p["org_path"])
+        published = p.get("published_at")  # absent from events queued before it existed
+        subs = await repo.subscribers(session, p["type"], p["org_path"],
+                                      datetime.fromisoformat(published) if published else None)
         done = await repo.delivered_pairs(session, p["id"])
         for sub in subs:
             if sub.id in done:
@@ -157,16 +175,27 @@ async def deliver(event: OutboxEvent, ctx: WorkerContext) -> None:
         signing.TIMESTAMP_HEADER: str(ts), signing.EVENT_ID_HEADER: delivery.event_id,
         signing.EVENT_TYPE_HEADER: delivery.event_type,
     }
-    status, error = await _post(ctx, sub.url, body, headers)
+    resolve: egress.Resolver = ctx.extras.get("resolve", egress.system_resolve)
+    try:
+        # Checked again now, after resolution: the name may point inside since it subscribed.
+        target = await egress.pin(sub.url, policy(ctx.settings), resolve)
+    except egress.EgressRefused as exc:
+        await _record_attempt(ctx, delivery_id, None, f"refused: {exc}"[:500], refused=True)
+        raise Permanent(str(exc)) from exc
+    status, error = await _post(ctx, target, body, headers)
     await _record_attempt(ctx, delivery_id, status, error)
     if error is not None:
         raise RuntimeError(error)
 
 
-async def _post(ctx: WorkerContext, url: str, body: bytes, headers: dict[str, str]
-                ) -> tuple[int | None, str | None]:
+async def _post(ctx: WorkerContext, target: egress.Target, body: bytes,
+                headers: dict[str, str]) -> tuple[int | None, str | None]:
+    # One connection per delivery: a pooled connection to this address may have been opened
+    # (and its certificate checked) for another subscriber's name.
+    headers = {**headers, "Host": target.host_header, "Connection": "close"}
     try:
-        resp = await ctx.http.post(url, content=body, headers=headers)
+        resp = await ctx.http.post(target.url, content=body, headers=headers,
+                                   extensions=target.extensions)
     except Exception as exc:  # network errors, timeouts: retried with backoff by the outbox
         return None, f"{type(exc).__name__}: {exc}"[:500]
     if 200 <= resp.status_code < 300:
@@ -175,7 +204,7 @@ async def _post(ctx: WorkerContext, url: str, body: bytes, headers: dict[str, st
 
 
 async def _record_attempt(ctx: WorkerContext, delivery_id: int, status: int | None,
-                          error: str | None) -> None:
+                          error: str | None, *, refused: bool = False) -> None:
     async with ctx.db.writing() as session:
         delivery = await session.get(WebhookDelivery, delivery_id)
         if delivery is None:
@@ -185,3 +214,5 @@ async def _record_attempt(ctx: WorkerContext, delivery_id: int, status: int | No
         delivery.last_error = error
         if error is None:
             delivery.status, delivery.delivered_at = "delivered", utcnow()
+        elif refused:
+            delivery.status = "refused"

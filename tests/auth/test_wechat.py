@@ -8,13 +8,13 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from app.auth import repository
 from app.auth.wechat import WechatClient
 from app.core.db import Database
 from app.main import create_app
-from app.models import User
+from app.models import AuditEntry, User
 from app.seed.accounts import create_client
 from tests.auth.helpers import API, assert_problem, bearer, new_user
 from tests.conftest import make_settings
@@ -386,3 +386,22 @@ class TestWechatPhone:
         fake.phone["p1"] = [phone_ok()]
         assert_problem(await bind_phone(wx, token, "p1"), 403, "forbidden")
         assert fake.calls["/wxa/business/getuserphonenumber"] == 0
+
+
+class TestWechatAudit:
+    async def _rows(self, db: Database, action: str) -> list[Any]:
+        async with db.reading() as s:
+            return list((await s.execute(select(AuditEntry).where(
+                AuditEntry.action == action).order_by(AuditEntry.id))).scalars())
+
+    async def test_sign_in_is_audited(self, wx, fake: FakeWechat, db: Database):
+        fake.login["audited"] = [{**SESSION_OK, "openid": "oAudited"}]
+        r = await wechat_login(wx, "audited")
+        assert r.status_code == 200, r.text
+        [row] = await self._rows(db, "auth.wechat_login")
+        assert row.actor == f"user:{r.json()['user']['id']}" and row.detail == {"is_new": True}
+
+    async def test_refused_code_is_audited(self, wx, fake: FakeWechat, db: Database):
+        assert (await wechat_login(wx, "never-issued")).status_code == 401
+        [row] = await self._rows(db, "auth.wechat_login_failed")
+        assert row.actor == "anonymous" and row.detail == {"errcode": 40029} and row.ip

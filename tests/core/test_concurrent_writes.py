@@ -17,6 +17,7 @@ from app.main import create_app
 from app.models import AuditEntry, IdempotencyKey, Org
 from tests.conftest import IS_PG, make_settings
 from tests.factories import World
+from tests.realdb import delete_audit
 
 pytestmark = pytest.mark.real_commits
 API = "/api/v1"
@@ -36,8 +37,7 @@ async def cleanup(engine):
     yield tag
     async with engine.begin() as conn:
         ids = (await conn.execute(select(Org.id).where(Org.name.like(f"{tag}%")))).scalars().all()
-        await conn.execute(
-            delete(AuditEntry).where(AuditEntry.object_id.in_([str(i) for i in ids])))
+        await delete_audit(conn, AuditEntry.object_id.in_([str(i) for i in ids]))
         await conn.execute(delete(Org).where(Org.id.in_(ids)))
         await conn.execute(delete(IdempotencyKey).where(IdempotencyKey.key.like(f"{tag}%")))
 

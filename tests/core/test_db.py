@@ -12,6 +12,7 @@ from app.main import create_app
 from app.models import AuditEntry, Org
 from tests.conftest import IS_PG, make_settings
 from tests.factories import World
+from tests.realdb import delete_audit
 
 API = "/api/v1"
 
@@ -60,7 +61,7 @@ async def test_commit_is_visible_to_another_connection_when_the_response_arrives
         assert found == 1
     finally:
         async with engine.begin() as conn:
-            await conn.execute(delete(AuditEntry).where(AuditEntry.object_id == str(org_id)))
+            await delete_audit(conn, AuditEntry.object_id == str(org_id))
             await conn.execute(delete(Org).where(Org.id == org_id))
 
 

@@ -130,7 +130,8 @@ class TestOps:
 
     async def test_readyz(self, client):
         r = await client.get("/readyz")
-        assert r.status_code == 200 and r.json() == {"status": "ready"}
+        assert r.status_code == 200 and r.json()["status"] == "ready"
+        assert r.json()["checks"]["database"] == "ok"
 
     async def test_readyz_without_database_is_503(self):
         app = create_app(make_settings(database_url="postgresql+asyncpg://nobody@127.0.0.1:1/x"))

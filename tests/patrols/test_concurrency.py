@@ -18,6 +18,7 @@ from app.patrols.track import Fix, distance_m
 from tests.conftest import make_settings
 from tests.factories import World
 from tests.patrols.helpers import PATROLS, ago, grid_index, walk
+from tests.realdb import delete_audit
 
 pytestmark = pytest.mark.real_commits
 KEY = "s2c2g2"
@@ -39,8 +40,8 @@ async def worker(engine, world: World):
     async with engine.begin() as conn:
         ids = (await conn.execute(select(Patrol.id).where(
             Patrol.worker_id == user.id, Patrol.id.not_in(keep)))).scalars().all()
-        await conn.execute(delete(AuditEntry).where(
-            AuditEntry.object_type == "patrol", AuditEntry.object_id.in_([str(i) for i in ids])))
+        await delete_audit(conn, AuditEntry.object_type == "patrol",
+                           AuditEntry.object_id.in_([str(i) for i in ids]))
         await conn.execute(delete(Patrol).where(Patrol.id.in_(ids)))
 
 

@@ -144,8 +144,8 @@ class TestRevealBudget:
         monkeypatch.setattr(export, "_append", disk_full)
         head = world.user(Role.grid_head, "s1c1g1")
         before = await budget()
-        with pytest.raises(OSError):  # the suite's client raises what the app did not handle
-            await client.get(EXPORT, params={"purpose": "核对"}, headers=auth(head))
+        r = await client.get(EXPORT, params={"purpose": "核对"}, headers=auth(head))
+        assert r.status_code == 500 and r.json()["code"] == "internal_error"
         assert await budget() == before
         assert await _audits(db, head.id) == []
         # openpyxl's own temp file of the half-written sheet is gone too (export._discard).

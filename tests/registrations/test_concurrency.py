@@ -15,6 +15,7 @@ from app.main import create_app
 from app.models import AuditEntry, Member, Registration, User
 from tests.conftest import make_settings
 from tests.factories import World, make_reg_member, make_user
+from tests.realdb import delete_audit
 
 pytestmark = pytest.mark.real_commits
 REGS = "/api/v1/registrations"
@@ -39,9 +40,8 @@ async def member_user(engine, world: World):
     async with engine.begin() as conn:
         ids = (await conn.execute(select(Registration.id).where(
             Registration.member_id == member.id))).scalars().all()
-        await conn.execute(delete(AuditEntry).where(
-            AuditEntry.object_type == "registration",
-            AuditEntry.object_id.in_([str(i) for i in ids])))
+        await delete_audit(conn, AuditEntry.object_type == "registration",
+                           AuditEntry.object_id.in_([str(i) for i in ids]))
         await conn.execute(delete(Registration).where(Registration.member_id == member.id))
         await conn.execute(delete(Member).where(Member.id == member.id))
         await conn.execute(delete(User).where(User.id == user.id))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from app.core.permissions import Role
-from app.models import AuditEntry, User
+from app.models import AuditEntry, RoleAssignment, User
+from app.users import service as users
+from app.users.errors import LastRootAdmin
 from tests.factories import World
 
 API = "/api/v1"
@@ -117,3 +120,71 @@ class TestMe:
         r = await client.get(f"{API}/users/{world.user(Role.grid_head, 's1c1g1').id}",
                              headers=auth(world.user(Role.grid_worker, "s1c1g1")))
         assert r.status_code == 404
+
+
+class TestNoLockout:
+    """Removing roles must not lock the deployment out (the fuzzer revoked the last district
+    admin's own role, and nobody could manage anything until `gridapi create-admin`)."""
+
+    async def _own_grant(self, db, user: User, role: Role) -> int:
+        async with db.reading() as s:
+            return int((await s.execute(select(RoleAssignment.id).where(
+                RoleAssignment.user_id == user.id, RoleAssignment.role == role))).scalar_one())
+
+    async def test_last_district_admin_cannot_remove_own_role(self, client, auth, db,
+                                                            world: World):
+        admin = world.user(Role.district_admin)
+        grant = await self._own_grant(db, admin, Role.district_admin)
+        r = await client.delete(f"{API}/users/{admin.id}/roles/{grant}", headers=auth(admin))
+        assert r.status_code == 409, r.text
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert r.json()["code"] == "role_self_lockout"
+        en = await client.delete(f"{API}/users/{admin.id}/roles/{grant}",
+                                 headers=auth(admin, **{"Accept-Language": "en"}))
+        assert "your own access depends on" in en.json()["detail"]
+        assert (await client.get(f"{API}/users/{admin.id}", headers=auth(admin))).json()["roles"]
+
+    async def test_street_admin_cannot_remove_own_role(self, client, auth, db, world: World):
+        admin = world.user(Role.street_admin, "s1")
+        grant = await self._own_grant(db, admin, Role.street_admin)
+        r = await client.delete(f"{API}/users/{admin.id}/roles/{grant}", headers=auth(admin))
+        assert r.status_code == 409 and r.json()["code"] == "role_self_lockout"
+
+    async def test_own_grant_covered_by_another_may_go(self, client, auth, db, world: World):
+        admin = world.user(Role.district_admin)
+        h = auth(admin)
+        extra = await client.post(f"{API}/users/{admin.id}/roles", headers=h,
+                                  json={"role": "street_admin", "org_id": world.streets[0].id})
+        assert extra.status_code == 201, extra.text
+        r = await client.delete(f"{API}/users/{admin.id}/roles/{extra.json()['id']}", headers=h)
+        assert r.status_code == 204, r.text
+
+    async def test_another_admin_may_be_removed_while_one_remains(self, client, auth, db,
+                                                                 world: World):
+        admin = world.user(Role.district_admin)
+        h = auth(admin)
+        uid = int((await client.post(f"{API}/users", headers=h, json=_new("second"))).json()["id"])
+        g = await client.post(f"{API}/users/{uid}/roles", headers=h,
+                              json={"role": "district_admin", "org_id": world.root.id})
+        assert g.status_code == 201, g.text
+        r = await client.delete(f"{API}/users/{uid}/roles/{g.json()['id']}", headers=h)
+        assert r.status_code == 204
+
+    async def test_last_active_root_admin_is_kept_whoever_removes_it(self, db, world: World):
+        """Every way a role goes (grid staff changes, registrations, the API) ends in
+        `revoke`: the root's last active administrator stays even when the caller is not
+        that user. An inactive second holder does not count."""
+        admin = world.user(Role.district_admin)
+        async with db.writing() as s:
+            ghost = User(username="ghost_admin", display_name="停用", org_id=world.root.id,
+                         org_path=world.root.path, is_active=False)
+            s.add(ghost)
+            await s.flush()
+            s.add(RoleAssignment(user_id=ghost.id, role=Role.district_admin,
+                                 org_id=world.root.id, org_path=world.root.path))
+        grant = await self._own_grant(db, admin, Role.district_admin)
+        with pytest.raises(LastRootAdmin):
+            async with db.writing() as s:
+                await users.revoke(s, None, await s.get(RoleAssignment, grant))
+        async with db.reading() as s:
+            assert await s.get(RoleAssignment, grant) is not None

@@ -14,15 +14,16 @@ from app.core.auth import load_user_principal
 from app.core.crypto import FieldCipher
 from app.core.errors import Unprocessable
 from app.core.permissions import Role
-from app.models import OutboxEvent, WebhookDelivery
+from app.models import OutboxEvent, WebhookDelivery, WebhookSubscription
 from app.seed.accounts import create_client
 from app.webhooks import service, signing
 from app.webhooks.schemas import WebhookCreate
 from app.webhooks.service import DELIVER_TOPIC, FANOUT_TOPIC
 from tests.conftest import make_settings
-from tests.factories import WEBHOOK_SECRET, World
+from tests.factories import CIPHER, WEBHOOK_SECRET, World
 
 API = "/api/v1"
+PUBLIC_IP = "93.184.215.14"
 
 
 async def load_user_principal_for(db, user_id: int):
@@ -96,6 +97,11 @@ async def _publish(db, org_path: str, event_type: str = "case.created") -> str:
     return event_id
 
 
+async def public_resolve(host: str, port: int) -> list[str]:
+    """The fixture world's receivers, as if on the public internet."""
+    return [PUBLIC_IP]
+
+
 async def _drain(db, settings, handler) -> list[httpx.Request]:
     seen: list[httpx.Request] = []
 
@@ -104,7 +110,8 @@ async def _drain(db, settings, handler) -> list[httpx.Request]:
         return handler(request)
 
     async with httpx.AsyncClient(transport=httpx.MockTransport(record)) as http:
-        ctx = outbox.WorkerContext(db=db, settings=settings, http=http)
+        ctx = outbox.WorkerContext(db=db, settings=settings, http=http,
+                                   extras={"resolve": public_resolve})
         while await outbox.run_once(ctx):
             pass
     return seen
@@ -115,8 +122,10 @@ class TestDelivery:
         event_id = await _publish(db, world.cases[0].org_path)
         seen = await _drain(db, settings, lambda r: httpx.Response(204))
         # Only the s1 client's subscription covers a case in s1.
-        assert [str(r.url) for r in seen] == ["https://hooks.example.test/grid"]
+        # Sent to the address checked at delivery, under the subscriber's name.
+        assert [str(r.url) for r in seen] == [f"https://{PUBLIC_IP}/grid"]
         req = seen[0]
+        assert req.headers["host"] == "hooks.example.test"
         assert req.headers[signing.EVENT_ID_HEADER] == event_id
         assert signing.verify(WEBHOOK_SECRET, req.headers[signing.SIGNATURE_HEADER], req.content)
         body = json.loads(req.content)
@@ -160,8 +169,26 @@ class TestDelivery:
         seen: list[httpx.Request] = []
         async with httpx.AsyncClient(transport=httpx.MockTransport(
                 lambda r: seen.append(r) or httpx.Response(200))) as http:
-            await service.deliver(row, outbox.WorkerContext(db=db, settings=settings, http=http))
+            await service.deliver(row, outbox.WorkerContext(
+                db=db, settings=settings, http=http, extras={"resolve": public_resolve}))
         assert seen == []
+
+    async def test_subscription_gets_only_events_created_after_it(self, db, settings,
+                                                                 world: World):
+        """Fan-out runs when the worker reaches the event, maybe long after it happened: a
+        subscription made in between must not receive what happened before it existed."""
+        before = await _publish(db, world.cases[0].org_path)
+        async with db.writing() as s:
+            late = WebhookSubscription(
+                client_id=world.clients[0].id, url="https://late.example.test/hook",
+                events=["case.created"],
+                secret_cipher=CIPHER.encrypt(WEBHOOK_SECRET, context="webhook.secret"))
+            s.add(late)
+        after = await _publish(db, world.cases[0].org_path)
+        seen = await _drain(db, settings, lambda r: httpx.Response(204))
+        got = sorted((r.headers["host"], r.headers[signing.EVENT_ID_HEADER]) for r in seen)
+        assert got == sorted([("hooks.example.test", before), ("hooks.example.test", after),
+                              ("late.example.test", after)])
 
     async def test_unsubscribed_event_type_is_not_sent(self, db, settings, world: World):
         async with db.writing() as s:
