@@ -26,8 +26,11 @@ from app.models.ops import AuditEntry, IdempotencyKey, OutboxEvent
 from app.models.orgs import Org
 from app.models.people import Building, Household, Resident, ResidentImport
 from app.models.scoped import ScopedRow
+from app.models.volunteers import Activity, ActivitySignup, PointsEntry, PointsPosting
 
 __all__ = [
+    "Activity",
+    "ActivitySignup",
     "Agreement",
     "AgreementProject",
     "AgreementReport",
@@ -54,6 +57,8 @@ __all__ = [
     "Patrol",
     "PatrolCase",
     "PatrolPoint",
+    "PointsEntry",
+    "PointsPosting",
     "RefreshToken",
     "Registration",
     "Resident",

@@ -1,0 +1,30 @@
+"""The member's points statement."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+
+class EntryKind(StrEnum):
+    service = "service"  # service hours credited at the activity's rate
+    correction = "correction"  # the organiser corrected the hours: the difference
+
+
+class PostingRead(BaseModel):
+    id: int
+    entry_id: int
+    kind: EntryKind
+    memo: str
+    amount: int = Field(description="正数为收入，负数为支出")
+    signup_id: int | None
+    community_id: int | None
+    created_at: datetime
+
+
+class Statement(BaseModel):
+    balance: int = Field(description="当前积分余额")
+    items: list[PostingRead]
+    next_cursor: str | None = None

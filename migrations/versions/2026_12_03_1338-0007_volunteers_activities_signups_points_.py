@@ -1,0 +1,162 @@
+"""volunteers: activities, sign-ups (capacity, waiting list, attendance), the points ledger
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-12-03 13:38:31.853798
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+
+revision: str = '0007'
+down_revision: str | None = '0006'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table('activities',
+    sa.Column('org_id', sa.BigInteger(), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('description', sa.Text(), nullable=True),
+    sa.Column('starts_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('ends_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('signup_deadline', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('capacity', sa.Integer(), nullable=False),
+    sa.Column('accepted_count', sa.Integer(), nullable=False),
+    sa.Column('address', sa.String(length=255), nullable=True),
+    sa.Column('lng', sa.Float(), nullable=True),
+    sa.Column('lat', sa.Float(), nullable=True),
+    sa.Column('radius_m', sa.Integer(), nullable=False),
+    sa.Column('points_per_hour', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('created_by', sa.BigInteger(), nullable=True),
+    sa.Column('cancelled_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('cancel_reason', sa.Text(), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('org_path', sa.String(length=255).with_variant(sa.String(length=255, collation='C'), 'postgresql'), nullable=False),
+    sa.Column('street_id', sa.BigInteger(), nullable=True),
+    sa.Column('community_id', sa.BigInteger(), nullable=True),
+    sa.CheckConstraint('accepted_count >= 0 AND accepted_count <= capacity', name=op.f('ck_activities_seats')),
+    sa.ForeignKeyConstraint(['created_by'], ['users.id'], name=op.f('fk_activities_created_by_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['org_id'], ['orgs.id'], name=op.f('fk_activities_org_id_orgs'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_activities'))
+    )
+    with op.batch_alter_table('activities', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_activities_community_id'), ['community_id'], unique=False)
+        batch_op.create_index('ix_activities_community_id_starts_at', ['community_id', 'starts_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_activities_org_id'), ['org_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_activities_org_path'), ['org_path'], unique=False)
+        batch_op.create_index(batch_op.f('ix_activities_street_id'), ['street_id'], unique=False)
+
+    op.create_table('activity_signups',
+    sa.Column('activity_id', sa.BigInteger(), nullable=False),
+    sa.Column('user_id', sa.BigInteger(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('active_user_id', sa.BigInteger(), nullable=True),
+    sa.Column('promoted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('cancelled_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('checked_in_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('checked_out_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('minutes', sa.Integer(), nullable=True),
+    sa.Column('points', sa.Integer(), nullable=True),
+    sa.Column('corrected_by', sa.BigInteger(), nullable=True),
+    sa.Column('correction_reason', sa.Text(), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('org_path', sa.String(length=255).with_variant(sa.String(length=255, collation='C'), 'postgresql'), nullable=False),
+    sa.Column('street_id', sa.BigInteger(), nullable=True),
+    sa.Column('community_id', sa.BigInteger(), nullable=True),
+    sa.ForeignKeyConstraint(['activity_id'], ['activities.id'], name=op.f('fk_activity_signups_activity_id_activities'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['corrected_by'], ['users.id'], name=op.f('fk_activity_signups_corrected_by_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_activity_signups_user_id_users'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_activity_signups')),
+    sa.UniqueConstraint('activity_id', 'active_user_id', name=op.f('uq_activity_signups_activity_id_active_user_id'))
+    )
+    with op.batch_alter_table('activity_signups', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_activity_signups_activity_id'), ['activity_id'], unique=False)
+        batch_op.create_index('ix_activity_signups_activity_id_status_id', ['activity_id', 'status', 'id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_activity_signups_community_id'), ['community_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_activity_signups_org_path'), ['org_path'], unique=False)
+        batch_op.create_index(batch_op.f('ix_activity_signups_street_id'), ['street_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_activity_signups_user_id'), ['user_id'], unique=False)
+
+    op.create_table('points_entries',
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('memo', sa.String(length=255), nullable=False),
+    sa.Column('actor_id', sa.BigInteger(), nullable=True),
+    sa.Column('signup_id', sa.BigInteger(), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('org_path', sa.String(length=255).with_variant(sa.String(length=255, collation='C'), 'postgresql'), nullable=False),
+    sa.Column('street_id', sa.BigInteger(), nullable=True),
+    sa.Column('community_id', sa.BigInteger(), nullable=True),
+    sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_points_entries_actor_id_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['signup_id'], ['activity_signups.id'], name=op.f('fk_points_entries_signup_id_activity_signups'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_points_entries'))
+    )
+    with op.batch_alter_table('points_entries', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_points_entries_community_id'), ['community_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_points_entries_org_path'), ['org_path'], unique=False)
+        batch_op.create_index(batch_op.f('ix_points_entries_signup_id'), ['signup_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_points_entries_street_id'), ['street_id'], unique=False)
+
+    op.create_table('points_postings',
+    sa.Column('entry_id', sa.BigInteger(), nullable=False),
+    sa.Column('account', sa.String(length=64), nullable=False),
+    sa.Column('user_id', sa.BigInteger(), nullable=True),
+    sa.Column('amount', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.ForeignKeyConstraint(['entry_id'], ['points_entries.id'], name=op.f('fk_points_postings_entry_id_points_entries'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_points_postings_user_id_users'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_points_postings'))
+    )
+    with op.batch_alter_table('points_postings', schema=None) as batch_op:
+        batch_op.create_index('ix_points_postings_account', ['account'], unique=False)
+        batch_op.create_index(batch_op.f('ix_points_postings_entry_id'), ['entry_id'], unique=False)
+        batch_op.create_index('ix_points_postings_user_id_id', ['user_id', 'id'], unique=False)
+
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('points_postings', schema=None) as batch_op:
+        batch_op.drop_index('ix_points_postings_user_id_id')
+        batch_op.drop_index(batch_op.f('ix_points_postings_entry_id'))
+        batch_op.drop_index('ix_points_postings_account')
+
+    op.drop_table('points_postings')
+    with op.batch_alter_table('points_entries', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_points_entries_street_id'))
+        batch_op.drop_index(batch_op.f('ix_points_entries_signup_id'))
+        batch_op.drop_index(batch_op.f('ix_points_entries_org_path'))
+        batch_op.drop_index(batch_op.f('ix_points_entries_community_id'))
+
+    op.drop_table('points_entries')
+    with op.batch_alter_table('activity_signups', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_activity_signups_user_id'))
+        batch_op.drop_index(batch_op.f('ix_activity_signups_street_id'))
+        batch_op.drop_index(batch_op.f('ix_activity_signups_org_path'))
+        batch_op.drop_index(batch_op.f('ix_activity_signups_community_id'))
+        batch_op.drop_index('ix_activity_signups_activity_id_status_id')
+        batch_op.drop_index(batch_op.f('ix_activity_signups_activity_id'))
+
+    op.drop_table('activity_signups')
+    with op.batch_alter_table('activities', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_activities_street_id'))
+        batch_op.drop_index(batch_op.f('ix_activities_org_path'))
+        batch_op.drop_index(batch_op.f('ix_activities_org_id'))
+        batch_op.drop_index('ix_activities_community_id_starts_at')
+        batch_op.drop_index(batch_op.f('ix_activities_community_id'))
+
+    op.drop_table('activities')
