@@ -20,6 +20,8 @@ from app.core.types import utcnow
 from app.files.service import store_upload
 from app.files.storage import FileStorage
 from app.models import (
+    Activity,
+    ActivitySignup,
     Agreement,
     AgreementProject,
     AgreementReport,
@@ -115,6 +117,11 @@ class World:
     # Resident spreadsheet imports (add_resident_imports): one report per grid, same order as
     # `grids`, with one rejected row.
     resident_imports: list[ResidentImport] = field(default_factory=list)
+    # Volunteers (add_activities): per community [s1c1, s1c2, s2c1, s2c2] one open activity it
+    # organises (two days ahead, ten seats, at its first grid) and one accepted sign-up by the
+    # community's reg_user, same order as `communities`.
+    activities: list[Activity] = field(default_factory=list)
+    signups: list[ActivitySignup] = field(default_factory=list)
 
     def user(self, role: Role, where: str = "") -> User:
         return self.users[f"{where}:{role}" if where else f"root:{role}"]
@@ -322,6 +329,7 @@ async def build_world(session: AsyncSession) -> World:
     await add_members_and_groups(session, world)
     await add_coconstruction(session, world)
     await add_resident_imports(session, world)
+    await add_activities(session, world)
     await session.flush()
     return world
 
@@ -560,3 +568,40 @@ async def add_resident_imports(session: AsyncSession, world: World) -> None:
         session.add(report)
         world.resident_imports.append(report)
     await session.flush()
+
+
+async def make_activity(session: AsyncSession, org: Org, *, title: str = "暑期书法班",
+                        capacity: int = 10, points_per_hour: int = 10,
+                        lng: float | None = 113.805, lat: float | None = 34.005,
+                        starts_in: timedelta = timedelta(days=2),
+                        hours: float = 2) -> Activity:
+    starts = utcnow() + starts_in
+    activity = Activity(org_id=org.id, org_path=org.path, street_id=org.street_id,
+                        community_id=org.community_id, title=title, kind="class",
+                        starts_at=starts, ends_at=starts + timedelta(hours=hours),
+                        capacity=capacity, accepted_count=0, lng=lng, lat=lat, radius_m=200,
+                        points_per_hour=points_per_hour, status="open")
+    session.add(activity)
+    await session.flush()
+    return activity
+
+
+async def make_signup(session: AsyncSession, activity: Activity, user: User,
+                      status: str = "accepted") -> ActivitySignup:
+    signup = ActivitySignup(activity_id=activity.id, user_id=user.id, status=status,
+                            active_user_id=user.id, org_path=activity.org_path,
+                            street_id=activity.street_id, community_id=activity.community_id)
+    if status == "accepted":
+        activity.accepted_count += 1
+    session.add(signup)
+    await session.flush()
+    return signup
+
+
+async def add_activities(session: AsyncSession, world: World) -> None:
+    for i, community in enumerate(world.communities):
+        grid = world.grids[2 * i]
+        activity = await make_activity(session, community, lng=(grid.min_lng or 0) + 0.005,
+                                       lat=(grid.min_lat or 0) + 0.005)
+        world.activities.append(activity)
+        world.signups.append(await make_signup(session, activity, world.reg_users[i]))

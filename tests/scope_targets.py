@@ -315,6 +315,13 @@ def _grid_node(rows: str) -> Callable[[Ctx], Target]:
     return resolve
 
 
+def _signup(c: Ctx) -> Target:
+    # The sign-up on the resolved activity (tests/factories.py add_activities).
+    activity = c.resolved.get("activity_id") or _per_community("activities")(c)
+    signup = next(s for s in c.world.signups if s.activity_id == activity.id)
+    return Target(signup.id, signup.org_path)
+
+
 RESOLVERS: dict[tuple[str, str], Callable[[Ctx], Target]] = {
     (f"{API}/orgs", "org_id"): _org,
     (f"{API}/orgs", "parent_id"): _area_node,
@@ -368,6 +375,10 @@ RESOLVERS: dict[tuple[str, str], Callable[[Ctx], Target]] = {
     (f"{API}/member-findings", "org_id"): _area_node,
     (f"{API}/building-groups", "group_id"): _grid_node("building_groups"),
     (f"{API}/member-households", "node_id"): _grid_node("member_households"),
+    (f"{API}/activities", "activity_id"): _per_community("activities"),
+    (f"{API}/activities", "signup_id"): _signup,
+    (f"{API}/activities", "community_id"): _area_community,
+    (f"{API}/activities", "org_id"): _area_community,
 }
 
 
@@ -467,6 +478,13 @@ BODIES: dict[tuple[str, str], Callable[[Ctx], dict[str, Any]]] = {
         lambda c: {"building_ids": [_in_area("buildings")(c).id]},
     ("PUT", f"{API}/member-households/{{node_id}}/households"):
         lambda c: {"home_household_id": None, "household_ids": [_in_area("households")(c).id]},
+    ("POST", f"{API}/activities/{{activity_id}}/cancel"): lambda c: {"reason": "scope-matrix"},
+    ("POST", f"{API}/activities/{{activity_id}}/signups/{{signup_id}}/check-in"):
+        lambda c: {"lng": 113.805, "lat": 34.005},
+    ("POST", f"{API}/activities/{{activity_id}}/signups/{{signup_id}}/check-out"):
+        lambda c: {"lng": 113.805, "lat": 34.005},
+    ("POST", f"{API}/activities/{{activity_id}}/signups/{{signup_id}}/correction"):
+        lambda c: {"minutes": 30, "reason": "scope-matrix"},
 }
 
 # Writes only the object's owner may make, whoever else holds rights in scope (a patrol's track,
@@ -483,6 +501,11 @@ OWNER_ONLY: dict[tuple[str, str], str] = {
     ("POST", f"{API}/wishes/{{wish_id}}/claim"): "member_not_linked",
     ("POST", f"{API}/wishes/{{wish_id}}/fulfil"): "wish_not_claimant",
     ("POST", f"{API}/wishes/{{wish_id}}/release"): "wish_not_claimant",
+    # Checking in and out is the volunteer's own, from their phone.
+    ("POST", f"{API}/activities/{{activity_id}}/signups/{{signup_id}}/check-in"):
+        "signup_not_owner",
+    ("POST", f"{API}/activities/{{activity_id}}/signups/{{signup_id}}/check-out"):
+        "signup_not_owner",
 }
 
 
@@ -491,6 +514,7 @@ MULTIPART = "__multipart__"
 # Lists of the caller's own rows (no org path: they belong to a person, not a subtree).
 # Each has its own "one user never sees another's" test next to its domain's tests.
 PERSONAL_LISTS = {f"{API}/notifications": "tests/notify/test_router.py",
+                  f"{API}/points/statement": "tests/volunteers/test_points.py",
                   f"{API}/registrations/mine": "tests/registrations/test_router.py"}
 
 
