@@ -26,7 +26,15 @@ from app.models.ops import AuditEntry, IdempotencyKey, OutboxEvent
 from app.models.orgs import Org
 from app.models.people import Building, Household, Resident, ResidentImport
 from app.models.scoped import ScopedRow
-from app.models.volunteers import Activity, ActivitySignup, PointsEntry, PointsPosting
+from app.models.volunteers import (
+    Activity,
+    ActivitySignup,
+    MarketGoods,
+    PointsAccount,
+    PointsEntry,
+    PointsPosting,
+    Redemption,
+)
 
 __all__ = [
     "Activity",
@@ -48,6 +56,7 @@ __all__ = [
     "GridStaff",
     "Household",
     "IdempotencyKey",
+    "MarketGoods",
     "Member",
     "MemberFinding",
     "MemberHouseholdLink",
@@ -57,8 +66,10 @@ __all__ = [
     "Patrol",
     "PatrolCase",
     "PatrolPoint",
+    "PointsAccount",
     "PointsEntry",
     "PointsPosting",
+    "Redemption",
     "RefreshToken",
     "Registration",
     "Resident",

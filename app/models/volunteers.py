@@ -1,5 +1,6 @@
 """Volunteers: activities and classes (志愿活动 / 培训班) with sign-ups, attendance and service
-hours, and the points ledger (积分) that service hours credit."""
+hours, the points ledger (积分) that service hours credit, and the love supermarket (爱心超市)
+where points buy goods."""
 
 from __future__ import annotations
 
@@ -101,7 +102,8 @@ class ActivitySignup(IdMixin, TimestampMixin, _Scoped, Base):
 
 
 class PointsEntry(IdMixin, _Scoped, Base):
-    """One ledger entry (a credit for service, a correction): its postings sum to zero. Never
+    """One ledger entry (a credit for service, a correction, a redemption or its reversal): its
+    postings sum to zero. Never
     updated or deleted; a correction is a new entry. Scoped by the community it concerns."""
 
     __tablename__ = "points_entries"
@@ -118,8 +120,9 @@ class PointsEntry(IdMixin, _Scoped, Base):
 
 
 class PointsPosting(IdMixin, Base):
-    """One side of an entry: `account` is "user:<id>" for a person's balance or
-    "issued:<community id>" for what a community has handed out (its side goes negative)."""
+    """One side of an entry: `account` is "user:<id>" for a person's balance,
+    "issued:<community id>" for what a community has handed out (its side goes negative), or
+    "market:<community id>" for what its love supermarket has taken in."""
 
     __tablename__ = "points_postings"
 
@@ -137,3 +140,64 @@ class PointsPosting(IdMixin, Base):
         Index("ix_points_postings_user_id_id", "user_id", "id"),
         Index("ix_points_postings_account", "account"),
     )
+
+
+class PointsAccount(IdMixin, Base):
+    """A person's running balance, kept in the same transaction as their postings (a test holds
+    it equal to their sum). It exists for the guard, not as the record: every change is one
+    conditional UPDATE (`balance + amount >= 0`), so concurrent debits queue on its row and
+    none can overdraw; the CHECK makes a negative balance unstorable."""
+
+    __tablename__ = "points_accounts"
+
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="RESTRICT"), unique=True
+    )
+    balance: Mapped[int] = mapped_column(Integer, default=0)
+
+    __table_args__ = (CheckConstraint("balance >= 0", name="not_negative"),)
+
+
+class MarketGoods(IdMixin, TimestampMixin, _Scoped, Base):
+    """Goods on a community's love supermarket (爱心超市) shelf, priced in points. `stock` only
+    moves by conditional UPDATEs (never below zero; a CHECK holds it too)."""
+
+    __tablename__ = "market_goods"
+
+    name: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str | None] = mapped_column(Text)
+    price_points: Mapped[int] = mapped_column(Integer)
+    stock: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (CheckConstraint("stock >= 0", name="stock_not_negative"),
+                      CheckConstraint("price_points > 0", name="price_positive"))
+
+
+class Redemption(IdMixin, TimestampMixin, _Scoped, Base):
+    """A person's redemption of goods: reserved (stock held, points debited) → collected at the
+    market, or cancelled (stock and points given back by a reversing ledger entry)."""
+
+    __tablename__ = "market_redemptions"
+
+    goods_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("market_goods.id", ondelete="RESTRICT"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="RESTRICT"),
+                                         index=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+    points: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="reserved")
+    entry_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("points_entries.id", ondelete="RESTRICT")
+    )
+    decided_by: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="SET NULL")
+    )
+    collected_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}

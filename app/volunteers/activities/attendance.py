@@ -117,4 +117,6 @@ async def _settle(session: AsyncSession, principal: Principal, activity: Activit
     signup.minutes, signup.points = minutes, owed
     await session.flush()
     memo = f"{activity.title}（{minutes} 分钟）"
-    await points.post_for_signup(session, principal, signup, delta, kind=kind, memo=memo)
+    await points.post(session, principal, user_id=signup.user_id, amount=delta,
+                      other=f"issued:{signup.community_id or 0}", kind=kind, memo=memo,
+                      scope=signup, signup_id=signup.id)

@@ -11,6 +11,8 @@ from pydantic import BaseModel, Field
 class EntryKind(StrEnum):
     service = "service"  # service hours credited at the activity's rate
     correction = "correction"  # the organiser corrected the hours: the difference
+    redemption = "redemption"  # goods reserved at the love supermarket
+    reversal = "reversal"  # a redemption cancelled: the points given back
 
 
 class PostingRead(BaseModel):

@@ -1,7 +1,10 @@
 """积分: an append-only double-entry ledger. Every entry is a set of postings that sums to
-zero: a credit for service is +n on the volunteer's account ("user:<id>") and -n on the
-issuing community's ("issued:<community id>"). Balances are derived by summing; a correction
-is a new entry for the difference, never an edit; no entry may take a person below zero."""
+zero: a credit for service is +n on the volunteer's account ("user:<id>") and -n on the issuing
+community's ("issued:<community id>"); a redemption is -n on the person and +n on the
+community's market ("market:<community id>"), and its cancellation the same reversed.
+Corrections are new entries for the difference, never edits. No entry takes a person below
+zero: their account row moves by one conditional UPDATE first (repository.move_balance), so
+concurrent debits queue there and the loser gets 409 `points_insufficient`."""
 
 from __future__ import annotations
 
@@ -9,33 +12,34 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.pagination import PageParams, next_cursor
 from app.core.security import Principal
-from app.models import ActivitySignup, PointsEntry, PointsPosting
-from app.models.scoped import scope_from
+from app.models import PointsEntry, PointsPosting
+from app.models.scoped import ScopedRow, scope_from
 from app.volunteers.points import repository as repo
 from app.volunteers.points.errors import InsufficientPoints
 from app.volunteers.points.schemas import EntryKind, PostingRead, Statement
 
 
-async def post_for_signup(session: AsyncSession, principal: Principal | None,
-                          signup: ActivitySignup, amount: int, *, kind: EntryKind,
-                          memo: str) -> None:
-    """Credit (or, for a correction downwards, take back) `amount` points for a sign-up."""
+async def post(session: AsyncSession, principal: Principal | None, *, user_id: int,
+               amount: int, other: str, kind: EntryKind, memo: str, scope: ScopedRow,
+               signup_id: int | None = None) -> PointsEntry | None:
+    """One entry: `amount` to the user's account, `-amount` to the `other` account. Scoped by
+    `scope` (the activity's sign-up, the market's goods). None when there is nothing to post."""
     if amount == 0:
-        return
-    if amount < 0 and await repo.balance(session, signup.user_id) + amount < 0:
+        return None
+    if not await repo.move_balance(session, user_id, amount):
         raise InsufficientPoints()
-    entry = PointsEntry(kind=kind, memo=memo[:255], signup_id=signup.id,
-                        actor_id=principal.id if principal and principal.kind == "user" else None,
-                        **scope_from(signup, PointsEntry))
+    actor = principal.id if principal is not None and principal.kind == "user" else None
+    entry = PointsEntry(kind=kind, memo=memo[:255], signup_id=signup_id, actor_id=actor,
+                        **scope_from(scope, PointsEntry))
     session.add(entry)
     await session.flush()
     session.add_all([
-        PointsPosting(entry_id=entry.id, account=f"user:{signup.user_id}",
-                      user_id=signup.user_id, amount=amount),
-        PointsPosting(entry_id=entry.id, account=f"issued:{signup.community_id or 0}",
-                      amount=-amount),
+        PointsPosting(entry_id=entry.id, account=f"user:{user_id}", user_id=user_id,
+                      amount=amount),
+        PointsPosting(entry_id=entry.id, account=other, amount=-amount),
     ])
     await session.flush()
+    return entry
 
 
 async def balance(session: AsyncSession, user_id: int) -> int:
@@ -57,3 +61,7 @@ async def statement(session: AsyncSession, principal: Principal, page: PageParam
 
 async def entry_sums(session: AsyncSession) -> list[int]:
     return await repo.entry_sums(session)
+
+
+async def account_mismatches(session: AsyncSession) -> list[tuple[int, int, int]]:
+    return await repo.account_mismatches(session)

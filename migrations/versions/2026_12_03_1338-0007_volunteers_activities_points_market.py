@@ -1,8 +1,9 @@
 """volunteers: activities, sign-ups (capacity, waiting list, attendance), the points ledger
+with its accounts, the love supermarket's goods and redemptions
 
 Revision ID: 0007
 Revises: 0006
-Create Date: 2026-12-03 13:38:31.853798
+Create Date: 2026-12-03 13:46:36.327434
 """
 from __future__ import annotations
 
@@ -19,6 +20,28 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_table('market_goods',
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('description', sa.Text(), nullable=True),
+    sa.Column('price_points', sa.Integer(), nullable=False),
+    sa.Column('stock', sa.Integer(), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('org_path', sa.String(length=255).with_variant(sa.String(length=255, collation='C'), 'postgresql'), nullable=False),
+    sa.Column('street_id', sa.BigInteger(), nullable=True),
+    sa.Column('community_id', sa.BigInteger(), nullable=True),
+    sa.CheckConstraint('price_points > 0', name=op.f('ck_market_goods_price_positive')),
+    sa.CheckConstraint('stock >= 0', name=op.f('ck_market_goods_stock_not_negative')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_market_goods'))
+    )
+    with op.batch_alter_table('market_goods', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_market_goods_community_id'), ['community_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_market_goods_org_path'), ['org_path'], unique=False)
+        batch_op.create_index(batch_op.f('ix_market_goods_street_id'), ['street_id'], unique=False)
+
     op.create_table('activities',
     sa.Column('org_id', sa.BigInteger(), nullable=False),
     sa.Column('title', sa.String(length=200), nullable=False),
@@ -57,6 +80,15 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_activities_org_path'), ['org_path'], unique=False)
         batch_op.create_index(batch_op.f('ix_activities_street_id'), ['street_id'], unique=False)
 
+    op.create_table('points_accounts',
+    sa.Column('user_id', sa.BigInteger(), nullable=False),
+    sa.Column('balance', sa.Integer(), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.CheckConstraint('balance >= 0', name=op.f('ck_points_accounts_not_negative')),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_points_accounts_user_id_users'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_points_accounts')),
+    sa.UniqueConstraint('user_id', name=op.f('uq_points_accounts_user_id'))
+    )
     op.create_table('activity_signups',
     sa.Column('activity_id', sa.BigInteger(), nullable=False),
     sa.Column('user_id', sa.BigInteger(), nullable=False),
@@ -111,6 +143,36 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_points_entries_signup_id'), ['signup_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_points_entries_street_id'), ['street_id'], unique=False)
 
+    op.create_table('market_redemptions',
+    sa.Column('goods_id', sa.BigInteger(), nullable=False),
+    sa.Column('user_id', sa.BigInteger(), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.Column('points', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('entry_id', sa.BigInteger(), nullable=True),
+    sa.Column('decided_by', sa.BigInteger(), nullable=True),
+    sa.Column('collected_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('cancelled_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('org_path', sa.String(length=255).with_variant(sa.String(length=255, collation='C'), 'postgresql'), nullable=False),
+    sa.Column('street_id', sa.BigInteger(), nullable=True),
+    sa.Column('community_id', sa.BigInteger(), nullable=True),
+    sa.ForeignKeyConstraint(['decided_by'], ['users.id'], name=op.f('fk_market_redemptions_decided_by_users'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['entry_id'], ['points_entries.id'], name=op.f('fk_market_redemptions_entry_id_points_entries'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['goods_id'], ['market_goods.id'], name=op.f('fk_market_redemptions_goods_id_market_goods'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_market_redemptions_user_id_users'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_market_redemptions'))
+    )
+    with op.batch_alter_table('market_redemptions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_market_redemptions_community_id'), ['community_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_market_redemptions_goods_id'), ['goods_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_market_redemptions_org_path'), ['org_path'], unique=False)
+        batch_op.create_index(batch_op.f('ix_market_redemptions_street_id'), ['street_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_market_redemptions_user_id'), ['user_id'], unique=False)
+
     op.create_table('points_postings',
     sa.Column('entry_id', sa.BigInteger(), nullable=False),
     sa.Column('account', sa.String(length=64), nullable=False),
@@ -136,6 +198,14 @@ def downgrade() -> None:
         batch_op.drop_index('ix_points_postings_account')
 
     op.drop_table('points_postings')
+    with op.batch_alter_table('market_redemptions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_market_redemptions_user_id'))
+        batch_op.drop_index(batch_op.f('ix_market_redemptions_street_id'))
+        batch_op.drop_index(batch_op.f('ix_market_redemptions_org_path'))
+        batch_op.drop_index(batch_op.f('ix_market_redemptions_goods_id'))
+        batch_op.drop_index(batch_op.f('ix_market_redemptions_community_id'))
+
+    op.drop_table('market_redemptions')
     with op.batch_alter_table('points_entries', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_points_entries_street_id'))
         batch_op.drop_index(batch_op.f('ix_points_entries_signup_id'))
@@ -152,6 +222,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_activity_signups_activity_id'))
 
     op.drop_table('activity_signups')
+    op.drop_table('points_accounts')
     with op.batch_alter_table('activities', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_activities_street_id'))
         batch_op.drop_index(batch_op.f('ix_activities_org_path'))
@@ -160,3 +231,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_activities_community_id'))
 
     op.drop_table('activities')
+    with op.batch_alter_table('market_goods', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_market_goods_street_id'))
+        batch_op.drop_index(batch_op.f('ix_market_goods_org_path'))
+        batch_op.drop_index(batch_op.f('ix_market_goods_community_id'))
+
+    op.drop_table('market_goods')
