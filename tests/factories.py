@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from PIL import Image
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cases import categories
@@ -22,6 +23,11 @@ from app.files.storage import FileStorage
 from app.models import (
     Activity,
     ActivitySignup,
+    MarketGoods,
+    PointsAccount,
+    PointsEntry,
+    PointsPosting,
+    Redemption,
     Agreement,
     AgreementProject,
     AgreementReport,
@@ -122,6 +128,11 @@ class World:
     # community's reg_user, same order as `communities`.
     activities: list[Activity] = field(default_factory=list)
     signups: list[ActivitySignup] = field(default_factory=list)
+    # The love supermarket (add_market): per community one kind of goods (10 points, 5 in
+    # stock) and one reserved redemption of it by the community's reg_user, who was credited
+    # 100 points first (their balance: 90), same order as `communities`.
+    goods: list[MarketGoods] = field(default_factory=list)
+    redemptions: list[Redemption] = field(default_factory=list)
 
     def user(self, role: Role, where: str = "") -> User:
         return self.users[f"{where}:{role}" if where else f"root:{role}"]
@@ -330,6 +341,7 @@ async def build_world(session: AsyncSession) -> World:
     await add_coconstruction(session, world)
     await add_resident_imports(session, world)
     await add_activities(session, world)
+    await add_market(session, world)
     await session.flush()
     return world
 
@@ -605,3 +617,46 @@ async def add_activities(session: AsyncSession, world: World) -> None:
                                        lat=(grid.min_lat or 0) + 0.005)
         world.activities.append(activity)
         world.signups.append(await make_signup(session, activity, world.reg_users[i]))
+
+
+async def post_points(session: AsyncSession, user: User, community: Org, amount: int, *,
+                      kind: str = "service", other: str | None = None) -> PointsEntry:
+    """A balanced ledger entry moving `amount` to the user (and the account row with it)."""
+    entry = PointsEntry(kind=kind, memo=kind, org_path=community.path,
+                        street_id=community.street_id, community_id=community.id)
+    session.add(entry)
+    await session.flush()
+    session.add_all([
+        PointsPosting(entry_id=entry.id, account=f"user:{user.id}", user_id=user.id,
+                      amount=amount),
+        PointsPosting(entry_id=entry.id, account=other or f"issued:{community.id}",
+                      amount=-amount),
+    ])
+    account = (await session.execute(select(PointsAccount).where(
+        PointsAccount.user_id == user.id))).scalar_one_or_none()
+    if account is None:
+        account = PointsAccount(user_id=user.id, balance=0)
+        session.add(account)
+    account.balance += amount
+    await session.flush()
+    return entry
+
+
+async def add_market(session: AsyncSession, world: World) -> None:
+    for i, community in enumerate(world.communities):
+        goods = MarketGoods(org_path=community.path, street_id=community.street_id,
+                            community_id=community.id, name="洗衣液", price_points=10, stock=4,
+                            active=True)
+        session.add(goods)
+        await session.flush()
+        user = world.reg_users[i]
+        await post_points(session, user, community, 100)
+        entry = await post_points(session, user, community, -10, kind="redemption",
+                                  other=f"market:{community.id}")
+        redemption = Redemption(goods_id=goods.id, user_id=user.id, quantity=1, points=10,
+                                status="reserved", entry_id=entry.id, org_path=community.path,
+                                street_id=community.street_id, community_id=community.id)
+        session.add(redemption)
+        await session.flush()
+        world.goods.append(goods)
+        world.redemptions.append(redemption)

@@ -379,6 +379,9 @@ RESOLVERS: dict[tuple[str, str], Callable[[Ctx], Target]] = {
     (f"{API}/activities", "signup_id"): _signup,
     (f"{API}/activities", "community_id"): _area_community,
     (f"{API}/activities", "org_id"): _area_community,
+    (f"{API}/market/goods", "goods_id"): _per_community("goods"),
+    (f"{API}/market/redemptions", "redemption_id"): _per_community("redemptions"),
+    (f"{API}/market", "community_id"): _area_community,
 }
 
 
@@ -485,6 +488,10 @@ BODIES: dict[tuple[str, str], Callable[[Ctx], dict[str, Any]]] = {
         lambda c: {"lng": 113.805, "lat": 34.005},
     ("POST", f"{API}/activities/{{activity_id}}/signups/{{signup_id}}/correction"):
         lambda c: {"minutes": 30, "reason": "scope-matrix"},
+    ("PATCH", f"{API}/market/goods/{{goods_id}}"): lambda c: {"name": "scope-matrix"},
+    ("POST", f"{API}/market/goods/{{goods_id}}/stock"): lambda c: {"delta": 1},
+    # The district admin has no points: the control's redemption answers 409.
+    ("POST", f"{API}/market/goods/{{goods_id}}/redemptions"): lambda c: {"quantity": 1},
 }
 
 # Writes only the object's owner may make, whoever else holds rights in scope (a patrol's track,

@@ -56,6 +56,9 @@ class Perm(StrEnum):
     activity_read = "activities:read"
     activity_write = "activities:write"  # organise activities, correct attendance
     activity_join = "activities:join"  # sign up, check in and out
+    market_read = "market:read"  # the love supermarket's goods
+    market_write = "market:write"  # stock the shelf, hand goods over (mark collected)
+    market_redeem = "market:redeem"  # spend one's own points on goods
 
 
 _ADMIN = frozenset(Perm)
@@ -68,7 +71,8 @@ _STAFF_READ = frozenset({Perm.org_read, Perm.grid_read})
 _FIELD = frozenset({Perm.case_read, Perm.case_report, Perm.case_handle, Perm.case_verify})
 _PEOPLE = frozenset({Perm.people_read, Perm.people_write})
 _WISHES = frozenset({Perm.wish_read, Perm.wish_write})
-_JOIN = frozenset({Perm.activity_read, Perm.activity_join})
+_JOIN = frozenset({Perm.activity_read, Perm.activity_join, Perm.market_read,
+                   Perm.market_redeem})
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.district_admin: _ADMIN,
