@@ -1,6 +1,7 @@
 """Real concurrency against the real database (no shared test connection): 50 people tap
 "sign up" at once for 10 seats; exactly 10 are accepted and 40 wait, on SQLite (the writer is
-serialised) and on PostgreSQL (the activity row is locked FOR UPDATE)."""
+serialised) and on PostgreSQL (the activity row is locked FOR UPDATE). Parallel redemptions
+neither oversell the shelf nor overdraw anyone (conditional UPDATEs of stock and balance)."""
 
 from __future__ import annotations
 
@@ -13,13 +14,15 @@ from sqlalchemy import func, select
 from app.core.db import Database
 from app.core.permissions import Role
 from app.main import create_app
-from app.models import Activity, ActivitySignup
+from app.models import Activity, ActivitySignup, MarketGoods
+from app.volunteers.points import service as points
 from tests.conftest import make_settings
-from tests.factories import World, give_role, make_activity, make_user
+from tests.factories import World, give_role, make_activity, make_user, post_points
 from tests.realdb import committed_rows_removed
 
 pytestmark = pytest.mark.real_commits
 ACTIVITIES = "/api/v1/activities"
+GOODS = "/api/v1/market/goods"
 
 
 @pytest.fixture
@@ -95,3 +98,41 @@ async def test_concurrent_cancellations_promote_each_waiting_person_once(
                 Activity.id == activity.id))
         assert order == ["cancelled"] * 5 + ["accepted"] * 5 + ["waitlisted"] * 5
         assert seats == 5
+
+
+async def test_parallel_redemptions_never_oversell_or_overdraw(real_client, real_db, auth,
+                                                               world: World):
+    """Ten people with 25 points each fire three redemptions of a 10-point item at once (each
+    can afford two); the shelf holds 12. Exactly 12 go through (stock 0), nobody goes below
+    zero, and the ledger still balances."""
+    async with committed_rows_removed(real_db):
+        community = world.communities[0]
+        async with real_db.writing() as s:
+            goods = MarketGoods(org_path=community.path, street_id=community.street_id,
+                                community_id=community.id, name="抽纸", price_points=10,
+                                stock=12, active=True)
+            s.add(goods)
+            users = []
+            for i in range(10):
+                user = await make_user(s, f"shopper{i}", community)
+                await give_role(s, user, Role.volunteer, community)
+                await post_points(s, user, community, 25)
+                users.append(user)
+        results = await asyncio.gather(*[
+            real_client.post(f"{GOODS}/{goods.id}/redemptions", headers=auth(u),
+                             json={"quantity": 1})
+            for u in users for _ in range(3)
+        ])
+        codes = [r.status_code for r in results]
+        assert sorted(set(codes)) == [201, 409], [r.text for r in results]
+        assert codes.count(201) == 12
+        refused = {r.json()["code"] for r in results if r.status_code == 409}
+        assert refused <= {"goods_out_of_stock", "points_insufficient"}
+        async with real_db.reading() as s:
+            stock = await s.scalar(select(MarketGoods.stock).where(MarketGoods.id == goods.id))
+            balances = [await points.balance(s, u.id) for u in users]
+            assert all(x == 0 for x in await points.entry_sums(s))
+            assert await points.account_mismatches(s) == []
+        assert stock == 0
+        assert min(balances) >= 0
+        assert sum(25 - b for b in balances) == 12 * 10

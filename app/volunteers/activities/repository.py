@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 from typing import cast as typed
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.pagination import PageParams, keyset
@@ -97,9 +97,3 @@ async def signups_page(session: AsyncSession, activity_id: int, *, user_id: int 
     page_stmt = keyset(typed(Select[Any], stmt), [(ActivitySignup.id, False)], page)
     return [SignupRow(*r) for r in await session.execute(page_stmt)]
 
-
-async def count_by_status(session: AsyncSession, activity_id: int) -> dict[str, int]:
-    stmt = (select(ActivitySignup.status, func.count())
-            .where(ActivitySignup.activity_id == activity_id)
-            .group_by(ActivitySignup.status))
-    return {status: n for status, n in (await session.execute(stmt)).tuples()}

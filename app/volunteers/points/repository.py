@@ -77,4 +77,4 @@ async def account_mismatches(session: AsyncSession) -> list[tuple[int, int, int]
                    func.coalesce(sums.c.total, 0))
             .outerjoin(sums, sums.c.user_id == PointsAccount.user_id)
             .where(PointsAccount.balance != func.coalesce(sums.c.total, 0)))
-    return [(u, b, int(t)) for u, b, t in (await session.execute(stmt)).tuples()]
+    return [(u, b, int(t)) for u, b, t in await session.execute(stmt)]
