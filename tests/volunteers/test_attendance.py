@@ -14,7 +14,7 @@ from app.core.permissions import Role
 from app.core.types import utcnow
 from app.models import Activity, AuditEntry, User
 from app.volunteers.activities import rules
-from tests.factories import World, make_signup
+from tests.factories import World, make_signup, post_points
 from tests.volunteers.helpers import ACTIVITIES, activity_now, set_signup, volunteers
 
 PLACE = (113.805, 34.005)
@@ -185,6 +185,20 @@ class TestCorrection:
                               json={"minutes": 151, "reason": "x"})
         assert r.status_code == 422
         assert [e["field"] for e in r.json()["errors"]] == ["minutes"]
+
+    async def test_taking_back_points_already_spent_is_409(self, client, auth, world: World,
+                                                            db):
+        a, sid, user = await self._served(client, auth, world, db)
+        async with db.writing() as s:
+            await post_points(s, user, world.communities[0], -20, kind="redemption",
+                              other=f"market:{world.communities[0].id}")
+            await s.commit()
+        r = await client.post(url(a, sid, "correction"),
+                              headers=auth(world.user(Role.community_admin, "s1c1")),
+                              json={"minutes": 0, "reason": "未到场"})
+        assert (r.status_code, r.json()["code"]) == (409, "points_insufficient")
+        st = (await client.get(POINTS, headers=auth(user))).json()
+        assert st["balance"] == 5
 
     async def test_the_volunteer_may_not_correct_their_own(self, client, auth, world: World,
                                                            db):
