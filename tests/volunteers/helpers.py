@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from app.core.permissions import Role
 from app.core.types import utcnow
 from app.models import Activity, ActivitySignup, User
-from tests.factories import World, make_activity, make_user, give_role
-from app.core.permissions import Role
+from tests.factories import World, give_role, make_activity, make_user
 
 API = "/api/v1"
 ACTIVITIES = f"{API}/activities"

@@ -83,7 +83,7 @@ class TestCheckIn:
 
     async def test_someone_else_is_403(self, client, auth, world: World, db):
         a = await activity_now(db, world, before=timedelta(minutes=10), after=timedelta(hours=1))
-        user, sid = await signed_up(db, world, a)
+        _, sid = await signed_up(db, world, a)
         r = await client.post(url(a, sid, "check-in"),
                               headers=auth(world.user(Role.community_admin, "s1c1")),
                               json={"lng": PLACE[0], "lat": PLACE[1]})
@@ -172,14 +172,14 @@ class TestCorrection:
                                                                    world: World, db):
         a = await activity_now(db, world, before=timedelta(hours=3),
                                after=-timedelta(minutes=30))
-        user, sid = await signed_up(db, world, a)
+        _, sid = await signed_up(db, world, a)
         r = await client.post(url(a, sid, "correction"),
                               headers=auth(world.user(Role.community_admin, "s1c1")),
                               json={"minutes": 90, "reason": "忘记签到，现场确认"})
         assert (r.status_code, r.json()["points"]) == (200, 15)
 
     async def test_more_than_the_activity_lasted_is_422(self, client, auth, world: World, db):
-        a, sid, user = await self._served(client, auth, world, db)
+        a, sid, _ = await self._served(client, auth, world, db)
         r = await client.post(url(a, sid, "correction"),
                               headers=auth(world.user(Role.community_admin, "s1c1")),
                               json={"minutes": 151, "reason": "x"})
