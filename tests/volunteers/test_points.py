@@ -52,6 +52,41 @@ class TestStatement:
         assert st == {"balance": 0, "items": [], "next_cursor": None}
 
 
+class TestLeaderboard:
+    async def test_ranks_by_points_earned_in_the_community(self, client, auth, world: World,
+                                                            db):
+        a, b = await volunteers(db, world, 2, prefix="rank")
+        community = world.communities[0]
+        async with db.writing() as s:
+            await post_points(s, a, community, 30)
+            await post_points(s, b, community, 10)
+            # Spending at the market does not lower a rank; B's other community does not count.
+            await post_points(s, a, community, -25, kind="redemption",
+                              other=f"market:{community.id}")
+            await post_points(s, b, world.communities[1], 500)
+            await s.commit()
+        r = await client.get(f"{API}/points/leaderboard", headers=auth(world.reg_users[0]),
+                             params={"community_id": community.id})
+        assert r.status_code == 200, r.text
+        items = r.json()["items"]
+        # The world's reg_user earned 100 here (tests/factories.py add_market).
+        assert [(i["rank"], i["user_id"], i["points"]) for i in items] == [
+            (1, world.reg_users[0].id, 100), (2, a.id, 30), (3, b.id, 10)]
+        assert all("*" in (i["name"] or "*") for i in items)
+        assert {i["org_path"] for i in items} == {community.path}
+
+    async def test_other_community_is_404(self, client, auth, world: World):
+        r = await client.get(f"{API}/points/leaderboard", headers=auth(world.reg_users[1]),
+                             params={"community_id": world.communities[0].id})
+        assert r.status_code == 404
+
+    async def test_grid_staff_without_the_community_is_404(self, client, auth, world: World):
+        r = await client.get(f"{API}/points/leaderboard",
+                             headers=auth(world.user(Role.grid_worker, "s1c1g1")),
+                             params={"community_id": world.communities[0].id})
+        assert r.status_code == 404
+
+
 async def _invariants(db: Any, goods_id: int, shelved: int) -> None:
     async with db.reading() as s:
         assert all(x == 0 for x in await points.entry_sums(s))

@@ -13,7 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.pagination import PageParams, keyset
-from app.models import PointsAccount, PointsEntry, PointsPosting
+from app.models import PointsAccount, PointsEntry, PointsPosting, User
 from app.models.base import table_of
 
 _ACCOUNTS = table_of(PointsAccount)
@@ -78,3 +78,20 @@ async def account_mismatches(session: AsyncSession) -> list[tuple[int, int, int]
             .outerjoin(sums, sums.c.user_id == PointsAccount.user_id)
             .where(PointsAccount.balance != func.coalesce(sums.c.total, 0)))
     return [(u, b, int(t)) for u, b, t in await session.execute(stmt)]
+
+
+async def leaderboard(session: AsyncSession, community_id: int, limit: int) -> list[Any]:
+    """(user id, display name, points earned) for the community's top earners: service and
+    its corrections only, so spending at the market does not lower anyone's rank."""
+    earned = func.sum(PointsPosting.amount)
+    stmt = (select(PointsPosting.user_id, User.display_name, earned)
+            .join(PointsEntry, PointsEntry.id == PointsPosting.entry_id)
+            .join(User, User.id == PointsPosting.user_id)
+            .where(PointsEntry.community_id == community_id,
+                   PointsEntry.kind.in_(("service", "correction")),
+                   PointsPosting.user_id.is_not(None))
+            .group_by(PointsPosting.user_id, User.display_name)
+            .having(earned > 0)
+            .order_by(earned.desc(), PointsPosting.user_id)
+            .limit(limit))
+    return list(await session.execute(stmt))

@@ -30,3 +30,16 @@ class Statement(BaseModel):
     balance: int = Field(description="当前积分余额")
     items: list[PostingRead]
     next_cursor: str | None = None
+
+
+class LeaderboardEntry(BaseModel):
+    rank: int
+    user_id: int
+    name: str | None = Field(description="脱敏姓名")
+    points: int = Field(description="在该社区服务所得积分（兑换不扣减排名）")
+    org_path: str = Field(description="社区的路径")
+
+
+class Leaderboard(BaseModel):
+    community_id: int
+    items: list[LeaderboardEntry]

@@ -10,13 +10,24 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.crypto import mask_name
 from app.core.pagination import PageParams, next_cursor
+from app.core.permissions import Perm
+from app.core.scope import authorize
 from app.core.security import Principal
 from app.models import PointsEntry, PointsPosting
 from app.models.scoped import ScopedRow, scope_from
+from app.orgs import service as orgs
+from app.orgs.errors import OrgNotFound
 from app.volunteers.points import repository as repo
 from app.volunteers.points.errors import InsufficientPoints
-from app.volunteers.points.schemas import EntryKind, PostingRead, Statement
+from app.volunteers.points.schemas import (
+    EntryKind,
+    Leaderboard,
+    LeaderboardEntry,
+    PostingRead,
+    Statement,
+)
 
 
 async def post(session: AsyncSession, principal: Principal | None, *, user_id: int,
@@ -65,3 +76,15 @@ async def entry_sums(session: AsyncSession) -> list[int]:
 
 async def account_mismatches(session: AsyncSession) -> list[tuple[int, int, int]]:
     return await repo.account_mismatches(session)
+
+
+async def leaderboard(session: AsyncSession, principal: Principal, community_id: int,
+                      limit: int) -> Leaderboard:
+    """A community's top earners, for whoever may read its activities (else 404)."""
+    community = await orgs.get(session, principal, community_id)
+    authorize(principal, Perm.activity_read, community.path, not_found=OrgNotFound())
+    rows = await repo.leaderboard(session, community.id, limit)
+    items = [LeaderboardEntry(rank=i, user_id=uid, name=mask_name(name), points=int(total),
+                              org_path=community.path)
+             for i, (uid, name, total) in enumerate(rows, start=1)]
+    return Leaderboard(community_id=community.id, items=items)
