@@ -49,10 +49,12 @@ from app.models import (
     Resident,
     ResidentImport,
     RoleAssignment,
+    TeamMembership,
     Unit,
     UnitRegistration,
     User,
     Visit,
+    VolunteerTeam,
     WebhookSubscription,
     Wish,
 )
@@ -133,6 +135,9 @@ class World:
     # 100 points first (their balance: 90), same order as `communities`.
     goods: list[MarketGoods] = field(default_factory=list)
     redemptions: list[Redemption] = field(default_factory=list)
+    # Volunteer teams (add_teams): per community one team serving it with the community's
+    # reg_user as its member, same order as `communities`.
+    teams: list[VolunteerTeam] = field(default_factory=list)
 
     def user(self, role: Role, where: str = "") -> User:
         return self.users[f"{where}:{role}" if where else f"root:{role}"]
@@ -342,6 +347,7 @@ async def build_world(session: AsyncSession) -> World:
     await add_resident_imports(session, world)
     await add_activities(session, world)
     await add_market(session, world)
+    await add_teams(session, world)
     await session.flush()
     return world
 
@@ -660,3 +666,17 @@ async def add_market(session: AsyncSession, world: World) -> None:
         await session.flush()
         world.goods.append(goods)
         world.redemptions.append(redemption)
+
+
+async def add_teams(session: AsyncSession, world: World) -> None:
+    for i, community in enumerate(world.communities):
+        team = VolunteerTeam(org_id=community.id, org_path=community.path,
+                             street_id=community.street_id, community_id=community.id,
+                             kind="studio", name=f"书法工作室{i + 1}", leader_name="王建国")
+        session.add(team)
+        await session.flush()
+        session.add(TeamMembership(team_id=team.id, user_id=world.reg_users[i].id,
+                                   org_path=team.org_path, street_id=team.street_id,
+                                   community_id=team.community_id))
+        world.teams.append(team)
+    await session.flush()

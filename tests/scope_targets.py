@@ -322,6 +322,13 @@ def _signup(c: Ctx) -> Target:
     return Target(signup.id, signup.org_path)
 
 
+def _team_member(c: Ctx) -> Target:
+    # The member of the resolved team: the community's reg_user (tests/factories.py add_teams).
+    team = c.resolved.get("team_id") or _per_community("teams")(c)
+    index = [t.id for t in c.world.teams].index(team.id)
+    return Target(c.world.reg_users[index].id, team.path)
+
+
 RESOLVERS: dict[tuple[str, str], Callable[[Ctx], Target]] = {
     (f"{API}/orgs", "org_id"): _org,
     (f"{API}/orgs", "parent_id"): _area_node,
@@ -382,6 +389,9 @@ RESOLVERS: dict[tuple[str, str], Callable[[Ctx], Target]] = {
     (f"{API}/market/goods", "goods_id"): _per_community("goods"),
     (f"{API}/market/redemptions", "redemption_id"): _per_community("redemptions"),
     (f"{API}/market", "community_id"): _area_community,
+    (f"{API}/volunteer-teams", "team_id"): _per_community("teams"),
+    (f"{API}/volunteer-teams", "user_id"): _team_member,
+    (f"{API}/volunteer-teams", "org_id"): _area_community,
 }
 
 
@@ -492,6 +502,9 @@ BODIES: dict[tuple[str, str], Callable[[Ctx], dict[str, Any]]] = {
     ("POST", f"{API}/market/goods/{{goods_id}}/stock"): lambda c: {"delta": 1},
     # The district admin has no points: the control's redemption answers 409.
     ("POST", f"{API}/market/goods/{{goods_id}}/redemptions"): lambda c: {"quantity": 1},
+    # A user of the caller's own subtree joins the outside team (the body is not the target).
+    ("POST", f"{API}/volunteer-teams/{{team_id}}/members"):
+        lambda c: {"user_id": users_under(c.world, c.caller)[0].id},
 }
 
 # Writes only the object's owner may make, whoever else holds rights in scope (a patrol's track,

@@ -34,6 +34,9 @@ from app.models.volunteers import (
     PointsEntry,
     PointsPosting,
     Redemption,
+    TeamMembership,
+    VolunteerProfile,
+    VolunteerTeam,
 )
 
 __all__ = [
@@ -76,10 +79,13 @@ __all__ = [
     "ResidentImport",
     "RoleAssignment",
     "ScopedRow",
+    "TeamMembership",
     "Unit",
     "UnitRegistration",
     "User",
     "Visit",
+    "VolunteerProfile",
+    "VolunteerTeam",
     "WebhookDelivery",
     "WebhookSubscription",
     "WechatLogin",

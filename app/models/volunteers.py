@@ -5,8 +5,10 @@ where points buy goods."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     CheckConstraint,
     Float,
@@ -201,3 +203,48 @@ class Redemption(IdMixin, TimestampMixin, _Scoped, Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class VolunteerTeam(IdMixin, TimestampMixin, _Scoped, Base):
+    """A social organisation, volunteer team or named studio (社会组织 / 志愿者队伍 / 工作室),
+    scoped by the community or street it serves. Its contact's phone is encrypted."""
+
+    __tablename__ = "volunteer_teams"
+
+    org_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("orgs.id", ondelete="RESTRICT"),
+                                        index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str | None] = mapped_column(Text)
+    leader_name: Mapped[str | None] = mapped_column(String(50))
+    contact_phone_cipher: Mapped[str | None] = mapped_column(String(255))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class TeamMembership(IdMixin, _Scoped, Base):
+    """A volunteer on a team (scope columns copied from the team)."""
+
+    __tablename__ = "volunteer_team_members"
+
+    team_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("volunteer_teams.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id", ondelete="CASCADE"),
+                                         index=True)
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (UniqueConstraint("team_id", "user_id"),)
+
+
+class VolunteerProfile(IdMixin, TimestampMixin, Base):
+    """A person's own volunteer details: skills and when they are available."""
+
+    __tablename__ = "volunteer_profiles"
+
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), unique=True
+    )
+    skills: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    availability: Mapped[list[Any]] = mapped_column(JSON, default=list)

@@ -1,9 +1,10 @@
-"""Demo volunteering for 幸福社区: the summer calligraphy class a week ahead with `demo_member`
-signed up, last Sunday's moral lecture (道德讲堂) they served at (two hours, credited), and the
-community's love supermarket with goods on the shelf — so the activity, points and market
-screens have something to show.
+"""Demo volunteering for 幸福社区: a calligraphy studio with `demo_member` on it, the summer
+calligraphy class a week ahead with them signed up, the moral lecture (道德讲堂) they served at
+three days ago (two hours, credited), and the community's love supermarket with goods on the
+shelf — so the team, activity, points and market screens have something to show.
 
-Idempotent: each activity is found by its title in the community, the goods by name.
+Idempotent: the team and each activity are found by name/title in the community, the goods by
+name.
 """
 
 from __future__ import annotations
@@ -25,12 +26,15 @@ from app.models import (
     PointsAccount,
     PointsEntry,
     PointsPosting,
+    TeamMembership,
     User,
+    VolunteerTeam,
 )
 from app.models.scoped import scope_from
 
 CLASS_TITLE = "暑期书法班（双职工子女）"
 LECTURE_TITLE = "道德讲堂：邻里守望"
+TEAM_NAME = "幸福社区书法工作室"
 GOODS = (("洗衣液 1 瓶", 30, 20), ("大米 5 斤", 50, 10), ("毛巾 2 条", 15, 30))
 
 
@@ -106,6 +110,24 @@ async def _market(session: AsyncSession, community: Org, created: Counter[str]) 
         created["market_goods"] += 1
 
 
+async def _team(session: AsyncSession, community: Org, user: User | None,
+                created: Counter[str]) -> None:
+    team = await session.scalar(select(VolunteerTeam).where(
+        VolunteerTeam.community_id == community.id, VolunteerTeam.name == TEAM_NAME))
+    if team is None:
+        team = VolunteerTeam(org_id=community.id, **scope_from(community, VolunteerTeam),
+                             kind="studio", name=TEAM_NAME, leader_name="王建国",
+                             description="每周六上午免费教社区孩子写毛笔字")
+        session.add(team)
+        await session.flush()
+        created["volunteer_teams"] += 1
+    if user is not None and not await session.scalar(select(TeamMembership.id).where(
+            TeamMembership.team_id == team.id, TeamMembership.user_id == user.id)):
+        session.add(TeamMembership(team_id=team.id, user_id=user.id,
+                                   **scope_from(team, TeamMembership)))
+        created["volunteer_team_members"] += 1
+
+
 async def seed(db: Database, community_code: str) -> Counter[str]:
     created: Counter[str] = Counter()
     async with db.writing() as session:
@@ -125,4 +147,5 @@ async def seed(db: Database, community_code: str) -> Counter[str]:
             await _signed_up(session, course, member, created)
             await _served(session, lecture, member, created)
         await _market(session, community, created)
+        await _team(session, community, member, created)
     return created

@@ -1,9 +1,9 @@
 """volunteers: activities, sign-ups (capacity, waiting list, attendance), the points ledger
-with its accounts, the love supermarket's goods and redemptions
+with its accounts, the love supermarket's goods and redemptions, volunteer teams and profiles
 
 Revision ID: 0007
 Revises: 0006
-Create Date: 2026-12-03 13:46:36.327434
+Create Date: 2026-12-03 14:03:23.210938
 """
 from __future__ import annotations
 
@@ -41,6 +41,29 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_market_goods_community_id'), ['community_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_market_goods_org_path'), ['org_path'], unique=False)
         batch_op.create_index(batch_op.f('ix_market_goods_street_id'), ['street_id'], unique=False)
+
+    op.create_table('volunteer_teams',
+    sa.Column('org_id', sa.BigInteger(), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('description', sa.Text(), nullable=True),
+    sa.Column('leader_name', sa.String(length=50), nullable=True),
+    sa.Column('contact_phone_cipher', sa.String(length=255), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('org_path', sa.String(length=255).with_variant(sa.String(length=255, collation='C'), 'postgresql'), nullable=False),
+    sa.Column('street_id', sa.BigInteger(), nullable=True),
+    sa.Column('community_id', sa.BigInteger(), nullable=True),
+    sa.ForeignKeyConstraint(['org_id'], ['orgs.id'], name=op.f('fk_volunteer_teams_org_id_orgs'), ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_volunteer_teams'))
+    )
+    with op.batch_alter_table('volunteer_teams', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_volunteer_teams_community_id'), ['community_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_volunteer_teams_org_id'), ['org_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_volunteer_teams_org_path'), ['org_path'], unique=False)
+        batch_op.create_index(batch_op.f('ix_volunteer_teams_street_id'), ['street_id'], unique=False)
 
     op.create_table('activities',
     sa.Column('org_id', sa.BigInteger(), nullable=False),
@@ -89,6 +112,37 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_points_accounts')),
     sa.UniqueConstraint('user_id', name=op.f('uq_points_accounts_user_id'))
     )
+    op.create_table('volunteer_profiles',
+    sa.Column('user_id', sa.BigInteger(), nullable=False),
+    sa.Column('skills', sa.JSON(), nullable=False),
+    sa.Column('availability', sa.JSON(), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_volunteer_profiles_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_volunteer_profiles')),
+    sa.UniqueConstraint('user_id', name=op.f('uq_volunteer_profiles_user_id'))
+    )
+    op.create_table('volunteer_team_members',
+    sa.Column('team_id', sa.BigInteger(), nullable=False),
+    sa.Column('user_id', sa.BigInteger(), nullable=False),
+    sa.Column('joined_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('org_path', sa.String(length=255).with_variant(sa.String(length=255, collation='C'), 'postgresql'), nullable=False),
+    sa.Column('street_id', sa.BigInteger(), nullable=True),
+    sa.Column('community_id', sa.BigInteger(), nullable=True),
+    sa.ForeignKeyConstraint(['team_id'], ['volunteer_teams.id'], name=op.f('fk_volunteer_team_members_team_id_volunteer_teams'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_volunteer_team_members_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_volunteer_team_members')),
+    sa.UniqueConstraint('team_id', 'user_id', name=op.f('uq_volunteer_team_members_team_id_user_id'))
+    )
+    with op.batch_alter_table('volunteer_team_members', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_volunteer_team_members_community_id'), ['community_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_volunteer_team_members_org_path'), ['org_path'], unique=False)
+        batch_op.create_index(batch_op.f('ix_volunteer_team_members_street_id'), ['street_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_volunteer_team_members_team_id'), ['team_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_volunteer_team_members_user_id'), ['user_id'], unique=False)
+
     op.create_table('activity_signups',
     sa.Column('activity_id', sa.BigInteger(), nullable=False),
     sa.Column('user_id', sa.BigInteger(), nullable=False),
@@ -222,6 +276,15 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_activity_signups_activity_id'))
 
     op.drop_table('activity_signups')
+    with op.batch_alter_table('volunteer_team_members', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_volunteer_team_members_user_id'))
+        batch_op.drop_index(batch_op.f('ix_volunteer_team_members_team_id'))
+        batch_op.drop_index(batch_op.f('ix_volunteer_team_members_street_id'))
+        batch_op.drop_index(batch_op.f('ix_volunteer_team_members_org_path'))
+        batch_op.drop_index(batch_op.f('ix_volunteer_team_members_community_id'))
+
+    op.drop_table('volunteer_team_members')
+    op.drop_table('volunteer_profiles')
     op.drop_table('points_accounts')
     with op.batch_alter_table('activities', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_activities_street_id'))
@@ -231,6 +294,13 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_activities_community_id'))
 
     op.drop_table('activities')
+    with op.batch_alter_table('volunteer_teams', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_volunteer_teams_street_id'))
+        batch_op.drop_index(batch_op.f('ix_volunteer_teams_org_path'))
+        batch_op.drop_index(batch_op.f('ix_volunteer_teams_org_id'))
+        batch_op.drop_index(batch_op.f('ix_volunteer_teams_community_id'))
+
+    op.drop_table('volunteer_teams')
     with op.batch_alter_table('market_goods', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_market_goods_street_id'))
         batch_op.drop_index(batch_op.f('ix_market_goods_org_path'))

@@ -29,6 +29,7 @@ from app.models import (
     Registration,
     Resident,
     ResidentImport,
+    VolunteerTeam,
 )
 from app.seed.demo import DEMO_LOGINS
 from tests.e2e import flows
@@ -51,7 +52,7 @@ FILL: dict[str | tuple[str, str], str] = {
     "lng": "lng", "lat": "lat", "category_code": "category",
     "fmt": "json", "service_code": "category", "service_request_id": "case_code",
     "token": "case_code", "rest": "unknown", "activity_id": "activity", "goods_id": "goods",
-    "redemption_id": "redemption",
+    "redemption_id": "redemption", "team_id": "team",
     (f"{API}/wishes/{{wish_id}}/attachments/{{attachment_id}}", "attachment_id"):
         "wish_attachment",
 }
@@ -156,6 +157,8 @@ async def objects_of(h: Harness, d: Demo) -> dict[str, Any]:
         "goods": await _first(h, select(MarketGoods.id).where(
             MarketGoods.community_id == d.community_id)),
         "redemption": (await flows.redemption(h, d))["id"],
+        "team": await _first(h, select(VolunteerTeam.id).where(
+            VolunteerTeam.community_id == d.community_id)),
         "lng": d.lng, "lat": d.lat, "category": flows.LEAF, "json": "json",
         "unknown": "nothing-here.json",
     }

@@ -171,8 +171,8 @@ class TestDemoPeople:
 
 
 class TestDemoVolunteers:
-    async def test_xingfu_has_an_activity_with_a_signup_points_and_a_market(self, seeded,
-                                                                          client, settings):
+    async def test_xingfu_has_a_team_an_activity_with_a_signup_points_and_a_market(
+            self, seeded, client, settings):
         r = await client.post(f"{API}/auth/login", json={
             "username": "demo_member", "password": settings.demo_password})
         member = {"Authorization": f"Bearer {r.json()['access_token']}"}
@@ -187,6 +187,9 @@ class TestDemoVolunteers:
         assert statement["balance"] == 20
         goods = (await client.get(f"{API}/market/goods", headers=member)).json()["items"]
         assert len(goods) == 3 and all(g["stock"] > 0 for g in goods)
+        me = (await client.get(f"{API}/volunteers/me", headers=member)).json()
+        assert [t["kind"] for t in me["teams"]] == ["studio"]
+        assert me["minutes_served"] == 120
 
 
 class TestIdempotence:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 from typing import cast as typed
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.pagination import PageParams, keyset
@@ -97,3 +97,12 @@ async def signups_page(session: AsyncSession, activity_id: int, *, user_id: int 
     page_stmt = keyset(typed(Select[Any], stmt), [(ActivitySignup.id, False)], page)
     return [SignupRow(*r) for r in await session.execute(page_stmt)]
 
+
+
+async def served(session: AsyncSession, user_id: int) -> tuple[int, int]:
+    """(activities attended, minutes credited) for the user."""
+    stmt = select(func.count(), func.coalesce(func.sum(ActivitySignup.minutes), 0)).where(
+        ActivitySignup.user_id == user_id, ActivitySignup.status == "accepted",
+        ActivitySignup.minutes > 0)
+    count, minutes = (await session.execute(stmt)).one()
+    return int(count), int(minutes or 0)

@@ -247,3 +247,7 @@ def read_signup(row: SignupRow) -> SignupRead:
         checked_out_at=s.checked_out_at, minutes=s.minutes, points=s.points,
         correction_reason=s.correction_reason, version=s.version, created_at=s.created_at,
     )
+
+
+async def served(session: AsyncSession, user_id: int) -> tuple[int, int]:
+    return await repo.served(session, user_id)
