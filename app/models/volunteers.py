@@ -67,6 +67,8 @@ class Activity(IdMixin, TimestampMixin, _Scoped, Base):
     __table_args__ = (
         CheckConstraint("accepted_count >= 0 AND accepted_count <= capacity", name="seats"),
         Index("ix_activities_community_id_starts_at", "community_id", "starts_at"),
+        # "What's on near me": a bounding box on latitude first (the narrower range).
+        Index("ix_activities_lat_lng", "lat", "lng"),
     )
 
 

@@ -99,6 +99,7 @@ def upgrade() -> None:
     with op.batch_alter_table('activities', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_activities_community_id'), ['community_id'], unique=False)
         batch_op.create_index('ix_activities_community_id_starts_at', ['community_id', 'starts_at'], unique=False)
+        batch_op.create_index('ix_activities_lat_lng', ['lat', 'lng'], unique=False)
         batch_op.create_index(batch_op.f('ix_activities_org_id'), ['org_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_activities_org_path'), ['org_path'], unique=False)
         batch_op.create_index(batch_op.f('ix_activities_street_id'), ['street_id'], unique=False)
@@ -290,6 +291,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_activities_street_id'))
         batch_op.drop_index(batch_op.f('ix_activities_org_path'))
         batch_op.drop_index(batch_op.f('ix_activities_org_id'))
+        batch_op.drop_index('ix_activities_lat_lng')
         batch_op.drop_index('ix_activities_community_id_starts_at')
         batch_op.drop_index(batch_op.f('ix_activities_community_id'))
 

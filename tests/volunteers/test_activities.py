@@ -259,3 +259,44 @@ async def test_seats_never_exceed_capacity_in_the_table(db, world: World):
         with pytest.raises(IntegrityError):
             await s.flush()
         await s.rollback()
+
+
+class TestNearMe:
+    async def test_only_activities_near_the_phone(self, client, auth, world: World):
+        here = await create(client, auth, world)  # at the community's first grid
+        far = await create(client, auth, world, lng=here["lng"] + 0.1, title="远处的活动")
+        lng, lat = wgs84_to_gcj02(here["lng"] + 0.001, here["lat"])
+        r = await client.get(ACTIVITIES, headers=auth(world.reg_users[0]),
+                             params={"lng": lng, "lat": lat, "crs": "gcj02",
+                                     "within_m": 1000})
+        assert r.status_code == 200, r.text
+        ids = [a["id"] for a in r.json()["items"]]
+        assert here["id"] in ids and far["id"] not in ids
+        # Scope still applies: community B's activity near the same point stays hidden.
+        assert world.activities[1].id not in ids
+
+    async def test_lng_without_lat_is_422(self, client, auth, world: World):
+        r = await client.get(ACTIVITIES, headers=auth(world.reg_users[0]),
+                             params={"lng": 113.8})
+        assert r.status_code == 422
+
+    async def test_upcoming_leaves_out_what_has_ended(self, client, auth, world: World):
+        past = utcnow() - timedelta(days=2)
+        ended = await create(client, auth, world, starts_at=past.isoformat(),
+                             ends_at=(past + timedelta(hours=1)).isoformat())
+        r = await client.get(ACTIVITIES, headers=auth(world.reg_users[0]),
+                             params={"upcoming": "true"})
+        ids = [a["id"] for a in r.json()["items"]]
+        assert ended["id"] not in ids and world.activities[0].id in ids
+
+    async def test_statements_do_not_grow_with_page_size(self, client, auth, world: World,
+                                                        statements):
+        counts = []
+        for limit in (1, 100):
+            with statements:
+                r = await client.get(ACTIVITIES, params={"limit": limit, "lng": 113.85,
+                                                         "lat": 34.005, "within_m": 50_000},
+                                     headers=auth(world.user(Role.district_admin)))
+            assert r.status_code == 200 and len(r.json()["items"]) == min(limit, 4)
+            counts.append(statements.count)
+        assert counts[0] == counts[1]

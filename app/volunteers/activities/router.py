@@ -20,9 +20,8 @@ from app.volunteers.activities import attendance, service
 from app.volunteers.activities.schemas import (
     ActivityCancel,
     ActivityCreate,
-    ActivityKind,
+    ActivityListQuery,
     ActivityRead,
-    ActivityStatus,
     AttendanceCorrection,
     Position,
     SignupRead,
@@ -55,23 +54,12 @@ async def create_activity(body: ActivityCreate, principal: CurrentPrincipal, ses
 
 
 @router.get("/activities", responses=problems(400))
-async def list_activities(principal: CurrentPrincipal, session: SessionDep, page: PageDep,
-                          community_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
-                          org_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
-                          kind: ActivityKind | None = None,
-                          status: ActivityStatus | None = None) -> Page[ActivityRead]:
-    """可见范围内的活动，最新发布在前。报到通过的党员与志愿者可见其社区的活动。"""
-    filters = []
-    if community_id is not None:
-        filters.append(Activity.community_id == community_id)
-    if org_id is not None:
-        filters.append(Activity.org_id == org_id)
-    if kind is not None:
-        filters.append(Activity.kind == kind)
-    if status is not None:
-        filters.append(Activity.status == status)
-    rows = await service.list_page(session, principal, filters=filters, page=page)
-    return page_of(rows, page, lambda a: [a.id], service.read)
+async def list_activities(principal: CurrentPrincipal, session: SessionDep,
+                          query: Annotated[ActivityListQuery, Query()]) -> Page[ActivityRead]:
+    """可见范围内的活动，最新发布在前。报到通过的党员与志愿者可见其社区的活动。给出 lng/lat
+    （可为 gcj02）时只列附近 within_m 米内的活动（“我附近的活动”）；upcoming=true 只列未结束的。"""
+    rows = await service.list_page(session, principal, query)
+    return page_of(rows, query.page(), lambda a: [a.id], service.read)
 
 
 @router.get(ITEM, responses=problems(403, 404))

@@ -8,6 +8,7 @@ from enum import StrEnum
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.core.geo import Crs
+from app.core.pagination import PageQuery
 
 
 class ActivityKind(StrEnum):
@@ -61,6 +62,26 @@ class ActivityCreate(BaseModel):
             raise ValueError("ends_at 须晚于 starts_at")
         if self.signup_deadline is not None and self.signup_deadline > self.ends_at:
             raise ValueError("signup_deadline 不能晚于 ends_at")
+        if (self.lng is None) != (self.lat is None):
+            raise ValueError("lng 与 lat 须同时给出")
+        return self
+
+
+class ActivityListQuery(PageQuery):
+    """GET /activities: a page of the caller's activities, optionally near a point."""
+
+    community_id: int | None = Field(None, ge=1, le=2**63 - 1)
+    org_id: int | None = Field(None, ge=1, le=2**63 - 1)
+    kind: ActivityKind | None = None
+    status: ActivityStatus | None = None
+    upcoming: bool | None = Field(None, description="true：只列未结束的活动")
+    lng: float | None = Field(None, ge=-180, le=180, description="附近的活动：手机位置")
+    lat: float | None = Field(None, ge=-90, le=90)
+    crs: Crs = Field("wgs84", description="坐标系：微信小程序定位为 gcj02")
+    within_m: int = Field(3000, ge=100, le=50_000, description="附近范围（米，按方框近似）")
+
+    @model_validator(mode="after")
+    def _point(self) -> ActivityListQuery:
         if (self.lng is None) != (self.lat is None):
             raise ValueError("lng 与 lat 须同时给出")
         return self

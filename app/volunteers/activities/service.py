@@ -10,6 +10,7 @@ so concurrent sign-ups queue and the count never passes the capacity (a CHECK ho
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -43,6 +44,7 @@ from app.volunteers.activities.schemas import (
     ActivityCancel,
     ActivityCreate,
     ActivityKind,
+    ActivityListQuery,
     ActivityRead,
     ActivityStatus,
     SignupRead,
@@ -207,9 +209,28 @@ async def _promote(session: AsyncSession, settings: Settings, activity: Activity
                        org_path=nxt.org_path)
 
 
-async def list_page(session: AsyncSession, principal: Principal, *, filters: list[Any],
-                    page: PageParams) -> list[Activity]:
-    return await repo.list_page(session, principal, filters=filters, page=page)
+def _filters(q: ActivityListQuery) -> list[Any]:
+    out: list[Any] = []
+    for column, value in ((Activity.community_id, q.community_id), (Activity.org_id, q.org_id),
+                          (Activity.kind, q.kind), (Activity.status, q.status)):
+        if value is not None:
+            out.append(column == value)
+    if q.upcoming:
+        out.append(Activity.ends_at >= utcnow())
+    if q.lng is not None and q.lat is not None:
+        lng, lat = to_wgs84(q.lng, q.lat, q.crs)
+        dlat = q.within_m / 111_320
+        dlng = q.within_m / (111_320 * max(math.cos(math.radians(lat)), 0.01))
+        out += [Activity.lat.between(lat - dlat, lat + dlat),
+                Activity.lng.between(lng - dlng, lng + dlng)]
+    return out
+
+
+async def list_page(session: AsyncSession, principal: Principal, q: ActivityListQuery
+                    ) -> list[Activity]:
+    """The caller's activities, newest first; near a point, those inside the box around it
+    (index ix_activities_lat_lng)."""
+    return await repo.list_page(session, principal, filters=_filters(q), page=q.page())
 
 
 async def signups_page(session: AsyncSession, principal: Principal, activity_id: int, *,
