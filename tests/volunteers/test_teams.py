@@ -62,6 +62,30 @@ class TestTeams:
         assert [e["field"] for e in r.json()["errors"]] == ["user_id"]
 
 
+class TestTeamLeaderboard:
+    async def test_members_ranked_by_points_earned(self, client, auth, world: World, db):
+        a, b = await volunteers(db, world, 2, prefix="ranked")
+        admin = auth(world.user(Role.community_admin, "s1c1"))
+        for u in (a, b):
+            r = await client.post(f"{TEAMS}/{world.teams[0].id}/members", headers=admin,
+                                  json={"user_id": u.id})
+            assert r.status_code == 201
+        async with db.writing() as s:
+            await post_points(s, a, world.communities[0], 150)
+            await post_points(s, b, world.communities[1], 40)  # served elsewhere: still counts
+            await s.commit()
+        r = await client.get(f"{TEAMS}/{world.teams[0].id}/leaderboard",
+                             headers=auth(world.reg_users[0]))
+        assert r.status_code == 200, r.text
+        assert [(i["user_id"], i["points"]) for i in r.json()["items"]] == [
+            (a.id, 150), (world.reg_users[0].id, 100), (b.id, 40)]
+
+    async def test_other_communitys_team_is_404(self, client, auth, world: World):
+        r = await client.get(f"{TEAMS}/{world.teams[1].id}/leaderboard",
+                             headers=auth(world.reg_users[0]))
+        assert r.status_code == 404
+
+
 class TestProfile:
     async def test_profile_with_teams_hours_and_points(self, client, auth, world: World, db):
         user = world.reg_users[0]

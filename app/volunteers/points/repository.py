@@ -80,16 +80,22 @@ async def account_mismatches(session: AsyncSession) -> list[tuple[int, int, int]
     return [(u, b, int(t)) for u, b, t in await session.execute(stmt)]
 
 
-async def leaderboard(session: AsyncSession, community_id: int, limit: int) -> list[Any]:
-    """(user id, display name, points earned) for the community's top earners: service and
-    its corrections only, so spending at the market does not lower anyone's rank."""
+async def leaderboard(session: AsyncSession, limit: int, *, community_id: int | None = None,
+                      user_ids: list[int] | None = None) -> list[Any]:
+    """(user id, display name, points earned) for the top earners in a community, or among
+    `user_ids` (a team's members, wherever they served): service and its corrections only,
+    so spending at the market does not lower anyone's rank."""
     earned = func.sum(PointsPosting.amount)
+    where: list[Any] = [PointsEntry.kind.in_(("service", "correction")),
+                        PointsPosting.user_id.is_not(None)]
+    if community_id is not None:
+        where.append(PointsEntry.community_id == community_id)
+    if user_ids is not None:
+        where.append(PointsPosting.user_id.in_(user_ids))
     stmt = (select(PointsPosting.user_id, User.display_name, earned)
             .join(PointsEntry, PointsEntry.id == PointsPosting.entry_id)
             .join(User, User.id == PointsPosting.user_id)
-            .where(PointsEntry.community_id == community_id,
-                   PointsEntry.kind.in_(("service", "correction")),
-                   PointsPosting.user_id.is_not(None))
+            .where(*where)
             .group_by(PointsPosting.user_id, User.display_name)
             .having(earned > 0)
             .order_by(earned.desc(), PointsPosting.user_id)

@@ -8,6 +8,8 @@ concurrent debits queue there and the loser gets 409 `points_insufficient`."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.crypto import mask_name
@@ -83,8 +85,18 @@ async def leaderboard(session: AsyncSession, principal: Principal, community_id:
     """A community's top earners, for whoever may read its activities (else 404)."""
     community = await orgs.get(session, principal, community_id)
     authorize(principal, Perm.activity_read, community.path, not_found=OrgNotFound())
-    rows = await repo.leaderboard(session, community.id, limit)
-    items = [LeaderboardEntry(rank=i, user_id=uid, name=mask_name(name), points=int(total),
-                              org_path=community.path)
-             for i, (uid, name, total) in enumerate(rows, start=1)]
-    return Leaderboard(community_id=community.id, items=items)
+    rows = await repo.leaderboard(session, limit, community_id=community.id)
+    return Leaderboard(community_id=community.id, items=_ranked(rows, community.path))
+
+
+async def team_leaderboard(session: AsyncSession, user_ids: list[int], path: str,
+                           limit: int) -> list[LeaderboardEntry]:
+    """The team's members ranked by the points their service earned (any community); the
+    caller's right to see the team is the teams service's to check."""
+    return _ranked(await repo.leaderboard(session, limit, user_ids=user_ids), path)
+
+
+def _ranked(rows: list[Any], path: str) -> list[LeaderboardEntry]:
+    return [LeaderboardEntry(rank=i, user_id=uid, name=mask_name(name), points=int(total),
+                             org_path=path)
+            for i, (uid, name, total) in enumerate(rows, start=1)]

@@ -48,3 +48,8 @@ async def teams_of(session: AsyncSession, user_id: int) -> list[VolunteerTeam]:
     stmt = (select(VolunteerTeam).join(TeamMembership, TeamMembership.team_id == VolunteerTeam.id)
             .where(TeamMembership.user_id == user_id).order_by(VolunteerTeam.id))
     return list((await session.execute(stmt)).scalars())
+
+
+async def member_ids(session: AsyncSession, team_id: int) -> list[int]:
+    stmt = select(TeamMembership.user_id).where(TeamMembership.team_id == team_id)
+    return list((await session.execute(stmt)).scalars())

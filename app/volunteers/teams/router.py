@@ -17,7 +17,14 @@ from app.core.permissions import Perm
 from app.core.routing import DomainRouter
 from app.models import VolunteerTeam
 from app.volunteers.teams import service
-from app.volunteers.teams.schemas import MemberAdd, TeamCreate, TeamKind, TeamMemberRead, TeamRead
+from app.volunteers.teams.schemas import (
+    MemberAdd,
+    TeamCreate,
+    TeamKind,
+    TeamLeaderboard,
+    TeamMemberRead,
+    TeamRead,
+)
 
 router = DomainRouter(tags=["volunteer-teams"])
 ITEM = "/volunteer-teams/{team_id}"
@@ -83,3 +90,13 @@ async def remove_team_member(team_id: int, user_id: int, principal: CurrentPrinc
     team = await service.get(session, principal, team_id, Perm.activity_write)
     await service.remove_member(session, principal, team, user_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get(f"{ITEM}/leaderboard", responses=problems(403, 404))
+async def team_leaderboard(team_id: int, principal: CurrentPrincipal, session: SessionDep,
+                           limit: Annotated[int, Query(ge=1, le=100)] = 20
+                           ) -> TeamLeaderboard:
+    """队伍积分排行榜：成员按志愿服务所得积分排序（兑换不影响排名），姓名脱敏。"""
+    team = await service.get(session, principal, team_id)
+    return TeamLeaderboard(team_id=team.id,
+                           items=await service.leaderboard(session, team, limit))

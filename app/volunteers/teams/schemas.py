@@ -8,6 +8,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.people.fields import Phone
+from app.volunteers.points.schemas import LeaderboardEntry
 
 
 class TeamKind(StrEnum):
@@ -62,3 +63,8 @@ class TeamMemberRead(BaseModel):
     name: str | None = Field(description="脱敏姓名")
     org_path: str
     joined_at: datetime
+
+
+class TeamLeaderboard(BaseModel):
+    team_id: int
+    items: list[LeaderboardEntry]

@@ -21,6 +21,8 @@ from app.orgs import service as orgs
 from app.orgs.errors import OrgNotFound
 from app.users import service as users
 from app.users.errors import UserNotFound
+from app.volunteers.points import service as points
+from app.volunteers.points.schemas import LeaderboardEntry
 from app.volunteers.teams import repository as repo
 from app.volunteers.teams.errors import TeamMemberExists, TeamMemberNotFound, TeamNotFound
 from app.volunteers.teams.schemas import (
@@ -118,3 +120,9 @@ def read_member(row: tuple[TeamMembership, str | None]) -> TeamMemberRead:
     m, name = row
     return TeamMemberRead(id=m.id, team_id=m.team_id, user_id=m.user_id, name=mask_name(name),
                           org_path=m.org_path, joined_at=m.joined_at)
+
+
+async def leaderboard(session: AsyncSession, team: VolunteerTeam, limit: int
+                      ) -> list[LeaderboardEntry]:
+    members = await repo.member_ids(session, team.id)
+    return await points.team_leaderboard(session, members, team.org_path, limit)
