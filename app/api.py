@@ -20,6 +20,7 @@ from app.registrations.router import router as registrations_router
 from app.stats.router import router as stats_router
 from app.users.router import router as users_router
 from app.visits.router import router as visits_router
+from app.volunteers.router import ROUTERS as VOLUNTEERS_ROUTERS
 from app.webhooks.router import router as webhooks_router
 from app.wishes.router import router as wishes_router
 
@@ -29,8 +30,8 @@ PREFIX = API_PREFIX
 DOMAIN_ROUTERS = (cases_router, patrols_router, visits_router, notify_router,
                   people_transfer_router, people_router, wishes_router, grids_router,
                   orgs_router, auth_router, users_router, members_router,
-                  registrations_router, *COCONSTRUCTION_ROUTERS, webhooks_router, stats_router,
-                  audit_router)
+                  registrations_router, *COCONSTRUCTION_ROUTERS, *VOLUNTEERS_ROUTERS,
+                  webhooks_router, stats_router, audit_router)
 
 
 def include_api(app: FastAPI) -> None:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from PIL import Image
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.cases import categories
@@ -20,6 +21,8 @@ from app.core.types import utcnow
 from app.files.service import store_upload
 from app.files.storage import FileStorage
 from app.models import (
+    Activity,
+    ActivitySignup,
     Agreement,
     AgreementProject,
     AgreementReport,
@@ -32,20 +35,27 @@ from app.models import (
     Grid,
     GridStaff,
     Household,
+    MarketGoods,
     Member,
     MemberFinding,
     Org,
     Patrol,
     PatrolCase,
     PatrolPoint,
+    PointsAccount,
+    PointsEntry,
+    PointsPosting,
+    Redemption,
     Registration,
     Resident,
     ResidentImport,
     RoleAssignment,
+    TeamMembership,
     Unit,
     UnitRegistration,
     User,
     Visit,
+    VolunteerTeam,
     WebhookSubscription,
     Wish,
 )
@@ -116,6 +126,19 @@ class World:
     # Resident spreadsheet imports (add_resident_imports): one report per grid, same order as
     # `grids`, with one rejected row.
     resident_imports: list[ResidentImport] = field(default_factory=list)
+    # Volunteers (add_activities): per community [s1c1, s1c2, s2c1, s2c2] one open activity it
+    # organises (two days ahead, ten seats, at its first grid) and one accepted sign-up by the
+    # community's reg_user, same order as `communities`.
+    activities: list[Activity] = field(default_factory=list)
+    signups: list[ActivitySignup] = field(default_factory=list)
+    # The love supermarket (add_market): per community one kind of goods (10 points, 5 in
+    # stock) and one reserved redemption of it by the community's reg_user, who was credited
+    # 100 points first (their balance: 90), same order as `communities`.
+    goods: list[MarketGoods] = field(default_factory=list)
+    redemptions: list[Redemption] = field(default_factory=list)
+    # Volunteer teams (add_teams): per community one team serving it with the community's
+    # reg_user as its member, same order as `communities`.
+    teams: list[VolunteerTeam] = field(default_factory=list)
 
     def user(self, role: Role, where: str = "") -> User:
         return self.users[f"{where}:{role}" if where else f"root:{role}"]
@@ -327,6 +350,9 @@ async def build_world(session: AsyncSession) -> World:
     await add_members_and_groups(session, world)
     await add_coconstruction(session, world)
     await add_resident_imports(session, world)
+    await add_activities(session, world)
+    await add_market(session, world)
+    await add_teams(session, world)
     await session.flush()
     return world
 
@@ -565,4 +591,98 @@ async def add_resident_imports(session: AsyncSession, world: World) -> None:
         )
         session.add(report)
         world.resident_imports.append(report)
+    await session.flush()
+
+
+async def make_activity(session: AsyncSession, org: Org, *, title: str = "暑期书法班",
+                        capacity: int = 10, points_per_hour: int = 10,
+                        lng: float | None = 113.805, lat: float | None = 34.005,
+                        starts_in: timedelta = timedelta(days=2),
+                        hours: float = 2) -> Activity:
+    starts = utcnow() + starts_in
+    activity = Activity(org_id=org.id, org_path=org.path, street_id=org.street_id,
+                        community_id=org.community_id, title=title, kind="class",
+                        starts_at=starts, ends_at=starts + timedelta(hours=hours),
+                        capacity=capacity, accepted_count=0, lng=lng, lat=lat, radius_m=200,
+                        points_per_hour=points_per_hour, status="open")
+    session.add(activity)
+    await session.flush()
+    return activity
+
+
+async def make_signup(session: AsyncSession, activity: Activity, user: User,
+                      status: str = "accepted") -> ActivitySignup:
+    signup = ActivitySignup(activity_id=activity.id, user_id=user.id, status=status,
+                            active_user_id=user.id, org_path=activity.org_path,
+                            street_id=activity.street_id, community_id=activity.community_id)
+    if status == "accepted":
+        activity.accepted_count += 1
+    session.add(signup)
+    await session.flush()
+    return signup
+
+
+async def add_activities(session: AsyncSession, world: World) -> None:
+    for i, community in enumerate(world.communities):
+        grid = world.grids[2 * i]
+        activity = await make_activity(session, community, lng=(grid.min_lng or 0) + 0.005,
+                                       lat=(grid.min_lat or 0) + 0.005)
+        world.activities.append(activity)
+        world.signups.append(await make_signup(session, activity, world.reg_users[i]))
+
+
+async def post_points(session: AsyncSession, user: User, community: Org, amount: int, *,
+                      kind: str = "service", other: str | None = None) -> PointsEntry:
+    """A balanced ledger entry moving `amount` to the user (and the account row with it)."""
+    entry = PointsEntry(kind=kind, memo=kind, org_path=community.path,
+                        street_id=community.street_id, community_id=community.id)
+    session.add(entry)
+    await session.flush()
+    session.add_all([
+        PointsPosting(entry_id=entry.id, account=f"user:{user.id}", user_id=user.id,
+                      amount=amount),
+        PointsPosting(entry_id=entry.id, account=other or f"issued:{community.id}",
+                      amount=-amount),
+    ])
+    account = (await session.execute(select(PointsAccount).where(
+        PointsAccount.user_id == user.id))).scalar_one_or_none()
+    if account is None:
+        account = PointsAccount(user_id=user.id, balance=0)
+        session.add(account)
+    account.balance += amount
+    await session.flush()
+    return entry
+
+
+async def add_market(session: AsyncSession, world: World) -> None:
+    for i, community in enumerate(world.communities):
+        goods = MarketGoods(org_path=community.path, street_id=community.street_id,
+                            community_id=community.id, name="洗衣液", price_points=10, stock=4,
+                            active=True)
+        session.add(goods)
+        await session.flush()
+        user = world.reg_users[i]
+        await post_points(session, user, community, 100)
+        entry = await post_points(session, user, community, -10, kind="redemption",
+                                  other=f"market:{community.id}")
+        redemption = Redemption(goods_id=goods.id, user_id=user.id, quantity=1, points=10,
+                                status="reserved", entry_id=entry.id, org_path=community.path,
+                                street_id=community.street_id, community_id=community.id)
+        session.add(redemption)
+        await session.flush()
+        world.goods.append(goods)
+        world.redemptions.append(redemption)
+
+
+async def add_teams(session: AsyncSession, world: World) -> None:
+    for i, community in enumerate(world.communities):
+        team = VolunteerTeam(org_id=community.id, org_path=community.path,
+                             street_id=community.street_id, community_id=community.id,
+                             kind="studio", name=f"书法工作室{i + 1}", leader_name="王建国")
+        session.add(team)
+        await session.flush()
+        session.add(TeamMembership(team_id=team.id, user_id=world.reg_users[i].id,
+                                   org_path=team.org_path, street_id=team.street_id,
+                                   community_id=team.community_id))
+        world.teams.append(team)
     await session.flush()

@@ -315,6 +315,20 @@ def _grid_node(rows: str) -> Callable[[Ctx], Target]:
     return resolve
 
 
+def _signup(c: Ctx) -> Target:
+    # The sign-up on the resolved activity (tests/factories.py add_activities).
+    activity = c.resolved.get("activity_id") or _per_community("activities")(c)
+    signup = next(s for s in c.world.signups if s.activity_id == activity.id)
+    return Target(signup.id, signup.org_path)
+
+
+def _team_member(c: Ctx) -> Target:
+    # The member of the resolved team: the community's reg_user (tests/factories.py add_teams).
+    team = c.resolved.get("team_id") or _per_community("teams")(c)
+    index = [t.id for t in c.world.teams].index(team.id)
+    return Target(c.world.reg_users[index].id, team.path)
+
+
 RESOLVERS: dict[tuple[str, str], Callable[[Ctx], Target]] = {
     (f"{API}/orgs", "org_id"): _org,
     (f"{API}/orgs", "parent_id"): _area_node,
@@ -369,6 +383,16 @@ RESOLVERS: dict[tuple[str, str], Callable[[Ctx], Target]] = {
     (f"{API}/member-findings", "org_id"): _area_node,
     (f"{API}/building-groups", "group_id"): _grid_node("building_groups"),
     (f"{API}/member-households", "node_id"): _grid_node("member_households"),
+    (f"{API}/activities", "activity_id"): _per_community("activities"),
+    (f"{API}/activities", "signup_id"): _signup,
+    (f"{API}/activities", "community_id"): _area_community,
+    (f"{API}/activities", "org_id"): _area_community,
+    (f"{API}/market/goods", "goods_id"): _per_community("goods"),
+    (f"{API}/market/redemptions", "redemption_id"): _per_community("redemptions"),
+    (f"{API}/market", "community_id"): _area_community,
+    (f"{API}/volunteer-teams", "team_id"): _per_community("teams"),
+    (f"{API}/volunteer-teams", "user_id"): _team_member,
+    (f"{API}/volunteer-teams", "org_id"): _area_community,
 }
 
 
@@ -468,6 +492,20 @@ BODIES: dict[tuple[str, str], Callable[[Ctx], dict[str, Any]]] = {
         lambda c: {"building_ids": [_in_area("buildings")(c).id]},
     ("PUT", f"{API}/member-households/{{node_id}}/households"):
         lambda c: {"home_household_id": None, "household_ids": [_in_area("households")(c).id]},
+    ("POST", f"{API}/activities/{{activity_id}}/cancel"): lambda c: {"reason": "scope-matrix"},
+    ("POST", f"{API}/activities/{{activity_id}}/signups/{{signup_id}}/check-in"):
+        lambda c: {"lng": 113.805, "lat": 34.005},
+    ("POST", f"{API}/activities/{{activity_id}}/signups/{{signup_id}}/check-out"):
+        lambda c: {"lng": 113.805, "lat": 34.005},
+    ("POST", f"{API}/activities/{{activity_id}}/signups/{{signup_id}}/correction"):
+        lambda c: {"minutes": 30, "reason": "scope-matrix"},
+    ("PATCH", f"{API}/market/goods/{{goods_id}}"): lambda c: {"name": "scope-matrix"},
+    ("POST", f"{API}/market/goods/{{goods_id}}/stock"): lambda c: {"delta": 1},
+    # The district admin has no points: the control's redemption answers 409.
+    ("POST", f"{API}/market/goods/{{goods_id}}/redemptions"): lambda c: {"quantity": 1},
+    # A user of the caller's own subtree joins the outside team (the body is not the target).
+    ("POST", f"{API}/volunteer-teams/{{team_id}}/members"):
+        lambda c: {"user_id": users_under(c.world, c.caller)[0].id},
 }
 
 # Writes only the object's owner may make, whoever else holds rights in scope (a patrol's track,
@@ -484,6 +522,11 @@ OWNER_ONLY: dict[tuple[str, str], str] = {
     ("POST", f"{API}/wishes/{{wish_id}}/claim"): "member_not_linked",
     ("POST", f"{API}/wishes/{{wish_id}}/fulfil"): "wish_not_claimant",
     ("POST", f"{API}/wishes/{{wish_id}}/release"): "wish_not_claimant",
+    # Checking in and out is the volunteer's own, from their phone.
+    ("POST", f"{API}/activities/{{activity_id}}/signups/{{signup_id}}/check-in"):
+        "signup_not_owner",
+    ("POST", f"{API}/activities/{{activity_id}}/signups/{{signup_id}}/check-out"):
+        "signup_not_owner",
 }
 
 
@@ -492,6 +535,7 @@ MULTIPART = "__multipart__"
 # Lists of the caller's own rows (no org path: they belong to a person, not a subtree).
 # Each has its own "one user never sees another's" test next to its domain's tests.
 PERSONAL_LISTS = {f"{API}/notifications": "tests/notify/test_router.py",
+                  f"{API}/points/statement": "tests/volunteers/test_points.py",
                   f"{API}/registrations/mine": "tests/registrations/test_router.py"}
 
 

@@ -53,6 +53,12 @@ class Perm(StrEnum):
     wish_read = "wishes:read"
     wish_write = "wishes:write"  # post a resident's wish, confirm it fulfilled
     wish_claim = "wishes:claim"  # claim and fulfil a wish (a registered member, a unit)
+    activity_read = "activities:read"
+    activity_write = "activities:write"  # organise activities, correct attendance
+    activity_join = "activities:join"  # sign up, check in and out
+    market_read = "market:read"  # the love supermarket's goods
+    market_write = "market:write"  # stock the shelf, hand goods over (mark collected)
+    market_redeem = "market:redeem"  # spend one's own points on goods
 
 
 _ADMIN = frozenset(Perm)
@@ -65,6 +71,8 @@ _STAFF_READ = frozenset({Perm.org_read, Perm.grid_read})
 _FIELD = frozenset({Perm.case_read, Perm.case_report, Perm.case_handle, Perm.case_verify})
 _PEOPLE = frozenset({Perm.people_read, Perm.people_write})
 _WISHES = frozenset({Perm.wish_read, Perm.wish_write})
+_JOIN = frozenset({Perm.activity_read, Perm.activity_join, Perm.market_read,
+                   Perm.market_redeem})
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.district_admin: _ADMIN,
@@ -74,26 +82,28 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     | {Perm.user_read, Perm.case_read, Perm.case_report, Perm.case_dispatch, Perm.case_verify,
        Perm.people_read},
     Role.grid_head: _STAFF_READ | _FIELD | _FIELD_LOG | _FIELD_READ | _PEOPLE | _WISHES
-    | {Perm.user_read, Perm.resident_reveal, Perm.member_read},
+    | {Perm.user_read, Perm.resident_reveal, Perm.member_read, Perm.activity_read},
     # A grid worker keeps the register but sees it masked only: revealing is the head's call.
     Role.grid_worker: _STAFF_READ | _FIELD | _FIELD_LOG | _FIELD_READ | _PEOPLE | _WISHES
-    | {Perm.member_read},
+    | {Perm.member_read, Perm.activity_read},
     # The instructor works the grid branch's party side: its members and the search campaign.
     Role.party_instructor: _STAFF_READ
     | {Perm.case_read, Perm.case_report, Perm.member_read, Perm.member_write,
-       Perm.member_verify, Perm.wish_read},
+       Perm.member_verify, Perm.wish_read, Perm.activity_read},
     # A unit's liaison handles what the command center dispatches to the unit, reports back on
     # the unit's agreements and claims wishes for the unit.
     Role.unit_liaison: frozenset({Perm.org_read, Perm.case_read, Perm.case_handle,
                                   Perm.unit_read, Perm.agreement_report, Perm.wish_read,
                                   Perm.wish_claim}),
     # Residents' eyes: members and volunteers report; they see the cases they reported.
-    # Registered members see and claim their community's wishes.
-    Role.member: frozenset({Perm.org_read, Perm.case_report, Perm.wish_read, Perm.wish_claim}),
-    Role.volunteer: frozenset({Perm.org_read, Perm.case_report}),
+    # Registered members see and claim their community's wishes. Both sign up for activities:
+    # a member registered with a community is its volunteer without a second sign-up.
+    Role.member: frozenset({Perm.org_read, Perm.case_report, Perm.wish_read, Perm.wish_claim})
+    | _JOIN,
+    Role.volunteer: frozenset({Perm.org_read, Perm.case_report}) | _JOIN,
     Role.auditor: _STAFF_READ | _FIELD_READ
     | {Perm.user_read, Perm.audit_read, Perm.case_read, Perm.people_read, Perm.member_read,
-       Perm.unit_read, Perm.wish_read},
+       Perm.unit_read, Perm.wish_read, Perm.activity_read},
 }
 
 # Where in the tree each role may be held: the kinds of org node it can be assigned on.

@@ -198,3 +198,16 @@ async def webhook(h: Harness) -> dict[str, Any]:
                                   "events": ["case.created"]})
     assert r.status_code == 201, r.text
     return dict(r.json())
+
+
+# --- volunteers -----------------------------------------------------------------------------
+
+async def redemption(h: Harness, d: Demo) -> dict[str, Any]:
+    """The registered member spends the seed's lecture points on the cheapest goods of the
+    demo community's love supermarket."""
+    goods = (await h.call("GET", f"{API}/market/goods", MEMBER, expect=200,
+                          params={"community_id": d.community_id})).json()["items"]
+    cheapest = min(goods, key=lambda g: g["price_points"])
+    r = await h.call("POST", f"{API}/market/goods/{cheapest['id']}/redemptions", MEMBER,
+                     expect=201, headers=key(), json={"quantity": 1})
+    return dict(r.json())

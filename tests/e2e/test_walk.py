@@ -20,7 +20,17 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from app.models import Building, Member, Org, Registration, Resident, ResidentImport
+from app.models import (
+    Activity,
+    Building,
+    MarketGoods,
+    Member,
+    Org,
+    Registration,
+    Resident,
+    ResidentImport,
+    VolunteerTeam,
+)
 from app.seed.demo import DEMO_LOGINS
 from tests.e2e import flows
 from tests.e2e.flows import Demo
@@ -41,7 +51,8 @@ FILL: dict[str | tuple[str, str], str] = {
     "agreement_id": "agreement", "cadre_id": "cadre", "webhook_id": "webhook",
     "lng": "lng", "lat": "lat", "category_code": "category",
     "fmt": "json", "service_code": "category", "service_request_id": "case_code",
-    "token": "case_code", "rest": "unknown",
+    "token": "case_code", "rest": "unknown", "activity_id": "activity", "goods_id": "goods",
+    "redemption_id": "redemption", "team_id": "team",
     (f"{API}/wishes/{{wish_id}}/attachments/{{attachment_id}}", "attachment_id"):
         "wish_attachment",
 }
@@ -141,6 +152,13 @@ async def objects_of(h: Harness, d: Demo) -> dict[str, Any]:
             Org.kind == "building_group", Org.parent_id == d.branch_id)),
         "member_household": await _first(h, select(Org.id).where(
             Org.kind == "member_household", Org.path.like(f"%/{d.branch_id}/%"))),
+        "activity": await _first(h, select(Activity.id).where(
+            Activity.community_id == d.community_id)),
+        "goods": await _first(h, select(MarketGoods.id).where(
+            MarketGoods.community_id == d.community_id)),
+        "redemption": (await flows.redemption(h, d))["id"],
+        "team": await _first(h, select(VolunteerTeam.id).where(
+            VolunteerTeam.community_id == d.community_id)),
         "lng": d.lng, "lat": d.lat, "category": flows.LEAF, "json": "json",
         "unknown": "nothing-here.json",
     }

@@ -44,13 +44,18 @@ def own_objects(world: World) -> dict[str, int]:
         "unit_id": world.units[0].id, "reg_id": world.unit_registrations[0].id,
         "agreement_id": world.agreements[0].id, "project_id": world.agreement_projects[0].id,
         "cadre_id": world.cadres[0].id,
+        # Volunteers: the s1c1 community's activity, goods, redemption and team (community
+        # level, above the grid: 404s for this worker; tests/volunteers checks the masking).
+        "activity_id": world.activities[0].id, "goods_id": world.goods[0].id,
+        "redemption_id": world.redemptions[0].id, "team_id": world.teams[0].id,
     }
 
 
 def query_for(route: st.Route, world: World) -> dict[str, Any]:
     grid = world.grids[0]
     assert grid.min_lng is not None and grid.min_lat is not None
-    known = {"lng": grid.min_lng + 0.005, "lat": grid.min_lat + 0.005, "category_code": LEAF.code}
+    known = {"lng": grid.min_lng + 0.005, "lat": grid.min_lat + 0.005, "category_code": LEAF.code,
+             "community_id": world.communities[0].id}
     return {q: known[q] for q in route.required_query}
 
 

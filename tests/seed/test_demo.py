@@ -170,6 +170,28 @@ class TestDemoPeople:
         assert any("demo-register.csv" in line or "residents" in line for line in seeded)
 
 
+class TestDemoVolunteers:
+    async def test_xingfu_has_a_team_an_activity_with_a_signup_points_and_a_market(
+            self, seeded, client, settings):
+        r = await client.post(f"{API}/auth/login", json={
+            "username": "demo_member", "password": settings.demo_password})
+        member = {"Authorization": f"Bearer {r.json()['access_token']}"}
+        activities = (await client.get(f"{API}/activities", headers=member)).json()["items"]
+        assert {a["kind"] for a in activities} == {"class", "lecture"}
+        course = next(a for a in activities if a["kind"] == "class")
+        assert course["accepted_count"] == 1
+        mine = (await client.get(f"{API}/activities/{course['id']}/signups",
+                                 headers=member)).json()["items"]
+        assert [s["status"] for s in mine] == ["accepted"]
+        statement = (await client.get(f"{API}/points/statement", headers=member)).json()
+        assert statement["balance"] == 20
+        goods = (await client.get(f"{API}/market/goods", headers=member)).json()["items"]
+        assert len(goods) == 3 and all(g["stock"] > 0 for g in goods)
+        me = (await client.get(f"{API}/volunteers/me", headers=member)).json()
+        assert [t["kind"] for t in me["teams"]] == ["studio"]
+        assert me["minutes_served"] == 120
+
+
 class TestIdempotence:
     async def test_second_run_creates_nothing(self, db, settings):
         lines = await run_seed(db, settings)

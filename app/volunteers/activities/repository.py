@@ -1,0 +1,108 @@
+"""SQL for activities and sign-ups: lists start from the caller's scope; a sign-up page brings
+the volunteer's name along in the same statement."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from typing import cast as typed
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.pagination import PageParams, keyset
+from app.core.permissions import Perm
+from app.core.scope import readable
+from app.core.security import Principal
+from app.models import Activity, ActivitySignup, User
+
+
+@dataclass
+class SignupRow:
+    signup: ActivitySignup
+    name: str | None
+
+
+async def by_id(session: AsyncSession, activity_id: int) -> Activity | None:
+    """Unscoped: the service decides (404 for what the caller cannot see)."""
+    return await session.get(Activity, activity_id)
+
+
+async def locked(session: AsyncSession, activity_id: int) -> Activity | None:
+    """The activity, locked until the transaction ends: every change of its seats happens under
+    this lock, so concurrent sign-ups and cancellations queue instead of overbooking. PostgreSQL
+    takes a row lock (FOR UPDATE); SQLite has already serialised the writer (IMMEDIATE + the
+    process's write lock) and ignores the clause. `populate_existing`: a copy read earlier in
+    this session must not stand in for the locked read."""
+    stmt = (select(Activity).where(Activity.id == activity_id).with_for_update()
+            .execution_options(populate_existing=True))
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def list_page(session: AsyncSession, principal: Principal, *, filters: list[Any],
+                    page: PageParams) -> list[Activity]:
+    stmt = select(Activity).where(readable(principal, Activity.org_path, Perm.activity_read),
+                                  *filters)
+    result = await session.execute(keyset(stmt, [(Activity.id, True)], page))
+    return list(result.scalars())
+
+
+async def signup(session: AsyncSession, activity_id: int, signup_id: int) -> ActivitySignup | None:
+    stmt = select(ActivitySignup).where(ActivitySignup.id == signup_id,
+                                        ActivitySignup.activity_id == activity_id)
+    return (await session.execute(stmt.execution_options(populate_existing=True))
+            ).scalar_one_or_none()
+
+
+async def live_signup_of(session: AsyncSession, activity_id: int, user_id: int
+                         ) -> ActivitySignup | None:
+    stmt = select(ActivitySignup).where(ActivitySignup.activity_id == activity_id,
+                                        ActivitySignup.active_user_id == user_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def first_waitlisted(session: AsyncSession, activity_id: int) -> ActivitySignup | None:
+    """The next in line: the earliest waitlisted sign-up (ids grow with time)."""
+    stmt = (select(ActivitySignup)
+            .where(ActivitySignup.activity_id == activity_id,
+                   ActivitySignup.status == "waitlisted")
+            .order_by(ActivitySignup.id).limit(1))
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def live_user_ids(session: AsyncSession, activity_id: int) -> set[int]:
+    stmt = select(ActivitySignup.user_id).where(ActivitySignup.activity_id == activity_id,
+                                                ActivitySignup.active_user_id.is_not(None))
+    return set((await session.execute(stmt)).scalars())
+
+
+async def signup_row(session: AsyncSession, signup_id: int) -> SignupRow:
+    stmt = (select(ActivitySignup, User.display_name)
+            .join(User, User.id == ActivitySignup.user_id)
+            .where(ActivitySignup.id == signup_id))
+    row = (await session.execute(stmt)).one()
+    return SignupRow(row[0], row[1])
+
+
+async def signups_page(session: AsyncSession, activity_id: int, *, user_id: int | None,
+                       status: str | None, page: PageParams) -> list[SignupRow]:
+    """A page of the activity's sign-ups in sign-up order; only `user_id`'s when given."""
+    stmt = (select(ActivitySignup, User.display_name)
+            .join(User, User.id == ActivitySignup.user_id)
+            .where(ActivitySignup.activity_id == activity_id))
+    if user_id is not None:
+        stmt = stmt.where(ActivitySignup.user_id == user_id)
+    if status is not None:
+        stmt = stmt.where(ActivitySignup.status == status)
+    page_stmt = keyset(typed(Select[Any], stmt), [(ActivitySignup.id, False)], page)
+    return [SignupRow(*r) for r in await session.execute(page_stmt)]
+
+
+
+async def served(session: AsyncSession, user_id: int) -> tuple[int, int]:
+    """(activities attended, minutes credited) for the user."""
+    stmt = select(func.count(), func.coalesce(func.sum(ActivitySignup.minutes), 0)).where(
+        ActivitySignup.user_id == user_id, ActivitySignup.status == "accepted",
+        ActivitySignup.minutes > 0)
+    count, minutes = (await session.execute(stmt)).one()
+    return int(count), int(minutes or 0)

@@ -1,0 +1,155 @@
+"""Activity and sign-up bodies and views. Volunteers appear by masked name only."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from app.core.geo import Crs
+from app.core.pagination import PageQuery
+
+
+class ActivityKind(StrEnum):
+    service = "service"  # 志愿服务
+    class_ = "class"  # 培训班 / 兴趣班 (e.g. the summer calligraphy class)
+    lecture = "lecture"  # 讲座 (e.g. 道德讲堂)
+    meeting = "meeting"
+    coconstruction = "coconstruction"  # 共驻共建活动 under an agreement
+
+
+class ActivityStatus(StrEnum):
+    open = "open"
+    cancelled = "cancelled"
+
+
+class SignupStatus(StrEnum):
+    accepted = "accepted"
+    waitlisted = "waitlisted"
+    cancelled = "cancelled"
+
+
+def _text(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("不能为空")
+    return value
+
+
+class ActivityCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    org_id: int = Field(ge=1, le=2**63 - 1, description="组织方节点（社区、社会组织党支部等）")
+    title: str = Field(min_length=1, max_length=200, description="如“暑期书法班”")
+    kind: ActivityKind
+    description: str | None = Field(None, max_length=4000)
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    signup_deadline: AwareDatetime | None = Field(None, description="缺省为开始时间")
+    capacity: int = Field(ge=1, le=10_000)
+    address: str | None = Field(None, max_length=255)
+    lng: float | None = Field(None, ge=-180, le=180)
+    lat: float | None = Field(None, ge=-90, le=90)
+    crs: Crs = Field("wgs84", description="坐标系：微信小程序定位为 gcj02")
+    radius_m: int = Field(200, ge=10, le=5_000, description="签到半径（米）")
+    points_per_hour: int = Field(0, ge=0, le=1_000, description="每服务一小时积分")
+
+    _title = field_validator("title")(_text)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ActivityCreate:
+        if self.ends_at <= self.starts_at:
+            raise ValueError("ends_at 须晚于 starts_at")
+        if self.signup_deadline is not None and self.signup_deadline > self.ends_at:
+            raise ValueError("signup_deadline 不能晚于 ends_at")
+        if (self.lng is None) != (self.lat is None):
+            raise ValueError("lng 与 lat 须同时给出")
+        return self
+
+
+class ActivityListQuery(PageQuery):
+    """GET /activities: a page of the caller's activities, optionally near a point."""
+
+    community_id: int | None = Field(None, ge=1, le=2**63 - 1)
+    org_id: int | None = Field(None, ge=1, le=2**63 - 1)
+    kind: ActivityKind | None = None
+    status: ActivityStatus | None = None
+    upcoming: bool | None = Field(None, description="true：只列未结束的活动")
+    lng: float | None = Field(None, ge=-180, le=180, description="附近的活动：手机位置")
+    lat: float | None = Field(None, ge=-90, le=90)
+    crs: Crs = Field("wgs84", description="坐标系：微信小程序定位为 gcj02")
+    within_m: int = Field(3000, ge=100, le=50_000, description="附近范围（米，按方框近似）")
+
+    @model_validator(mode="after")
+    def _point(self) -> ActivityListQuery:
+        if (self.lng is None) != (self.lat is None):
+            raise ValueError("lng 与 lat 须同时给出")
+        return self
+
+
+class ActivityCancel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=500)
+
+    _reason = field_validator("reason")(_text)
+
+
+class ActivityRead(BaseModel):
+    id: int
+    org_id: int
+    org_path: str
+    street_id: int | None
+    community_id: int | None
+    title: str
+    kind: ActivityKind
+    description: str | None
+    starts_at: datetime
+    ends_at: datetime
+    signup_deadline: datetime | None
+    capacity: int
+    accepted_count: int = Field(description="已报名（不含候补）")
+    address: str | None
+    lng: float | None = Field(description="WGS-84")
+    lat: float | None
+    radius_m: int
+    points_per_hour: int
+    status: ActivityStatus
+    cancelled_at: datetime | None
+    cancel_reason: str | None
+    version: int
+    created_at: datetime
+
+
+class Position(BaseModel):
+    """Where the phone is when checking in or out."""
+
+    model_config = ConfigDict(extra="forbid")
+    lng: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90)
+    crs: Crs = Field("wgs84", description="坐标系：微信小程序定位为 gcj02")
+
+
+class AttendanceCorrection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    minutes: int = Field(ge=0, le=7 * 24 * 60, description="核定服务时长（分钟），不超过活动时长")
+    reason: str = Field(min_length=1, max_length=500)
+
+    _reason = field_validator("reason")(_text)
+
+
+class SignupRead(BaseModel):
+    id: int
+    activity_id: int
+    org_path: str
+    user_id: int
+    name: str | None = Field(description="脱敏姓名")
+    status: SignupStatus
+    promoted_at: datetime | None = Field(description="候补转为报名成功的时间")
+    cancelled_at: datetime | None
+    checked_in_at: datetime | None
+    checked_out_at: datetime | None
+    minutes: int | None = Field(description="核定服务时长（分钟）")
+    points: int | None = Field(description="已记入的积分")
+    correction_reason: str | None
+    version: int
+    created_at: datetime

@@ -1,0 +1,279 @@
+"""志愿活动 / 培训班: an org node (a community, a social organisation's branch) posts an activity
+with a time window, a place, a capacity and a rate in points per hour; people whose grants
+cover it (a member registered with the community holds `member` there, a volunteer `volunteer`)
+sign up. Past capacity they wait in line; a cancellation promotes the first in line and tells
+them (inbox + WeChat subscription message through the outbox).
+
+Seats: every change of `accepted_count` happens with the activity locked (repository.locked),
+so concurrent sign-ups queue and the count never passes the capacity (a CHECK holds it too).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core import audit
+from app.core.config import Settings
+from app.core.crypto import mask_name
+from app.core.errors import field_error
+from app.core.geo import to_wgs84
+from app.core.pagination import PageParams
+from app.core.permissions import Perm
+from app.core.scope import authorize, covers, scope_paths, sees
+from app.core.security import Principal
+from app.core.types import utcnow
+from app.models import Activity, ActivitySignup
+from app.models.scoped import scope_from
+from app.notify import service as notify
+from app.orgs import service as orgs
+from app.orgs.errors import OrgNotFound
+from app.volunteers.activities import repository as repo
+from app.volunteers.activities.errors import (
+    ActivityClosed,
+    ActivityNotFound,
+    AlreadySignedUp,
+    SignupClosed,
+    SignupNotFound,
+    SignupNotLive,
+)
+from app.volunteers.activities.repository import SignupRow as SignupRow
+from app.volunteers.activities.schemas import (
+    ActivityCancel,
+    ActivityCreate,
+    ActivityKind,
+    ActivityListQuery,
+    ActivityRead,
+    ActivityStatus,
+    SignupRead,
+    SignupStatus,
+)
+
+LIVE = (SignupStatus.accepted, SignupStatus.waitlisted)
+
+
+def organises(principal: Principal, activity: Activity) -> bool:
+    return any(covers(p, activity.org_path)
+               for p in scope_paths(principal, Perm.activity_write))
+
+
+def _user_id(principal: Principal) -> int | None:
+    return principal.id if principal.kind == "user" else None
+
+
+async def get(session: AsyncSession, principal: Principal, activity_id: int) -> Activity:
+    activity = await repo.by_id(session, activity_id)
+    if activity is None:
+        raise ActivityNotFound()
+    authorize(principal, Perm.activity_read, activity.org_path, not_found=ActivityNotFound())
+    return activity
+
+
+async def _locked(session: AsyncSession, principal: Principal, activity_id: int,
+                  permission: Perm) -> Activity:
+    activity = await repo.locked(session, activity_id)
+    if activity is None:
+        raise ActivityNotFound()
+    authorize(principal, permission, activity.org_path, not_found=ActivityNotFound())
+    return activity
+
+
+async def create(session: AsyncSession, principal: Principal, data: ActivityCreate) -> Activity:
+    try:
+        org = await orgs.get(session, principal, data.org_id)
+    except OrgNotFound as exc:  # a node named in the body: 422 naming the field
+        raise field_error("org_id", "组织不存在", "No such organisation") from exc
+    authorize(principal, Perm.activity_write, org.path)
+    lng, lat = data.lng, data.lat
+    if lng is not None and lat is not None:
+        lng, lat = to_wgs84(lng, lat, data.crs)
+    activity = Activity(
+        org_id=org.id, **scope_from(org, Activity), title=data.title, kind=data.kind,
+        description=data.description, starts_at=data.starts_at, ends_at=data.ends_at,
+        signup_deadline=data.signup_deadline, capacity=data.capacity, accepted_count=0,
+        address=data.address, lng=lng, lat=lat, radius_m=data.radius_m,
+        points_per_hour=data.points_per_hour, status=ActivityStatus.open,
+        created_by=_user_id(principal),
+    )
+    session.add(activity)
+    await session.flush()
+    await audit.record(session, principal, "activity.create", "activity", activity.id,
+                       org_path=activity.org_path)
+    return activity
+
+
+async def cancel(session: AsyncSession, settings: Settings, principal: Principal,
+                 activity: Activity, data: ActivityCancel) -> Activity:
+    """The organiser calls it off: everyone signed up or waiting is told."""
+    if activity.status != ActivityStatus.open:
+        raise ActivityClosed()
+    activity.status, activity.cancelled_at = ActivityStatus.cancelled, utcnow()
+    activity.cancel_reason = data.reason
+    await session.flush()
+    users = await repo.live_user_ids(session, activity.id)
+    await notify.notify(session, settings, users, kind="activity_cancelled",
+                        title=f"活动「{activity.title}」已取消", body=data.reason,
+                        data={"activity_id": activity.id},
+                        wechat=_wechat(activity, "活动取消", data.reason))
+    await audit.record(session, principal, "activity.cancel", "activity", activity.id,
+                       org_path=activity.org_path, detail={"reason": data.reason})
+    return activity
+
+
+async def locked_for_write(session: AsyncSession, principal: Principal, activity_id: int
+                           ) -> Activity:
+    return await _locked(session, principal, activity_id, Perm.activity_write)
+
+
+def _wechat(activity: Activity, status: str, note: str) -> dict[str, str]:
+    starts = activity.starts_at.astimezone().strftime("%Y-%m-%d %H:%M")
+    return {"code": activity.title[:20], "status": status, "time": starts, "note": note[:20]}
+
+
+async def sign_up(session: AsyncSession, principal: Principal, activity_id: int) -> SignupRow:
+    """The caller takes a seat, or a place in line when the seats are gone. The activity's lock
+    is the first statement, so two sign-ups never both see the last seat free."""
+    activity = await _locked(session, principal, activity_id, Perm.activity_join)
+    user_id = _user_id(principal)
+    if user_id is None:
+        raise field_error("user", "只有个人用户可以报名", "Only a person may sign up")
+    if activity.status != ActivityStatus.open:
+        raise ActivityClosed()
+    if utcnow() > (activity.signup_deadline or activity.starts_at):
+        raise SignupClosed()
+    if await repo.live_signup_of(session, activity.id, user_id) is not None:
+        raise AlreadySignedUp()
+    seat = activity.accepted_count < activity.capacity
+    if seat:
+        activity.accepted_count += 1
+    signup = ActivitySignup(activity_id=activity.id, user_id=user_id,
+                            status=SignupStatus.accepted if seat else SignupStatus.waitlisted,
+                            active_user_id=user_id, **scope_from(activity, ActivitySignup))
+    session.add(signup)
+    await session.flush()
+    await audit.record(session, principal, "activity.signup", "activity_signup", signup.id,
+                       org_path=signup.org_path, detail={"status": signup.status})
+    return await repo.signup_row(session, signup.id)
+
+
+async def find_signup(session: AsyncSession, principal: Principal, activity_id: int,
+                      signup_id: int) -> tuple[Activity, ActivitySignup]:
+    """The sign-up if the caller is its volunteer or may read the activity, else 404."""
+    activity = await repo.by_id(session, activity_id)
+    signup = await repo.signup(session, activity_id, signup_id) if activity else None
+    if activity is None or signup is None:
+        raise SignupNotFound()
+    if signup.user_id != _user_id(principal) and not sees(principal, activity.org_path):
+        raise SignupNotFound()
+    return activity, signup
+
+
+async def withdraw(session: AsyncSession, settings: Settings, principal: Principal,
+                   activity_id: int, signup_id: int) -> None:
+    """The volunteer (or an organiser) cancels a place; a freed seat goes to the first in line."""
+    _, signup = await find_signup(session, principal, activity_id, signup_id)
+    activity = await repo.locked(session, activity_id)
+    assert activity is not None  # found above, and activities are never deleted
+    if signup.user_id != _user_id(principal) and not organises(principal, activity):
+        authorize(principal, Perm.activity_write, activity.org_path,
+                  not_found=SignupNotFound())
+    await session.refresh(signup)  # its state as of the lock, not as first read
+    if signup.status not in LIVE or signup.checked_in_at is not None:
+        raise SignupNotLive()
+    was_accepted = signup.status == SignupStatus.accepted
+    signup.status, signup.active_user_id = SignupStatus.cancelled, None
+    signup.cancelled_at = utcnow()
+    if was_accepted:
+        activity.accepted_count -= 1
+    await session.flush()
+    await audit.record(session, principal, "activity.signup_cancel", "activity_signup",
+                       signup.id, org_path=signup.org_path)
+    if was_accepted and activity.status == ActivityStatus.open:
+        await _promote(session, settings, activity)
+
+
+async def _promote(session: AsyncSession, settings: Settings, activity: Activity) -> None:
+    nxt = await repo.first_waitlisted(session, activity.id)
+    if nxt is None:
+        return
+    nxt.status, nxt.promoted_at = SignupStatus.accepted, utcnow()
+    activity.accepted_count += 1
+    await session.flush()
+    await notify.notify(session, settings, {nxt.user_id}, kind="activity_promoted",
+                        title=f"活动「{activity.title}」候补成功，您已报名",
+                        data={"activity_id": activity.id, "signup_id": nxt.id},
+                        wechat=_wechat(activity, "候补成功", activity.address or activity.title))
+    await audit.record(session, None, "activity.signup_promote", "activity_signup", nxt.id,
+                       org_path=nxt.org_path)
+
+
+def _filters(q: ActivityListQuery) -> list[Any]:
+    out: list[Any] = []
+    for column, value in ((Activity.community_id, q.community_id), (Activity.org_id, q.org_id),
+                          (Activity.kind, q.kind), (Activity.status, q.status)):
+        if value is not None:
+            out.append(column == value)
+    if q.upcoming:
+        out.append(Activity.ends_at >= utcnow())
+    if q.lng is not None and q.lat is not None:
+        lng, lat = to_wgs84(q.lng, q.lat, q.crs)
+        dlat = q.within_m / 111_320
+        dlng = q.within_m / (111_320 * max(math.cos(math.radians(lat)), 0.01))
+        out += [Activity.lat.between(lat - dlat, lat + dlat),
+                Activity.lng.between(lng - dlng, lng + dlng)]
+    return out
+
+
+# GET /activities's cursors carry it (the route path, as `page_params` tags other lists).
+ACTIVITIES_LIST = "/api/v1/activities"
+
+
+async def list_page(session: AsyncSession, principal: Principal, q: ActivityListQuery
+                    ) -> list[Activity]:
+    """The caller's activities, newest first; near a point, those inside the box around it
+    (index ix_activities_lat_lng)."""
+    return await repo.list_page(session, principal, filters=_filters(q),
+                               page=q.page(ACTIVITIES_LIST))
+
+
+async def signups_page(session: AsyncSession, principal: Principal, activity_id: int, *,
+                       status: SignupStatus | None, page: PageParams) -> list[SignupRow]:
+    """Organisers see every sign-up; anyone else who may read the activity, their own."""
+    activity = await get(session, principal, activity_id)
+    mine = None if organises(principal, activity) else (_user_id(principal) or -1)
+    return await repo.signups_page(session, activity.id, user_id=mine, status=status,
+                                   page=page)
+
+
+async def signup_row(session: AsyncSession, signup_id: int) -> SignupRow:
+    return await repo.signup_row(session, signup_id)
+
+
+def read(a: Activity) -> ActivityRead:
+    return ActivityRead(
+        id=a.id, org_id=a.org_id, org_path=a.org_path, street_id=a.street_id,
+        community_id=a.community_id, title=a.title, kind=ActivityKind(a.kind),
+        description=a.description, starts_at=a.starts_at, ends_at=a.ends_at,
+        signup_deadline=a.signup_deadline, capacity=a.capacity, accepted_count=a.accepted_count,
+        address=a.address, lng=a.lng, lat=a.lat, radius_m=a.radius_m,
+        points_per_hour=a.points_per_hour, status=ActivityStatus(a.status),
+        cancelled_at=a.cancelled_at, cancel_reason=a.cancel_reason, version=a.version,
+        created_at=a.created_at,
+    )
+
+
+def read_signup(row: SignupRow) -> SignupRead:
+    s = row.signup
+    return SignupRead(
+        id=s.id, activity_id=s.activity_id, org_path=s.org_path, user_id=s.user_id,
+        name=mask_name(row.name), status=SignupStatus(s.status), promoted_at=s.promoted_at,
+        cancelled_at=s.cancelled_at, checked_in_at=s.checked_in_at,
+        checked_out_at=s.checked_out_at, minutes=s.minutes, points=s.points,
+        correction_reason=s.correction_reason, version=s.version, created_at=s.created_at,
+    )
+
+
+async def served(session: AsyncSession, user_id: int) -> tuple[int, int]:
+    return await repo.served(session, user_id)

@@ -1,0 +1,88 @@
+"""爱心超市 bodies and views."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class RedemptionStatus(StrEnum):
+    reserved = "reserved"
+    collected = "collected"
+    cancelled = "cancelled"
+
+
+def _text(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("不能为空")
+    return value
+
+
+class GoodsCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    community_id: int = Field(ge=1, le=2**63 - 1, description="超市所在社区")
+    name: str = Field(min_length=1, max_length=100, description="如“洗衣液 1 瓶”")
+    description: str | None = Field(None, max_length=2000)
+    price_points: int = Field(ge=1, le=1_000_000, description="兑换所需积分")
+    stock: int = Field(0, ge=0, le=1_000_000)
+
+    _name = field_validator("name")(_text)
+
+
+class GoodsUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(None, min_length=1, max_length=100)
+    description: str | None = Field(None, max_length=2000)
+    price_points: int | None = Field(None, ge=1, le=1_000_000)
+    active: bool | None = Field(None, description="false 为下架")
+
+
+class StockChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    delta: int = Field(ge=-1_000_000, le=1_000_000, description="入库为正，出库（损耗）为负")
+
+    @field_validator("delta")
+    @classmethod
+    def _nonzero(cls, value: int) -> int:
+        if value == 0:
+            raise ValueError("不能为 0")
+        return value
+
+
+class RedemptionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    quantity: int = Field(1, ge=1, le=100)
+
+
+class GoodsRead(BaseModel):
+    id: int
+    community_id: int | None
+    street_id: int | None
+    org_path: str
+    name: str
+    description: str | None
+    price_points: int
+    stock: int
+    active: bool
+    version: int
+    created_at: datetime
+
+
+class RedemptionRead(BaseModel):
+    id: int
+    goods_id: int
+    goods_name: str
+    community_id: int | None
+    org_path: str
+    user_id: int
+    name: str | None = Field(description="兑换人脱敏姓名")
+    quantity: int
+    points: int
+    status: RedemptionStatus
+    collected_at: datetime | None
+    cancelled_at: datetime | None
+    version: int
+    created_at: datetime

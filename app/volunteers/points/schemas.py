@@ -1,0 +1,45 @@
+"""The member's points statement."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+
+class EntryKind(StrEnum):
+    service = "service"  # service hours credited at the activity's rate
+    correction = "correction"  # the organiser corrected the hours: the difference
+    redemption = "redemption"  # goods reserved at the love supermarket
+    reversal = "reversal"  # a redemption cancelled: the points given back
+
+
+class PostingRead(BaseModel):
+    id: int
+    entry_id: int
+    kind: EntryKind
+    memo: str
+    amount: int = Field(description="正数为收入，负数为支出")
+    signup_id: int | None
+    community_id: int | None
+    created_at: datetime
+
+
+class Statement(BaseModel):
+    balance: int = Field(description="当前积分余额")
+    items: list[PostingRead]
+    next_cursor: str | None = None
+
+
+class LeaderboardEntry(BaseModel):
+    rank: int
+    user_id: int
+    name: str | None = Field(description="脱敏姓名")
+    points: int = Field(description="在该社区服务所得积分（兑换不扣减排名）")
+    org_path: str = Field(description="社区的路径")
+
+
+class Leaderboard(BaseModel):
+    community_id: int
+    items: list[LeaderboardEntry]

@@ -1,0 +1,70 @@
+"""Volunteer teams: bodies and views. The leader's name and the contact phone are masked."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from app.people.fields import Phone
+from app.volunteers.points.schemas import LeaderboardEntry
+
+
+class TeamKind(StrEnum):
+    social_org = "social_org"  # 社会组织
+    volunteer_team = "volunteer_team"  # 志愿者队伍
+    studio = "studio"  # 以个人命名的工作室（书法、调解…）
+
+
+def _text(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("不能为空")
+    return value
+
+
+class TeamCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    org_id: int = Field(ge=1, le=2**63 - 1, description="服务的社区或街道")
+    kind: TeamKind
+    name: str = Field(min_length=1, max_length=100, description="如“老党员调解工作室”")
+    description: str | None = Field(None, max_length=2000)
+    leader_name: str | None = Field(None, max_length=50)
+    contact_phone: Phone | None = Field(None, description="联系电话（加密保存，返回时脱敏）")
+
+    _name = field_validator("name")(_text)
+
+
+class TeamRead(BaseModel):
+    id: int
+    org_id: int
+    org_path: str
+    street_id: int | None
+    community_id: int | None
+    kind: TeamKind
+    name: str
+    description: str | None
+    leader_name: str | None = Field(description="脱敏")
+    contact_phone: str | None = Field(description="脱敏，如“138****5678”")
+    version: int
+    created_at: datetime
+
+
+class MemberAdd(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    user_id: int = Field(ge=1, le=2**63 - 1)
+
+
+class TeamMemberRead(BaseModel):
+    id: int
+    team_id: int
+    user_id: int
+    name: str | None = Field(description="脱敏姓名")
+    org_path: str
+    joined_at: datetime
+
+
+class TeamLeaderboard(BaseModel):
+    team_id: int
+    items: list[LeaderboardEntry]
