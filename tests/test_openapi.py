@@ -126,3 +126,16 @@ def test_one_name_for_each_path_parameter(app):
                 collection.append(segment)
     assert all(len(n) == 1 for n in names.values()), {k: v for k, v in names.items() if len(v) > 1}
     assert all(n.endswith("_id") for v in names.values() for n in v), names
+
+
+def test_the_contract_in_docs_names_paths_as_the_document_does(app):
+    """docs/API.md is the contract clients are written against: every path it names with a
+    parameter is in the OpenAPI document, spelled the same (one naming, not two)."""
+    contract = (Path(__file__).resolve().parent.parent / "docs" / "API.md").read_text()
+    paths = set(app.openapi()["paths"])
+    named = {m.group(2).split("?")[0] for m in re.finditer(
+        r"`(GET|POST|PUT|PATCH|DELETE) (/[^`\s]*\{[^`\s]*)`", contract)}
+    assert named, "no parameterised paths found in docs/API.md"
+    missing = sorted(p for p in named
+                     if (p if p.startswith("/open311") else f"/api/v1{p}") not in paths)
+    assert not missing, missing
