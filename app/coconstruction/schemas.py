@@ -12,12 +12,9 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from app.core.inputs import Text
 
-def _strip(value: str) -> str:
-    value = value.strip()
-    if not value:
-        raise ValueError("不能为空")
-    return value
+__all__ = ["Items", "Text"]
 
 
 def _items(value: list[str]) -> list[str]:
@@ -27,7 +24,6 @@ def _items(value: list[str]) -> list[str]:
     return items
 
 
-Text = Annotated[str, AfterValidator(_strip)]
 Items = Annotated[list[str], AfterValidator(_items)]
 
 

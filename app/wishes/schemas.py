@@ -7,6 +7,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.core.inputs import clean_text
+
 
 class WishStatus(StrEnum):
     posted = "posted"
@@ -16,13 +18,6 @@ class WishStatus(StrEnum):
     cancelled = "cancelled"
 
 
-def _text(value: str) -> str:
-    value = value.strip()
-    if not value:
-        raise ValueError("不能为空")
-    return value
-
-
 class WishCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     grid_id: int = Field(ge=1)
@@ -30,7 +25,7 @@ class WishCreate(BaseModel):
     title: str = Field(min_length=1, max_length=200, description="心愿，如“想要一台收音机”")
     description: str | None = Field(None, max_length=2000)
 
-    _title = field_validator("title")(_text)
+    _title = field_validator("title")(clean_text)
 
 
 class WishClaim(BaseModel):
@@ -47,7 +42,7 @@ class WishFulfil(BaseModel):
     attachment_ids: list[int] = Field(default_factory=list, max_length=9,
                                       description="POST /attachments 上传的照片 id")
 
-    _evidence = field_validator("evidence")(_text)
+    _evidence = field_validator("evidence")(clean_text)
 
     @field_validator("attachment_ids")
     @classmethod

@@ -8,6 +8,7 @@ from enum import StrEnum
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.core.geo import Crs
+from app.core.inputs import clean_text
 from app.core.pagination import PageQuery
 
 
@@ -30,13 +31,6 @@ class SignupStatus(StrEnum):
     cancelled = "cancelled"
 
 
-def _text(value: str) -> str:
-    value = value.strip()
-    if not value:
-        raise ValueError("不能为空")
-    return value
-
-
 class ActivityCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     org_id: int = Field(ge=1, le=2**63 - 1, description="组织方节点（社区、社会组织党支部等）")
@@ -54,7 +48,7 @@ class ActivityCreate(BaseModel):
     radius_m: int = Field(200, ge=10, le=5_000, description="签到半径（米）")
     points_per_hour: int = Field(0, ge=0, le=1_000, description="每服务一小时积分")
 
-    _title = field_validator("title")(_text)
+    _title = field_validator("title")(clean_text)
 
     @model_validator(mode="after")
     def _consistent(self) -> ActivityCreate:
@@ -91,7 +85,7 @@ class ActivityCancel(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reason: str = Field(min_length=1, max_length=500)
 
-    _reason = field_validator("reason")(_text)
+    _reason = field_validator("reason")(clean_text)
 
 
 class ActivityRead(BaseModel):
@@ -134,7 +128,7 @@ class AttendanceCorrection(BaseModel):
     minutes: int = Field(ge=0, le=7 * 24 * 60, description="核定服务时长（分钟），不超过活动时长")
     reason: str = Field(min_length=1, max_length=500)
 
-    _reason = field_validator("reason")(_text)
+    _reason = field_validator("reason")(clean_text)
 
 
 class SignupRead(BaseModel):

@@ -7,18 +7,13 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.core.inputs import clean_text
+
 
 class RedemptionStatus(StrEnum):
     reserved = "reserved"
     collected = "collected"
     cancelled = "cancelled"
-
-
-def _text(value: str) -> str:
-    value = value.strip()
-    if not value:
-        raise ValueError("不能为空")
-    return value
 
 
 class GoodsCreate(BaseModel):
@@ -29,7 +24,7 @@ class GoodsCreate(BaseModel):
     price_points: int = Field(ge=1, le=1_000_000, description="兑换所需积分")
     stock: int = Field(0, ge=0, le=1_000_000)
 
-    _name = field_validator("name")(_text)
+    _name = field_validator("name")(clean_text)
 
 
 class GoodsUpdate(BaseModel):

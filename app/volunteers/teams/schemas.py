@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.core.inputs import clean_text
 from app.people.fields import Phone
 from app.volunteers.points.schemas import LeaderboardEntry
 
@@ -15,13 +16,6 @@ class TeamKind(StrEnum):
     social_org = "social_org"  # 社会组织
     volunteer_team = "volunteer_team"  # 志愿者队伍
     studio = "studio"  # 以个人命名的工作室（书法、调解…）
-
-
-def _text(value: str) -> str:
-    value = value.strip()
-    if not value:
-        raise ValueError("不能为空")
-    return value
 
 
 class TeamCreate(BaseModel):
@@ -33,7 +27,7 @@ class TeamCreate(BaseModel):
     leader_name: str | None = Field(None, max_length=50)
     contact_phone: Phone | None = Field(None, description="联系电话（加密保存，返回时脱敏）")
 
-    _name = field_validator("name")(_text)
+    _name = field_validator("name")(clean_text)
 
 
 class TeamRead(BaseModel):
