@@ -67,7 +67,7 @@ from app.core.types import utcnow
 from app.main import create_app
 from app.models import Case, CaseCategory, Grid, IdempotencyKey, User
 from app.seed import demo
-from bench.drive import need_wrk, serve, wrk
+from bench.drive import need_wrk, print_side_by_side, serve, wrk
 
 STATUSES = ["reported", "accepted", "dispatched", "in_progress", "resolved", "closed", "closed",
             "closed", "rejected", "suspended"]
@@ -402,18 +402,8 @@ def main() -> None:
     finally:
         app.terminate()
         raw.terminate()
-    db_name = spec["dialect"]
-    print(f"\n{db_name}, {args.connections} connections, {args.seconds}s each, one worker each")
-    print(f"{'':40} {'app p50':>8} {'p99':>8} {'req/s':>7} {'err':>4} | {'raw p50':>8} "
-          f"{'p99':>8} {'req/s':>7} {'err':>4} | {'ratio':>5}")
-    for name, a, b in rows:
-        # A side with more than 1% errors measured something else: no ratio for it.
-        ok = b["rps"] and all(x["errors"] <= 0.01 * x["rps"] * args.seconds for x in (a, b))
-        ratio = a["rps"] / b["rps"] if ok else float("nan")
-        print(f"{name:40} {a['p50']:8.2f} {a['p99']:8.2f} {a['rps']:7.0f} {a['errors']:4.0f} | "
-              f"{b['p50']:8.2f} {b['p99']:8.2f} {b['rps']:7.0f} {b['errors']:4.0f} | "
-              f"{ratio:5.2f}")
-
+    print_side_by_side(f"{spec['dialect']}, {args.connections} connections, {args.seconds}s each, "
+                       "one worker each", rows, args.seconds)
 
 if __name__ == "__main__":
     main()

@@ -141,3 +141,20 @@ def login_token(base: str, username: str, password: str = "Demo@2026") -> str:
         headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(req, timeout=30) as r:
         return str(json.loads(r.read())["access_token"])
+
+
+def print_side_by_side(title: str, rows: list[tuple[str, dict[str, float], dict[str, float]]],
+                       seconds: int) -> None:
+    """The app beside its raw baseline, one line per endpoint, and the app's share of the
+    baseline's requests/s."""
+    width = max(len(name) for name, _, _ in rows) + 1
+    print(f"\n{title}")
+    print(f"{'':{width}} {'app p50':>8} {'p99':>8} {'req/s':>7} {'err':>4} | {'raw p50':>8} "
+          f"{'p99':>8} {'req/s':>7} {'err':>4} | {'ratio':>5}")
+    for name, a, b in rows:
+        # A side with more than 1% errors measured something else: no ratio for it.
+        ok = b["rps"] and all(x["errors"] <= 0.01 * x["rps"] * seconds for x in (a, b))
+        ratio = a["rps"] / b["rps"] if ok else float("nan")
+        side = [f"{x['p50']:8.2f} {x['p99']:8.2f} {x['rps']:7.0f} {x['errors']:4.0f}"
+                for x in (a, b)]
+        print(f"{name:{width}} {side[0]} | {side[1]} | {ratio:5.2f}")

@@ -44,7 +44,15 @@ from app.core.db import Database, make_engine
 from app.main import create_app
 from app.models import Grid, RoleAssignment, User
 from bench.cases import PRINCIPAL_SQL, Recorder, _note_principal, _short, _warm
-from bench.drive import fresh_database, load_average, need_wrk, seed, serve, wrk
+from bench.drive import (
+    fresh_database,
+    load_average,
+    need_wrk,
+    print_side_by_side,
+    seed,
+    serve,
+    wrk,
+)
 
 ENDPOINTS = ("me", "grid")
 
@@ -145,17 +153,8 @@ def main() -> None:
     finally:
         app.terminate()
         raw.terminate()
-    print(f"\n{spec['dialect']}, {args.seconds}s each, one worker each, "
-          f"load average {load_average()}")
-    print(f"{'':32} {'app p50':>8} {'p99':>8} {'req/s':>7} {'err':>4} | {'raw p50':>8} "
-          f"{'p99':>8} {'req/s':>7} {'err':>4} | {'ratio':>5}")
-    for name, a, b in rows:
-        ok = b["rps"] and all(x["errors"] <= 0.01 * x["rps"] * args.seconds for x in (a, b))
-        ratio = a["rps"] / b["rps"] if ok else float("nan")
-        print(f"{name:32} {a['p50']:8.2f} {a['p99']:8.2f} {a['rps']:7.0f} {a['errors']:4.0f} | "
-              f"{b['p50']:8.2f} {b['p99']:8.2f} {b['rps']:7.0f} {b['errors']:4.0f} | "
-              f"{ratio:5.2f}")
-
+    print_side_by_side(f"{spec['dialect']}, {args.seconds}s each, one worker each, "
+                       f"load average {load_average()}", rows, args.seconds)
 
 if __name__ == "__main__":
     main()
