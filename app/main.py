@@ -77,6 +77,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         description=DESCRIPTION,
         generate_unique_id_function=operation_id,
         lifespan=lifespan,
+        # Our own access log and Prometheus metrics cover every request; FastAPI's OpenTelemetry
+        # layer would otherwise look up three global providers on every request to find out
+        # that none is configured.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.db = db or Database(make_engine(settings))

@@ -178,6 +178,9 @@ class Database:
         self._writer = async_sessionmaker(writer, expire_on_commit=False, autoflush=True,
                                           sync_session_class=WriteSession)
         self._reader = async_sessionmaker(reader, expire_on_commit=False, autoflush=True)
+        # Every statement of a read session commits by itself (PostgreSQL): the unit of work
+        # has nothing to commit at the end unless ORM objects wait to be flushed.
+        self.reads_autocommit = engine.dialect.name == "postgresql"
 
     def session(self, *, writes: bool) -> AsyncSession:
         """A new session for a request's unit of work (`get_session`), or for `writing()` /
@@ -206,6 +209,8 @@ class Database:
         """Tests: every session joins `conn` (its commits become savepoint releases), so a
         test's outer transaction can roll everything back."""
         saved = self._writer, self._reader
+        # Joined sessions run inside the test's transaction: never in autocommit.
+        autocommit, self.reads_autocommit = self.reads_autocommit, False
         joined = async_sessionmaker(bind=conn, expire_on_commit=False,
                                     join_transaction_mode="create_savepoint",
                                     sync_session_class=WriteSession)
@@ -214,6 +219,7 @@ class Database:
             yield
         finally:
             self._writer, self._reader = saved
+            self.reads_autocommit = autocommit
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -240,8 +246,10 @@ async def get_session(request: Request) -> AsyncSession:
     session: AsyncSession | None = getattr(request.state, "session", None)
     if session is None:
         db: Database = request.app.state.db
-        session = db.session(writes=request.method not in ("GET", "HEAD", "OPTIONS"))
+        writes = request.method not in ("GET", "HEAD", "OPTIONS")
+        session = db.session(writes=writes)
         request.state.session = session
+        request.state.session_autocommits = not writes and db.reads_autocommit
     return session
 
 

@@ -11,6 +11,7 @@ import uuid
 from contextvars import ContextVar
 from typing import Any
 
+import orjson
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -34,9 +35,18 @@ LATENCY = Histogram(
 
 
 class JsonFormatter(logging.Formatter):
+    """One JSON object per line. Every request writes one (the access log): the timestamp text
+    is made once per second and orjson encodes (a fifth of the stdlib encoder's time)."""
+
+    _second = -1
+    _stamp = ""
+
     def format(self, record: logging.LogRecord) -> str:
+        second = int(record.created)
+        if second != self._second:
+            self._second, self._stamp = second, self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z")
         data: dict[str, Any] = {
-            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "ts": self._stamp,
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),
@@ -49,7 +59,10 @@ class JsonFormatter(logging.Formatter):
             data.update(extra)
         if record.exc_info:
             data["exc"] = self.formatException(record.exc_info)
-        return json.dumps(data, ensure_ascii=False, default=str)
+        try:
+            return orjson.dumps(data, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
+        except TypeError:  # what orjson refuses outright (an integer beyond 64 bits)
+            return json.dumps(data, ensure_ascii=False, default=str)
 
 
 def configure_logging(json_logs: bool = True, level: int = logging.INFO) -> None:

@@ -14,7 +14,7 @@ from starlette._utils import get_route_path
 from starlette.routing import BaseRoute, Match
 from starlette.types import Scope
 
-from app.core import idempotency
+from app.core import idempotency, rows
 from app.core.errors import AppError, UnsupportedMediaType
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
@@ -73,7 +73,9 @@ async def _finish(
     session: AsyncSession | None = getattr(request.state, "session", None)
     claimed = getattr(request.state, "idempotency", None)
     try:
-        if session is not None and (ok or commit):
+        if session is not None and (ok or commit) and _nothing_to_commit(request, session):
+            pass  # autocommit reads: closing below is all there is to do
+        elif session is not None and (ok or commit):
             if ok and claimed is not None and response is not None:
                 await idempotency.complete(session, claimed, response)
             await session.commit()
@@ -89,6 +91,16 @@ async def _finish(
             await session.close()  # gives back SQLite's write lock too, if it was taken
             request.state.session = None
         request.state.idempotency = None
+
+
+def _nothing_to_commit(request: Request, session: AsyncSession) -> bool:
+    """A read session on PostgreSQL runs in autocommit: what it executed is committed already,
+    and an ORM commit would only walk the session's transaction machinery (a tenth of a
+    `GET /me`). Objects added but not flushed, or side rows deferred to the end, still need
+    the commit to write them."""
+    return bool(getattr(request.state, "session_autocommits", False)) and not (
+        session.new or session.dirty or session.deleted or rows.has_pending(session)
+    )
 
 
 class DomainRouter(APIRouter):

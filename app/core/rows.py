@@ -45,6 +45,11 @@ def defer(session: AsyncSession, rows: Sequence[NewRow]) -> None:
     sync.info["wrote"] = True  # see core.db.end_reads
 
 
+def has_pending(session: AsyncSession) -> bool:
+    """Whether rows are queued for the transaction's end (`defer`)."""
+    return bool(session.sync_session.info.get(_PENDING))
+
+
 async def write_pending(session: AsyncSession, then: Statement | None = None) -> None:
     """Write the queued rows, then `then`, in one statement on PostgreSQL."""
     await session.flush()  # the ORM's pending objects first: queued rows may refer to them

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Row, Select, exists, or_, select, update
+from sqlalchemy import Row, Select, bindparam, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.permissions import Perm
@@ -30,15 +30,19 @@ async def get_readable(session: AsyncSession, principal: Principal, user_id: int
     return user
 
 
+# Built once: `GET /me` runs it on every call, and building an IN over a fresh list (coercing
+# every value) cost more than its execution's own Python work.
+_ROLES_OF = (
+    select(RoleAssignment)
+    .where(RoleAssignment.user_id.in_(bindparam("user_ids", expanding=True)))
+    .order_by(RoleAssignment.id)
+)
+
+
 async def roles_of(session: AsyncSession, user_ids: list[int]) -> list[RoleAssignment]:
     if not user_ids:
         return []
-    stmt = (
-        select(RoleAssignment)
-        .where(RoleAssignment.user_id.in_(user_ids))
-        .order_by(RoleAssignment.id)
-    )
-    return list((await session.execute(stmt)).scalars())
+    return list((await session.execute(_ROLES_OF, {"user_ids": user_ids})).scalars())
 
 
 PersonRow = Row[int, str, str | None, str, str]  # the role columns are null without a role

@@ -6,13 +6,16 @@ import httpx
 import pytest
 from sqlalchemy import delete, func, select, text
 
-from app.core.db import Database, make_engine
+from app.core import audit
+from app.core.auth import CurrentPrincipal
+from app.core.db import Database, SessionDep, make_engine
 from app.core.permissions import Role
+from app.core.routing import DomainRouter
 from app.main import create_app
 from app.models import AuditEntry, Org
 from tests.conftest import IS_PG, make_settings
 from tests.factories import World
-from tests.realdb import delete_audit
+from tests.realdb import committed_rows_removed, delete_audit
 
 API = "/api/v1"
 
@@ -94,3 +97,37 @@ async def test_read_requests_skip_transaction_round_trips_on_postgresql(engine):
     plain_first, plain_second = await nows(db.writing())
     assert (read_first != read_second) == IS_PG
     assert plain_first == plain_second
+
+
+@pytest.mark.real_commits
+async def test_a_read_request_still_writes_what_it_queued_or_added(engine, auth, world: World):
+    """On PostgreSQL a GET's session runs in autocommit, so the unit of work skips the commit
+    when there is nothing to write — but audit rows a read defers (a reveal, an export) and ORM
+    objects it adds must still land, on both databases, through the production sessions."""
+    db = Database(engine)
+    app = create_app(make_settings(), db)
+    router = DomainRouter()
+
+    @router.get("/zz-read-audit/{mark}")
+    async def deferred(mark: str, principal: CurrentPrincipal, session: SessionDep) -> dict:
+        await audit.record(session, principal, "test.read", "zz", mark)
+        return {}
+
+    @router.get("/zz-read-add/{mark}")
+    async def added(mark: str, principal: CurrentPrincipal, session: SessionDep) -> dict:
+        session.add(AuditEntry(actor="system", action="test.add", object_type="zz",
+                               object_id=mark, detail={}))
+        return {}
+
+    app.include_router(router, prefix=API)
+    h = auth(world.user(Role.district_admin))
+    async with committed_rows_removed(db):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://t") as c:
+            assert (await c.get(f"{API}/zz-read-audit/m1", headers=h)).status_code == 200
+            assert (await c.get(f"{API}/zz-read-add/m2", headers=h)).status_code == 200
+            assert (await c.get(f"{API}/me", headers=h)).status_code == 200
+        async with engine.connect() as other:
+            found = set(await other.scalars(
+                select(AuditEntry.action).where(AuditEntry.object_type == "zz")))
+        assert found == {"test.read", "test.add"}
