@@ -1,4 +1,5 @@
-"""`gridapi`: serve, migrate, create-admin, create-client, seed-demo, export-openapi, worker."""
+"""`gridapi`: serve, migrate, create-admin, create-client, seed-demo, export-openapi, worker,
+reencrypt, import."""
 
 from __future__ import annotations
 
@@ -17,8 +18,9 @@ from alembic.config import Config
 
 from app import jobs, serving
 from app.cases import categories
-from app.core import maintenance, outbox
+from app.core import maintenance, outbox, reencrypt
 from app.core.config import SchemaSettings, Settings, get_settings
+from app.core.crypto import FieldCipher
 from app.core.db import Database, make_engine
 from app.core.observability import configure_logging
 from app.core.permissions import CLIENT_SCOPES
@@ -142,6 +144,26 @@ def cmd_seed_demo(args: argparse.Namespace) -> int:
     return _run(go)
 
 
+def cmd_reencrypt(args: argparse.Namespace) -> int:
+    """Every encrypted value under GRID_DATA_KID; prints one JSON line per table. Exit 0 when
+    done, 2 when a value is under a key missing from GRID_DATA_KEYS."""
+
+    async def go(db: Database, settings: Settings) -> int:
+        cipher = FieldCipher.from_settings(settings)
+        try:
+            tallies = await reencrypt.reencrypt(db, cipher, batch=args.batch,
+                                                dry_run=args.dry_run)
+        except reencrypt.UnknownKey as exc:
+            print(str(exc), file=sys.stderr)
+            return 2
+        for t in tallies:
+            print(json.dumps({"table": t.table, "rows": t.rows,
+                              "old_key_values": t.values, "rewritten": not args.dry_run}))
+        return 0
+
+    return _run(go)
+
+
 def cmd_export_openapi(args: argparse.Namespace) -> int:
     spec = create_app().openapi()
     text = json.dumps(spec, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
@@ -220,6 +242,12 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--idle", type=float, default=1.0,
                    help="seconds to sleep when there is nothing to deliver (default: %(default)s)")
     w.set_defaults(fn=cmd_worker)
+    r = sub.add_parser("reencrypt", help="re-encrypt personal data under GRID_DATA_KID, so "
+                       "the other data keys can be retired")
+    r.add_argument("--batch", type=int, default=500, help="rows per transaction")
+    r.add_argument("--dry-run", action="store_true",
+                   help="count the values under other keys; change nothing")
+    r.set_defaults(fn=cmd_reencrypt)
     people_cli.add_parser(sub)  # gridapi import residents FILE --grid ID
     return p
 

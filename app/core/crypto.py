@@ -11,6 +11,15 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from app.core.config import Settings
 
+CONTEXT_INFO = "cipher_context"
+
+
+def encrypted(context: str) -> dict[str, str]:
+    """A column's `info` naming the context its values are encrypted under: what lets
+    `gridapi reencrypt` find every ciphertext and open it (the context is authenticated data,
+    so a value opens only under its own)."""
+    return {CONTEXT_INFO: context}
+
 
 class FieldCipher:
     """Ciphertext format: "<kid>:<base64(nonce || ciphertext+tag)>"; old keys still decrypt."""
@@ -41,6 +50,16 @@ class FieldCipher:
 
     def needs_rotation(self, token: str) -> bool:
         return not token.startswith(self._kid + ":")
+
+    def kid_of(self, token: str) -> str:
+        return token.partition(":")[0]
+
+    def knows(self, kid: str) -> bool:
+        return kid in self._keys
+
+    def rotate(self, token: str, *, context: str) -> str:
+        """The same value under the current key."""
+        return self.encrypt(self.decrypt(token, context=context), context=context)
 
 
 def mask_phone(phone: str | None) -> str | None:

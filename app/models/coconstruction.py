@@ -19,6 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.crypto import encrypted
 from app.core.types import UTCDateTime, path_type
 from app.models.base import Base, IdMixin, TimestampMixin
 from app.models.scoped import ScopedRow
@@ -77,7 +78,9 @@ class Unit(IdMixin, TimestampMixin, ScopedRow, Base):
     name: Mapped[str] = mapped_column(String(100))
     code: Mapped[str | None] = mapped_column(String(64), unique=True)
     contact_name: Mapped[str | None] = mapped_column(String(50))
-    contact_phone_cipher: Mapped[str | None] = mapped_column(String(255))
+    contact_phone_cipher: Mapped[str | None] = mapped_column(
+        String(255), info=encrypted("unit.contact_phone")
+    )
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
@@ -173,7 +176,7 @@ class Cadre(IdMixin, TimestampMixin, _InCommunity, Base):
     name: Mapped[str] = mapped_column(String(50))
     rank: Mapped[str] = mapped_column(String(16))  # section | general
     position: Mapped[str | None] = mapped_column(String(100))
-    phone_cipher: Mapped[str | None] = mapped_column(String(255))
+    phone_cipher: Mapped[str | None] = mapped_column(String(255), info=encrypted("cadre.phone"))
     user_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("users.id", ondelete="SET NULL"), index=True
     )

@@ -15,6 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.crypto import encrypted
 from app.core.types import UTCDateTime, path_type, utcnow
 from app.models.base import Base, IdMixin, TimestampMixin
 from app.models.scoped import ScopedRow
@@ -28,7 +29,7 @@ class User(IdMixin, TimestampMixin, ScopedRow, Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     display_name: Mapped[str] = mapped_column(String(100), default="")
     # Phone numbers are personal data: AES-GCM ciphertext plus an HMAC blind index.
-    phone_cipher: Mapped[str | None] = mapped_column(String(255))
+    phone_cipher: Mapped[str | None] = mapped_column(String(255), info=encrypted("user.phone"))
     phone_index: Mapped[str | None] = mapped_column(String(64), unique=True)
     wechat_openid: Mapped[str | None] = mapped_column(String(64), unique=True)
     wechat_unionid: Mapped[str | None] = mapped_column(String(64), index=True)

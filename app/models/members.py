@@ -17,6 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.crypto import encrypted
 from app.core.types import UTCDateTime, path_type
 from app.models.base import Base, IdMixin, TimestampMixin
 from app.models.scoped import ScopedRow
@@ -40,9 +41,9 @@ class Member(IdMixin, TimestampMixin, _OnOrg, Base):
 
     name: Mapped[str] = mapped_column(String(50))
     gender: Mapped[str | None] = mapped_column(String(8))
-    id_number_cipher: Mapped[str] = mapped_column(String(255))
+    id_number_cipher: Mapped[str] = mapped_column(String(255), info=encrypted("member.id_number"))
     id_number_index: Mapped[str] = mapped_column(String(64), unique=True)
-    phone_cipher: Mapped[str | None] = mapped_column(String(255))
+    phone_cipher: Mapped[str | None] = mapped_column(String(255), info=encrypted("member.phone"))
     phone_index: Mapped[str | None] = mapped_column(String(64), index=True)
     birth_date: Mapped[date | None] = mapped_column(Date)
     education: Mapped[str | None] = mapped_column(String(20))
@@ -77,9 +78,9 @@ class MemberFinding(IdMixin, TimestampMixin, _OnOrg, Base):
 
     name: Mapped[str] = mapped_column(String(50))
     gender: Mapped[str | None] = mapped_column(String(8))
-    id_number_cipher: Mapped[str] = mapped_column(String(255))
+    id_number_cipher: Mapped[str] = mapped_column(String(255), info=encrypted("member.id_number"))
     id_number_index: Mapped[str] = mapped_column(String(64), index=True)
-    phone_cipher: Mapped[str | None] = mapped_column(String(255))
+    phone_cipher: Mapped[str | None] = mapped_column(String(255), info=encrypted("member.phone"))
     phone_index: Mapped[str | None] = mapped_column(String(64))
     category_found: Mapped[str] = mapped_column(String(16))  # mobile | pocket | hidden | regular
     work_unit: Mapped[str | None] = mapped_column(String(100))  # the shop or employer

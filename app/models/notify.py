@@ -18,6 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.crypto import encrypted
 from app.core.types import UTCDateTime, utcnow
 from app.models.base import Base, IdMixin
 
@@ -50,7 +51,7 @@ class WebhookSubscription(IdMixin, Base):
     url: Mapped[str] = mapped_column(String(500))
     events: Mapped[list[str]] = mapped_column(JSON, default=list)
     # The signing secret is needed in clear to sign, so it is encrypted, not hashed.
-    secret_cipher: Mapped[str] = mapped_column(String(255))
+    secret_cipher: Mapped[str] = mapped_column(String(255), info=encrypted("webhook.secret"))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

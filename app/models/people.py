@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Date, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.crypto import encrypted
 from app.core.types import UTCDateTime, path_type, utcnow
 from app.models.base import Base, IdMixin, TimestampMixin
 from app.models.scoped import ScopedRow
@@ -62,10 +63,10 @@ class Resident(IdMixin, TimestampMixin, _InGrid, Base):
     )
     name: Mapped[str] = mapped_column(String(50))
     gender: Mapped[str] = mapped_column(String(8))
-    id_number_cipher: Mapped[str] = mapped_column(String(255))
+    id_number_cipher: Mapped[str] = mapped_column(String(255), info=encrypted("resident.id_number"))
     # One person, one register entry across the district.
     id_number_index: Mapped[str] = mapped_column(String(64), unique=True)
-    phone_cipher: Mapped[str | None] = mapped_column(String(255))
+    phone_cipher: Mapped[str | None] = mapped_column(String(255), info=encrypted("resident.phone"))
     phone_index: Mapped[str | None] = mapped_column(String(64), index=True)
     birth_date: Mapped[date] = mapped_column(Date)
     ethnicity: Mapped[str | None] = mapped_column(String(20))
@@ -98,7 +99,9 @@ class ResidentImport(IdMixin, ScopedRow, Base):
     rejected: Mapped[list[Any]] = mapped_column(JSON, default=list)
     # The rejected rows' own cells (names, ID numbers, phones), encrypted like every personal
     # field: the rejected-rows workbook repeats them beside the reasons, to fix in place.
-    rejected_rows_cipher: Mapped[str | None] = mapped_column(Text)
+    rejected_rows_cipher: Mapped[str | None] = mapped_column(
+        Text, info=encrypted("resident_import.rejected_rows")
+    )
     created_by: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("users.id", ondelete="SET NULL")
     )

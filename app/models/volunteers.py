@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.crypto import encrypted
 from app.core.types import UTCDateTime, path_type, utcnow
 from app.models.base import Base, IdMixin, TimestampMixin
 from app.models.scoped import ScopedRow
@@ -219,7 +220,9 @@ class VolunteerTeam(IdMixin, TimestampMixin, _Scoped, Base):
     name: Mapped[str] = mapped_column(String(100))
     description: Mapped[str | None] = mapped_column(Text)
     leader_name: Mapped[str | None] = mapped_column(String(50))
-    contact_phone_cipher: Mapped[str | None] = mapped_column(String(255))
+    contact_phone_cipher: Mapped[str | None] = mapped_column(
+        String(255), info=encrypted("volunteer_team.contact_phone")
+    )
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
