@@ -111,8 +111,11 @@ async def correct(session: AsyncSession, principal: Principal, activity_id: int,
 
 async def _settle(session: AsyncSession, principal: Principal, activity: Activity,
                   signup: ActivitySignup, minutes: int, kind: EntryKind) -> None:
-    """Record the minutes and post the points they are worth beyond what was credited."""
-    owed = rules.points_for(minutes, activity.points_per_hour)
+    """Record the minutes and post the points they are worth beyond what was credited. A
+    child's place earns none: the account holding it is the guardian's, whose service it
+    is not."""
+    rate = 0 if signup.resident_id is not None else activity.points_per_hour
+    owed = rules.points_for(minutes, rate)
     delta = owed - (signup.points or 0)
     signup.minutes, signup.points = minutes, owed
     await session.flush()

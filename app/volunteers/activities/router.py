@@ -24,6 +24,7 @@ from app.volunteers.activities.schemas import (
     ActivityRead,
     AttendanceCorrection,
     Position,
+    SignupCreate,
     SignupRead,
     SignupStatus,
 )
@@ -82,10 +83,14 @@ async def cancel_activity(activity_id: int, body: ActivityCancel, principal: Cur
 @router.post(f"{ITEM}/signups", status_code=status.HTTP_201_CREATED, dependencies=[Idempotent],
              responses=problems(403, 404, 409, 422))
 async def sign_up(activity_id: int, principal: CurrentPrincipal, session: SessionDep,
-                  response: Response) -> SignupRead:
-    """本人报名。名额未满为 accepted，已满为 waitlisted（候补，按报名先后递补）。重复报名 → 409
-    signup_exists；报名截止 → 409 signup_closed；活动已取消 → 409 activity_closed。"""
-    row = await service.sign_up(session, principal, activity_id)
+                  response: Response, body: SignupCreate | None = None) -> SignupRead:
+    """本人报名（无请求体），或监护人为子女报名（`{"for_resident_id"}`：子女须为监护人同户的
+    未成年登记居民；监护人的账号经其党员记录关联居民登记，否则 403 signup_not_guardian）。
+    名额未满为 accepted，已满为 waitlisted（候补，按报名先后递补）。重复报名 → 409
+    signup_exists；报名截止 → 409 signup_closed；活动已取消 → 409 activity_closed。
+    活动的参加条件：仅限本社区居民 → 403 audience_residents_only；年龄（按活动开始日、依身份证号
+    计算）不符 → 422 audience_age；有条件而本人账号未关联居民登记 → 403 audience_unknown。"""
+    row = await service.sign_up(session, principal, activity_id, body)
     set_etag(response, row.signup.version)
     return service.read_signup(row)
 

@@ -30,11 +30,13 @@ from app.models.scoped import scope_from
 from app.notify import service as notify
 from app.orgs import service as orgs
 from app.orgs.errors import OrgNotFound
+from app.volunteers.activities import audience
 from app.volunteers.activities import repository as repo
 from app.volunteers.activities.errors import (
     ActivityClosed,
     ActivityNotFound,
     AlreadySignedUp,
+    ChildAlreadySignedUp,
     SignupClosed,
     SignupNotFound,
     SignupNotLive,
@@ -47,6 +49,7 @@ from app.volunteers.activities.schemas import (
     ActivityListQuery,
     ActivityRead,
     ActivityStatus,
+    SignupCreate,
     SignupRead,
     SignupStatus,
 )
@@ -95,6 +98,7 @@ async def create(session: AsyncSession, principal: Principal, data: ActivityCrea
         signup_deadline=data.signup_deadline, capacity=data.capacity, accepted_count=0,
         address=data.address, lng=lng, lat=lat, radius_m=data.radius_m,
         points_per_hour=data.points_per_hour, status=ActivityStatus.open,
+        min_age=data.min_age, max_age=data.max_age, residents_only=data.residents_only,
         created_by=_user_id(principal),
     )
     session.add(activity)
@@ -132,9 +136,11 @@ def _wechat(activity: Activity, status: str, note: str) -> dict[str, str]:
     return {"code": activity.title[:20], "status": status, "time": starts, "note": note[:20]}
 
 
-async def sign_up(session: AsyncSession, principal: Principal, activity_id: int) -> SignupRow:
-    """The caller takes a seat, or a place in line when the seats are gone. The activity's lock
-    is the first statement, so two sign-ups never both see the last seat free."""
+async def sign_up(session: AsyncSession, principal: Principal, activity_id: int,
+                  data: SignupCreate | None = None) -> SignupRow:
+    """The caller (or, as guardian, their child) takes a seat, or a place in line when the
+    seats are gone. The activity's lock is the first statement, so two sign-ups never both see
+    the last seat free."""
     activity = await _locked(session, principal, activity_id, Perm.activity_join)
     user_id = _user_id(principal)
     if user_id is None:
@@ -143,18 +149,28 @@ async def sign_up(session: AsyncSession, principal: Principal, activity_id: int)
         raise ActivityClosed()
     if utcnow() > (activity.signup_deadline or activity.starts_at):
         raise SignupClosed()
-    if await repo.live_signup_of(session, activity.id, user_id) is not None:
-        raise AlreadySignedUp()
+    child_id = data.for_resident_id if data is not None else None
+    if child_id is not None:
+        child = await audience.child_of(session, user_id, child_id, activity)
+        if await repo.live_signup_of_resident(session, activity.id, child.id) is not None:
+            raise ChildAlreadySignedUp()
+    else:
+        await audience.check_self(session, user_id, activity)
+        if await repo.live_signup_of(session, activity.id, user_id) is not None:
+            raise AlreadySignedUp()
     seat = activity.accepted_count < activity.capacity
     if seat:
         activity.accepted_count += 1
     signup = ActivitySignup(activity_id=activity.id, user_id=user_id,
                             status=SignupStatus.accepted if seat else SignupStatus.waitlisted,
-                            active_user_id=user_id, **scope_from(activity, ActivitySignup))
+                            active_user_id=None if child_id else user_id,
+                            resident_id=child_id, active_resident_id=child_id,
+                            **scope_from(activity, ActivitySignup))
     session.add(signup)
     await session.flush()
     await audit.record(session, principal, "activity.signup", "activity_signup", signup.id,
-                       org_path=signup.org_path, detail={"status": signup.status})
+                       org_path=signup.org_path,
+                       detail={"status": signup.status, "for_resident_id": child_id})
     return await repo.signup_row(session, signup.id)
 
 
@@ -184,6 +200,7 @@ async def withdraw(session: AsyncSession, settings: Settings, principal: Princip
         raise SignupNotLive()
     was_accepted = signup.status == SignupStatus.accepted
     signup.status, signup.active_user_id = SignupStatus.cancelled, None
+    signup.active_resident_id = None
     signup.cancelled_at = utcnow()
     if was_accepted:
         activity.accepted_count -= 1
@@ -258,7 +275,8 @@ def read(a: Activity) -> ActivityRead:
         description=a.description, starts_at=a.starts_at, ends_at=a.ends_at,
         signup_deadline=a.signup_deadline, capacity=a.capacity, accepted_count=a.accepted_count,
         address=a.address, lng=a.lng, lat=a.lat, radius_m=a.radius_m,
-        points_per_hour=a.points_per_hour, status=ActivityStatus(a.status),
+        points_per_hour=a.points_per_hour, min_age=a.min_age, max_age=a.max_age,
+        residents_only=a.residents_only, status=ActivityStatus(a.status),
         cancelled_at=a.cancelled_at, cancel_reason=a.cancel_reason, version=a.version,
         created_at=a.created_at,
     )
@@ -268,6 +286,7 @@ def read_signup(row: SignupRow) -> SignupRead:
     s = row.signup
     return SignupRead(
         id=s.id, activity_id=s.activity_id, org_path=s.org_path, user_id=s.user_id,
+        resident_id=s.resident_id,
         name=mask_name(row.name), status=SignupStatus(s.status), promoted_at=s.promoted_at,
         cancelled_at=s.cancelled_at, checked_in_at=s.checked_in_at,
         checked_out_at=s.checked_out_at, minutes=s.minutes, points=s.points,
