@@ -493,6 +493,7 @@ BODIES: dict[tuple[str, str], Callable[[Ctx], dict[str, Any]]] = {
     ("PUT", f"{API}/member-households/{{node_id}}/households"):
         lambda c: {"home_household_id": None, "household_ids": [_in_area("households")(c).id]},
     ("POST", f"{API}/activities/{{activity_id}}/cancel"): lambda c: {"reason": "scope-matrix"},
+    ("PATCH", f"{API}/activities/{{activity_id}}"): lambda c: {"title": "scope-matrix"},
     ("POST", f"{API}/activities/{{activity_id}}/signups/{{signup_id}}/check-in"):
         lambda c: {"lng": 113.805, "lat": 34.005},
     ("POST", f"{API}/activities/{{activity_id}}/signups/{{signup_id}}/check-out"):

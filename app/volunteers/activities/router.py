@@ -22,6 +22,7 @@ from app.volunteers.activities.schemas import (
     ActivityCreate,
     ActivityListQuery,
     ActivityRead,
+    ActivityUpdate,
     AttendanceCorrection,
     Position,
     SignupCreate,
@@ -68,6 +69,19 @@ async def get_activity(activity_id: int, principal: CurrentPrincipal, session: S
                        response: Response) -> ActivityRead:
     """活动详情（含已报名人数）。"""
     return _answer(response, await service.get(session, principal, activity_id))
+
+
+@router.patch(ITEM, responses=problems(403, 404, 409, 412, 422))
+async def update_activity(activity_id: int, body: ActivityUpdate, principal: CurrentPrincipal,
+                          session: SessionDep, settings: SettingsDep, response: Response,
+                          if_match: IfMatch = None) -> ActivityRead:
+    """组织方修改活动（带 If-Match，版本过期 → 412）：标题、时间、地点、名额、报名截止、每小时
+    积分、参加条件。调高名额时按报名先后递补候补并通知本人；名额低于已报名人数 → 409
+    activity_capacity_below_accepted；活动开始后不能改时间 → 409 activity_started。时间或地点
+    变更时通知已报名和候补的人。"""
+    activity = await service.locked_for_write(session, principal, activity_id)
+    check_if_match(if_match, activity.version)
+    return _answer(response, await service.update(session, settings, principal, activity, body))
 
 
 @router.post(f"{ITEM}/cancel", responses=problems(403, 404, 409, 412))

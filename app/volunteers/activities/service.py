@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import audit
+from app.core.concurrency import flush_versioned
 from app.core.config import Settings
 from app.core.crypto import mask_name
 from app.core.errors import field_error
@@ -30,12 +31,14 @@ from app.models.scoped import scope_from
 from app.notify import service as notify
 from app.orgs import service as orgs
 from app.orgs.errors import OrgNotFound
-from app.volunteers.activities import audience
+from app.volunteers.activities import audience, edits
 from app.volunteers.activities import repository as repo
 from app.volunteers.activities.errors import (
     ActivityClosed,
     ActivityNotFound,
+    ActivityStarted,
     AlreadySignedUp,
+    CapacityBelowAccepted,
     ChildAlreadySignedUp,
     SignupClosed,
     SignupNotFound,
@@ -49,6 +52,7 @@ from app.volunteers.activities.schemas import (
     ActivityListQuery,
     ActivityRead,
     ActivityStatus,
+    ActivityUpdate,
     SignupCreate,
     SignupRead,
     SignupStatus,
@@ -211,10 +215,11 @@ async def withdraw(session: AsyncSession, settings: Settings, principal: Princip
         await _promote(session, settings, activity)
 
 
-async def _promote(session: AsyncSession, settings: Settings, activity: Activity) -> None:
+async def _promote(session: AsyncSession, settings: Settings, activity: Activity) -> bool:
+    """The first in line takes the free seat and is told; False when nobody is waiting."""
     nxt = await repo.first_waitlisted(session, activity.id)
     if nxt is None:
-        return
+        return False
     nxt.status, nxt.promoted_at = SignupStatus.accepted, utcnow()
     activity.accepted_count += 1
     await session.flush()
@@ -224,6 +229,36 @@ async def _promote(session: AsyncSession, settings: Settings, activity: Activity
                         wechat=_wechat(activity, "候补成功", activity.address or activity.title))
     await audit.record(session, None, "activity.signup_promote", "activity_signup", nxt.id,
                        org_path=nxt.org_path)
+    return True
+
+
+async def update(session: AsyncSession, settings: Settings, principal: Principal,
+                 activity: Activity, data: ActivityUpdate) -> Activity:
+    """The organiser edits an open activity (locked, If-Match checked by the router). More
+    seats go to the waiting list in order; fewer than the places taken is 409. Times cannot
+    move once the activity has started (hours are counted against them)."""
+    if activity.status != ActivityStatus.open:
+        raise ActivityClosed()
+    changes = edits.changes(activity, data)
+    if edits.TIMES & changes.keys() and utcnow() >= activity.starts_at:
+        raise ActivityStarted()
+    if changes.get("capacity", activity.capacity) < activity.accepted_count:
+        raise CapacityBelowAccepted()
+    for name, value in changes.items():
+        setattr(activity, name, value)
+    await flush_versioned(session)
+    while activity.accepted_count < activity.capacity:
+        if not await _promote(session, settings, activity):
+            break
+    await audit.record(session, principal, "activity.update", "activity", activity.id,
+                       org_path=activity.org_path, detail={"fields": sorted(changes)})
+    if edits.NOTIFIED & changes.keys():
+        users = await repo.live_user_ids(session, activity.id)
+        await notify.notify(session, settings, users, kind="activity_changed",
+                            title=f"活动「{activity.title}」时间或地点有变更",
+                            data={"activity_id": activity.id},
+                            wechat=_wechat(activity, "活动变更", activity.address or ""))
+    return activity
 
 
 def _filters(q: ActivityListQuery) -> list[Any]:
