@@ -80,3 +80,19 @@ class CapacityBelowAccepted(Conflict):
 class ActivityStarted(Conflict):
     code = "activity_started"
     zh, en = "活动已开始，不能修改时间", "The activity has started; its times cannot change"
+
+
+class CodeInvalid(Unprocessable):
+    code = "checkin_code_invalid"
+    zh, en = "签到码无效（不是本活动的签到码）", "Not a valid check-in code for this activity"
+
+
+class CodeExpired(Unprocessable):
+    code = "checkin_code_expired"
+    zh, en = "签到码已过期，请刷新后重新出示", "The check-in code has expired; show a new one"
+
+
+class CodeAlreadyUsed(Conflict):
+    code = "checkin_code_used"
+    zh = "该签到码已用于签到，签退请出示新的签到码"
+    en = "This code checked in; show a new one to check out"

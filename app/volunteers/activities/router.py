@@ -24,6 +24,8 @@ from app.volunteers.activities.schemas import (
     ActivityRead,
     ActivityUpdate,
     AttendanceCorrection,
+    CheckinCode,
+    CheckinScan,
     Position,
     SignupCreate,
     SignupRead,
@@ -142,6 +144,25 @@ async def check_out(activity_id: int, signup_id: int, body: Position,
     """本人签退：服务时长为签到至签退与活动时段的重叠（不超过活动时长），按活动每小时积分
     记入积分。活动结束 2 小时后不能再签退（由组织方核定）。"""
     signup = await attendance.check_out(session, principal, activity_id, signup_id, body)
+    return await _signup(session, response, signup)
+
+
+@router.get(f"{SIGNUP}/code", responses=problems(403, 404, 409))
+async def checkin_code(activity_id: int, signup_id: int, principal: CurrentPrincipal,
+                       session: SessionDep, settings: SettingsDep) -> CheckinCode:
+    """本人（为子女报名的监护人）获取签到码，以二维码出示给组织方扫码签到或签退。签到码两分钟
+    内有效，签名防伪，只对本活动有效。"""
+    return await attendance.code_for(session, settings, principal, activity_id, signup_id)
+
+
+@router.post(f"{ITEM}/checkins", dependencies=[Idempotent], responses=problems(403, 404, 409, 422))
+async def scan_checkin(activity_id: int, body: CheckinScan, principal: CurrentPrincipal,
+                       session: SessionDep, settings: SettingsDep, response: Response
+                       ) -> SignupRead:
+    """组织方扫码：未签到的为其签到，已签到的为其签退（签退须出示签到之后获取的新码，否则 409
+    checkin_code_used）。签到码过期 → 422 checkin_code_expired；伪造或其他活动的 → 422
+    checkin_code_invalid。时间窗口同本人签到签退，记入审计。"""
+    signup = await attendance.scan(session, settings, principal, activity_id, body)
     return await _signup(session, response, signup)
 
 

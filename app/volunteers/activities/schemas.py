@@ -203,3 +203,16 @@ class SignupRead(BaseModel):
     correction_reason: str | None
     version: int
     created_at: datetime
+
+
+class CheckinCode(BaseModel):
+    """The code the volunteer's phone shows (as a QR code) for the organiser to scan."""
+
+    code: str = Field(description="签到码（两分钟内有效，过期请重新获取）")
+    expires_at: datetime
+    signup_id: int
+
+
+class CheckinScan(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(min_length=1, max_length=200, description="扫描得到的签到码")

@@ -299,6 +299,12 @@ async def signups_page(session: AsyncSession, principal: Principal, activity_id:
                                    page=page)
 
 
+async def signup_for_update(session: AsyncSession, activity_id: int, signup_id: int
+                            ) -> ActivitySignup | None:
+    """The sign-up of the (already locked) activity, as of now."""
+    return await repo.signup(session, activity_id, signup_id)
+
+
 async def signup_row(session: AsyncSession, signup_id: int) -> SignupRow:
     return await repo.signup_row(session, signup_id)
 
