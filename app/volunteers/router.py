@@ -10,7 +10,8 @@ from app.volunteers.market.router import redemptions as redemptions_router
 from app.volunteers.market.router import router as market_router
 from app.volunteers.points.router import router as points_router
 from app.volunteers.profiles.router import router as profiles_router
+from app.volunteers.records.router import router as records_router
 from app.volunteers.teams.router import router as teams_router
 
 ROUTERS = (activities_router, points_router, market_router, redemptions_router, teams_router,
-           profiles_router)
+           profiles_router, records_router)
