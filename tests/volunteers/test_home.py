@@ -20,13 +20,16 @@ async def more_signups(db: Any, world: World, n: int) -> list[Activity]:
     out = []
     async with db.writing() as s:
         for i in range(n):
-            a = await make_activity(s, world.communities[0], title=f"活动{i}",
-                                    starts_in=timedelta(days=10 + i))
-            await make_signup(s, a, world.reg_users[0],
-                              status="accepted" if i % 2 else "waitlisted")
+            a = await make_activity(
+                s, world.communities[0], title=f"活动{i}", starts_in=timedelta(days=10 + i)
+            )
+            await make_signup(
+                s, a, world.reg_users[0], status="accepted" if i % 2 else "waitlisted"
+            )
             out.append(a)
-        past = await make_activity(s, world.communities[0], title="已结束",
-                                   starts_in=-timedelta(days=3))
+        past = await make_activity(
+            s, world.communities[0], title="已结束", starts_in=-timedelta(days=3)
+        )
         await make_signup(s, past, world.reg_users[0])
         member = await s.get(Member, world.reg_members[0].id)
         assert member is not None
@@ -41,11 +44,14 @@ class TestHome:
         r = await client.get(HOME, headers=auth(world.reg_users[0]))
         assert r.status_code == 200, r.text
         got = r.json()
-        assert [(g["community_id"], g["status"], g["community_name"])
-                for g in got["registrations"]] == [
-            (world.communities[0].id, "approved", world.communities[0].name)]
+        assert [
+            (g["community_id"], g["status"], g["community_name"]) for g in got["registrations"]
+        ] == [(world.communities[0].id, "approved", world.communities[0].name)]
         assert [u["activity_id"] for u in got["upcoming"]] == [
-            world.activities[0].id, added[0].id, added[1].id]  # soonest first, none over
+            world.activities[0].id,
+            added[0].id,
+            added[1].id,
+        ]  # soonest first, none over
         assert [u["status"] for u in got["upcoming"]] == ["accepted", "waitlisted", "accepted"]
         assert got["balance"] == 90  # credited 100, one redemption reserved (factories)
 
@@ -67,8 +73,11 @@ class TestHome:
         assert [u["activity_id"] for u in got["upcoming"]] == [world.activities[1].id]
         assert [g["community_id"] for g in got["registrations"]] == [world.communities[1].id]
 
-    async def test_staff_without_registrations_get_an_empty_home(self, client, auth,
-                                                                  world: World):
+    async def test_staff_without_registrations_get_an_empty_home(self, client, auth, world: World):
         r = await client.get(HOME, headers=auth(world.user(Role.community_admin, "s1c1")))
-        assert r.json() == {"user_id": world.user(Role.community_admin, "s1c1").id,
-                            "registrations": [], "upcoming": [], "balance": 0}
+        assert r.json() == {
+            "user_id": world.user(Role.community_admin, "s1c1").id,
+            "registrations": [],
+            "upcoming": [],
+            "balance": 0,
+        }

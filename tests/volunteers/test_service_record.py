@@ -28,9 +28,19 @@ from tests.factories import (
 )
 
 API = "/api/v1"
-CERTIFICATE_ORDER = ["name", "id_type", "id_number", "volunteer_number", "hours", "content",
-                     "issuing_org", "person_in_charge", "contact", "certificate_number",
-                     "issued_on"]
+CERTIFICATE_ORDER = [
+    "name",
+    "id_type",
+    "id_number",
+    "volunteer_number",
+    "hours",
+    "content",
+    "issuing_org",
+    "person_in_charge",
+    "contact",
+    "certificate_number",
+    "issued_on",
+]
 
 
 @dataclass
@@ -68,8 +78,9 @@ async def _served(s: Any, world: World, member: Member, user: User) -> None:
     """Registered with community 0; 90 minutes at an activity there 3 days ago; a case."""
     await make_registration(s, member, world.communities[0])
     await give_role(s, user, Role.member, world.communities[0])
-    activity = await make_activity(s, world.communities[0], title="道德讲堂",
-                                   starts_in=-timedelta(days=3), hours=2)
+    activity = await make_activity(
+        s, world.communities[0], title="道德讲堂", starts_in=-timedelta(days=3), hours=2
+    )
     signup = await make_signup(s, activity, user)
     signup.checked_in_at, signup.minutes, signup.points = activity.starts_at, 90, 15
     await post_points(s, user, world.communities[0], 15)
@@ -88,7 +99,8 @@ async def units(db: Any, world: World) -> Units:
 
 class TestRecord:
     async def test_community_staff_see_activities_totals_and_certificate(
-            self, client, auth, world: World, db):
+        self, client, auth, world: World, db
+    ):
         u = await units(db, world)
         admin = world.user(Role.community_admin, "s1c1")
         r = await client.get(url(u.member), params=period(), headers=auth(admin))
@@ -96,27 +108,39 @@ class TestRecord:
         got = r.json()
         [item] = got["activities"]
         assert (item["hours"], item["content"], item["organiser"]) == (
-            1.5, "道德讲堂（培训班）", world.communities[0].name)
-        assert (got["hours_total"], got["cases_reported"], got["wishes_fulfilled"],
-                got["points_earned"], got["work_unit"]) == (1.5, 1, 0, 15, "区财政局")
+            1.5,
+            "道德讲堂（培训班）",
+            world.communities[0].name,
+        )
+        assert (
+            got["hours_total"],
+            got["cases_reported"],
+            got["wishes_fulfilled"],
+            got["points_earned"],
+            got["work_unit"],
+        ) == (1.5, 1, 0, 15, "区财政局")
         cert = got["certificate"]
         assert list(cert) == CERTIFICATE_ORDER
         assert cert["name"] == "孙**" and cert["id_number"].startswith("411")
         assert "*" in cert["id_number"]
         assert (cert["issuing_org"], cert["person_in_charge"], cert["hours"]) == (
-            world.communities[0].name, admin.display_name, 1.5)
+            world.communities[0].name,
+            admin.display_name,
+            1.5,
+        )
         assert cert["volunteer_number"] == f"V{u.member.user_id:08d}"
 
-    async def test_activities_outside_the_period_are_left_out(self, client, auth,
-                                                              world: World, db):
+    async def test_activities_outside_the_period_are_left_out(self, client, auth, world: World, db):
         u = await units(db, world)
         today = shanghai_today()
-        r = await client.get(url(u.member), headers=auth(u.liaison), params={
-            "from": (today - timedelta(days=1)).isoformat(), "to": today.isoformat()})
+        r = await client.get(
+            url(u.member),
+            headers=auth(u.liaison),
+            params={"from": (today - timedelta(days=1)).isoformat(), "to": today.isoformat()},
+        )
         assert (r.json()["activities"], r.json()["hours_total"]) == ([], 0)
 
-    async def test_unit_liaison_sees_own_unit_member_only(self, client, auth, world: World,
-                                                          db):
+    async def test_unit_liaison_sees_own_unit_member_only(self, client, auth, world: World, db):
         u = await units(db, world)
         r = await client.get(url(u.member), params=period(), headers=auth(u.liaison))
         assert r.status_code == 200
@@ -125,19 +149,22 @@ class TestRecord:
         r = await client.get(url(u.member), params=period(), headers=auth(u.other_liaison))
         assert r.status_code == 404
 
-    async def test_another_communitys_staff_get_404_and_volunteers_403(self, client, auth,
-                                                                       world: World, db):
+    async def test_another_communitys_staff_get_404_and_volunteers_403(
+        self, client, auth, world: World, db
+    ):
         u = await units(db, world)
-        r = await client.get(url(u.member), headers=auth(
-            world.user(Role.community_admin, "s1c2")))
+        r = await client.get(url(u.member), headers=auth(world.user(Role.community_admin, "s1c2")))
         assert r.status_code == 404
         r = await client.get(url(u.member), headers=auth(world.user(Role.volunteer, "s1c1")))
         assert r.status_code == 403
 
     async def test_from_after_to_is_422(self, client, auth, world: World, db):
         u = await units(db, world)
-        r = await client.get(url(u.member), headers=auth(u.liaison),
-                             params={"from": "2026-05-02", "to": "2026-05-01"})
+        r = await client.get(
+            url(u.member),
+            headers=auth(u.liaison),
+            params={"from": "2026-05-02", "to": "2026-05-01"},
+        )
         assert r.status_code == 422
         r = await client.get(url(u.member), headers=auth(u.liaison), params={"from": "x"})
         assert r.status_code == 422
@@ -145,8 +172,9 @@ class TestRecord:
 
 class TestWorkbook:
     async def _sheet(self, client: Any, auth: Any, u: Units, **headers: str) -> list[Any]:
-        r = await client.get(url(u.member, xlsx=True), params=period(),
-                             headers=auth(u.liaison, **headers))
+        r = await client.get(
+            url(u.member, xlsx=True), params=period(), headers=auth(u.liaison, **headers)
+        )
         assert r.status_code == 200, r.text
         assert r.headers["content-type"].startswith("application/vnd.openxmlformats")
         ws = load_workbook(BytesIO(r.content)).active
@@ -156,14 +184,23 @@ class TestWorkbook:
         rows = await self._sheet(client, auth, await units(db, world))
         assert rows[0][0] == "志愿服务记录证明"
         assert [r[0] for r in rows[1:12]] == [
-            "姓名", "证件类型", "证件号码", "志愿者编号", "服务时长（小时）", "服务内容",
-            "出具组织", "组织负责人", "联系方式", "证明编号", "出具日期"]
+            "姓名",
+            "证件类型",
+            "证件号码",
+            "志愿者编号",
+            "服务时长（小时）",
+            "服务内容",
+            "出具组织",
+            "组织负责人",
+            "联系方式",
+            "证明编号",
+            "出具日期",
+        ]
         header = rows.index(["日期", "时段", "时长（小时）", "服务内容", "组织方"])
         assert rows[header + 1][2:] == [1.5, "道德讲堂（培训班）", world.communities[0].name]
 
     async def test_english_with_accept_language(self, client, auth, world: World, db):
-        rows = await self._sheet(client, auth, await units(db, world),
-                                 **{"Accept-Language": "en"})
+        rows = await self._sheet(client, auth, await units(db, world), **{"Accept-Language": "en"})
         assert rows[0][0] == "Volunteer service record"
         assert rows[1][0] == "Name" and rows[10][0] == "Certificate number"
         assert ["Date", "Time span", "Hours", "Content", "Organiser"] in rows

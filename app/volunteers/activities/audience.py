@@ -42,8 +42,7 @@ def start_day(activity: Activity) -> date:
 
 
 def has_rules(activity: Activity) -> bool:
-    return (activity.residents_only or activity.min_age is not None
-            or activity.max_age is not None)
+    return activity.residents_only or activity.min_age is not None or activity.max_age is not None
 
 
 def check(activity: Activity, person: Resident) -> None:
@@ -51,8 +50,9 @@ def check(activity: Activity, person: Resident) -> None:
     if activity.residents_only and person.community_id != activity.community_id:
         raise AudienceResidentsOnly()
     age = age_on(person.birth_date, start_day(activity))
-    if ((activity.min_age is not None and age < activity.min_age)
-            or (activity.max_age is not None and age > activity.max_age)):
+    if (activity.min_age is not None and age < activity.min_age) or (
+        activity.max_age is not None and age > activity.max_age
+    ):
         raise AudienceAge()
 
 
@@ -66,8 +66,9 @@ async def check_self(session: AsyncSession, user_id: int, activity: Activity) ->
     check(activity, me)
 
 
-async def child_of(session: AsyncSession, user_id: int, resident_id: int, activity: Activity
-                   ) -> Resident:
+async def child_of(
+    session: AsyncSession, user_id: int, resident_id: int, activity: Activity
+) -> Resident:
     """The guardian's child named in the body, checked against the activity's rules. A resident
     who is not a minor of the caller's household reads as unknown (422 naming the field): the
     register is not the caller's to probe."""
@@ -76,10 +77,14 @@ async def child_of(session: AsyncSession, user_id: int, resident_id: int, activi
         raise NotGuardian()
     child = await repo.resident(session, resident_id)
     day = start_day(activity)
-    if (child is None or child.id == guardian.id
-            or child.household_id != guardian.household_id
-            or age_on(child.birth_date, day) >= ADULT):
-        raise field_error("for_resident_id", "不是您家庭中的未成年子女",
-                          "Not a minor of your household")
+    if (
+        child is None
+        or child.id == guardian.id
+        or child.household_id != guardian.household_id
+        or age_on(child.birth_date, day) >= ADULT
+    ):
+        raise field_error(
+            "for_resident_id", "不是您家庭中的未成年子女", "Not a minor of your household"
+        )
     check(activity, child)
     return child

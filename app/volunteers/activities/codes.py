@@ -37,8 +37,9 @@ def _mac(key: str, activity_id: int, signup_id: int, issued: int) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-def issue(settings: Settings, activity_id: int, signup_id: int, now: datetime
-          ) -> tuple[str, datetime]:
+def issue(
+    settings: Settings, activity_id: int, signup_id: int, now: datetime
+) -> tuple[str, datetime]:
     """The code and when it expires."""
     issued = int(now.timestamp())
     kid = settings.jwt_kid

@@ -33,8 +33,9 @@ def _check(activity: Activity, sent: dict[str, Any]) -> None:
         raise field_error("ends_at", "结束时间须晚于开始时间", "ends_at must be after starts_at")
     deadline = sent.get("signup_deadline", activity.signup_deadline)
     if deadline is not None and deadline > ends:
-        raise field_error("signup_deadline", "报名截止不能晚于结束时间",
-                          "signup_deadline cannot be after ends_at")
+        raise field_error(
+            "signup_deadline", "报名截止不能晚于结束时间", "signup_deadline cannot be after ends_at"
+        )
     low = sent.get("min_age", activity.min_age)
     high = sent.get("max_age", activity.max_age)
     if low is not None and high is not None and low > high:

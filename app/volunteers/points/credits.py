@@ -53,8 +53,9 @@ class Effective:
     default: bool
 
 
-DEFAULTS = {RuleName.case_report: Effective(points=5, cap=5, period=Period.month, active=True,
-                                            default=True)}
+DEFAULTS = {
+    RuleName.case_report: Effective(points=5, cap=5, period=Period.month, active=True, default=True)
+}
 
 
 def period_start(period: Period, now: datetime) -> datetime:
@@ -76,8 +77,9 @@ def _effective(rows: list[PointsRule]) -> dict[RuleName, Effective]:
     return out
 
 
-async def _community(session: AsyncSession, principal: Principal, community_id: int,
-                     permission: Perm) -> Org:
+async def _community(
+    session: AsyncSession, principal: Principal, community_id: int, permission: Perm
+) -> Org:
     community = await orgs.get(session, principal, community_id)
     if community.kind != "community":
         raise OrgNotFound()
@@ -90,8 +92,9 @@ async def rules(session: AsyncSession, principal: Principal, community_id: int) 
     return _read(community, _effective(await repo.rules_of(session, community.id)))
 
 
-async def put_rules(session: AsyncSession, principal: Principal, community_id: int,
-                    data: PointsRulesPut) -> PointsRules:
+async def put_rules(
+    session: AsyncSession, principal: Principal, community_id: int, data: PointsRulesPut
+) -> PointsRules:
     """The community's organisers set its rules (audited); later credits use them."""
     community = await _community(session, principal, community_id, Perm.activity_write)
     existing = {r.rule: r for r in await repo.rules_of(session, community.id)}
@@ -100,19 +103,41 @@ async def put_rules(session: AsyncSession, principal: Principal, community_id: i
         if row is None:
             row = PointsRule(rule=item.rule, **scope_from(community, PointsRule))
             session.add(row)
-        row.points, row.cap, row.period, row.active = (item.points, item.cap, item.period,
-                                                        item.active)
+        row.points, row.cap, row.period, row.active = (
+            item.points,
+            item.cap,
+            item.period,
+            item.active,
+        )
     await session.flush()
-    await audit.record(session, principal, "points.rules_set", "org", community.id,
-                       org_path=community.path,
-                       detail={"rules": [i.model_dump(mode="json") for i in data.rules]})
+    await audit.record(
+        session,
+        principal,
+        "points.rules_set",
+        "org",
+        community.id,
+        org_path=community.path,
+        detail={"rules": [i.model_dump(mode="json") for i in data.rules]},
+    )
     return _read(community, _effective(await repo.rules_of(session, community.id)))
 
 
 def _read(community: Org, eff: dict[RuleName, Effective]) -> PointsRules:
-    return PointsRules(community_id=community.id, org_path=community.path, rules=[
-        PointsRuleRead(rule=name, points=e.points, cap=e.cap, period=e.period, active=e.active,
-                       default=e.default) for name, e in sorted(eff.items())])
+    return PointsRules(
+        community_id=community.id,
+        org_path=community.path,
+        rules=[
+            PointsRuleRead(
+                rule=name,
+                points=e.points,
+                cap=e.cap,
+                period=e.period,
+                active=e.active,
+                default=e.default,
+            )
+            for name, e in sorted(eff.items())
+        ],
+    )
 
 
 async def case_closed(session: AsyncSession, case: Case, action: str) -> PointsEntry | None:
@@ -122,13 +147,27 @@ async def case_closed(session: AsyncSession, case: Case, action: str) -> PointsE
     joined = await repo.joined_paths(session, case.reporter_id, EARNERS)
     if not any(covers(p, case.org_path) for p in joined):
         return None
-    return await credit(session, rule=RuleName.case_report, user_id=case.reporter_id,
-                        community_id=case.community_id, source=case,
-                        source_ref=f"case:{case.id}", memo=f"有效上报案件 {case.code}")
+    return await credit(
+        session,
+        rule=RuleName.case_report,
+        user_id=case.reporter_id,
+        community_id=case.community_id,
+        source=case,
+        source_ref=f"case:{case.id}",
+        memo=f"有效上报案件 {case.code}",
+    )
 
 
-async def credit(session: AsyncSession, *, rule: RuleName, user_id: int, community_id: int,
-                 source: Case, source_ref: str, memo: str) -> PointsEntry | None:
+async def credit(
+    session: AsyncSession,
+    *,
+    rule: RuleName,
+    user_id: int,
+    community_id: int,
+    source: Case,
+    source_ref: str,
+    memo: str,
+) -> PointsEntry | None:
     """One capped credit; None when the rule is off, the cap is reached or already credited."""
     eff = _effective(await repo.rules_of(session, community_id))[rule]
     if not eff.active or eff.points == 0:
@@ -139,6 +178,15 @@ async def credit(session: AsyncSession, *, rule: RuleName, user_id: int, communi
     since = period_start(eff.period, utcnow())
     if await repo.rule_credits_since(session, user_id, rule, since) >= eff.cap:
         return None
-    return await ledger.post(session, None, user_id=user_id, amount=eff.points,
-                             other=f"issued:{community_id}", kind=EntryKind.rule, memo=memo,
-                             scope=source, rule=rule, source_ref=source_ref)
+    return await ledger.post(
+        session,
+        None,
+        user_id=user_id,
+        amount=eff.points,
+        other=f"issued:{community_id}",
+        kind=EntryKind.rule,
+        memo=memo,
+        scope=source,
+        rule=rule,
+        source_ref=source_ref,
+    )

@@ -39,10 +39,13 @@ from app.volunteers.records.schemas import Certificate, ServiceItem, ServiceReco
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 MAX_DAYS = 366 * 3
-KIND_LABELS = {ActivityKind.service: ("志愿服务", "service"),
-               ActivityKind.class_: ("培训班", "class"), ActivityKind.lecture: ("讲座", "lecture"),
-               ActivityKind.meeting: ("会议", "meeting"),
-               ActivityKind.coconstruction: ("共驻共建", "co-construction")}
+KIND_LABELS = {
+    ActivityKind.service: ("志愿服务", "service"),
+    ActivityKind.class_: ("培训班", "class"),
+    ActivityKind.lecture: ("讲座", "lecture"),
+    ActivityKind.meeting: ("会议", "meeting"),
+    ActivityKind.coconstruction: ("共驻共建", "co-construction"),
+}
 
 
 @dataclass(frozen=True)
@@ -62,20 +65,25 @@ class Period:
         return cls(start, end)
 
     def bounds(self) -> tuple[datetime, datetime]:
-        return (datetime.combine(self.start, time(), SHANGHAI),
-                datetime.combine(self.end + timedelta(days=1), time(), SHANGHAI))
+        return (
+            datetime.combine(self.start, time(), SHANGHAI),
+            datetime.combine(self.end + timedelta(days=1), time(), SHANGHAI),
+        )
 
 
-async def _authorize(session: AsyncSession, principal: Principal, member_id: int
-                     ) -> tuple[Member, Org | None]:
+async def _authorize(
+    session: AsyncSession, principal: Principal, member_id: int
+) -> tuple[Member, Org | None]:
     member = await repo.member(session, member_id)
     if member is None:
         raise MemberNotFound()
     community = await repo.registered_community(session, member.id)
-    unit_side = any(covers(p, member.org_path)
-                    for p in scope_paths(principal, Perm.service_record_read))
+    unit_side = any(
+        covers(p, member.org_path) for p in scope_paths(principal, Perm.service_record_read)
+    )
     community_side = community is not None and any(
-        covers(p, community.path) for p in scope_paths(principal, Perm.registration_review))
+        covers(p, community.path) for p in scope_paths(principal, Perm.registration_review)
+    )
     if unit_side or community_side:
         return member, community
     if sees(principal, member.org_path) or (community and sees(principal, community.path)):
@@ -83,8 +91,9 @@ async def _authorize(session: AsyncSession, principal: Principal, member_id: int
     raise MemberNotFound()
 
 
-async def record(session: AsyncSession, cipher: FieldCipher, principal: Principal,
-                 member_id: int, period: Period) -> ServiceRecord:
+async def record(
+    session: AsyncSession, cipher: FieldCipher, principal: Principal, member_id: int, period: Period
+) -> ServiceRecord:
     member, community = await _authorize(session, principal, member_id)
     start, end = period.bounds()
     uid = member.user_id
@@ -95,15 +104,29 @@ async def record(session: AsyncSession, cipher: FieldCipher, principal: Principa
     issuer = community or await repo.org(session, member.org_id)
     hours = round(sum(i.hours for i in items), 1)
     certificate = await _certificate(session, cipher, member, issuer, period, items, hours)
-    await audit.record(session, principal, "member.service_record", "member", member.id,
-                       org_path=member.org_path,
-                       detail={"from": period.start.isoformat(), "to": period.end.isoformat()})
+    await audit.record(
+        session,
+        principal,
+        "member.service_record",
+        "member",
+        member.id,
+        org_path=member.org_path,
+        detail={"from": period.start.isoformat(), "to": period.end.isoformat()},
+    )
     return ServiceRecord(
-        member_id=member.id, org_path=member.org_path, work_unit=member.work_unit,
-        period_from=period.start, period_to=period.end, activities=items, hours_total=hours,
+        member_id=member.id,
+        org_path=member.org_path,
+        work_unit=member.work_unit,
+        period_from=period.start,
+        period_to=period.end,
+        activities=items,
+        hours_total=hours,
         wishes_fulfilled=await repo.wishes_fulfilled(session, member.id, start, end),
-        cases_reported=cases, points_earned=earned, points_balance=balance,
-        certificate=certificate)
+        cases_reported=cases,
+        points_earned=earned,
+        points_balance=balance,
+        certificate=certificate,
+    )
 
 
 def _item(activity: Activity, minutes: int, organiser: str) -> ServiceItem:
@@ -111,25 +134,42 @@ def _item(activity: Activity, minutes: int, organiser: str) -> ServiceItem:
     ends = activity.ends_at.astimezone(SHANGHAI)
     zh, en = KIND_LABELS[ActivityKind(activity.kind)]
     return ServiceItem(
-        activity_id=activity.id, date=begins.date(),
-        span=f"{begins:%H:%M}-{ends:%H:%M}", hours=round(minutes / 60, 1),
-        content=f"{activity.title}（{t(zh, en)}）", organiser=organiser,
-        started_at=activity.starts_at, ended_at=activity.ends_at)
+        activity_id=activity.id,
+        date=begins.date(),
+        span=f"{begins:%H:%M}-{ends:%H:%M}",
+        hours=round(minutes / 60, 1),
+        content=f"{activity.title}（{t(zh, en)}）",
+        organiser=organiser,
+        started_at=activity.starts_at,
+        ended_at=activity.ends_at,
+    )
 
 
-async def _certificate(session: AsyncSession, cipher: FieldCipher, member: Member,
-                       issuer: Org | None, period: Period, items: list[ServiceItem],
-                       hours: float) -> Certificate:
+async def _certificate(
+    session: AsyncSession,
+    cipher: FieldCipher,
+    member: Member,
+    issuer: Org | None,
+    period: Period,
+    items: list[ServiceItem],
+    hours: float,
+) -> Certificate:
     head = await repo.person_in_charge(session, issuer.id) if issuer else None
     phone = cipher.decrypt(head[1], context=PHONE_CONTEXT) if head and head[1] else None
     titles = list(dict.fromkeys(i.content for i in items))
-    number = (f"ZYJL-{issuer.id if issuer else 0}-{member.id}-"
-              f"{period.start:%Y%m%d}-{period.end:%Y%m%d}")
+    number = (
+        f"ZYJL-{issuer.id if issuer else 0}-{member.id}-{period.start:%Y%m%d}-{period.end:%Y%m%d}"
+    )
     return Certificate(
-        name=mask_name(member.name), id_type=t("居民身份证", "Resident ID card"),
+        name=mask_name(member.name),
+        id_type=t("居民身份证", "Resident ID card"),
         id_number=mask_id_number(cipher.decrypt(member.id_number_cipher, context=ID_CONTEXT)),
         volunteer_number=f"V{member.user_id:08d}" if member.user_id else "",
-        hours=hours, content="；".join(titles)[:1000],
-        issuing_org=issuer.name if issuer else "", person_in_charge=head[0] if head else None,
-        contact=mask_phone(phone), certificate_number=number,
-        issued_on=datetime.now(SHANGHAI).date())
+        hours=hours,
+        content="；".join(titles)[:1000],
+        issuing_org=issuer.name if issuer else "",
+        person_in_charge=head[0] if head else None,
+        contact=mask_phone(phone),
+        certificate_number=number,
+        issued_on=datetime.now(SHANGHAI).date(),
+    )

@@ -19,7 +19,8 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def _certificate_rows(r: ServiceRecord) -> list[tuple[str, Any]]:
     c = r.certificate
     return [
-        (t("姓名", "Name"), c.name), (t("证件类型", "Document type"), c.id_type),
+        (t("姓名", "Name"), c.name),
+        (t("证件类型", "Document type"), c.id_type),
         (t("证件号码", "Document number"), c.id_number),
         (t("志愿者编号", "Volunteer number"), c.volunteer_number),
         (t("服务时长（小时）", "Service hours"), c.hours),
@@ -45,8 +46,13 @@ def _summary_rows(r: ServiceRecord) -> list[tuple[str, Any]]:
 
 
 def activity_headers() -> list[str]:
-    return [t("日期", "Date"), t("时段", "Time span"), t("时长（小时）", "Hours"),
-            t("服务内容", "Content"), t("组织方", "Organiser")]
+    return [
+        t("日期", "Date"),
+        t("时段", "Time span"),
+        t("时长（小时）", "Hours"),
+        t("服务内容", "Content"),
+        t("组织方", "Organiser"),
+    ]
 
 
 def build(record: ServiceRecord) -> bytes:
@@ -56,7 +62,7 @@ def build(record: ServiceRecord) -> bytes:
     ws.title = t("志愿服务记录", "Service record")
     ws.append([t("志愿服务记录证明", "Volunteer service record")])
     ws["A1"].font = Font(bold=True, size=14)
-    for label, value in _certificate_rows(record) + [("", None)] + _summary_rows(record):
+    for label, value in [*_certificate_rows(record), ("", None), *_summary_rows(record)]:
         ws.append([label, value])
     ws.append([])
     ws.append(activity_headers())
