@@ -10,9 +10,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from openpyxl import load_workbook
+from sqlalchemy import select
 
 from app.core.permissions import Role
-from app.models import Member, Org, User
+from app.models import AuditEntry, Member, Org, User
 from app.orgs import service as orgs
 from app.orgs.schemas import OrgKind
 from tests.factories import (
@@ -129,6 +130,20 @@ class TestRecord:
             1.5,
         )
         assert cert["volunteer_number"] == f"V{u.member.user_id:08d}"
+        async with db.reading() as s:
+            audited = (
+                (
+                    await s.execute(
+                        select(AuditEntry.actor).where(
+                            AuditEntry.action == "member.service_record",
+                            AuditEntry.object_id == str(u.member.id),
+                        )
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        assert audited == [f"user:{admin.id}"]
 
     async def test_activities_outside_the_period_are_left_out(self, client, auth, world: World, db):
         u = await units(db, world)
