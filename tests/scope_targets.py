@@ -15,10 +15,12 @@ from datetime import timedelta
 from typing import Any
 
 from app.core.permissions import ROLE_NODE_KINDS, Role
+from app.core.types import utcnow
 from app.main import create_app
 from app.models import Grid, Org, User
 from app.orgs.rules import may_sit_under
 from app.orgs.schemas import OrgKind
+from app.volunteers.activities import codes
 from tests.conftest import make_settings
 from tests.factories import COMMUNITY_ROLES, GRID_ROLES, STREET_ROLES, World
 
@@ -448,6 +450,14 @@ def _points_body(c: Ctx) -> dict[str, Any]:
     return {"points": [{"lng": 113.805, "lat": 34.005, "at": at.isoformat()}]}
 
 
+def _checkin_code_body(c: Ctx) -> dict[str, Any]:
+    # A valid code for the resolved activity's sign-up: the control checks it in or answers 409
+    # (the world's activities start in two days, outside the check-in window).
+    signup = _signup(c)
+    code, _ = codes.issue(make_settings(), c.resolved["activity_id"].id, signup.id, utcnow())
+    return {"code": code}
+
+
 def _own_case_body(c: Ctx) -> dict[str, Any]:
     return {"case_id": c.world.cases[c.world.grids.index(grid_at(c.world, grid_key(c.caller)))].id}
 
@@ -493,6 +503,8 @@ BODIES: dict[tuple[str, str], Callable[[Ctx], dict[str, Any]]] = {
     ("PUT", f"{API}/member-households/{{node_id}}/households"):
         lambda c: {"home_household_id": None, "household_ids": [_in_area("households")(c).id]},
     ("POST", f"{API}/activities/{{activity_id}}/cancel"): lambda c: {"reason": "scope-matrix"},
+    ("PATCH", f"{API}/activities/{{activity_id}}"): lambda c: {"title": "scope-matrix"},
+    ("POST", f"{API}/activities/{{activity_id}}/checkins"): _checkin_code_body,
     ("POST", f"{API}/activities/{{activity_id}}/signups/{{signup_id}}/check-in"):
         lambda c: {"lng": 113.805, "lat": 34.005},
     ("POST", f"{API}/activities/{{activity_id}}/signups/{{signup_id}}/check-out"):
@@ -527,6 +539,7 @@ OWNER_ONLY: dict[tuple[str, str], str] = {
         "signup_not_owner",
     ("POST", f"{API}/activities/{{activity_id}}/signups/{{signup_id}}/check-out"):
         "signup_not_owner",
+    ("GET", f"{API}/activities/{{activity_id}}/signups/{{signup_id}}/code"): "signup_not_owner",
 }
 
 

@@ -42,6 +42,7 @@ from app.models import Case, CaseAttachment, CaseEvent, Grid
 from app.models.base import table_of
 from app.models.scoped import scope_from
 from app.orgs import service as orgs
+from app.volunteers.points import credits as points_credits
 
 CAPTURE_MAX_AGE = timedelta(days=30)
 CLOCK_SKEW = timedelta(minutes=5)
@@ -257,6 +258,8 @@ async def transition(session: AsyncSession, settings: Settings, principal: Princ
                        org_path=case.org_path, detail={"from": before, "to": target})
     await events.transitioned(session, settings, principal, case, data.action.value, before,
                               data.note)
+    if target == Status.closed:  # a valid report earns its reporter points (community rule)
+        await points_credits.case_closed(session, case, data.action.value)
     await flush_versioned(session)
     return case
 

@@ -59,6 +59,9 @@ class Perm(StrEnum):
     market_read = "market:read"  # the love supermarket's goods
     market_write = "market:write"  # stock the shelf, hand goods over (mark collected)
     market_redeem = "market:redeem"  # spend one's own points on goods
+    # A member's service record for their work unit (双报告): the unit's liaison over the
+    # unit's own members; community staff read it through registrations:review instead.
+    service_record_read = "members:service_record"
 
 
 _ADMIN = frozenset(Perm)
@@ -94,7 +97,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     # the unit's agreements and claims wishes for the unit.
     Role.unit_liaison: frozenset({Perm.org_read, Perm.case_read, Perm.case_handle,
                                   Perm.unit_read, Perm.agreement_report, Perm.wish_read,
-                                  Perm.wish_claim}),
+                                  Perm.wish_claim, Perm.service_record_read}),
     # Residents' eyes: members and volunteers report; they see the cases they reported.
     # Registered members see and claim their community's wishes. Both sign up for activities:
     # a member registered with a community is its volunteer without a second sign-up.

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     Float,
     ForeignKey,
@@ -62,6 +63,11 @@ class Activity(IdMixin, TimestampMixin, _Scoped, Base):
     )
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cancel_reason: Mapped[str | None] = mapped_column(Text)
+    # Audience rules (e.g. the summer class: children aged 7-12 of the community's residents),
+    # checked on the participant's age on the start date, from their ID number.
+    min_age: Mapped[int | None] = mapped_column(Integer)
+    max_age: Mapped[int | None] = mapped_column(Integer)
+    residents_only: Mapped[bool] = mapped_column(Boolean, default=False)
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
@@ -86,7 +92,13 @@ class ActivitySignup(IdMixin, TimestampMixin, _Scoped, Base):
                                          index=True)
     status: Mapped[str] = mapped_column(String(16))
     # The user's id while accepted or waitlisted, NULL once cancelled: one live place per person.
+    # NULL too on a child's place, which `user_id` (the guardian) holds for them.
     active_user_id: Mapped[int | None] = mapped_column(BigInteger)
+    # A child signed up by their guardian (`user_id`): the resident, and the same while live.
+    resident_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("residents.id", ondelete="RESTRICT"), index=True
+    )
+    active_resident_id: Mapped[int | None] = mapped_column(BigInteger)
     promoted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -102,6 +114,7 @@ class ActivitySignup(IdMixin, TimestampMixin, _Scoped, Base):
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         UniqueConstraint("activity_id", "active_user_id"),
+        UniqueConstraint("activity_id", "active_resident_id"),
         Index("ix_activity_signups_activity_id_status_id", "activity_id", "status", "id"),
     )
 
@@ -121,6 +134,31 @@ class PointsEntry(IdMixin, _Scoped, Base):
     )
     signup_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("activity_signups.id", ondelete="RESTRICT"), index=True
+    )
+    # A rule's credit (kind "rule"): the rule and the object it rewards, once per object.
+    rule: Mapped[str | None] = mapped_column(String(32))
+    source_ref: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (UniqueConstraint("rule", "source_ref"),)
+
+
+class PointsRule(IdMixin, TimestampMixin, _Scoped, Base):
+    """A community's rule for credits that are not service hours ("a valid case report": so
+    many points, at most `cap` credits per person per `period`). Scoped by its community."""
+
+    __tablename__ = "points_rules"
+
+    rule: Mapped[str] = mapped_column(String(32))
+    points: Mapped[int] = mapped_column(Integer)
+    cap: Mapped[int] = mapped_column(Integer)
+    period: Mapped[str] = mapped_column(String(8))  # week | month | year
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        UniqueConstraint("community_id", "rule"),
+        CheckConstraint("points >= 0 AND cap >= 0", name="not_negative"),
     )
 
 

@@ -1,7 +1,8 @@
 """Demo volunteering for 幸福社区: a calligraphy studio with `demo_member` on it, the summer
 calligraphy class a week ahead with them signed up, the moral lecture (道德讲堂) they served at
 three days ago (two hours, credited), and the community's love supermarket with goods on the
-shelf — so the team, activity, points and market screens have something to show.
+shelf, and its points rule for valid case reports (3 points, at most 5 a month) — so the
+team, activity, points, rules and market screens have something to show.
 
 Idempotent: the team and each activity are found by name/title in the community, the goods by
 name.
@@ -26,6 +27,7 @@ from app.models import (
     PointsAccount,
     PointsEntry,
     PointsPosting,
+    PointsRule,
     TeamMembership,
     User,
     VolunteerTeam,
@@ -110,6 +112,15 @@ async def _market(session: AsyncSession, community: Org, created: Counter[str]) 
         created["market_goods"] += 1
 
 
+async def _rule(session: AsyncSession, community: Org, created: Counter[str]) -> None:
+    if await session.scalar(select(PointsRule.id).where(
+            PointsRule.community_id == community.id, PointsRule.rule == "case_report")):
+        return
+    session.add(PointsRule(**scope_from(community, PointsRule), rule="case_report", points=3,
+                           cap=5, period="month", active=True))
+    created["points_rules"] += 1
+
+
 async def _team(session: AsyncSession, community: Org, user: User | None,
                 created: Counter[str]) -> None:
     team = await session.scalar(select(VolunteerTeam).where(
@@ -147,5 +158,6 @@ async def seed(db: Database, community_code: str) -> Counter[str]:
             await _signed_up(session, course, member, created)
             await _served(session, lecture, member, created)
         await _market(session, community, created)
+        await _rule(session, community, created)
         await _team(session, community, member, created)
     return created

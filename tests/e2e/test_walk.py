@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from app.models import (
     Activity,
+    ActivitySignup,
     Building,
     MarketGoods,
     Member,
@@ -52,7 +53,7 @@ FILL: dict[str | tuple[str, str], str] = {
     "lng": "lng", "lat": "lat", "category_code": "category",
     "fmt": "json", "service_code": "category", "service_request_id": "case_code",
     "token": "case_code", "rest": "unknown", "activity_id": "activity", "goods_id": "goods",
-    "redemption_id": "redemption", "team_id": "team",
+    "redemption_id": "redemption", "team_id": "team", "signup_id": "signup",
     (f"{API}/wishes/{{wish_id}}/attachments/{{attachment_id}}", "attachment_id"):
         "wish_attachment",
 }
@@ -154,6 +155,8 @@ async def objects_of(h: Harness, d: Demo) -> dict[str, Any]:
             Org.kind == "member_household", Org.path.like(f"%/{d.branch_id}/%"))),
         "activity": await _first(h, select(Activity.id).where(
             Activity.community_id == d.community_id)),
+        "signup": await _first(h, select(ActivitySignup.id).where(
+            ActivitySignup.community_id == d.community_id)),
         "goods": await _first(h, select(MarketGoods.id).where(
             MarketGoods.community_id == d.community_id)),
         "redemption": (await flows.redemption(h, d))["id"],

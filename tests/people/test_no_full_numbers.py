@@ -48,6 +48,7 @@ def own_objects(world: World) -> dict[str, int]:
         # level, above the grid: 404s for this worker; tests/volunteers checks the masking).
         "activity_id": world.activities[0].id, "goods_id": world.goods[0].id,
         "redemption_id": world.redemptions[0].id, "team_id": world.teams[0].id,
+        "signup_id": world.signups[0].id,
     }
 
 

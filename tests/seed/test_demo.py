@@ -190,6 +190,13 @@ class TestDemoVolunteers:
         me = (await client.get(f"{API}/volunteers/me", headers=member)).json()
         assert [t["kind"] for t in me["teams"]] == ["studio"]
         assert me["minutes_served"] == 120
+        rules = (await client.get(f"{API}/points/rules", headers=member,
+                                  params={"community_id": course["community_id"]})).json()
+        assert [(r["rule"], r["points"], r["default"]) for r in rules["rules"]] == [
+            ("case_report", 3, False)]
+        home = (await client.get(f"{API}/me/home", headers=member)).json()
+        assert [u["activity_id"] for u in home["upcoming"]] == [course["id"]]
+        assert home["balance"] == 20
 
 
 class TestIdempotence:

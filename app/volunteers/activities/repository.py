@@ -14,7 +14,7 @@ from app.core.pagination import PageParams, keyset
 from app.core.permissions import Perm
 from app.core.scope import readable
 from app.core.security import Principal
-from app.models import Activity, ActivitySignup, User
+from app.models import Activity, ActivitySignup, Member, Resident, User
 
 
 @dataclass
@@ -54,6 +54,25 @@ async def signup(session: AsyncSession, activity_id: int, signup_id: int) -> Act
             ).scalar_one_or_none()
 
 
+async def resident_of_user(session: AsyncSession, user_id: int) -> Resident | None:
+    """The register entry of the user's member record (audience.py says why this link)."""
+    stmt = (select(Resident).join(Member, Member.resident_id == Resident.id)
+            .where(Member.user_id == user_id))
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def resident(session: AsyncSession, resident_id: int) -> Resident | None:
+    """Unscoped: audience.py checks the resident against the guardian's household."""
+    return await session.get(Resident, resident_id)
+
+
+async def live_signup_of_resident(session: AsyncSession, activity_id: int, resident_id: int
+                                  ) -> ActivitySignup | None:
+    stmt = select(ActivitySignup).where(ActivitySignup.activity_id == activity_id,
+                                        ActivitySignup.active_resident_id == resident_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
 async def live_signup_of(session: AsyncSession, activity_id: int, user_id: int
                          ) -> ActivitySignup | None:
     stmt = select(ActivitySignup).where(ActivitySignup.activity_id == activity_id,
@@ -71,15 +90,25 @@ async def first_waitlisted(session: AsyncSession, activity_id: int) -> ActivityS
 
 
 async def live_user_ids(session: AsyncSession, activity_id: int) -> set[int]:
-    stmt = select(ActivitySignup.user_id).where(ActivitySignup.activity_id == activity_id,
-                                                ActivitySignup.active_user_id.is_not(None))
+    stmt = select(ActivitySignup.user_id).where(
+        ActivitySignup.activity_id == activity_id,
+        ActivitySignup.status.in_(("accepted", "waitlisted")))
     return set((await session.execute(stmt)).scalars())
 
 
-async def signup_row(session: AsyncSession, signup_id: int) -> SignupRow:
-    stmt = (select(ActivitySignup, User.display_name)
+# A child's place shows the child's name; anyone else's, the account's.
+_NAME = func.coalesce(Resident.name, User.display_name)
+
+
+def _with_name() -> Select[Any]:
+    stmt = (select(ActivitySignup, _NAME)
             .join(User, User.id == ActivitySignup.user_id)
-            .where(ActivitySignup.id == signup_id))
+            .outerjoin(Resident, Resident.id == ActivitySignup.resident_id))
+    return typed(Select[Any], stmt)
+
+
+async def signup_row(session: AsyncSession, signup_id: int) -> SignupRow:
+    stmt = _with_name().where(ActivitySignup.id == signup_id)
     row = (await session.execute(stmt)).one()
     return SignupRow(row[0], row[1])
 
@@ -87,22 +116,19 @@ async def signup_row(session: AsyncSession, signup_id: int) -> SignupRow:
 async def signups_page(session: AsyncSession, activity_id: int, *, user_id: int | None,
                        status: str | None, page: PageParams) -> list[SignupRow]:
     """A page of the activity's sign-ups in sign-up order; only `user_id`'s when given."""
-    stmt = (select(ActivitySignup, User.display_name)
-            .join(User, User.id == ActivitySignup.user_id)
-            .where(ActivitySignup.activity_id == activity_id))
+    stmt = _with_name().where(ActivitySignup.activity_id == activity_id)
     if user_id is not None:
         stmt = stmt.where(ActivitySignup.user_id == user_id)
     if status is not None:
         stmt = stmt.where(ActivitySignup.status == status)
-    page_stmt = keyset(typed(Select[Any], stmt), [(ActivitySignup.id, False)], page)
+    page_stmt = keyset(stmt, [(ActivitySignup.id, False)], page)
     return [SignupRow(*r) for r in await session.execute(page_stmt)]
-
 
 
 async def served(session: AsyncSession, user_id: int) -> tuple[int, int]:
     """(activities attended, minutes credited) for the user."""
     stmt = select(func.count(), func.coalesce(func.sum(ActivitySignup.minutes), 0)).where(
-        ActivitySignup.user_id == user_id, ActivitySignup.status == "accepted",
-        ActivitySignup.minutes > 0)
+        ActivitySignup.user_id == user_id, ActivitySignup.resident_id.is_(None),
+        ActivitySignup.status == "accepted", ActivitySignup.minutes > 0)
     count, minutes = (await session.execute(stmt)).one()
     return int(count), int(minutes or 0)

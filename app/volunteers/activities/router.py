@@ -22,8 +22,12 @@ from app.volunteers.activities.schemas import (
     ActivityCreate,
     ActivityListQuery,
     ActivityRead,
+    ActivityUpdate,
     AttendanceCorrection,
+    CheckinCode,
+    CheckinScan,
     Position,
+    SignupCreate,
     SignupRead,
     SignupStatus,
 )
@@ -69,6 +73,19 @@ async def get_activity(activity_id: int, principal: CurrentPrincipal, session: S
     return _answer(response, await service.get(session, principal, activity_id))
 
 
+@router.patch(ITEM, responses=problems(403, 404, 409, 412, 422))
+async def update_activity(activity_id: int, body: ActivityUpdate, principal: CurrentPrincipal,
+                          session: SessionDep, settings: SettingsDep, response: Response,
+                          if_match: IfMatch = None) -> ActivityRead:
+    """组织方修改活动（带 If-Match，版本过期 → 412）：标题、时间、地点、名额、报名截止、每小时
+    积分、参加条件。调高名额时按报名先后递补候补并通知本人；名额低于已报名人数 → 409
+    activity_capacity_below_accepted；活动开始后不能改时间 → 409 activity_started。时间或地点
+    变更时通知已报名和候补的人。"""
+    activity = await service.locked_for_write(session, principal, activity_id)
+    check_if_match(if_match, activity.version)
+    return _answer(response, await service.update(session, settings, principal, activity, body))
+
+
 @router.post(f"{ITEM}/cancel", responses=problems(403, 404, 409, 412))
 async def cancel_activity(activity_id: int, body: ActivityCancel, principal: CurrentPrincipal,
                           session: SessionDep, settings: SettingsDep, response: Response,
@@ -82,10 +99,14 @@ async def cancel_activity(activity_id: int, body: ActivityCancel, principal: Cur
 @router.post(f"{ITEM}/signups", status_code=status.HTTP_201_CREATED, dependencies=[Idempotent],
              responses=problems(403, 404, 409, 422))
 async def sign_up(activity_id: int, principal: CurrentPrincipal, session: SessionDep,
-                  response: Response) -> SignupRead:
-    """本人报名。名额未满为 accepted，已满为 waitlisted（候补，按报名先后递补）。重复报名 → 409
-    signup_exists；报名截止 → 409 signup_closed；活动已取消 → 409 activity_closed。"""
-    row = await service.sign_up(session, principal, activity_id)
+                  response: Response, body: SignupCreate | None = None) -> SignupRead:
+    """本人报名（无请求体），或监护人为子女报名（`{"for_resident_id"}`：子女须为监护人同户的
+    未成年登记居民；监护人的账号经其党员记录关联居民登记，否则 403 signup_not_guardian）。
+    名额未满为 accepted，已满为 waitlisted（候补，按报名先后递补）。重复报名 → 409
+    signup_exists；报名截止 → 409 signup_closed；活动已取消 → 409 activity_closed。
+    活动的参加条件：仅限本社区居民 → 403 audience_residents_only；年龄（按活动开始日、依身份证号
+    计算）不符 → 422 audience_age；有条件而本人账号未关联居民登记 → 403 audience_unknown。"""
+    row = await service.sign_up(session, principal, activity_id, body)
     set_etag(response, row.signup.version)
     return service.read_signup(row)
 
@@ -123,6 +144,25 @@ async def check_out(activity_id: int, signup_id: int, body: Position,
     """本人签退：服务时长为签到至签退与活动时段的重叠（不超过活动时长），按活动每小时积分
     记入积分。活动结束 2 小时后不能再签退（由组织方核定）。"""
     signup = await attendance.check_out(session, principal, activity_id, signup_id, body)
+    return await _signup(session, response, signup)
+
+
+@router.get(f"{SIGNUP}/code", responses=problems(403, 404, 409))
+async def checkin_code(activity_id: int, signup_id: int, principal: CurrentPrincipal,
+                       session: SessionDep, settings: SettingsDep) -> CheckinCode:
+    """本人（为子女报名的监护人）获取签到码，以二维码出示给组织方扫码签到或签退。签到码两分钟
+    内有效，签名防伪，只对本活动有效。"""
+    return await attendance.code_for(session, settings, principal, activity_id, signup_id)
+
+
+@router.post(f"{ITEM}/checkins", dependencies=[Idempotent], responses=problems(403, 404, 409, 422))
+async def scan_checkin(activity_id: int, body: CheckinScan, principal: CurrentPrincipal,
+                       session: SessionDep, settings: SettingsDep, response: Response
+                       ) -> SignupRead:
+    """组织方扫码：未签到的为其签到，已签到的为其签退（签退须出示签到之后获取的新码，否则 409
+    checkin_code_used）。签到码过期 → 422 checkin_code_expired；伪造或其他活动的 → 422
+    checkin_code_invalid。时间窗口同本人签到签退，记入审计。"""
+    signup = await attendance.scan(session, settings, principal, activity_id, body)
     return await _signup(session, response, signup)
 
 

@@ -8,7 +8,7 @@ from enum import StrEnum
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.core.geo import Crs
-from app.core.inputs import clean_text
+from app.core.inputs import Id, Text, clean_text
 from app.core.pagination import PageQuery
 
 
@@ -47,6 +47,9 @@ class ActivityCreate(BaseModel):
     crs: Crs = Field("wgs84", description="坐标系：微信小程序定位为 gcj02")
     radius_m: int = Field(200, ge=10, le=5_000, description="签到半径（米）")
     points_per_hour: int = Field(0, ge=0, le=1_000, description="每服务一小时积分")
+    min_age: int | None = Field(None, ge=0, le=150, description="参加者最小年龄（按活动开始日）")
+    max_age: int | None = Field(None, ge=0, le=150, description="参加者最大年龄（按活动开始日）")
+    residents_only: bool = Field(False, description="仅限本社区登记居民参加")
 
     _title = field_validator("title")(clean_text)
 
@@ -58,7 +61,56 @@ class ActivityCreate(BaseModel):
             raise ValueError("signup_deadline 不能晚于 ends_at")
         if (self.lng is None) != (self.lat is None):
             raise ValueError("lng 与 lat 须同时给出")
+        _ages(self.min_age, self.max_age)
         return self
+
+
+def _ages(min_age: int | None, max_age: int | None) -> None:
+    if min_age is not None and max_age is not None and min_age > max_age:
+        raise ValueError("min_age 不能大于 max_age")
+
+
+class ActivityUpdate(BaseModel):
+    """PATCH /activities/{id}: only the fields sent change (with If-Match). Times, place and
+    capacity are checked against the activity as it stands, in the service."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: Text | None = Field(None, min_length=1, max_length=200)
+    description: str | None = Field(None, max_length=4000)
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+    signup_deadline: AwareDatetime | None = None
+    capacity: int | None = Field(None, ge=1, le=10_000,
+                                 description="调高时依次递补候补；不能低于已报名人数（409）")
+    address: Text | None = Field(None, max_length=255)
+    lng: float | None = Field(None, ge=-180, le=180)
+    lat: float | None = Field(None, ge=-90, le=90)
+    crs: Crs = Field("wgs84", description="坐标系：微信小程序定位为 gcj02")
+    radius_m: int | None = Field(None, ge=10, le=5_000)
+    points_per_hour: int | None = Field(None, ge=0, le=1_000,
+                                        description="只影响此后签退记入的积分")
+    min_age: int | None = Field(None, ge=0, le=150)
+    max_age: int | None = Field(None, ge=0, le=150)
+    residents_only: bool | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ActivityUpdate:
+        if (self.lng is None) != (self.lat is None):
+            raise ValueError("lng 与 lat 须同时给出")
+        _ages(self.min_age, self.max_age)
+        for name in ("title", "starts_at", "ends_at", "capacity", "radius_m",
+                     "points_per_hour", "residents_only"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} 不能为 null")
+        return self
+
+
+class SignupCreate(BaseModel):
+    """The body of a sign-up: empty for oneself, or the child a guardian signs up."""
+
+    model_config = ConfigDict(extra="forbid")
+    for_resident_id: Id | None = Field(
+        None, description="监护人为子女报名：子女的居民 id（须与监护人同户，按身份证号计算年龄）")
 
 
 class ActivityListQuery(PageQuery):
@@ -107,6 +159,9 @@ class ActivityRead(BaseModel):
     lat: float | None
     radius_m: int
     points_per_hour: int
+    min_age: int | None
+    max_age: int | None
+    residents_only: bool
     status: ActivityStatus
     cancelled_at: datetime | None
     cancel_reason: str | None
@@ -135,8 +190,9 @@ class SignupRead(BaseModel):
     id: int
     activity_id: int
     org_path: str
-    user_id: int
-    name: str | None = Field(description="脱敏姓名")
+    user_id: int = Field(description="报名人；为子女报名时是监护人")
+    resident_id: int | None = Field(description="监护人为其报名的子女（居民 id）")
+    name: str | None = Field(description="脱敏姓名（为子女报名时是子女的）")
     status: SignupStatus
     promoted_at: datetime | None = Field(description="候补转为报名成功的时间")
     cancelled_at: datetime | None
@@ -147,3 +203,16 @@ class SignupRead(BaseModel):
     correction_reason: str | None
     version: int
     created_at: datetime
+
+
+class CheckinCode(BaseModel):
+    """The code the volunteer's phone shows (as a QR code) for the organiser to scan."""
+
+    code: str = Field(description="签到码（两分钟内有效，过期请重新获取）")
+    expires_at: datetime
+    signup_id: int
+
+
+class CheckinScan(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(min_length=1, max_length=200, description="扫描得到的签到码")

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import audit
+from app.core.concurrency import flush_versioned
 from app.core.config import Settings
 from app.core.crypto import mask_name
 from app.core.errors import field_error
@@ -30,11 +31,15 @@ from app.models.scoped import scope_from
 from app.notify import service as notify
 from app.orgs import service as orgs
 from app.orgs.errors import OrgNotFound
+from app.volunteers.activities import audience, edits
 from app.volunteers.activities import repository as repo
 from app.volunteers.activities.errors import (
     ActivityClosed,
     ActivityNotFound,
+    ActivityStarted,
     AlreadySignedUp,
+    CapacityBelowAccepted,
+    ChildAlreadySignedUp,
     SignupClosed,
     SignupNotFound,
     SignupNotLive,
@@ -47,6 +52,8 @@ from app.volunteers.activities.schemas import (
     ActivityListQuery,
     ActivityRead,
     ActivityStatus,
+    ActivityUpdate,
+    SignupCreate,
     SignupRead,
     SignupStatus,
 )
@@ -95,6 +102,7 @@ async def create(session: AsyncSession, principal: Principal, data: ActivityCrea
         signup_deadline=data.signup_deadline, capacity=data.capacity, accepted_count=0,
         address=data.address, lng=lng, lat=lat, radius_m=data.radius_m,
         points_per_hour=data.points_per_hour, status=ActivityStatus.open,
+        min_age=data.min_age, max_age=data.max_age, residents_only=data.residents_only,
         created_by=_user_id(principal),
     )
     session.add(activity)
@@ -132,9 +140,11 @@ def _wechat(activity: Activity, status: str, note: str) -> dict[str, str]:
     return {"code": activity.title[:20], "status": status, "time": starts, "note": note[:20]}
 
 
-async def sign_up(session: AsyncSession, principal: Principal, activity_id: int) -> SignupRow:
-    """The caller takes a seat, or a place in line when the seats are gone. The activity's lock
-    is the first statement, so two sign-ups never both see the last seat free."""
+async def sign_up(session: AsyncSession, principal: Principal, activity_id: int,
+                  data: SignupCreate | None = None) -> SignupRow:
+    """The caller (or, as guardian, their child) takes a seat, or a place in line when the
+    seats are gone. The activity's lock is the first statement, so two sign-ups never both see
+    the last seat free."""
     activity = await _locked(session, principal, activity_id, Perm.activity_join)
     user_id = _user_id(principal)
     if user_id is None:
@@ -143,18 +153,28 @@ async def sign_up(session: AsyncSession, principal: Principal, activity_id: int)
         raise ActivityClosed()
     if utcnow() > (activity.signup_deadline or activity.starts_at):
         raise SignupClosed()
-    if await repo.live_signup_of(session, activity.id, user_id) is not None:
-        raise AlreadySignedUp()
+    child_id = data.for_resident_id if data is not None else None
+    if child_id is not None:
+        child = await audience.child_of(session, user_id, child_id, activity)
+        if await repo.live_signup_of_resident(session, activity.id, child.id) is not None:
+            raise ChildAlreadySignedUp()
+    else:
+        await audience.check_self(session, user_id, activity)
+        if await repo.live_signup_of(session, activity.id, user_id) is not None:
+            raise AlreadySignedUp()
     seat = activity.accepted_count < activity.capacity
     if seat:
         activity.accepted_count += 1
     signup = ActivitySignup(activity_id=activity.id, user_id=user_id,
                             status=SignupStatus.accepted if seat else SignupStatus.waitlisted,
-                            active_user_id=user_id, **scope_from(activity, ActivitySignup))
+                            active_user_id=None if child_id else user_id,
+                            resident_id=child_id, active_resident_id=child_id,
+                            **scope_from(activity, ActivitySignup))
     session.add(signup)
     await session.flush()
     await audit.record(session, principal, "activity.signup", "activity_signup", signup.id,
-                       org_path=signup.org_path, detail={"status": signup.status})
+                       org_path=signup.org_path,
+                       detail={"status": signup.status, "for_resident_id": child_id})
     return await repo.signup_row(session, signup.id)
 
 
@@ -184,6 +204,7 @@ async def withdraw(session: AsyncSession, settings: Settings, principal: Princip
         raise SignupNotLive()
     was_accepted = signup.status == SignupStatus.accepted
     signup.status, signup.active_user_id = SignupStatus.cancelled, None
+    signup.active_resident_id = None
     signup.cancelled_at = utcnow()
     if was_accepted:
         activity.accepted_count -= 1
@@ -194,10 +215,11 @@ async def withdraw(session: AsyncSession, settings: Settings, principal: Princip
         await _promote(session, settings, activity)
 
 
-async def _promote(session: AsyncSession, settings: Settings, activity: Activity) -> None:
+async def _promote(session: AsyncSession, settings: Settings, activity: Activity) -> bool:
+    """The first in line takes the free seat and is told; False when nobody is waiting."""
     nxt = await repo.first_waitlisted(session, activity.id)
     if nxt is None:
-        return
+        return False
     nxt.status, nxt.promoted_at = SignupStatus.accepted, utcnow()
     activity.accepted_count += 1
     await session.flush()
@@ -207,6 +229,36 @@ async def _promote(session: AsyncSession, settings: Settings, activity: Activity
                         wechat=_wechat(activity, "候补成功", activity.address or activity.title))
     await audit.record(session, None, "activity.signup_promote", "activity_signup", nxt.id,
                        org_path=nxt.org_path)
+    return True
+
+
+async def update(session: AsyncSession, settings: Settings, principal: Principal,
+                 activity: Activity, data: ActivityUpdate) -> Activity:
+    """The organiser edits an open activity (locked, If-Match checked by the router). More
+    seats go to the waiting list in order; fewer than the places taken is 409. Times cannot
+    move once the activity has started (hours are counted against them)."""
+    if activity.status != ActivityStatus.open:
+        raise ActivityClosed()
+    changes = edits.changes(activity, data)
+    if edits.TIMES & changes.keys() and utcnow() >= activity.starts_at:
+        raise ActivityStarted()
+    if changes.get("capacity", activity.capacity) < activity.accepted_count:
+        raise CapacityBelowAccepted()
+    for name, value in changes.items():
+        setattr(activity, name, value)
+    await flush_versioned(session)
+    while activity.accepted_count < activity.capacity:
+        if not await _promote(session, settings, activity):
+            break
+    await audit.record(session, principal, "activity.update", "activity", activity.id,
+                       org_path=activity.org_path, detail={"fields": sorted(changes)})
+    if edits.NOTIFIED & changes.keys():
+        users = await repo.live_user_ids(session, activity.id)
+        await notify.notify(session, settings, users, kind="activity_changed",
+                            title=f"活动「{activity.title}」时间或地点有变更",
+                            data={"activity_id": activity.id},
+                            wechat=_wechat(activity, "活动变更", activity.address or ""))
+    return activity
 
 
 def _filters(q: ActivityListQuery) -> list[Any]:
@@ -247,6 +299,12 @@ async def signups_page(session: AsyncSession, principal: Principal, activity_id:
                                    page=page)
 
 
+async def signup_for_update(session: AsyncSession, activity_id: int, signup_id: int
+                            ) -> ActivitySignup | None:
+    """The sign-up of the (already locked) activity, as of now."""
+    return await repo.signup(session, activity_id, signup_id)
+
+
 async def signup_row(session: AsyncSession, signup_id: int) -> SignupRow:
     return await repo.signup_row(session, signup_id)
 
@@ -258,7 +316,8 @@ def read(a: Activity) -> ActivityRead:
         description=a.description, starts_at=a.starts_at, ends_at=a.ends_at,
         signup_deadline=a.signup_deadline, capacity=a.capacity, accepted_count=a.accepted_count,
         address=a.address, lng=a.lng, lat=a.lat, radius_m=a.radius_m,
-        points_per_hour=a.points_per_hour, status=ActivityStatus(a.status),
+        points_per_hour=a.points_per_hour, min_age=a.min_age, max_age=a.max_age,
+        residents_only=a.residents_only, status=ActivityStatus(a.status),
         cancelled_at=a.cancelled_at, cancel_reason=a.cancel_reason, version=a.version,
         created_at=a.created_at,
     )
@@ -268,6 +327,7 @@ def read_signup(row: SignupRow) -> SignupRead:
     s = row.signup
     return SignupRead(
         id=s.id, activity_id=s.activity_id, org_path=s.org_path, user_id=s.user_id,
+        resident_id=s.resident_id,
         name=mask_name(row.name), status=SignupStatus(s.status), promoted_at=s.promoted_at,
         cancelled_at=s.cancelled_at, checked_in_at=s.checked_in_at,
         checked_out_at=s.checked_out_at, minutes=s.minutes, points=s.points,

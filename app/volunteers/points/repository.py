@@ -13,7 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.pagination import PageParams, keyset
-from app.models import PointsAccount, PointsEntry, PointsPosting, User
+from app.models import PointsAccount, PointsEntry, PointsPosting, PointsRule, RoleAssignment, User
 from app.models.base import table_of
 
 _ACCOUNTS = table_of(PointsAccount)
@@ -101,3 +101,40 @@ async def leaderboard(session: AsyncSession, limit: int, *, community_id: int | 
             .order_by(earned.desc(), PointsPosting.user_id)
             .limit(limit))
     return list(await session.execute(stmt))
+
+
+async def lock_account(session: AsyncSession, user_id: int) -> None:
+    """Open the user's account if need be and lock it: a capped credit counts what the user
+    already has in the period under this lock, so two at once cannot both pass the cap."""
+    await session.execute(_OPEN[_dialect(session)].values(user_id=user_id))
+    await session.execute(select(_ACCOUNTS.c.id).where(_ACCOUNTS.c.user_id == user_id)
+                          .with_for_update())
+
+
+async def rule_credits_since(session: AsyncSession, user_id: int, rule: str, since: Any
+                             ) -> int:
+    stmt = (select(func.count()).select_from(PointsPosting)
+            .join(PointsEntry, PointsEntry.id == PointsPosting.entry_id)
+            .where(PointsPosting.user_id == user_id, PointsEntry.rule == rule,
+                   PointsEntry.created_at >= since))
+    return int(await session.scalar(stmt) or 0)
+
+
+async def credited(session: AsyncSession, rule: str, source_ref: str) -> bool:
+    stmt = select(PointsEntry.id).where(PointsEntry.rule == rule,
+                                        PointsEntry.source_ref == source_ref)
+    return (await session.execute(stmt)).first() is not None
+
+
+async def rules_of(session: AsyncSession, community_id: int) -> list[PointsRule]:
+    stmt = select(PointsRule).where(PointsRule.community_id == community_id)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def joined_paths(session: AsyncSession, user_id: int, roles: tuple[str, ...]
+                       ) -> list[str]:
+    """Where the user holds one of `roles` (a member registered with a community, a
+    volunteer): rule credits go to people serving there, not to staff doing their job."""
+    stmt = select(RoleAssignment.org_path).where(RoleAssignment.user_id == user_id,
+                                                 RoleAssignment.role.in_(roles))
+    return list((await session.execute(stmt)).scalars())

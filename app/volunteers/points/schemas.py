@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class EntryKind(StrEnum):
@@ -13,6 +13,55 @@ class EntryKind(StrEnum):
     correction = "correction"  # the organiser corrected the hours: the difference
     redemption = "redemption"  # goods reserved at the love supermarket
     reversal = "reversal"  # a redemption cancelled: the points given back
+    rule = "rule"  # a community's rule (e.g. a valid case report), capped per period
+
+
+class RuleName(StrEnum):
+    case_report = "case_report"  # a case the member reported was closed as valid
+
+
+class Period(StrEnum):
+    week = "week"
+    month = "month"
+    year = "year"
+
+
+class PointsRuleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    rule: RuleName
+    points: int = Field(ge=0, le=1_000, description="每次记入的积分")
+    cap: int = Field(ge=0, le=1_000, description="每人每期最多记入的次数")
+    period: Period = Period.month
+    active: bool = True
+
+
+class PointsRulesPut(BaseModel):
+    """PUT /points/rules: the rules named here are set; the others keep their values."""
+
+    model_config = ConfigDict(extra="forbid")
+    rules: list[PointsRuleIn] = Field(min_length=1, max_length=len(RuleName))
+
+    @field_validator("rules")
+    @classmethod
+    def _once_each(cls, value: list[PointsRuleIn]) -> list[PointsRuleIn]:
+        if len({r.rule for r in value}) != len(value):
+            raise ValueError("每条规则只能出现一次")
+        return value
+
+
+class PointsRuleRead(BaseModel):
+    rule: RuleName
+    points: int
+    cap: int
+    period: Period
+    active: bool
+    default: bool = Field(description="true：社区未设置，使用全区默认值")
+
+
+class PointsRules(BaseModel):
+    community_id: int
+    org_path: str = Field(description="社区的路径")
+    rules: list[PointsRuleRead]
 
 
 class PostingRead(BaseModel):

@@ -34,7 +34,8 @@ from app.volunteers.points.schemas import (
 
 async def post(session: AsyncSession, principal: Principal | None, *, user_id: int,
                amount: int, other: str, kind: EntryKind, memo: str, scope: ScopedRow,
-               signup_id: int | None = None) -> PointsEntry | None:
+               signup_id: int | None = None, rule: str | None = None,
+               source_ref: str | None = None) -> PointsEntry | None:
     """One entry: `amount` to the user's account, `-amount` to the `other` account. Scoped by
     `scope` (the activity's sign-up, the market's goods). None when there is nothing to post."""
     if amount == 0:
@@ -43,7 +44,7 @@ async def post(session: AsyncSession, principal: Principal | None, *, user_id: i
         raise InsufficientPoints()
     actor = principal.id if principal is not None and principal.kind == "user" else None
     entry = PointsEntry(kind=kind, memo=memo[:255], signup_id=signup_id, actor_id=actor,
-                        **scope_from(scope, PointsEntry))
+                        rule=rule, source_ref=source_ref, **scope_from(scope, PointsEntry))
     session.add(entry)
     await session.flush()
     session.add_all([
