@@ -224,3 +224,23 @@ class TestAudienceRules:
             ACTIVITIES, headers=auth(admin(world)), json=body(world, min_age=12, max_age=7)
         )
         assert r.status_code == 422
+
+    async def test_residents_only_needs_an_organiser_in_a_community(self, client, auth, world):
+        street_admin = world.user(Role.street_admin, "s1")
+        r = await client.post(
+            ACTIVITIES,
+            headers=auth(street_admin),
+            json=body(world, org_id=world.streets[0].id, residents_only=True),
+        )
+        assert r.status_code == 422
+        assert [e["field"] for e in r.json()["errors"]] == ["residents_only"]
+        r = await client.post(
+            ACTIVITIES, headers=auth(street_admin), json=body(world, org_id=world.streets[0].id)
+        )
+        assert r.status_code == 201, r.text
+        r = await client.patch(
+            f"{ACTIVITIES}/{r.json()['id']}",
+            headers=auth(street_admin),
+            json={"residents_only": True},
+        )
+        assert r.status_code == 422

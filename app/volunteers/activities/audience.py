@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.errors import field_error
+from app.core.errors import Unprocessable, field_error
 from app.models import Activity, Resident
 from app.volunteers.activities import repository as repo
 from app.volunteers.activities.errors import (
@@ -43,6 +43,16 @@ def start_day(activity: Activity) -> date:
 
 def has_rules(activity: Activity) -> bool:
     return activity.residents_only or activity.min_age is not None or activity.max_age is not None
+
+
+def no_community() -> Unprocessable:
+    """`residents_only` on an activity organised above any community (a street's) would refuse
+    everyone: the community is whose residents it means."""
+    return field_error(
+        "residents_only",
+        "仅社区及以下组织的活动可限本社区居民参加",
+        "residents_only needs an organiser in a community",
+    )
 
 
 def check(activity: Activity, person: Resident) -> None:

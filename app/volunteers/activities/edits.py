@@ -9,6 +9,7 @@ from typing import Any
 from app.core.errors import field_error
 from app.core.geo import to_wgs84
 from app.models import Activity
+from app.volunteers.activities import audience
 from app.volunteers.activities.schemas import ActivityUpdate
 
 TIMES = frozenset({"starts_at", "ends_at"})
@@ -27,6 +28,8 @@ def changes(activity: Activity, data: ActivityUpdate) -> dict[str, Any]:
 
 
 def _check(activity: Activity, sent: dict[str, Any]) -> None:
+    if sent.get("residents_only") and activity.community_id is None:
+        raise audience.no_community()
     starts = sent.get("starts_at", activity.starts_at)
     ends = sent.get("ends_at", activity.ends_at)
     if ends <= starts:

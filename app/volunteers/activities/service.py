@@ -93,6 +93,8 @@ async def create(session: AsyncSession, principal: Principal, data: ActivityCrea
     except OrgNotFound as exc:  # a node named in the body: 422 naming the field
         raise field_error("org_id", "组织不存在", "No such organisation") from exc
     authorize(principal, Perm.activity_write, org.path)
+    if data.residents_only and org.community_id is None:
+        raise audience.no_community()
     lng, lat = data.lng, data.lat
     if lng is not None and lat is not None:
         lng, lat = to_wgs84(lng, lat, data.crs)
