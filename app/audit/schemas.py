@@ -8,10 +8,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.inputs import Id
+
 
 class AuditEntryRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
-    id: int
+    id: Id
     at: datetime
     actor: str = Field(description="`user:<id>`、`client:<id>`、`anonymous`（登录失败）或 `system`")
     action: str = Field(description="如 `resident.reveal`、`resident.export`、`role.grant`、"

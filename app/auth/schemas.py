@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.inputs import Id
+
 
 class LoginIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -27,7 +29,7 @@ class TokenPair(BaseModel):
 
 
 class UserBrief(BaseModel):
-    id: int
+    id: Id
     username: str
     display_name: str
     phone: str | None = Field(None, description="脱敏手机号")

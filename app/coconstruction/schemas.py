@@ -10,9 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict
 
-from app.core.inputs import Text
+from app.core.inputs import Id, Text
 
 __all__ = ["Items", "Text"]
 
@@ -32,15 +32,15 @@ Items = Annotated[list[str], AfterValidator(_items)]
 
 class UnitRegistrationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    community_id: int = Field(ge=1)
+    community_id: Id
 
 
 class UnitRegistrationRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
-    id: int
-    unit_id: int
-    community_id: int | None
-    street_id: int | None
+    id: Id
+    unit_id: Id
+    community_id: Id | None
+    street_id: Id | None
     org_path: str
     status: Literal["active", "ended"]
     registered_at: datetime

@@ -5,14 +5,16 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.core.inputs import Id
+
 
 class NotificationRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
-    id: int
+    id: Id
     kind: str
     title: str
     body: str
-    case_id: int | None
+    case_id: Id | None
     data: dict[str, Any]
     read_at: datetime | None
     created_at: datetime
@@ -20,7 +22,7 @@ class NotificationRead(BaseModel):
 
 class MarkRead(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    ids: list[int] = Field(default_factory=list, max_length=500)
+    ids: list[Id] = Field(default_factory=list, max_length=500)
     all: bool = False
 
     @model_validator(mode="after")

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from app.core.inputs import Id
+
 Crs = Literal["wgs84", "gcj02"]
 MAX_BATCH = 500
 
@@ -17,7 +19,7 @@ class PatrolStatus(StrEnum):
 
 class PatrolStart(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    grid_id: int = Field(ge=1, description="巡查的网格（须为本人任职的网格）")
+    grid_id: Id = Field(description="巡查的网格（须为本人任职的网格）")
     started_at: AwareDatetime | None = Field(
         None, description="开始时间（带时区）；离线开始时由手机给出，缺省为服务器当前时间"
     )
@@ -53,16 +55,16 @@ class PatrolEnd(BaseModel):
 
 class CaseLinkIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    case_id: int = Field(ge=1)
+    case_id: Id
 
 
 class PatrolRead(BaseModel):
-    id: int
-    grid_id: int
-    community_id: int | None
-    street_id: int | None
+    id: Id
+    grid_id: Id
+    community_id: Id | None
+    street_id: Id | None
     org_path: str
-    worker_id: int
+    worker_id: Id
     status: PatrolStatus
     started_at: datetime
     ended_at: datetime | None
@@ -73,7 +75,7 @@ class PatrolRead(BaseModel):
     last_point_at: datetime | None
     notes: str | None
     client_ref: str | None
-    case_ids: list[int] = Field(default_factory=list, description="巡查中上报或关联的案件")
+    case_ids: list[Id] = Field(default_factory=list, description="巡查中上报或关联的案件")
     version: int
     created_at: datetime
     updated_at: datetime
@@ -94,7 +96,7 @@ class PatrolDetail(PatrolRead):
 
 class CaseLinkRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
-    patrol_id: int
-    case_id: int
+    patrol_id: Id
+    case_id: Id
     linked_by: int | None
     linked_at: datetime

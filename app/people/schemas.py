@@ -7,6 +7,7 @@ from typing import Annotated, Literal, Self
 from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from app.core.inputs import Id
 from app.people.fields import Gender, IdNumber, PersonName, Phone
 from app.people.idcard import birth_date_of
 
@@ -40,7 +41,7 @@ TAG_LABELS: dict[ResidentTag, str] = {
 
 class BuildingCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    grid_id: int = Field(ge=1)
+    grid_id: Id
     name: str = Field(min_length=1, max_length=100, description="楼栋号，如“3栋”")
     address: str | None = Field(None, max_length=255)
     lng: float | None = Field(None, ge=-180, le=180)
@@ -58,10 +59,10 @@ class BuildingCreate(BaseModel):
 
 class BuildingRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
-    id: int
-    grid_id: int
-    community_id: int | None
-    street_id: int | None
+    id: Id
+    grid_id: Id
+    community_id: Id | None
+    street_id: Id | None
     org_path: str
     name: str
     address: str | None
@@ -77,7 +78,7 @@ class BuildingRead(BaseModel):
 
 class HouseholdCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    building_id: int = Field(ge=1)
+    building_id: Id
     unit_no: str | None = Field(None, min_length=1, max_length=20, description="单元，如“2单元”")
     room: str = Field(min_length=1, max_length=20, description="房号，如“501”")
     size: int | None = Field(None, ge=1, le=50, description="户人数")
@@ -85,11 +86,11 @@ class HouseholdCreate(BaseModel):
 
 class HouseholdRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
-    id: int
-    building_id: int
-    grid_id: int
-    community_id: int | None
-    street_id: int | None
+    id: Id
+    building_id: Id
+    grid_id: Id
+    community_id: Id | None
+    street_id: Id | None
     org_path: str
     unit_no: str | None
     room: str
@@ -101,7 +102,7 @@ class HouseholdRead(BaseModel):
 
 class ResidentCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    household_id: int = Field(ge=1)
+    household_id: Id
     name: PersonName = Field(min_length=1, max_length=50)
     gender: Gender
     id_number: IdNumber = Field(description="18 位居民身份证号（GB 11643 校验）")
@@ -129,11 +130,11 @@ class ResidentRead(BaseModel):
     """Masked for every role: name `张*`, ID `410***********1234`, phone `138****5678`. The
     birth date is part of the ID number, so only the age is shown."""
 
-    id: int
-    household_id: int
-    grid_id: int
-    community_id: int | None
-    street_id: int | None
+    id: Id
+    household_id: Id
+    grid_id: Id
+    community_id: Id | None
+    street_id: Id | None
     org_path: str
     name: str
     gender: Gender
@@ -162,7 +163,7 @@ class RevealIn(BaseModel):
 
 
 class ResidentRevealed(BaseModel):
-    id: int
+    id: Id
     name: str
     id_number: str
     phone: str | None
@@ -183,10 +184,10 @@ class ImportRejection(BaseModel):
 class ImportReport(BaseModel):
     """Counts and the rejected rows with reasons; never the cells' values."""
 
-    id: int
-    grid_id: int
-    community_id: int | None
-    street_id: int | None
+    id: Id
+    grid_id: Id
+    community_id: Id | None
+    street_id: Id | None
     org_path: str
     filename: str
     mode: ImportMode

@@ -5,6 +5,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from app.core.inputs import Id
+
 GroupBy = Literal["grid", "community", "street", "category", "reporter", "assignee"]
 Interval = Literal["day", "week", "month"]
 
@@ -30,7 +32,7 @@ class KpiPeriod(CaseKpis):
 
 
 class CaseStats(BaseModel):
-    org_id: int
+    org_id: Id
     from_: datetime = Field(alias="from")
     to: datetime
     totals: CaseKpis

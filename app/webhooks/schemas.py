@@ -5,6 +5,8 @@ from enum import StrEnum
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 
+from app.core.inputs import Id
+
 
 class EventType(StrEnum):
     case_created = "case.created"
@@ -22,7 +24,7 @@ class WebhookCreate(BaseModel):
 
 
 class WebhookRead(BaseModel):
-    id: int
+    id: Id
     client_id: str
     org_path: str
     url: str
@@ -34,7 +36,7 @@ class WebhookRead(BaseModel):
 
 class DeliveryRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
-    id: int
+    id: Id
     event_id: str
     event_type: str
     status: str

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.coconstruction.schemas import Items, Text
+from app.core.inputs import Id
 
 AgreementStatus = Literal["active", "completed", "ended"]
 ProjectStatus = Literal["planned", "in_progress", "done"]
@@ -33,8 +34,8 @@ class ProjectUpdate(BaseModel):
 
 
 class ProjectRead(BaseModel):
-    id: int
-    agreement_id: int
+    id: Id
+    agreement_id: Id
     name: str
     owner: str = Field(description="脱敏")
     starts_on: date | None
@@ -47,8 +48,8 @@ class ProjectRead(BaseModel):
 
 class AgreementCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    unit_id: int = Field(ge=1)
-    community_id: int = Field(ge=1)
+    unit_id: Id
+    community_id: Id
     title: Text = Field(min_length=1, max_length=200)
     resources: Items = Field(default_factory=list, max_length=50,
                                  description="单位提供的资源")
@@ -68,10 +69,10 @@ class AgreementUpdate(BaseModel):
 
 
 class AgreementRead(BaseModel):
-    id: int
-    unit_id: int
-    community_id: int | None
-    street_id: int | None
+    id: Id
+    unit_id: Id
+    community_id: Id | None
+    street_id: Id | None
     org_path: str
     title: str
     resources: list[str]
@@ -96,10 +97,10 @@ class ReportCreate(BaseModel):
 
 class ReportRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
-    id: int
-    agreement_id: int
+    id: Id
+    agreement_id: Id
     side: Side
     period: str
     summary: str
-    author_id: int | None
+    author_id: Id | None
     created_at: datetime

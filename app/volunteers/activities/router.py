@@ -13,6 +13,7 @@ from app.core.db import SessionDep
 from app.core.deps import SettingsDep
 from app.core.errors import problems
 from app.core.idempotency import Idempotent
+from app.core.inputs import Id
 from app.core.pagination import Page, PageDep, page_of
 from app.core.routing import DomainRouter
 from app.models import Activity, ActivitySignup
@@ -63,14 +64,14 @@ async def list_activities(principal: CurrentPrincipal, session: SessionDep,
 
 
 @router.get(ITEM, responses=problems(403, 404))
-async def get_activity(activity_id: int, principal: CurrentPrincipal, session: SessionDep,
+async def get_activity(activity_id: Id, principal: CurrentPrincipal, session: SessionDep,
                        response: Response) -> ActivityRead:
     """活动详情（含已报名人数）。"""
     return _answer(response, await service.get(session, principal, activity_id))
 
 
 @router.post(f"{ITEM}/cancel", responses=problems(403, 404, 409, 412))
-async def cancel_activity(activity_id: int, body: ActivityCancel, principal: CurrentPrincipal,
+async def cancel_activity(activity_id: Id, body: ActivityCancel, principal: CurrentPrincipal,
                           session: SessionDep, settings: SettingsDep, response: Response,
                           if_match: IfMatch = None) -> ActivityRead:
     """组织方取消活动（须说明原因）；已报名与候补的人收到站内消息和微信订阅消息。"""
@@ -81,7 +82,7 @@ async def cancel_activity(activity_id: int, body: ActivityCancel, principal: Cur
 
 @router.post(f"{ITEM}/signups", status_code=status.HTTP_201_CREATED, dependencies=[Idempotent],
              responses=problems(403, 404, 409, 422))
-async def sign_up(activity_id: int, principal: CurrentPrincipal, session: SessionDep,
+async def sign_up(activity_id: Id, principal: CurrentPrincipal, session: SessionDep,
                   response: Response) -> SignupRead:
     """本人报名。名额未满为 accepted，已满为 waitlisted（候补，按报名先后递补）。重复报名 → 409
     signup_exists；报名截止 → 409 signup_closed；活动已取消 → 409 activity_closed。"""
@@ -91,7 +92,7 @@ async def sign_up(activity_id: int, principal: CurrentPrincipal, session: Sessio
 
 
 @router.get(f"{ITEM}/signups", responses=problems(400, 403, 404))
-async def list_signups(activity_id: int, principal: CurrentPrincipal, session: SessionDep,
+async def list_signups(activity_id: Id, principal: CurrentPrincipal, session: SessionDep,
                        page: PageDep, status: SignupStatus | None = None) -> Page[SignupRead]:
     """报名名单（按报名先后，姓名脱敏）：组织方可见全部，其他人只见本人的报名。"""
     rows = await service.signups_page(session, principal, activity_id, status=status, page=page)
@@ -99,7 +100,7 @@ async def list_signups(activity_id: int, principal: CurrentPrincipal, session: S
 
 
 @router.delete(SIGNUP, status_code=status.HTTP_204_NO_CONTENT, responses=problems(403, 404, 409))
-async def cancel_signup(activity_id: int, signup_id: int, principal: CurrentPrincipal,
+async def cancel_signup(activity_id: Id, signup_id: Id, principal: CurrentPrincipal,
                         session: SessionDep, settings: SettingsDep) -> Response:
     """本人（或组织方）取消报名；空出的名额由第一位候补递补，并通知其本人。已签到 → 409。"""
     await service.withdraw(session, settings, principal, activity_id, signup_id)
@@ -107,7 +108,7 @@ async def cancel_signup(activity_id: int, signup_id: int, principal: CurrentPrin
 
 
 @router.post(f"{SIGNUP}/check-in", responses=problems(403, 404, 409, 422))
-async def check_in(activity_id: int, signup_id: int, body: Position,
+async def check_in(activity_id: Id, signup_id: Id, body: Position,
                    principal: CurrentPrincipal, session: SessionDep, response: Response
                    ) -> SignupRead:
     """本人在活动地点签到半径内、活动开始前 30 分钟至结束之间签到（坐标可为 gcj02）。
@@ -117,7 +118,7 @@ async def check_in(activity_id: int, signup_id: int, body: Position,
 
 
 @router.post(f"{SIGNUP}/check-out", responses=problems(403, 404, 409, 422))
-async def check_out(activity_id: int, signup_id: int, body: Position,
+async def check_out(activity_id: Id, signup_id: Id, body: Position,
                     principal: CurrentPrincipal, session: SessionDep, response: Response
                     ) -> SignupRead:
     """本人签退：服务时长为签到至签退与活动时段的重叠（不超过活动时长），按活动每小时积分
@@ -127,7 +128,7 @@ async def check_out(activity_id: int, signup_id: int, body: Position,
 
 
 @router.post(f"{SIGNUP}/correction", responses=problems(403, 404, 409, 422))
-async def correct_attendance(activity_id: int, signup_id: int, body: AttendanceCorrection,
+async def correct_attendance(activity_id: Id, signup_id: Id, body: AttendanceCorrection,
                              principal: CurrentPrincipal, session: SessionDep,
                              response: Response) -> SignupRead:
     """组织方核定服务时长（分钟，须说明原因，记入审计）；积分按差额以新记录补记或冲减。"""

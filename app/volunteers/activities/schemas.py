@@ -8,7 +8,7 @@ from enum import StrEnum
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.core.geo import Crs
-from app.core.inputs import clean_text
+from app.core.inputs import Id, clean_text
 from app.core.pagination import PageQuery
 
 
@@ -33,7 +33,7 @@ class SignupStatus(StrEnum):
 
 class ActivityCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    org_id: int = Field(ge=1, le=2**63 - 1, description="组织方节点（社区、社会组织党支部等）")
+    org_id: Id = Field(le=2**63 - 1, description="组织方节点（社区、社会组织党支部等）")
     title: str = Field(min_length=1, max_length=200, description="如“暑期书法班”")
     kind: ActivityKind
     description: str | None = Field(None, max_length=4000)
@@ -64,8 +64,8 @@ class ActivityCreate(BaseModel):
 class ActivityListQuery(PageQuery):
     """GET /activities: a page of the caller's activities, optionally near a point."""
 
-    community_id: int | None = Field(None, ge=1, le=2**63 - 1)
-    org_id: int | None = Field(None, ge=1, le=2**63 - 1)
+    community_id: Id | None = Field(None, le=2**63 - 1)
+    org_id: Id | None = Field(None, le=2**63 - 1)
     kind: ActivityKind | None = None
     status: ActivityStatus | None = None
     upcoming: bool | None = Field(None, description="true：只列未结束的活动")
@@ -89,11 +89,11 @@ class ActivityCancel(BaseModel):
 
 
 class ActivityRead(BaseModel):
-    id: int
-    org_id: int
+    id: Id
+    org_id: Id
     org_path: str
-    street_id: int | None
-    community_id: int | None
+    street_id: Id | None
+    community_id: Id | None
     title: str
     kind: ActivityKind
     description: str | None
@@ -132,10 +132,10 @@ class AttendanceCorrection(BaseModel):
 
 
 class SignupRead(BaseModel):
-    id: int
-    activity_id: int
+    id: Id
+    activity_id: Id
     org_path: str
-    user_id: int
+    user_id: Id
     name: str | None = Field(description="脱敏姓名")
     status: SignupStatus
     promoted_at: datetime | None = Field(description="候补转为报名成功的时间")

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.core.inputs import clean_text
+from app.core.inputs import Id, clean_text
 
 
 class RedemptionStatus(StrEnum):
@@ -18,7 +18,7 @@ class RedemptionStatus(StrEnum):
 
 class GoodsCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    community_id: int = Field(ge=1, le=2**63 - 1, description="超市所在社区")
+    community_id: Id = Field(le=2**63 - 1, description="超市所在社区")
     name: str = Field(min_length=1, max_length=100, description="如“洗衣液 1 瓶”")
     description: str | None = Field(None, max_length=2000)
     price_points: int = Field(ge=1, le=1_000_000, description="兑换所需积分")
@@ -53,9 +53,9 @@ class RedemptionCreate(BaseModel):
 
 
 class GoodsRead(BaseModel):
-    id: int
-    community_id: int | None
-    street_id: int | None
+    id: Id
+    community_id: Id | None
+    street_id: Id | None
     org_path: str
     name: str
     description: str | None
@@ -67,12 +67,12 @@ class GoodsRead(BaseModel):
 
 
 class RedemptionRead(BaseModel):
-    id: int
-    goods_id: int
+    id: Id
+    goods_id: Id
     goods_name: str
-    community_id: int | None
+    community_id: Id | None
     org_path: str
-    user_id: int
+    user_id: Id
     name: str | None = Field(description="兑换人脱敏姓名")
     quantity: int
     points: int

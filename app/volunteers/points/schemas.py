@@ -7,6 +7,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from app.core.inputs import Id
+
 
 class EntryKind(StrEnum):
     service = "service"  # service hours credited at the activity's rate
@@ -16,13 +18,13 @@ class EntryKind(StrEnum):
 
 
 class PostingRead(BaseModel):
-    id: int
-    entry_id: int
+    id: Id
+    entry_id: Id
     kind: EntryKind
     memo: str
     amount: int = Field(description="正数为收入，负数为支出")
-    signup_id: int | None
-    community_id: int | None
+    signup_id: Id | None
+    community_id: Id | None
     created_at: datetime
 
 
@@ -34,12 +36,12 @@ class Statement(BaseModel):
 
 class LeaderboardEntry(BaseModel):
     rank: int
-    user_id: int
+    user_id: Id
     name: str | None = Field(description="脱敏姓名")
     points: int = Field(description="在该社区服务所得积分（兑换不扣减排名）")
     org_path: str = Field(description="社区的路径")
 
 
 class Leaderboard(BaseModel):
-    community_id: int
+    community_id: Id
     items: list[LeaderboardEntry]

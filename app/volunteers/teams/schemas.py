@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.core.inputs import clean_text
+from app.core.inputs import Id, clean_text
 from app.people.fields import Phone
 from app.volunteers.points.schemas import LeaderboardEntry
 
@@ -20,7 +20,7 @@ class TeamKind(StrEnum):
 
 class TeamCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    org_id: int = Field(ge=1, le=2**63 - 1, description="服务的社区或街道")
+    org_id: Id = Field(le=2**63 - 1, description="服务的社区或街道")
     kind: TeamKind
     name: str = Field(min_length=1, max_length=100, description="如“老党员调解工作室”")
     description: str | None = Field(None, max_length=2000)
@@ -31,11 +31,11 @@ class TeamCreate(BaseModel):
 
 
 class TeamRead(BaseModel):
-    id: int
-    org_id: int
+    id: Id
+    org_id: Id
     org_path: str
-    street_id: int | None
-    community_id: int | None
+    street_id: Id | None
+    community_id: Id | None
     kind: TeamKind
     name: str
     description: str | None
@@ -47,18 +47,18 @@ class TeamRead(BaseModel):
 
 class MemberAdd(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    user_id: int = Field(ge=1, le=2**63 - 1)
+    user_id: Id = Field(le=2**63 - 1)
 
 
 class TeamMemberRead(BaseModel):
-    id: int
-    team_id: int
-    user_id: int
+    id: Id
+    team_id: Id
+    user_id: Id
     name: str | None = Field(description="脱敏姓名")
     org_path: str
     joined_at: datetime
 
 
 class TeamLeaderboard(BaseModel):
-    team_id: int
+    team_id: Id
     items: list[LeaderboardEntry]
