@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.core.inputs import Id
+from app.core.inputs import Id, Int
 
 
 class LoginIn(BaseModel):
@@ -25,7 +25,7 @@ class TokenPair(BaseModel):
     access_token: str
     refresh_token: str
     token_type: str = "bearer"
-    expires_in: int
+    expires_in: Int
 
 
 class UserBrief(BaseModel):
@@ -43,5 +43,5 @@ class WechatLoginOut(TokenPair):
 class ClientToken(BaseModel):
     access_token: str
     token_type: str = "bearer"
-    expires_in: int
+    expires_in: Int
     scope: str

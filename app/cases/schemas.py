@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from app.core.inputs import Id
+from app.core.inputs import Id, Int, IsoAwareDateTime, IsoDateTime, Number
 from app.core.pagination import PageQuery
 
 Crs = Literal["wgs84", "gcj02"]
@@ -54,8 +53,8 @@ class CaseCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     category_code: str = Field(min_length=1, max_length=32)
     description: str = Field(min_length=1, max_length=4000)
-    lng: float = Field(ge=-180, le=180)
-    lat: float = Field(ge=-90, le=90)
+    lng: Number = Field(ge=-180, le=180)
+    lat: Number = Field(ge=-90, le=90)
     crs: Crs = Field("wgs84", description="坐标系：微信小程序定位为 gcj02")
     address: str | None = Field(None, max_length=255)
     grid_id: Id | None = Field(None, description="缺省时按坐标定位网格")
@@ -63,7 +62,7 @@ class CaseCreate(BaseModel):
         None, min_length=1, max_length=64,
         description="手机离线生成的唯一编号（UUID）；重复提交返回原案件",
     )
-    captured_at: AwareDatetime | None = Field(None, description="离线拍摄/记录时间（带时区）")
+    captured_at: IsoAwareDateTime | None = Field(None, description="离线拍摄/记录时间（带时区）")
     attachment_ids: list[Id] = Field(default_factory=list, max_length=9)
 
 
@@ -97,15 +96,15 @@ class CaseRead(BaseModel):
         None, description="上报人姓名（范围外的人员脱敏，如“张*”；第三方应用为其名称）")
     reporter_role: str | None = Field(None, description="上报人在该案件处的角色")
     client_ref: str | None
-    captured_at: datetime | None
-    reported_at: datetime
-    due_at: datetime
+    captured_at: IsoDateTime | None
+    reported_at: IsoDateTime
+    due_at: IsoDateTime
     light: Light
     overdue: bool
-    accepted_at: datetime | None
-    dispatched_at: datetime | None
-    resolved_at: datetime | None
-    closed_at: datetime | None
+    accepted_at: IsoDateTime | None
+    dispatched_at: IsoDateTime | None
+    resolved_at: IsoDateTime | None
+    closed_at: IsoDateTime | None
     handler_org_id: Id | None
     assignee_id: Id | None
     assignee_name: str | None = Field(None, description="承办人姓名（范围外的人员脱敏）")
@@ -115,8 +114,8 @@ class CaseRead(BaseModel):
     return_count: int
     attachment_ids: list[Id] = []
     version: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: IsoDateTime
+    updated_at: IsoDateTime
 
 
 class NearbyCase(BaseModel):
@@ -133,8 +132,8 @@ class NearbyCase(BaseModel):
     category_name: str | None = None
     description: str | None
     address: str | None
-    lng: float | None
-    lat: float | None
+    lng: Number | None
+    lat: Number | None
     crs: Crs | None
     grid_id: Id | None
     community_id: Id | None
@@ -145,28 +144,28 @@ class NearbyCase(BaseModel):
     reporter_name: str | None = None
     reporter_role: str | None = None
     client_ref: str | None
-    captured_at: datetime | None
-    reported_at: datetime
-    due_at: datetime | None
+    captured_at: IsoDateTime | None
+    reported_at: IsoDateTime
+    due_at: IsoDateTime | None
     light: Light | None
     overdue: bool | None
-    accepted_at: datetime | None
-    dispatched_at: datetime | None
-    resolved_at: datetime | None
-    closed_at: datetime | None
+    accepted_at: IsoDateTime | None
+    dispatched_at: IsoDateTime | None
+    resolved_at: IsoDateTime | None
+    closed_at: IsoDateTime | None
     handler_org_id: Id | None
     assignee_id: Id | None
     assignee_name: str | None = None
     assignee_role: str | None = None
     merged_into_id: Id | None
-    rework_count: int | None
-    return_count: int | None
+    rework_count: Int | None
+    return_count: Int | None
     attachment_ids: list[Id] | None
-    version: int | None
-    created_at: datetime | None
-    updated_at: datetime | None
+    version: Int | None
+    created_at: IsoDateTime | None
+    updated_at: IsoDateTime | None
     in_scope: bool = Field(description="调用者可查看该案件；否则仅含查重所需字段，其余为 null")
-    distance_m: float = Field(description="与查询点的距离（米）；范围外案件取整到 10 米")
+    distance_m: Number = Field(description="与查询点的距离（米）；范围外案件取整到 10 米")
 
 
 class TimelineEntry(BaseModel):
@@ -182,7 +181,7 @@ class TimelineEntry(BaseModel):
     actor_role: str | None = Field(None, description="操作人当时的角色（如 grid_worker）")
     note: str | None
     data: dict[str, Any]
-    at: datetime
+    at: IsoDateTime
 
 
 class Timeline(BaseModel):
@@ -193,7 +192,7 @@ class CategoryNode(BaseModel):
     code: str
     name: str
     kind: str
-    time_limit_hours: float | None
+    time_limit_hours: Number | None
     children: list[CategoryNode] = []
 
 
@@ -206,4 +205,4 @@ class AttachmentRead(BaseModel):
     original_size: int = Field(description="上传原文件的字节数（原文件不对外提供下载）")
     original_sha256: str = Field(description="上传原文件的 SHA-256")
     original_name: str | None
-    created_at: datetime
+    created_at: IsoDateTime

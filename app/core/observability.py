@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import logging
 import re
-import traceback
 import sys
 import time
+import traceback
 import uuid
 from contextvars import ContextVar
 from typing import Any

@@ -131,6 +131,17 @@ def _no_nul(node: Any) -> None:
             _no_nul(value)
 
 
+def _no_null_parameters(op: dict[str, Any]) -> None:
+    """A query parameter or header is there or not: it has no null (FastAPI writes an optional
+    one as `anyOf: [X, null]`, and a client would send the text "null")."""
+    for param in op.get("parameters", []):
+        schema = param.get("schema", {})
+        options = [o for o in schema.get("anyOf", []) if o.get("type") != "null"]
+        if len(options) == 1 and len(schema["anyOf"]) == 2:
+            rest = {k: v for k, v in schema.items() if k != "anyOf"}
+            param["schema"] = {**options[0], **rest}
+
+
 def _cursor_patterns(path: str, op: dict[str, Any]) -> None:
     """A list's `cursor` matches only cursors that list makes (app/core/pagination.py)."""
     for param in op.get("parameters", []):
@@ -153,6 +164,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     shorten_schema_names(spec)
     for path, item in spec.get("paths", {}).items():
         for op in item.values():
+            _no_null_parameters(op)
             _cursor_patterns(path, op)
             _document_errors(
                 op,

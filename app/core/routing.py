@@ -54,7 +54,7 @@ class UnitOfWorkRoute(APIRoute):
                     raise UnsupportedMediaType(
                         "请求体须为 application/json", "The body must be application/json"
                     )
-            if wants_json and request.method in BODY_METHODS or request.url.query:
+            if (wants_json and request.method in BODY_METHODS) or request.url.query:
                 await _refuse_nul(request, json_body=wants_json)
             try:
                 response = await handler(request)

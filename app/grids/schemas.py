@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
-from app.core.inputs import Id
+from app.core.inputs import Id, IsoDateTime
 
 Crs = Literal["wgs84", "gcj02"]
 # `?crs=` of a read: the datum its coordinates are answered in (stored as WGS-84).
@@ -79,5 +78,5 @@ class GridRead(BaseModel):
     staff: StaffRead
     org_path: str
     version: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: IsoDateTime
+    updated_at: IsoDateTime

@@ -4,13 +4,12 @@ and what comes out. Every read masks the name, ID-card number and phone."""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
 from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.core.inputs import Id
+from app.core.inputs import Id, Int, IsoDate, IsoDateTime
 from app.people.fields import Gender, IdNumber, PersonName, Phone
 
 MemberStatus = Literal["full", "probationary"]
@@ -53,7 +52,7 @@ class MemberCreate(BaseModel):
     org_id: Id = Field(description="组织关系所在的党组织（社区、网格党支部、两新组织等）")
     status: MemberStatus = Field(description="full 正式党员；probationary 预备党员")
     category: Category = Field(description="regular 正常；mobile 流动；pocket 口袋；hidden 隐形")
-    joined_on: date = Field(description="入党日期")
+    joined_on: IsoDate = Field(description="入党日期")
     work_unit: str | None = Field(None, max_length=100, description="工作单位")
     user_id: Id | None = Field(None, description="党员本人的账号（小程序）")
     gender: Gender | None = Field(None, description="可省略：取自身份证号；给出时须与号码一致")
@@ -93,15 +92,15 @@ class MemberRead(BaseModel):
     status: MemberStatus
     category: Category
     category_label: str
-    joined_on: date | None
+    joined_on: IsoDate | None
     work_unit: str | None
     education: str | None
     badge_posted: bool
     resident_id: Id | None
     user_id: Id | None
     version: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: IsoDateTime
+    updated_at: IsoDateTime
 
 
 class MemberRevealed(BaseModel):
@@ -109,7 +108,7 @@ class MemberRevealed(BaseModel):
     name: str
     id_number: str
     phone: str | None
-    birth_date: date | None
+    birth_date: IsoDate | None
 
 
 class FindingStatus(StrEnum):
@@ -175,20 +174,20 @@ class FindingRead(BaseModel):
     status: FindingStatus
     reported_by: int | None
     decided_by: int | None
-    decided_at: datetime | None
+    decided_at: IsoDateTime | None
     reason: str | None
     member_id: Id | None
     version: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: IsoDateTime
+    updated_at: IsoDateTime
 
 
 class CampaignCounts(BaseModel):
-    found: int = 0
-    verified: int = 0
-    rejected: int = 0
-    pending: int = 0
-    badges_posted: int = Field(0, description="挂牌上岗（不含不予核实的）")
+    found: Int = 0
+    verified: Int = 0
+    rejected: Int = 0
+    pending: Int = 0
+    badges_posted: Int = Field(0, description="挂牌上岗（不含不予核实的）")
     by_category: dict[Category, int] = Field(
         default_factory=lambda: dict.fromkeys(Category, 0))
 

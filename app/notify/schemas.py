@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.core.inputs import Id
+from app.core.inputs import Id, Int, IsoDateTime
 
 
 class NotificationRead(BaseModel):
@@ -16,8 +15,8 @@ class NotificationRead(BaseModel):
     body: str
     case_id: Id | None
     data: dict[str, Any]
-    read_at: datetime | None
-    created_at: datetime
+    read_at: IsoDateTime | None
+    created_at: IsoDateTime
 
 
 class MarkRead(BaseModel):
@@ -33,4 +32,4 @@ class MarkRead(BaseModel):
 
 
 class MarkReadResult(BaseModel):
-    updated: int
+    updated: Int

@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.core.inputs import Id
+from app.core.inputs import Id, IsoDateTime
 
 
 class OrgKind(StrEnum):
@@ -53,8 +52,8 @@ class OrgRead(BaseModel):
     street_id: Id | None
     community_id: Id | None
     version: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: IsoDateTime
+    updated_at: IsoDateTime
 
 
 class OrgTreeNode(BaseModel):

@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Body, Query, Response, status
-from pydantic import AwareDatetime
 
 from app.core.auth import CurrentPrincipal
 from app.core.concurrency import IfMatch, check_if_match, set_etag
 from app.core.db import SessionDep
 from app.core.errors import problems
 from app.core.idempotency import Idempotent
-from app.core.inputs import Id
+from app.core.inputs import Id, IsoAwareDateTime
 from app.core.pagination import Page, PageDep, next_cursor
 from app.core.routing import DomainRouter
 from app.patrols import service
@@ -54,9 +53,9 @@ async def list_patrols(
     community_id: Annotated[Id | None, Query()] = None,
     worker_id: Annotated[Id | None, Query(description="网格员（用户 id）")] = None,
     status_: Annotated[PatrolStatus | None, Query(alias="status")] = None,
-    from_: Annotated[AwareDatetime | None, Query(alias="from",
+    from_: Annotated[IsoAwareDateTime | None, Query(alias="from",
                                                  description="开始时间 ≥ from（带时区）")] = None,
-    to: Annotated[AwareDatetime | None, Query(description="开始时间 < to（带时区）")] = None,
+    to: Annotated[IsoAwareDateTime | None, Query(description="开始时间 < to（带时区）")] = None,
 ) -> Page[PatrolRead]:
     """可见范围内的巡查记录，新的在前（不含轨迹）。找自己进行中的巡查：
     worker_id=<本人>&status=running。"""

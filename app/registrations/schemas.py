@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.core.inputs import Id
+from app.core.inputs import Id, IsoDateTime
 
 
 class RegStatus(StrEnum):
@@ -88,12 +87,12 @@ class RegistrationRead(BaseModel):
     skills: list[str]
     status: RegStatus
     decided_by: int | None
-    decided_at: datetime | None
+    decided_at: IsoDateTime | None
     reason: str | None
-    ended_at: datetime | None
+    ended_at: IsoDateTime | None
     version: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: IsoDateTime
+    updated_at: IsoDateTime
 
 
 class RosterEntry(BaseModel):
@@ -102,4 +101,4 @@ class RosterEntry(BaseModel):
     name: str = Field(description="脱敏姓名")
     skills: list[str]
     org_path: str
-    approved_at: datetime | None
+    approved_at: IsoDateTime | None

@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Query
-from pydantic import AwareDatetime
 
 from app.core.auth import CurrentPrincipal
 from app.core.db import SessionDep
 from app.core.errors import problems
-from app.core.inputs import Id
+from app.core.inputs import Id, IsoAwareDateTime
 from app.core.routing import DomainRouter
 from app.stats import service
 from app.stats.schemas import CaseStats, GroupBy, Interval
@@ -23,8 +22,8 @@ async def case_stats(
     principal: CurrentPrincipal,
     session: SessionDep,
     org_id: Annotated[Id | None, Query(description="缺省为调用者的管理范围")] = None,
-    from_: Annotated[AwareDatetime | None, Query(alias="from")] = None,
-    to: AwareDatetime | None = None,
+    from_: Annotated[IsoAwareDateTime | None, Query(alias="from")] = None,
+    to: IsoAwareDateTime | None = None,
     group_by: GroupBy | None = None,
     interval: Interval | None = None,
 ) -> CaseStats:

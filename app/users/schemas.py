@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.core.inputs import Id
+from app.core.inputs import Id, IsoDateTime
 from app.core.permissions import Role
 
 PHONE_PATTERN = r"^1[3-9]\d{9}$"
@@ -40,7 +38,7 @@ class UserRead(BaseModel):
     org_id: Id | None = None
     is_active: bool = True
     roles: list[RoleRead] = []
-    created_at: datetime | None = None
+    created_at: IsoDateTime | None = None
 
 
 class Me(BaseModel):

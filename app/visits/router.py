@@ -7,14 +7,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Query, Response, status
-from pydantic import AwareDatetime
 
 from app.core.auth import CurrentPrincipal
 from app.core.concurrency import IfMatch, check_if_match, set_etag
 from app.core.db import SessionDep
 from app.core.errors import problems
 from app.core.idempotency import Idempotent
-from app.core.inputs import Id
+from app.core.inputs import Id, IsoAwareDateTime
 from app.core.pagination import Page, PageDep, page_of
 from app.core.routing import DomainRouter
 from app.visits import service
@@ -48,9 +47,9 @@ async def list_visits(
                                                description="某住户的走访历史（完全匹配）")] = None,
     household_id: Annotated[Id | None, Query(description="人房信息库中某住户的走访历史")
                             ] = None,
-    from_: Annotated[AwareDatetime | None, Query(alias="from",
+    from_: Annotated[IsoAwareDateTime | None, Query(alias="from",
                                                  description="走访时间 ≥ from（带时区）")] = None,
-    to: Annotated[AwareDatetime | None, Query(description="走访时间 < to（带时区）")] = None,
+    to: Annotated[IsoAwareDateTime | None, Query(description="走访时间 < to（带时区）")] = None,
     crs: Crs = "wgs84",
 ) -> Page[VisitRead]:
     """可见范围内的走访记录，新记录在前。"""

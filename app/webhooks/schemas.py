@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 
-from app.core.inputs import Id
+from app.core.inputs import Id, IsoDateTime
 
 
 class EventType(StrEnum):
@@ -30,7 +29,7 @@ class WebhookRead(BaseModel):
     url: str
     events: list[EventType]
     is_active: bool
-    created_at: datetime
+    created_at: IsoDateTime
     secret: str | None = Field(None, description="签名密钥，仅在创建时返回一次")
 
 
@@ -43,5 +42,5 @@ class DeliveryRead(BaseModel):
     attempts: int
     response_status: int | None
     last_error: str | None
-    created_at: datetime
-    delivered_at: datetime | None
+    created_at: IsoDateTime
+    delivered_at: IsoDateTime | None

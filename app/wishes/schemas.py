@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.core.inputs import Id, clean_text
+from app.core.inputs import Id, IsoDateTime, Text, clean_text
 
 
 class WishStatus(StrEnum):
@@ -22,7 +21,7 @@ class WishCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     grid_id: Id
     resident_id: Id | None = Field(None, description="许愿居民（须在该网格内）")
-    title: str = Field(min_length=1, max_length=200, description="心愿，如“想要一台收音机”")
+    title: Text = Field(min_length=1, max_length=200, description="心愿，如“想要一台收音机”")
     description: str | None = Field(None, max_length=2000)
 
     _title = field_validator("title")(clean_text)
@@ -38,7 +37,7 @@ class WishClaim(BaseModel):
 
 class WishFulfil(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    evidence: str = Field(min_length=1, max_length=2000, description="完成情况说明")
+    evidence: Text = Field(min_length=1, max_length=2000, description="完成情况说明")
     attachment_ids: list[Id] = Field(default_factory=list, max_length=9,
                                       description="POST /attachments 上传的照片 id")
 
@@ -58,7 +57,7 @@ class WishRead(BaseModel):
     org_path: str
     resident_id: Id | None
     resident_name: str | None = Field(description="脱敏姓名，如“王**”")
-    title: str
+    title: Text
     description: str | None
     status: WishStatus
     posted_by: int | None
@@ -66,12 +65,12 @@ class WishRead(BaseModel):
     claimant_name: str | None = Field(description="认领党员的脱敏姓名")
     claimed_by_unit_id: Id | None
     unit_name: str | None
-    claimed_at: datetime | None
-    evidence: str | None
+    claimed_at: IsoDateTime | None
+    evidence: Text | None
     evidence_attachment_ids: list[Id]
-    fulfilled_at: datetime | None
+    fulfilled_at: IsoDateTime | None
     confirmed_by: int | None
-    confirmed_at: datetime | None
+    confirmed_at: IsoDateTime | None
     version: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: IsoDateTime
+    updated_at: IsoDateTime

@@ -3,13 +3,12 @@ is masked in responses."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.coconstruction.schemas import Items, Text
-from app.core.inputs import Id
+from app.core.inputs import Id, IsoDate, IsoDateTime
 
 AgreementStatus = Literal["active", "completed", "ended"]
 ProjectStatus = Literal["planned", "in_progress", "done"]
@@ -20,16 +19,16 @@ class ProjectCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Text = Field(min_length=1, max_length=200)
     owner: Text = Field(min_length=1, max_length=100, description="负责人或负责团队")
-    starts_on: date | None = None
-    ends_on: date | None = None
+    starts_on: IsoDate | None = None
+    ends_on: IsoDate | None = None
 
 
 class ProjectUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Text | None = Field(None, min_length=1, max_length=200)
     owner: Text | None = Field(None, min_length=1, max_length=100)
-    starts_on: date | None = None
-    ends_on: date | None = None
+    starts_on: IsoDate | None = None
+    ends_on: IsoDate | None = None
     status: ProjectStatus | None = Field(None, description="planned → in_progress → done")
 
 
@@ -38,12 +37,12 @@ class ProjectRead(BaseModel):
     agreement_id: Id
     name: str
     owner: str = Field(description="脱敏")
-    starts_on: date | None
-    ends_on: date | None
+    starts_on: IsoDate | None
+    ends_on: IsoDate | None
     status: ProjectStatus
     version: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: IsoDateTime
+    updated_at: IsoDateTime
 
 
 class AgreementCreate(BaseModel):
@@ -54,8 +53,8 @@ class AgreementCreate(BaseModel):
     resources: Items = Field(default_factory=list, max_length=50,
                                  description="单位提供的资源")
     needs: Items = Field(default_factory=list, max_length=50, description="社区的需求")
-    starts_on: date
-    ends_on: date | None = None
+    starts_on: IsoDate
+    ends_on: IsoDate | None = None
     projects: list[ProjectCreate] = Field(default_factory=list, max_length=50)
 
 
@@ -64,7 +63,7 @@ class AgreementUpdate(BaseModel):
     title: Text | None = Field(None, min_length=1, max_length=200)
     resources: Items | None = Field(None, max_length=50)
     needs: Items | None = Field(None, max_length=50)
-    ends_on: date | None = None
+    ends_on: IsoDate | None = None
     status: AgreementStatus | None = Field(None, description="active → completed | ended")
 
 
@@ -77,14 +76,14 @@ class AgreementRead(BaseModel):
     title: str
     resources: list[str]
     needs: list[str]
-    starts_on: date
-    ends_on: date | None
+    starts_on: IsoDate
+    ends_on: IsoDate | None
     status: AgreementStatus
     signed_by: int | None
     projects: list[ProjectRead]
     version: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: IsoDateTime
+    updated_at: IsoDateTime
 
 
 class ReportCreate(BaseModel):
@@ -103,4 +102,4 @@ class ReportRead(BaseModel):
     period: str
     summary: str
     author_id: Id | None
-    created_at: datetime
+    created_at: IsoDateTime

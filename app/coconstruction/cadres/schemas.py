@@ -3,13 +3,12 @@ masked in responses."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.coconstruction.schemas import Text
-from app.core.inputs import Id
+from app.core.inputs import Id, Int, IsoDate, IsoDateTime
 from app.people.fields import Phone
 
 Rank = Literal["section", "general"]
@@ -24,8 +23,8 @@ class CadreCreate(BaseModel):
     position: Text | None = Field(None, min_length=1, max_length=100)
     phone: Phone | None = None
     user_id: Id | None = Field(None, description="干部本人的系统账号")
-    starts_on: date
-    ends_on: date | None = None
+    starts_on: IsoDate
+    ends_on: IsoDate | None = None
 
 
 class CadreUpdate(BaseModel):
@@ -34,8 +33,8 @@ class CadreUpdate(BaseModel):
     rank: Rank | None = None
     position: Text | None = Field(None, min_length=1, max_length=100)
     phone: Phone | None = None
-    starts_on: date | None = None
-    ends_on: date | None = None
+    starts_on: IsoDate | None = None
+    ends_on: IsoDate | None = None
 
 
 class CadreRead(BaseModel):
@@ -50,17 +49,17 @@ class CadreRead(BaseModel):
     position: str | None
     phone: str | None = Field(description="脱敏")
     user_id: Id | None
-    starts_on: date
-    ends_on: date | None
+    starts_on: IsoDate
+    ends_on: IsoDate | None
     version: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: IsoDateTime
+    updated_at: IsoDateTime
 
 
 class RankCounts(BaseModel):
-    section: int = 0
-    general: int = 0
-    total: int = 0
+    section: Int = 0
+    general: Int = 0
+    total: Int = 0
 
 
 class SummaryRow(RankCounts):
@@ -71,6 +70,6 @@ class SummaryRow(RankCounts):
 
 
 class CadreSummary(BaseModel):
-    active_on: date
+    active_on: IsoDate
     rows: list[SummaryRow]
     totals: RankCounts

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.coconstruction.schemas import Text
-from app.core.inputs import Id
+from app.core.inputs import Id, IsoDateTime
 from app.people.fields import Phone
 
 
@@ -40,12 +38,12 @@ class UnitRead(BaseModel):
     contact_name: str | None = Field(description="脱敏，如“张*”")
     contact_phone: str | None = Field(description="脱敏，如“138****5678”")
     version: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: IsoDateTime
+    updated_at: IsoDateTime
 
 
 class RegisteredUnitRead(UnitRead):
     """A unit as a community sees it: with its registration there."""
 
     registration_id: Id
-    registered_at: datetime
+    registered_at: IsoDateTime

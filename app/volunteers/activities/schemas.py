@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.core.geo import Crs
-from app.core.inputs import Id, clean_text
+from app.core.inputs import Id, Int, IsoAwareDateTime, IsoDateTime, Number, Text, clean_text
 from app.core.pagination import PageQuery
 
 
@@ -33,20 +32,20 @@ class SignupStatus(StrEnum):
 
 class ActivityCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    org_id: Id = Field(le=2**63 - 1, description="组织方节点（社区、社会组织党支部等）")
-    title: str = Field(min_length=1, max_length=200, description="如“暑期书法班”")
+    org_id: Id = Field(description="组织方节点（社区、社会组织党支部等）")
+    title: Text = Field(min_length=1, max_length=200, description="如“暑期书法班”")
     kind: ActivityKind
     description: str | None = Field(None, max_length=4000)
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
-    signup_deadline: AwareDatetime | None = Field(None, description="缺省为开始时间")
-    capacity: int = Field(ge=1, le=10_000)
+    starts_at: IsoAwareDateTime
+    ends_at: IsoAwareDateTime
+    signup_deadline: IsoAwareDateTime | None = Field(None, description="缺省为开始时间")
+    capacity: Int = Field(ge=1, le=10_000)
     address: str | None = Field(None, max_length=255)
-    lng: float | None = Field(None, ge=-180, le=180)
-    lat: float | None = Field(None, ge=-90, le=90)
+    lng: Number | None = Field(None, ge=-180, le=180)
+    lat: Number | None = Field(None, ge=-90, le=90)
     crs: Crs = Field("wgs84", description="坐标系：微信小程序定位为 gcj02")
-    radius_m: int = Field(200, ge=10, le=5_000, description="签到半径（米）")
-    points_per_hour: int = Field(0, ge=0, le=1_000, description="每服务一小时积分")
+    radius_m: Int = Field(200, ge=10, le=5_000, description="签到半径（米）")
+    points_per_hour: Int = Field(0, ge=0, le=1_000, description="每服务一小时积分")
 
     _title = field_validator("title")(clean_text)
 
@@ -64,8 +63,8 @@ class ActivityCreate(BaseModel):
 class ActivityListQuery(PageQuery):
     """GET /activities: a page of the caller's activities, optionally near a point."""
 
-    community_id: Id | None = Field(None, le=2**63 - 1)
-    org_id: Id | None = Field(None, le=2**63 - 1)
+    community_id: Id | None = None
+    org_id: Id | None = None
     kind: ActivityKind | None = None
     status: ActivityStatus | None = None
     upcoming: bool | None = Field(None, description="true：只列未结束的活动")
@@ -83,7 +82,7 @@ class ActivityListQuery(PageQuery):
 
 class ActivityCancel(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reason: str = Field(min_length=1, max_length=500)
+    reason: Text = Field(min_length=1, max_length=500)
 
     _reason = field_validator("reason")(clean_text)
 
@@ -94,12 +93,12 @@ class ActivityRead(BaseModel):
     org_path: str
     street_id: Id | None
     community_id: Id | None
-    title: str
+    title: Text
     kind: ActivityKind
     description: str | None
-    starts_at: datetime
-    ends_at: datetime
-    signup_deadline: datetime | None
+    starts_at: IsoDateTime
+    ends_at: IsoDateTime
+    signup_deadline: IsoDateTime | None
     capacity: int
     accepted_count: int = Field(description="已报名（不含候补）")
     address: str | None
@@ -108,25 +107,25 @@ class ActivityRead(BaseModel):
     radius_m: int
     points_per_hour: int
     status: ActivityStatus
-    cancelled_at: datetime | None
+    cancelled_at: IsoDateTime | None
     cancel_reason: str | None
     version: int
-    created_at: datetime
+    created_at: IsoDateTime
 
 
 class Position(BaseModel):
     """Where the phone is when checking in or out."""
 
     model_config = ConfigDict(extra="forbid")
-    lng: float = Field(ge=-180, le=180)
-    lat: float = Field(ge=-90, le=90)
+    lng: Number = Field(ge=-180, le=180)
+    lat: Number = Field(ge=-90, le=90)
     crs: Crs = Field("wgs84", description="坐标系：微信小程序定位为 gcj02")
 
 
 class AttendanceCorrection(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    minutes: int = Field(ge=0, le=7 * 24 * 60, description="核定服务时长（分钟），不超过活动时长")
-    reason: str = Field(min_length=1, max_length=500)
+    minutes: Int = Field(ge=0, le=7 * 24 * 60, description="核定服务时长（分钟），不超过活动时长")
+    reason: Text = Field(min_length=1, max_length=500)
 
     _reason = field_validator("reason")(clean_text)
 
@@ -138,12 +137,12 @@ class SignupRead(BaseModel):
     user_id: Id
     name: str | None = Field(description="脱敏姓名")
     status: SignupStatus
-    promoted_at: datetime | None = Field(description="候补转为报名成功的时间")
-    cancelled_at: datetime | None
-    checked_in_at: datetime | None
-    checked_out_at: datetime | None
+    promoted_at: IsoDateTime | None = Field(description="候补转为报名成功的时间")
+    cancelled_at: IsoDateTime | None
+    checked_in_at: IsoDateTime | None
+    checked_out_at: IsoDateTime | None
     minutes: int | None = Field(description="核定服务时长（分钟）")
     points: int | None = Field(description="已记入的积分")
     correction_reason: str | None
     version: int
-    created_at: datetime
+    created_at: IsoDateTime

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from app.core.inputs import Id
+from app.core.inputs import Id, Int, IsoDateTime
 
 
 class EntryKind(StrEnum):
@@ -25,20 +24,20 @@ class PostingRead(BaseModel):
     amount: int = Field(description="正数为收入，负数为支出")
     signup_id: Id | None
     community_id: Id | None
-    created_at: datetime
+    created_at: IsoDateTime
 
 
 class Statement(BaseModel):
-    balance: int = Field(description="当前积分余额")
+    balance: Int = Field(description="当前积分余额")
     items: list[PostingRead]
     next_cursor: str | None = None
 
 
 class LeaderboardEntry(BaseModel):
-    rank: int
+    rank: Int
     user_id: Id
     name: str | None = Field(description="脱敏姓名")
-    points: int = Field(description="在该社区服务所得积分（兑换不扣减排名）")
+    points: Int = Field(description="在该社区服务所得积分（兑换不扣减排名）")
     org_path: str = Field(description="社区的路径")
 
 
