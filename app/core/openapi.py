@@ -142,6 +142,25 @@ def _no_null_parameters(op: dict[str, Any]) -> None:
             param["schema"] = {**options[0], **rest}
 
 
+_BOUNDS = {"ge": "minimum", "le": "maximum", "gt": "exclusiveMinimum", "lt": "exclusiveMaximum"}
+
+
+def _json_schema_bounds(node: Any) -> None:
+    """pydantic writes a number's bounds as `ge`/`le` (not JSON Schema) when they are given on an
+    optional field whose type has a validator of its own (`Int | None = Field(None, ge=1)`,
+    app/core/inputs.py); validation still applies them, so the document says them properly."""
+    if isinstance(node, dict):
+        if node.get("type") in ("integer", "number"):
+            for short, full in _BOUNDS.items():
+                if short in node:
+                    node[full] = node.pop(short)
+        for value in node.values():
+            _json_schema_bounds(value)
+    elif isinstance(node, list):
+        for value in node:
+            _json_schema_bounds(value)
+
+
 def _cursor_patterns(path: str, op: dict[str, Any]) -> None:
     """A list's `cursor` matches only cursors that list makes (app/core/pagination.py)."""
     for param in op.get("parameters", []):
@@ -173,5 +192,6 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
             )
     _no_nul(spec.get("paths", {}))
     _no_nul(schemas)
+    _json_schema_bounds(spec)
     app.openapi_schema = spec
     return spec
