@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
+from app.core.inputs import TEXT_PATTERN
 from app.people.idcard import birth_date_of, check_phone, normalize_id_number
 
 Gender = Literal["male", "female"]
@@ -31,4 +32,4 @@ def clean_name(value: str) -> str:
 IdNumber = Annotated[str, Field(pattern=r"^\s*[0-9]{17}[0-9Xx]\s*$"),
                      AfterValidator(valid_id_number)]
 Phone = Annotated[str, Field(pattern=r"^\s*1[3-9][0-9]{9}\s*$"), AfterValidator(check_phone)]
-PersonName = Annotated[str, AfterValidator(clean_name)]
+PersonName = Annotated[str, Field(pattern=TEXT_PATTERN), AfterValidator(clean_name)]
