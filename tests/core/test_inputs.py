@@ -27,8 +27,13 @@ def _admin(auth, world: World) -> dict[str, str]:
 
 
 def _case(world: World, **changes: object) -> dict[str, object]:
-    return {"category_code": LEAF.code, "description": "路灯不亮", "lng": 113.8, "lat": 34.0,
-            **changes}
+    return {
+        "category_code": LEAF.code,
+        "description": "路灯不亮",
+        "lng": 113.8,
+        "lat": 34.0,
+        **changes,
+    }
 
 
 def _refused(r, location: str) -> None:
@@ -43,18 +48,19 @@ class TestIds:
         _refused(await client.get(f"{API}/grids/{value}", headers=_admin(auth, world)), "path")
 
     async def test_out_of_range_in_a_query_is_422(self, client, auth, world: World):
-        r = await client.get(f"{API}/cases", params={"grid_id": TOO_BIG},
-                             headers=_admin(auth, world))
+        r = await client.get(
+            f"{API}/cases", params={"grid_id": TOO_BIG}, headers=_admin(auth, world)
+        )
         _refused(r, "query")
 
     @pytest.mark.parametrize("body", [{"grid_id": TOO_BIG}, {"attachment_ids": [TOO_BIG]}])
     async def test_out_of_range_in_a_body_is_422(self, client, auth, world: World, body):
-        r = await client.post(f"{API}/cases", json=_case(world, **body),
-                              headers=_admin(auth, world))
+        r = await client.post(
+            f"{API}/cases", json=_case(world, **body), headers=_admin(auth, world)
+        )
         _refused(r, "body")
 
-    async def test_a_path_id_that_is_not_digits_matches_no_route(self, client, auth,
-                                                                 world: World):
+    async def test_a_path_id_that_is_not_digits_matches_no_route(self, client, auth, world: World):
         r = await client.get(f"{API}/grids/abc", headers=_admin(auth, world))
         assert r.status_code == 404, r.text
 
@@ -67,32 +73,43 @@ class TestIds:
 
 class TestNul:
     async def test_in_a_query_is_422(self, client, auth, world: World):
-        r = await client.get(f"{API}/cases", params={"category_code": "\x00"},
-                             headers=_admin(auth, world))
+        r = await client.get(
+            f"{API}/cases", params={"category_code": "\x00"}, headers=_admin(auth, world)
+        )
         _refused(r, "query")
 
     async def test_in_a_query_of_nearby_is_422(self, client, auth, world: World):
-        r = await client.get(f"{API}/cases/nearby",
-                             params={"lng": 113.8, "lat": 34.0, "category_code": "A\x00"},
-                             headers=_admin(auth, world))
+        r = await client.get(
+            f"{API}/cases/nearby",
+            params={"lng": 113.8, "lat": 34.0, "category_code": "A\x00"},
+            headers=_admin(auth, world),
+        )
         _refused(r, "query")
 
     async def test_in_a_case_description_is_422(self, client, auth, world: World):
-        r = await client.post(f"{API}/cases", json=_case(world, description="灯\u0000坏"),
-                              headers=_admin(auth, world))
+        r = await client.post(
+            f"{API}/cases", json=_case(world, description="灯\u0000坏"), headers=_admin(auth, world)
+        )
         _refused(r, "body")
 
     async def test_in_a_resident_name_is_422(self, client, auth, world: World):
-        body = {"household_id": world.households[0].id, "name": "张\u0000三", "gender": "male",
-                "id_number": id_number(900)}
+        body = {
+            "household_id": world.households[0].id,
+            "name": "张\u0000三",
+            "gender": "male",
+            "id_number": id_number(900),
+        }
         r = await client.post(f"{API}/residents", json=body, headers=_admin(auth, world))
         assert r.status_code == 422, r.text
 
     async def test_an_escaped_backslash_is_not_nul(self, client, auth, world: World):
         # `\\u0000` in JSON is a backslash and "u0000": text, not NUL.
         body = b'{"grid_id": 0, "description": "x\\\\u0000"}'
-        r = await client.post(f"{API}/cases", content=body, headers={
-            **_admin(auth, world), "content-type": "application/json"})
+        r = await client.post(
+            f"{API}/cases",
+            content=body,
+            headers={**_admin(auth, world), "content-type": "application/json"},
+        )
         assert r.status_code == 422, r.text
         assert all(e.get("type") != "nul_character" for e in r.json()["errors"]), r.text
 
@@ -121,20 +138,23 @@ class TestTypes:
             TypeAdapter(IsoDate).validate_python(value)
 
     async def test_a_number_for_a_time_in_a_query_is_422(self, client, auth, world: World):
-        r = await client.get(f"{API}/audit", params={"to": "0.5"},
-                             headers=auth(world.user(Role.auditor)))
+        r = await client.get(
+            f"{API}/audit", params={"to": "0.5"}, headers=auth(world.user(Role.auditor))
+        )
         _refused(r, "query")
 
 
 class TestMethods:
     async def test_405_lists_every_method_of_the_path(self, client, auth, world: World):
-        r = await client.request("OPTIONS", f"{API}/grids/{world.grids[0].id}",
-                                 headers=_admin(auth, world))
+        r = await client.request(
+            "OPTIONS", f"{API}/grids/{world.grids[0].id}", headers=_admin(auth, world)
+        )
         assert r.status_code == 405
         assert r.headers["allow"] == "DELETE, GET, PATCH"
 
     async def test_a_word_where_an_id_goes_is_405_not_a_validation_error(
-            self, client, auth, world: World):
+        self, client, auth, world: World
+    ):
         r = await client.patch(f"{API}/grids/locate", headers=_admin(auth, world))
         assert r.status_code == 405, r.text
         assert r.headers["allow"] == "GET"

@@ -72,7 +72,8 @@ def _unstateable(error: dict[str, Any]) -> bool:
     if len(loc) == 1 and error.get("type") == "value_error":
         return True  # a rule across fields of the body or the query
     return str(error.get("field", "")).endswith("id_number") and any(
-        rule in str(error.get("message", "")) for rule in ID_NUMBER_RULES)
+        rule in str(error.get("message", "")) for rule in ID_NUMBER_RULES
+    )
 
 
 @schemathesis.hook

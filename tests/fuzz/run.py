@@ -65,37 +65,46 @@ def database(kind: str, work: Path) -> Iterator[str]:
 
 def environment(url: str, work: Path, wechat: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GRID_")}
-    env.update({
-        "DATABASE_URL": url,
-        "GRID_ENV": "development",
-        "GRID_UPLOAD_DIR": str(work / "uploads"),
-        "GRID_LOG_JSON": "true",
-        # The limits are generous enough for people, not for a fuzzer's thousands of requests;
-        # their 429s are tested in tests/core/test_abuse_limits.py.
-        "GRID_CASE_CREATE_LIMIT": "100000/minute",
-        "GRID_EXPORT_LIMIT": "100000/hour",
-        "GRID_REVEAL_LIMIT": "100000/hour",
-        "GRID_PHONE_BIND_LIMIT": "100000/hour",
-        "GRID_LOGIN_IP_LIMIT": "100000/minute",
-        "GRID_WECHAT_LOGIN_LIMIT": "100000/minute",
-        "GRID_WECHAT_APPID": "wxfuzz", "GRID_WECHAT_SECRET": "fuzz", "GRID_WECHAT_API_BASE": wechat,
-    })
+    env.update(
+        {
+            "DATABASE_URL": url,
+            "GRID_ENV": "development",
+            "GRID_UPLOAD_DIR": str(work / "uploads"),
+            "GRID_LOG_JSON": "true",
+            # The limits are generous enough for people, not for a fuzzer's thousands of requests;
+            # their 429s are tested in tests/core/test_abuse_limits.py.
+            "GRID_CASE_CREATE_LIMIT": "100000/minute",
+            "GRID_EXPORT_LIMIT": "100000/hour",
+            "GRID_REVEAL_LIMIT": "100000/hour",
+            "GRID_PHONE_BIND_LIMIT": "100000/hour",
+            "GRID_LOGIN_IP_LIMIT": "100000/minute",
+            "GRID_WECHAT_LOGIN_LIMIT": "100000/minute",
+            "GRID_WECHAT_APPID": "wxfuzz",
+            "GRID_WECHAT_SECRET": "fuzz",
+            "GRID_WECHAT_API_BASE": wechat,
+        }
+    )
     env.pop("REDIS_URL", None)
     return env
 
 
 def gridapi(env: dict[str, str], *args: str) -> None:
-    subprocess.run([str(BIN / "gridapi"), *args], cwd=ROOT, env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [str(BIN / "gridapi"), *args], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL
+    )
 
 
 @contextlib.contextmanager
 def serving(env: dict[str, str], log: Path) -> Iterator[str]:
     port = free_port()
     with log.open("wb") as out:
-        proc = subprocess.Popen([str(BIN / "gridapi"), "serve", "--host", "127.0.0.1",
-                                 "--port", str(port)], cwd=ROOT, env=env, stdout=out,
-                                stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [str(BIN / "gridapi"), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
@@ -118,12 +127,34 @@ def login(base: str, username: str, password: str) -> str:
 
 
 def fuzz(base: str, token: str, args: argparse.Namespace, report: Path) -> dict[str, int]:
-    cmd = [str(BIN / "schemathesis"), "run", f"{base}/openapi.json", "--url", base,
-           "--checks", "all", "--seed", str(args.seed), "--max-examples", str(args.examples),
-           "--workers", "1", "--include-path-regex", "^/api/v1/", "--no-shrink",
-           "--suppress-health-check", "all", "--request-timeout", "30",
-           "--header", f"Authorization: Bearer {token}",
-           "--report", "ndjson", "--report-ndjson-path", str(report)]
+    cmd = [
+        str(BIN / "schemathesis"),
+        "run",
+        f"{base}/openapi.json",
+        "--url",
+        base,
+        "--checks",
+        "all",
+        "--seed",
+        str(args.seed),
+        "--max-examples",
+        str(args.examples),
+        "--workers",
+        "1",
+        "--include-path-regex",
+        "^/api/v1/",
+        "--no-shrink",
+        "--suppress-health-check",
+        "all",
+        "--request-timeout",
+        "30",
+        "--header",
+        f"Authorization: Bearer {token}",
+        "--report",
+        "ndjson",
+        "--report-ndjson-path",
+        str(report),
+    ]
     if EXCLUDED:
         pattern = "^(" + "|".join(re.escape(p) for _, p in EXCLUDED) + ")$"
         cmd += ["--exclude-path-regex", pattern]
@@ -131,8 +162,9 @@ def fuzz(base: str, token: str, args: argparse.Namespace, report: Path) -> dict[
         cmd += ["--phases", args.phases]
     env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.fuzz.hooks", "PYTHONPATH": str(ROOT)}
     started = time.monotonic()
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     assert proc.stdout is not None
     out = []
     for line in proc.stdout:
@@ -140,10 +172,13 @@ def fuzz(base: str, token: str, args: argparse.Namespace, report: Path) -> dict[
         out.append(line)
     rc = proc.wait()
     text = "".join(out)
-    return {"rc": rc, "seconds": round(time.monotonic() - started),
-            "operations": _number(r"Tested: (\d+)", text),
-            "cases": _number(r"(\d+) generated", text),
-            "failures": _number(r"(\d+) unique failures", text)}
+    return {
+        "rc": rc,
+        "seconds": round(time.monotonic() - started),
+        "operations": _number(r"Tested: (\d+)", text),
+        "cases": _number(r"(\d+) generated", text),
+        "failures": _number(r"(\d+) unique failures", text),
+    }
 
 
 def _number(pattern: str, text: str) -> int:
@@ -211,11 +246,15 @@ def main(argv: list[str] | None = None) -> int:
                     token = login(base, role, password)
                     results[role] = result = fuzz(base, token, args, work / f"{role}.ndjson")
                     failed |= result["rc"] != 0
-        print(f"\n==> schemathesis on {args.db} (seed {args.seed}, {args.examples} examples "
-              "per operation)")
+        print(
+            f"\n==> schemathesis on {args.db} (seed {args.seed}, {args.examples} examples "
+            "per operation)"
+        )
         for role, r in results.items():
-            print(f"    {role}: {r['operations']} operations, {r['cases']} cases, "
-                  f"{r['failures']} failures, {r['seconds']} s (exit {r['rc']})")
+            print(
+                f"    {role}: {r['operations']} operations, {r['cases']} cases, "
+                f"{r['failures']} failures, {r['seconds']} s (exit {r['rc']})"
+            )
         return 1 if failed else 0
     finally:
         if args.keep or failed:
