@@ -162,8 +162,15 @@ def fuzz(base: str, token: str, args: argparse.Namespace, report: Path) -> dict[
         cmd += ["--phases", args.phases]
     env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.fuzz.hooks", "PYTHONPATH": str(ROOT)}
     started = time.monotonic()
+    # In the work directory: schemathesis keeps a cache of past failures in its working
+    # directory and replays them first; each run starts without one (same seed, same cases).
     proc = subprocess.Popen(
-        cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        cmd,
+        cwd=report.parent,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     assert proc.stdout is not None
     out = []
