@@ -7,7 +7,7 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 ARGS   ?=
 
-.PHONY: run test lint typecheck openapi worker install clean
+.PHONY: run test lint typecheck openapi worker install clean fuzz
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy app
+
+# schemathesis over every /api/v1 operation as a district admin and a grid worker, on a fresh
+# database (ARGS="--db postgres" for PostgreSQL; tests/fuzz/run.py --help).
+fuzz: $(STAMP)
+	$(BIN)/python -m tests.fuzz.run $(ARGS)
 
 openapi: $(STAMP)
 	$(BIN)/gridapi export-openapi --output openapi/openapi.json

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Query
-from pydantic import AwareDatetime
 
 from app.audit import service
 from app.audit.schemas import AuditEntryRead, AuditQuery
 from app.core.auth import CurrentPrincipal
 from app.core.db import SessionDep
 from app.core.errors import problems
+from app.core.inputs import IsoAwareDateTime
 from app.core.pagination import Page, PageDep, page_of
 from app.core.routing import DomainRouter
 
@@ -28,8 +28,8 @@ async def list_audit_entries(
     actor: Annotated[str | None, Query(max_length=64, description="如 `user:12`")] = None,
     object_type: Annotated[str | None, Query(max_length=32)] = None,
     object_id: Annotated[str | None, Query(max_length=64)] = None,
-    from_: Annotated[AwareDatetime | None, Query(alias="from", description="含")] = None,
-    to: Annotated[AwareDatetime | None, Query(description="不含")] = None,
+    from_: Annotated[IsoAwareDateTime | None, Query(alias="from", description="含")] = None,
+    to: Annotated[IsoAwareDateTime | None, Query(description="不含")] = None,
 ) -> Page[AuditEntryRead]:
     """审计日志（只读，新的在前）：查看完整信息、导出、角色变更、登录成功与失败、案件流转等。
     审计员（及区级管理员）只看到其管理范围内的记录；未归属组织的记录（如未知用户名的登录失败）

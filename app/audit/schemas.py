@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.inputs import Id, IsoDateTime
+
 
 class AuditEntryRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
-    id: int
-    at: datetime
+    id: Id
+    at: IsoDateTime
     actor: str = Field(description="`user:<id>`、`client:<id>`、`anonymous`（登录失败）或 `system`")
     action: str = Field(description="如 `resident.reveal`、`resident.export`、`role.grant`、"
                                     "`auth.login`、`auth.login_failed`、`case.dispatch`")
@@ -31,5 +32,5 @@ class AuditQuery:
     actor: str | None = None
     object_type: str | None = None
     object_id: str | None = None
-    start: datetime | None = None
-    end: datetime | None = None
+    start: IsoDateTime | None = None
+    end: IsoDateTime | None = None

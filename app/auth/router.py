@@ -108,12 +108,15 @@ def _client_credentials(
     return unquote_plus(basic.username), unquote_plus(basic.password)
 
 
-@router.post("/token", responses={400: {}, 401: {}})
+# The client authenticates with HTTP Basic or in the form (RFC 6749 §2.3.1): Basic is optional.
+@router.post("/token", responses={400: {}, 401: {}},
+             openapi_extra={"security": [{}]})  # added to HTTPBasic
 async def client_token(
     session: SessionDep,
     settings: SettingsDep,
     passwords: PasswordsDep,
-    grant_type: Annotated[str, Form()],
+    # Documented as the one grant there is; another is RFC 6749's 400 unsupported_grant_type.
+    grant_type: Annotated[str, Form(json_schema_extra={"enum": ["client_credentials"]})],
     basic: Annotated[HTTPBasicCredentials | None, Depends(_basic)],
     client_id: Annotated[str | None, Form(max_length=64)] = None,
     client_secret: Annotated[str | None, Form(max_length=256)] = None,

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.inputs import Id, Int
+
 
 class LoginIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -23,11 +25,11 @@ class TokenPair(BaseModel):
     access_token: str
     refresh_token: str
     token_type: str = "bearer"
-    expires_in: int
+    expires_in: Int
 
 
 class UserBrief(BaseModel):
-    id: int
+    id: Id
     username: str
     display_name: str
     phone: str | None = Field(None, description="脱敏手机号")
@@ -41,5 +43,5 @@ class WechatLoginOut(TokenPair):
 class ClientToken(BaseModel):
     access_token: str
     token_type: str = "bearer"
-    expires_in: int
+    expires_in: Int
     scope: str

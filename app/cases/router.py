@@ -27,6 +27,7 @@ from app.core.deps import SettingsDep
 from app.core.errors import problems
 from app.core.geo import to_wgs84
 from app.core.idempotency import Idempotent
+from app.core.inputs import Id
 from app.core.pagination import Page
 from app.core.routing import DomainRouter
 from app.files.service import PreparedFile, PreparedFileDep, StorageDep, public_copy_response
@@ -96,7 +97,7 @@ async def nearby_cases(
 
 
 @router.get("/cases/{case_id}", responses=problems(404))
-async def get_case(case_id: int, principal: CurrentPrincipal, session: SessionDep,
+async def get_case(case_id: Id, principal: CurrentPrincipal, session: SessionDep,
                    calendar: CalendarDep, response: Response, crs: Crs = "wgs84") -> CaseRead:
     case = await service.get(session, principal, case_id)
     set_etag(response, case.version)
@@ -104,7 +105,7 @@ async def get_case(case_id: int, principal: CurrentPrincipal, session: SessionDe
 
 
 @router.post("/cases/{case_id}/transitions", responses=problems(403, 404, 409, 412, 422))
-async def transition_case(case_id: int, body: TransitionIn, principal: CurrentPrincipal,
+async def transition_case(case_id: Id, body: TransitionIn, principal: CurrentPrincipal,
                           session: SessionDep, calendar: CalendarDep, settings: SettingsDep,
                           response: Response, if_match: IfMatch = None) -> CaseRead:
     """流转：accept/reject/dispatch/start/resolve/verify/rework/return/suspend/resume/
@@ -117,7 +118,7 @@ async def transition_case(case_id: int, body: TransitionIn, principal: CurrentPr
 
 
 @router.get("/cases/{case_id}/timeline", responses=problems(404))
-async def case_timeline(case_id: int, principal: CurrentPrincipal, session: SessionDep
+async def case_timeline(case_id: Id, principal: CurrentPrincipal, session: SessionDep
                         ) -> Timeline:
     """案件流转记录（只增不改），含操作人姓名（范围外脱敏）与当时的角色。"""
     case = await service.get(session, principal, case_id)
@@ -127,7 +128,7 @@ async def case_timeline(case_id: int, principal: CurrentPrincipal, session: Sess
 
 @router.post("/cases/{case_id}/attachments", status_code=status.HTTP_201_CREATED,
              dependencies=[PreparedFile, Idempotent], responses=problems(403, 404, 413, 415))
-async def add_case_attachment(case_id: int, upload: PreparedFileDep, principal: CurrentPrincipal,
+async def add_case_attachment(case_id: Id, upload: PreparedFileDep, principal: CurrentPrincipal,
                               session: SessionDep, storage: StorageDep) -> AttachmentRead:
     """上传现场照片或处置证明（与 wx.uploadFile 一致：字段名 file，可附加其他表单字段）。"""
     case = await service.get(session, principal, case_id)
@@ -147,7 +148,7 @@ async def upload_attachment(upload: PreparedFileDep, principal: CurrentPrincipal
 @router.get("/cases/{case_id}/attachments/{attachment_id}", response_class=Response,
             responses={200: {"content": {"image/jpeg": {}, "application/pdf": {}}},
                        **problems(404)})
-async def download_case_attachment(case_id: int, attachment_id: int,
+async def download_case_attachment(case_id: Id, attachment_id: Id,
                                    principal: CurrentPrincipal, session: SessionDep,
                                    storage: StorageDep) -> Response:
     """下载附件（已去除 EXIF 位置信息的副本）；权限同案件。"""

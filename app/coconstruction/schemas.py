@@ -7,12 +7,11 @@ the services."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from app.core.inputs import Text
+from app.core.inputs import TEXT_PATTERN, Id, IsoDateTime, Text
 
 __all__ = ["Items", "Text"]
 
@@ -24,7 +23,8 @@ def _items(value: list[str]) -> list[str]:
     return items
 
 
-Items = Annotated[list[str], AfterValidator(_items)]
+Items = Annotated[list[Annotated[str, Field(max_length=200, pattern=TEXT_PATTERN)]],
+                  AfterValidator(_items)]
 
 
 # A unit's registration (单位报到), named apart from the members' registrations (双报到): two
@@ -32,17 +32,17 @@ Items = Annotated[list[str], AfterValidator(_items)]
 
 class UnitRegistrationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    community_id: int = Field(ge=1)
+    community_id: Id
 
 
 class UnitRegistrationRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
-    id: int
-    unit_id: int
-    community_id: int | None
-    street_id: int | None
+    id: Id
+    unit_id: Id
+    community_id: Id | None
+    street_id: Id | None
     org_path: str
     status: Literal["active", "ended"]
-    registered_at: datetime
-    ended_at: datetime | None
+    registered_at: IsoDateTime
+    ended_at: IsoDateTime | None
     version: int

@@ -11,7 +11,12 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.core.errors import PreconditionFailed
 
-IfMatch = Annotated[str | None, Header(alias="If-Match", description='"<version>"')]
+# `"<version>"` (the ETag a read returned), `W/"<version>"`, a comma-separated list of them, or
+# `*`: anything else is a 422 (it could never match), a stale one a 412.
+_ETAG = r'(W/)?"[0-9]{1,18}"'
+IF_MATCH_PATTERN = rf"^(\*|{_ETAG}( *, *{_ETAG})*)$"
+IfMatch = Annotated[str | None, Header(alias="If-Match", description='"<version>"',
+                                       pattern=IF_MATCH_PATTERN)]
 
 
 def etag(version: int) -> str:

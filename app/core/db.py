@@ -43,7 +43,8 @@ OFF_LOOP = sqlite_inline.OFF_LOOP
 
 
 def make_engine(settings: Settings) -> AsyncEngine:
-    kwargs: dict[str, Any] = {"echo": settings.db_echo}
+    # hide_parameters: a failed statement's error text (logged) never carries its values.
+    kwargs: dict[str, Any] = {"echo": settings.db_echo, "hide_parameters": True}
     if settings.is_sqlite:
         ensure_sqlite_dir(settings.database_url)
         # Every session ends its transaction before the connection goes back (the unit of

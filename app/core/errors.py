@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
 from http import HTTPStatus
 from typing import Any
 
@@ -246,9 +247,35 @@ _HTTP_CODES = {
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     code, zh, en = _HTTP_CODES.get(exc.status_code, ("http_error", "请求有误", "Request error"))
-    return problem_response(
-        exc.status_code, code, t(zh, en), headers=dict(exc.headers) if exc.headers else None
-    )
+    headers = dict(exc.headers) if exc.headers else None
+    if exc.status_code == 405:
+        headers = {**(headers or {}), "Allow": ", ".join(_allowed_methods(request))}
+    return problem_response(exc.status_code, code, t(zh, en), headers=headers)
+
+
+def _flat(routes: list[Any]) -> Iterator[Any]:
+    """The routes, with those of included routers (FastAPI keeps them nested) in place."""
+    for route in routes:
+        nested = getattr(route, "effective_candidates", None)
+        if callable(nested):
+            yield from _flat(nested())
+        else:
+            yield route
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route has for this path. Starlette's 405 names only the first route
+    whose path matched (`GET /things/1` and `PATCH /things/1` are two routes), so a client told
+    `Allow: GET` would never learn it may PATCH."""
+    path = request.scope.get("path", "")
+    root = request.scope.get("root_path", "")
+    path = path.removeprefix(root) if root else path
+    methods: set[str] = set()
+    for route in _flat(request.app.router.routes):
+        regex = getattr(route, "path_regex", None)
+        if regex is not None and regex.match(path) and getattr(route, "methods", None):
+            methods |= set(route.methods)
+    return sorted(methods)
 
 
 async def _unhandled(request: Request, exc: Exception) -> Response:

@@ -7,6 +7,7 @@ import logging
 import re
 import sys
 import time
+import traceback
 import uuid
 from contextvars import ContextVar
 from typing import Any
@@ -34,6 +35,28 @@ LATENCY = Histogram(
 )
 
 
+# A database error's text can carry the row's values: PostgreSQL's DETAIL line ("Key (id_hash)=
+# (…) already exists") and, unless the engine hides them (it does, app/core/db.py), the
+# statement's parameters — a resident's name, ciphertexts, blind indexes. Neither reaches a log.
+_DB_DETAIL = re.compile(r"^\s*(DETAIL|HINT):.*$|^\s*\[parameters: .*$", re.MULTILINE)
+
+
+def redact(text: str) -> str:
+    return _DB_DETAIL.sub(lambda m: m.group(0).split(":", 1)[0] + ": [redacted]", text)
+
+
+class RedactDatabaseDetails(logging.Filter):
+    """On a handler: formats the record's exception once, without the values above (a
+    formatter then prints `exc_text` as it is)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and not record.exc_text:
+            record.exc_text = redact("".join(traceback.format_exception(*record.exc_info)))
+        if record.args:
+            record.msg, record.args = redact(record.getMessage()), None
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line. Every request writes one (the access log): the timestamp text
     is made once per second and orjson encodes (a fifth of the stdlib encoder's time)."""
@@ -58,7 +81,7 @@ class JsonFormatter(logging.Formatter):
         if isinstance(extra, dict):
             data.update(extra)
         if record.exc_info:
-            data["exc"] = self.formatException(record.exc_info)
+            data["exc"] = record.exc_text or redact(self.formatException(record.exc_info))
         try:
             return orjson.dumps(data, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
         except TypeError:  # what orjson refuses outright (an integer beyond 64 bits)
@@ -76,10 +99,16 @@ def configure_logging(json_logs: bool = True, level: int = logging.INFO) -> None
     handler = logging.StreamHandler(sys.stderr)
     if json_logs:
         handler.setFormatter(JsonFormatter())
+    handler.addFilter(RedactDatabaseDetails())
     root = logging.getLogger("gridapi")
     root.handlers[:] = [handler]
     root.setLevel(level)
     root.propagate = False
+    # The server's own "Exception in ASGI application" lines print the same exceptions.
+    for name in ("uvicorn.error", "uvicorn", ""):
+        for other in logging.getLogger(name).handlers:
+            if not any(isinstance(f, RedactDatabaseDetails) for f in other.filters):
+                other.addFilter(RedactDatabaseDetails())
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

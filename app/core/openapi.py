@@ -10,6 +10,8 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from app.core.pagination import cursor_pattern
+
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
     "title": "Problem",
@@ -49,11 +51,14 @@ def operation_id(route: Any) -> str:
 def _document_errors(op: dict[str, Any], *, authenticated: bool, has_input: bool) -> None:
     responses: dict[str, Any] = op.setdefault("responses", {})
     wanted = set(responses)
-    wanted.add("500")
+    # 500 for a bug, 503 for an outage (database or Redis unavailable, app/core/errors.py).
+    wanted |= {"500", "503"}
     if authenticated:
         wanted.add("401")
     if has_input:
         wanted.add("422")
+    if "requestBody" in op:
+        wanted.add("400")  # malformed_json, or a body that cannot be read (http_error)
     for code in sorted(wanted):
         if code.startswith(("2", "3")):
             continue
@@ -109,6 +114,63 @@ def shorten_schema_names(spec: dict[str, Any]) -> None:
     _rewrite_refs(spec, renamed)
 
 
+# Strings the server refuses NUL in (app/core/routing.py): every plain string says so, so a
+# generated client (or a fuzzer) knows. Strings with a format, pattern or enum say more already.
+NO_NUL = "^[^\\u0000]*$"
+
+
+def _no_nul(node: Any) -> None:
+    if isinstance(node, dict):
+        if (node.get("type") == "string" and not node.keys() & {"pattern", "format", "enum",
+                                                                "const", "contentMediaType"}):
+            node["pattern"] = NO_NUL
+        for value in node.values():
+            _no_nul(value)
+    elif isinstance(node, list):
+        for value in node:
+            _no_nul(value)
+
+
+def _no_null_parameters(op: dict[str, Any]) -> None:
+    """A query parameter or header is there or not: it has no null (FastAPI writes an optional
+    one as `anyOf: [X, null]`, and a client would send the text "null")."""
+    for param in op.get("parameters", []):
+        schema = param.get("schema", {})
+        options = [o for o in schema.get("anyOf", []) if o.get("type") != "null"]
+        if len(options) == 1 and len(schema["anyOf"]) == 2:
+            rest = {k: v for k, v in schema.items() if k != "anyOf"}
+            param["schema"] = {**options[0], **rest}
+
+
+_BOUNDS = {"ge": "minimum", "le": "maximum", "gt": "exclusiveMinimum", "lt": "exclusiveMaximum"}
+
+
+def _json_schema_bounds(node: Any) -> None:
+    """pydantic writes a number's bounds as `ge`/`le` (not JSON Schema) when they are given on an
+    optional field whose type has a validator of its own (`Int | None = Field(None, ge=1)`,
+    app/core/inputs.py); validation still applies them, so the document says them properly."""
+    if isinstance(node, dict):
+        if node.get("type") in ("integer", "number"):
+            for short, full in _BOUNDS.items():
+                if short in node:
+                    node[full] = node.pop(short)
+        for value in node.values():
+            _json_schema_bounds(value)
+    elif isinstance(node, list):
+        for value in node:
+            _json_schema_bounds(value)
+
+
+def _cursor_patterns(path: str, op: dict[str, Any]) -> None:
+    """A list's `cursor` matches only cursors that list makes (app/core/pagination.py)."""
+    for param in op.get("parameters", []):
+        if param.get("name") == "cursor" and param.get("in") == "query":
+            schema = param.get("schema", {})
+            for option in schema.get("anyOf", [schema]):
+                if option.get("type") == "string":
+                    option["pattern"] = cursor_pattern(path)
+
+
 def build_openapi(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema:
         return app.openapi_schema
@@ -119,12 +181,17 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
     shorten_schema_names(spec)
-    for item in spec.get("paths", {}).values():
+    for path, item in spec.get("paths", {}).items():
         for op in item.values():
+            _no_null_parameters(op)
+            _cursor_patterns(path, op)
             _document_errors(
                 op,
                 authenticated=bool(op.get("security")),
                 has_input=bool(op.get("parameters") or op.get("requestBody")),
             )
+    _no_nul(spec.get("paths", {}))
+    _no_nul(schemas)
+    _json_schema_bounds(spec)
     app.openapi_schema = spec
     return spec

@@ -1,13 +1,12 @@
 """Keyset pagination: `limit` 1..100, an opaque `cursor`, and `next_cursor` in the page.
 
 A cursor carries a short tag of the list that made it (the route's path): one handed to
-another list is a 400, not a page of that list starting at a foreign id."""
+another list, or a malformed one, is a 422, not a page of that list starting at a foreign id."""
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import json
+import re
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -23,7 +22,7 @@ from pydantic_core import PydanticCustomError
 from sqlalchemy import Integer, Select, and_, bindparam, or_
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.core.errors import BadRequest
+from app.core.errors import Unprocessable
 
 MIN_LIMIT, MAX_LIMIT = 1, 100
 _BOUNDS = frozenset({"greater_than_equal", "less_than_equal", "greater_than", "less_than"})
@@ -47,7 +46,7 @@ class PageQuery(BaseModel):
     endpoints with filters of their own extend it, the others take `page_params`."""
 
     limit: int = Field(20, ge=MIN_LIMIT, le=MAX_LIMIT, description="每页条数 (1..100)")
-    cursor: str | None = Field(None, description="上一页返回的 next_cursor")
+    cursor: str | None = Field(None, description="上一页返回的 next_cursor（`<列表标记>.<id>`）")
 
     @field_validator("limit", mode="wrap")
     @classmethod
@@ -64,21 +63,22 @@ class PageQuery(BaseModel):
             raise
 
     def page(self, list_key: str) -> PageParams:
-        return PageParams(limit=self.limit, cursor=self.cursor or None, list_key=list_key)
+        if self.cursor is not None:
+            decode_cursor(self.cursor, 1, list_key)  # a malformed one is a 422 before any work
+        return PageParams(limit=self.limit, cursor=self.cursor, list_key=list_key)
 
 
 async def page_params(query: Annotated[PageQuery, Query()], request: Request) -> PageParams:
     route = request.scope.get("route")
-    return query.page(getattr(route, "path", request.url.path))
+    return query.page(getattr(route, "path_format", request.url.path))
 
 
 PageDep = Annotated[PageParams, Depends(page_params)]
 
 
-_BIGINT_MIN, _BIGINT_MAX = -(2**63), 2**63 - 1
 
 
-class InvalidCursor(BadRequest):
+class InvalidCursor(Unprocessable):
     code, zh, en = "invalid_cursor", "分页游标无效", "Invalid pagination cursor"
 
 
@@ -88,31 +88,34 @@ class ForeignCursor(InvalidCursor):
     en = "The cursor belongs to another list: pass the next_cursor this list returned"
 
 
-def _tag(list_key: str) -> str:
+def list_tag(list_key: str) -> str:
+    """8 hex digits naming the list (its route path) a cursor was made by."""
     return hashlib.blake2s(list_key.encode(), digest_size=4).hexdigest()
 
 
+# Every list here is ordered by one integer id, so a cursor is `<list tag>.<last id>`: a
+# pattern (published per list, app/core/openapi.py) that only cursors this list can make match.
+# 18 digits at most keep the id inside BIGINT; anything else would reach the driver and fail.
+_CURSOR = re.compile(r"([0-9a-f]{8})\.([1-9][0-9]{0,17})")
+
+
+def cursor_pattern(list_key: str) -> str:
+    return rf"^{list_tag(list_key)}\.[1-9][0-9]{{0,17}}$"
+
+
 def encode_cursor(values: Sequence[Any], list_key: str = "") -> str:
-    raw = json.dumps([_tag(list_key), *values], separators=(",", ":"), default=str).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    (value,) = values
+    return f"{list_tag(list_key)}.{int(value)}"
 
 
 def decode_cursor(cursor: str, arity: int, list_key: str = "") -> list[Any]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        tagged = json.loads(raw)
-    except ValueError as exc:
-        raise InvalidCursor() from exc
-    if not isinstance(tagged, list) or len(tagged) != arity + 1 or type(tagged[0]) is not str:
+    """The cursor's id; 422 for one that is malformed or made by another list."""
+    match = _CURSOR.fullmatch(cursor)
+    if match is None or arity != 1:
         raise InvalidCursor()
-    if tagged[0] != _tag(list_key):
+    if match.group(1) != list_tag(list_key):
         raise ForeignCursor()
-    values = tagged[1:]
-    # Every list here is ordered by integer ids: anything else in a cursor was not made by us
-    # (and would reach the driver as a value the column cannot take).
-    if any(type(v) is not int or not _BIGINT_MIN <= v <= _BIGINT_MAX for v in values):
-        raise InvalidCursor()
-    return values
+    return [int(match.group(2))]
 
 
 def _after(keys: Sequence[tuple[Any, bool]], values: list[Any]) -> ColumnElement[bool]:

@@ -4,6 +4,9 @@ route matching that skips a whole domain by the path's first segment."""
 
 from __future__ import annotations
 
+import contextlib
+import json
+import re
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -15,7 +18,8 @@ from starlette.routing import BaseRoute, Match
 from starlette.types import Scope
 
 from app.core import idempotency, rows
-from app.core.errors import AppError, UnsupportedMediaType
+from app.core.errors import AppError, Unprocessable, UnsupportedMediaType
+from app.core.i18n import t
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 BODY_METHODS = {"POST", "PUT", "PATCH"}
@@ -50,6 +54,10 @@ class UnitOfWorkRoute(APIRoute):
                     raise UnsupportedMediaType(
                         "请求体须为 application/json", "The body must be application/json"
                     )
+            # A NUL reaches a query string only escaped: most requests skip the check at once.
+            if (wants_json and request.method in BODY_METHODS) or b"%00" in request.scope.get(
+                    "query_string", b""):
+                await _refuse_nul(request, json_body=wants_json)
             try:
                 response = await handler(request)
             except idempotency.IdempotentReplay as replay:
@@ -65,6 +73,36 @@ class UnitOfWorkRoute(APIRoute):
             return response
 
         return run
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+async def _refuse_nul(request: Request, *, json_body: bool) -> None:
+    """422 for a NUL character in a query parameter or anywhere in a JSON body, whatever the
+    field: PostgreSQL text cannot hold one (the write or the comparison would fail with a 500).
+    The OpenAPI document says so (every plain string's pattern excludes it, app/core/openapi.py);
+    `Text` fields refuse it in their own validation too."""
+    where = None
+    if any("\x00" in k or "\x00" in v for k, v in request.query_params.multi_items()):
+        where = "query"
+    elif json_body and request.method in BODY_METHODS:
+        body = await request.body()
+        if b"\\u0000" in body:  # a JSON string can only carry NUL escaped
+            with contextlib.suppress(ValueError):
+                if _has_nul(json.loads(body)):
+                    where = "body"
+    if where is not None:
+        raise Unprocessable(errors=[{"field": where, "location": where, "type": "nul_character",
+                                     "message": t("不能包含 NUL 字符",
+                                                  "must not contain a NUL character")}])
 
 
 async def _finish(
@@ -119,6 +157,9 @@ class DomainRouter(APIRouter):
         self._segments: frozenset[str] | None = None
         self._segments_of = -1
 
+    def add_api_route(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().add_api_route(_int_ids(path), endpoint, **kwargs)
+
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         rest = get_route_path(scope).removeprefix(API_PREFIX)
         if rest.startswith("/"):
@@ -132,6 +173,17 @@ class DomainRouter(APIRouter):
             self._segments = _first_segments(self.routes)
             self._segments_of = len(self.routes)
         return self._segments
+
+
+_ID_PARAM = re.compile(r"\{(\w+_id)\}")
+
+
+def _int_ids(path: str) -> str:
+    """`{grid_id}` → `{grid_id:int}`: a path whose id segment is not digits matches no route
+    (404, or 405 listing the methods the path has), instead of matching `/grids/{grid_id}` with
+    "locate" and failing validation. The OpenAPI document shows the path without converters,
+    and the id's bounds still come from its `Id` annotation (a 422 past 2^63-1)."""
+    return _ID_PARAM.sub(r"{\1:int}", path)
 
 
 def _first_segments(routes: list[BaseRoute]) -> frozenset[str] | None:

@@ -11,6 +11,7 @@ from app.core.concurrency import IfMatch, check_if_match, set_etag
 from app.core.db import SessionDep
 from app.core.errors import problems
 from app.core.idempotency import Idempotent
+from app.core.inputs import Id
 from app.core.pagination import Page, PageDep, next_cursor
 from app.core.permissions import Perm
 from app.core.routing import DomainRouter
@@ -35,8 +36,8 @@ async def list_grids(
     principal: CurrentPrincipal,
     session: SessionDep,
     page: PageDep,
-    community_id: Annotated[int | None, Query(ge=1)] = None,
-    street_id: Annotated[int | None, Query(ge=1)] = None,
+    community_id: Annotated[Id | None, Query()] = None,
+    street_id: Annotated[Id | None, Query()] = None,
     crs: CrsQuery = "wgs84",
 ) -> Page[GridRead]:
     """列出可见范围内的网格（含一长两员）；边界按 crs 输出（小程序地图用 gcj02）。"""
@@ -61,7 +62,7 @@ async def locate_grid(
 
 
 @router.get("/{grid_id}", responses=problems(404, 403))
-async def get_grid(grid_id: int, principal: CurrentPrincipal, session: SessionDep,
+async def get_grid(grid_id: Id, principal: CurrentPrincipal, session: SessionDep,
                    response: Response, crs: CrsQuery = "wgs84") -> GridRead:
     """网格详情；边界按 crs 输出（小程序地图用 gcj02）。"""
     grid = await service.get(session, principal, grid_id)
@@ -70,7 +71,7 @@ async def get_grid(grid_id: int, principal: CurrentPrincipal, session: SessionDe
 
 
 @router.patch("/{grid_id}", responses=problems(404, 403, 409, 412, 422))
-async def update_grid(grid_id: int, body: GridUpdate, principal: CurrentPrincipal,
+async def update_grid(grid_id: Id, body: GridUpdate, principal: CurrentPrincipal,
                       session: SessionDep, response: Response, if_match: IfMatch = None
                       ) -> GridRead:
     grid = await service.get(session, principal, grid_id, Perm.grid_write)
@@ -82,7 +83,7 @@ async def update_grid(grid_id: int, body: GridUpdate, principal: CurrentPrincipa
 
 @router.delete("/{grid_id}", status_code=status.HTTP_204_NO_CONTENT,
                responses=problems(404, 403, 409, 412))
-async def delete_grid(grid_id: int, principal: CurrentPrincipal, session: SessionDep,
+async def delete_grid(grid_id: Id, principal: CurrentPrincipal, session: SessionDep,
                       if_match: IfMatch = None) -> Response:
     """删除网格及其网格党支部；支部下仍有数据时 409。"""
     grid = await service.get(session, principal, grid_id, Perm.grid_write)
@@ -92,7 +93,7 @@ async def delete_grid(grid_id: int, principal: CurrentPrincipal, session: Sessio
 
 
 @router.put("/{grid_id}/staff", responses=problems(404, 403, 422))
-async def put_grid_staff(grid_id: int, body: StaffIn, principal: CurrentPrincipal,
+async def put_grid_staff(grid_id: Id, body: StaffIn, principal: CurrentPrincipal,
                          session: SessionDep) -> StaffRead:
     """设置一长两员：恰好一名网格长、至少一名网格员；同步相应角色分配。"""
     grid = await service.get(session, principal, grid_id, Perm.grid_staff)

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
+
+from app.core.inputs import Id, IsoDateTime
 
 Crs = Literal["wgs84", "gcj02"]
 # `?crs=` of a read: the datum its coordinates are answered in (stored as WGS-84).
@@ -34,7 +35,7 @@ class PolygonIn(BaseModel):
 
 class GridCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    community_id: int = Field(ge=1)
+    community_id: Id
     name: str = Field(min_length=1, max_length=100)
     code: str | None = Field(None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     level: Literal["basic", "community", "street", "district"] = "basic"
@@ -52,22 +53,22 @@ class GridUpdate(BaseModel):
 
 class StaffIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    head_user_id: int = Field(ge=1)
-    worker_user_ids: list[int] = Field(min_length=1, max_length=50)
-    instructor_user_ids: list[int] = Field(default_factory=list, max_length=20)
+    head_user_id: Id
+    worker_user_ids: list[Id] = Field(min_length=1, max_length=50)
+    instructor_user_ids: list[Id] = Field(default_factory=list, max_length=20)
 
 
 class StaffRead(BaseModel):
-    head_user_id: int | None = None
-    worker_user_ids: list[int] = []
-    instructor_user_ids: list[int] = []
+    head_user_id: Id | None = None
+    worker_user_ids: list[Id] = []
+    instructor_user_ids: list[Id] = []
 
 
 class GridRead(BaseModel):
-    id: int
-    community_id: int | None
-    branch_id: int
-    street_id: int | None
+    id: Id
+    community_id: Id | None
+    branch_id: Id
+    street_id: Id | None
     name: str
     code: str | None
     level: str
@@ -77,5 +78,5 @@ class GridRead(BaseModel):
     staff: StaffRead
     org_path: str
     version: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: IsoDateTime
+    updated_at: IsoDateTime

@@ -82,12 +82,15 @@ async def create(session: AsyncSession, principal: Principal, data: GridCreate) 
 async def update(session: AsyncSession, principal: Principal, grid: Grid, data: GridUpdate
                  ) -> Grid:
     fields = data.model_dump(exclude_unset=True, exclude={"boundary", "crs"})
+    if "name" in fields and fields["name"] is None:
+        raise Unprocessable(errors=[{"field": "name", "message": "不能为空"}])
+    # The branch is read before the grid changes: its query would flush them first, and a
+    # taken code would then fail there (a 500) instead of in `_flush` (409 grid_code_taken).
+    branch = (await orgs.get(session, principal, grid.branch_id, Perm.org_read)
+              if "name" in fields else None)
     for field, value in fields.items():
-        if value is None and field == "name":
-            raise Unprocessable(errors=[{"field": "name", "message": "不能为空"}])
         setattr(grid, field, value)
-    if "name" in fields:
-        branch = await orgs.get(session, principal, grid.branch_id, Perm.org_read)
+    if branch is not None:
         branch.name = branch_name(grid.name)  # the branch is named after its grid
     _apply_boundary(grid, data.boundary, data.crs)
     await _flush(session)

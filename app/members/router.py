@@ -13,6 +13,7 @@ from app.core.db import SessionDep
 from app.core.deps import CipherDep, LimitsDep, client_ip
 from app.core.errors import problems
 from app.core.idempotency import Idempotent
+from app.core.inputs import Id
 from app.core.pagination import Page, PageDep, page_of
 from app.core.permissions import Perm
 from app.core.routing import DomainRouter
@@ -58,7 +59,7 @@ async def list_members(
     session: SessionDep,
     cipher: CipherDep,
     page: PageDep,
-    org_id: Annotated[int | None, Query(ge=1, description="该党组织及其下级")] = None,
+    org_id: Annotated[Id | None, Query(description="该党组织及其下级")] = None,
     category: Category | None = None,
     status_: Annotated[MemberStatus | None, Query(alias="status")] = None,
     badge_posted: bool | None = None,
@@ -81,7 +82,7 @@ async def my_member(principal: CurrentPrincipal, session: SessionDep, cipher: Ci
 
 
 @router.get("/members/{member_id}", responses=problems(403, 404))
-async def get_member(member_id: int, principal: CurrentPrincipal, session: SessionDep,
+async def get_member(member_id: Id, principal: CurrentPrincipal, session: SessionDep,
                      cipher: CipherDep, response: Response) -> MemberRead:
     """党员详情（脱敏）。"""
     member = await service.get_member(session, principal, member_id)
@@ -90,7 +91,7 @@ async def get_member(member_id: int, principal: CurrentPrincipal, session: Sessi
 
 
 @router.patch("/members/{member_id}", responses=problems(403, 404, 409, 412, 422))
-async def update_member(member_id: int, body: MemberUpdate, principal: CurrentPrincipal,
+async def update_member(member_id: Id, body: MemberUpdate, principal: CurrentPrincipal,
                         session: SessionDep, cipher: CipherDep, response: Response,
                         if_match: IfMatch = None) -> MemberRead:
     """调整党员信息：类别、预备转正式、挂牌上岗、工作单位、学历、关联账号，或在本人管理范围内
@@ -103,7 +104,7 @@ async def update_member(member_id: int, body: MemberUpdate, principal: CurrentPr
 
 
 @router.post("/members/{member_id}/reveal", responses=problems(403, 404, 422, 429))
-async def reveal_member(member_id: int, body: RevealIn, request: Request,
+async def reveal_member(member_id: Id, body: RevealIn, request: Request,
                         principal: CurrentPrincipal, session: SessionDep, cipher: CipherDep,
                         limits: LimitsDep, response: Response) -> MemberRevealed:
     """查看党员完整姓名、身份证号和手机号：须说明事由，须有 residents:reveal（403），与查看居民
@@ -132,7 +133,7 @@ async def list_findings(
     session: SessionDep,
     cipher: CipherDep,
     page: PageDep,
-    org_id: Annotated[int | None, Query(ge=1, description="发现地及其下级")] = None,
+    org_id: Annotated[Id | None, Query(description="发现地及其下级")] = None,
     status_: Annotated[FindingStatus | None, Query(alias="status")] = None,
     category_found: Category | None = None,
 ) -> Page[FindingRead]:
@@ -145,7 +146,7 @@ async def list_findings(
 @router.get("/member-findings/summary", responses=problems(403, 404))
 async def campaign_summary(
     principal: CurrentPrincipal, session: SessionDep,
-    org_id: Annotated[int | None, Query(ge=1, description="省略时为本人可见的全部")] = None,
+    org_id: Annotated[Id | None, Query(description="省略时为本人可见的全部")] = None,
 ) -> CampaignSummary:
     """寻找党员活动的统计：按商圈（含商圈内企业）和社区，发现、已核实、不予核实、待核实、
     挂牌上岗人数及各类别人数。"""
@@ -153,7 +154,7 @@ async def campaign_summary(
 
 
 @router.get("/member-findings/{finding_id}", responses=problems(403, 404))
-async def get_finding(finding_id: int, principal: CurrentPrincipal, session: SessionDep,
+async def get_finding(finding_id: Id, principal: CurrentPrincipal, session: SessionDep,
                       cipher: CipherDep, response: Response) -> FindingRead:
     finding, _ = await findings.get_finding(session, principal, finding_id)
     set_etag(response, finding.version)
@@ -162,7 +163,7 @@ async def get_finding(finding_id: int, principal: CurrentPrincipal, session: Ses
 
 @router.post("/member-findings/{finding_id}/verify",
              responses=problems(403, 404, 409, 412, 422))
-async def verify_finding(finding_id: int, body: FindingVerify, principal: CurrentPrincipal,
+async def verify_finding(finding_id: Id, body: FindingVerify, principal: CurrentPrincipal,
                          session: SessionDep, cipher: CipherDep, response: Response,
                          if_match: IfMatch = None) -> FindingRead:
     """所在党支部核实：关联已登记的党员（按身份证号）或在该支部下新建党员，按核实结果调整类别，
@@ -175,7 +176,7 @@ async def verify_finding(finding_id: int, body: FindingVerify, principal: Curren
 
 
 @router.post("/member-findings/{finding_id}/reject", responses=problems(403, 404, 409, 412, 422))
-async def reject_finding(finding_id: int, body: FindingReject, principal: CurrentPrincipal,
+async def reject_finding(finding_id: Id, body: FindingReject, principal: CurrentPrincipal,
                          session: SessionDep, cipher: CipherDep, response: Response,
                          if_match: IfMatch = None) -> FindingRead:
     """不予核实（须说明原因）。只能处理待核实的记录（409）；If-Match 过期 → 412。"""
@@ -189,28 +190,28 @@ async def reject_finding(finding_id: int, body: FindingReject, principal: Curren
 # --- building groups and member households --------------------------------------------------
 
 @router.get("/building-groups/{group_id}/buildings", responses=problems(403, 404))
-async def get_group_buildings(group_id: int, principal: CurrentPrincipal, session: SessionDep
+async def get_group_buildings(group_id: Id, principal: CurrentPrincipal, session: SessionDep
                               ) -> GroupBuildingsRead:
     """楼栋党小组联系的楼栋。"""
     return await groups.group_buildings(session, principal, group_id)
 
 
 @router.put("/building-groups/{group_id}/buildings", responses=problems(403, 404, 409, 422))
-async def put_group_buildings(group_id: int, body: GroupBuildingsIn, principal: CurrentPrincipal,
+async def put_group_buildings(group_id: Id, body: GroupBuildingsIn, principal: CurrentPrincipal,
                               session: SessionDep) -> GroupBuildingsRead:
     """整体替换楼栋党小组联系的楼栋：须为本网格的楼栋（422），一栋楼只归一个党小组（409）。"""
     return await groups.set_group_buildings(session, principal, group_id, body)
 
 
 @router.get("/member-households/{node_id}/households", responses=problems(403, 404))
-async def get_member_household(node_id: int, principal: CurrentPrincipal, session: SessionDep
+async def get_member_household(node_id: Id, principal: CurrentPrincipal, session: SessionDep
                                ) -> MemberHouseholdRead:
     """党员中心户本户及其联系服务的住户。"""
     return await groups.member_household(session, principal, node_id)
 
 
 @router.put("/member-households/{node_id}/households", responses=problems(403, 404, 409, 422))
-async def put_member_household(node_id: int, body: MemberHouseholdIn,
+async def put_member_household(node_id: Id, body: MemberHouseholdIn,
                                principal: CurrentPrincipal, session: SessionDep
                                ) -> MemberHouseholdRead:
     """整体替换党员中心户的本户和联系户（一般 10–20 户，允许 1–30 户，422）：须为本网格的住户，

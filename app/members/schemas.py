@@ -4,12 +4,12 @@ and what comes out. Every read masks the name, ID-card number and phone."""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
 from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.core.inputs import Id, Int, IsoDate, IsoDateTime
 from app.people.fields import Gender, IdNumber, PersonName, Phone
 
 MemberStatus = Literal["full", "probationary"]
@@ -49,16 +49,16 @@ class MemberCreate(BaseModel):
     id_number: IdNumber = Field(
         description="18 位居民身份证号（GB 11643 校验）；出生日期和性别取自号码")
     phone: Phone = Field(description="手机号")
-    org_id: int = Field(ge=1, description="组织关系所在的党组织（社区、网格党支部、两新组织等）")
+    org_id: Id = Field(description="组织关系所在的党组织（社区、网格党支部、两新组织等）")
     status: MemberStatus = Field(description="full 正式党员；probationary 预备党员")
     category: Category = Field(description="regular 正常；mobile 流动；pocket 口袋；hidden 隐形")
-    joined_on: date = Field(description="入党日期")
+    joined_on: IsoDate = Field(description="入党日期")
     work_unit: str | None = Field(None, max_length=100, description="工作单位")
-    user_id: int | None = Field(None, ge=1, description="党员本人的账号（小程序）")
+    user_id: Id | None = Field(None, description="党员本人的账号（小程序）")
     gender: Gender | None = Field(None, description="可省略：取自身份证号；给出时须与号码一致")
     education: str | None = Field(None, max_length=20, description="学历")
     badge_posted: bool = Field(False, description="是否挂牌上岗（亮出身份）")
-    resident_id: int | None = Field(None, ge=1, description="对应的居民；省略时按身份证号自动关联")
+    resident_id: Id | None = Field(None, description="对应的居民；省略时按身份证号自动关联")
 
 
 
@@ -71,19 +71,19 @@ class MemberUpdate(BaseModel):
     badge_posted: bool | None = None
     work_unit: str | None = Field(None, max_length=100)
     education: str | None = Field(None, max_length=20)
-    user_id: int | None = Field(None, ge=1, description="null 解除关联")
-    org_id: int | None = Field(None, ge=1, description="转移组织关系（须在本人管理范围内）")
+    user_id: Id | None = Field(None, description="null 解除关联")
+    org_id: Id | None = Field(None, description="转移组织关系（须在本人管理范围内）")
 
 
 class MemberRead(BaseModel):
     """Masked for every role: name `张*`, ID `410***********1234`, phone `138****5678`; the
     birth date is part of the ID number, so only the age is shown."""
 
-    id: int
-    org_id: int
+    id: Id
+    org_id: Id
     org_path: str
-    street_id: int | None
-    community_id: int | None
+    street_id: Id | None
+    community_id: Id | None
     name: str
     gender: str | None
     id_number: str
@@ -92,23 +92,23 @@ class MemberRead(BaseModel):
     status: MemberStatus
     category: Category
     category_label: str
-    joined_on: date | None
+    joined_on: IsoDate | None
     work_unit: str | None
     education: str | None
     badge_posted: bool
-    resident_id: int | None
-    user_id: int | None
+    resident_id: Id | None
+    user_id: Id | None
     version: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: IsoDateTime
+    updated_at: IsoDateTime
 
 
 class MemberRevealed(BaseModel):
-    id: int
+    id: Id
     name: str
     id_number: str
     phone: str | None
-    birth_date: date | None
+    birth_date: IsoDate | None
 
 
 class FindingStatus(StrEnum):
@@ -119,14 +119,14 @@ class FindingStatus(StrEnum):
 
 class FindingCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    org_id: int = Field(ge=1, description="发现地：商圈党委、社区或企业党组织")
+    org_id: Id = Field(description="发现地：商圈党委、社区或企业党组织")
     name: PersonName = Field(min_length=1, max_length=50)
     id_number: IdNumber = Field(description="18 位居民身份证号（GB 11643 校验）")
     phone: Phone | None = None
     category_found: Category = Field(description="发现时的类别：mobile、pocket、hidden 或 regular")
     work_unit: str | None = Field(None, max_length=100, description="所在店铺或单位")
     badge_posted: bool = Field(False, description="是否已挂牌上岗")
-    branch_id: int | None = Field(None, ge=1, description="自述组织关系所在的党支部（由其核实）")
+    branch_id: Id | None = Field(None, description="自述组织关系所在的党支部（由其核实）")
     notes: str | None = Field(None, max_length=1000)
 
     @field_validator("notes", "work_unit")
@@ -139,7 +139,7 @@ class FindingVerify(BaseModel):
     model_config = ConfigDict(extra="forbid")
     category: Category | None = Field(None, description="核实后的类别；省略则沿用发现时的类别")
     status: MemberStatus | None = Field(None, description="新建党员时的正式/预备；省略为 full")
-    org_id: int | None = Field(None, ge=1, description="组织关系落在哪个党组织；省略为 branch_id")
+    org_id: Id | None = Field(None, description="组织关系落在哪个党组织；省略为 branch_id")
 
 
 class FindingReject(BaseModel):
@@ -156,11 +156,11 @@ class FindingReject(BaseModel):
 
 
 class FindingRead(BaseModel):
-    id: int
-    org_id: int
+    id: Id
+    org_id: Id
     org_path: str
-    street_id: int | None
-    community_id: int | None
+    street_id: Id | None
+    community_id: Id | None
     name: str
     gender: str | None
     id_number: str
@@ -169,37 +169,37 @@ class FindingRead(BaseModel):
     category_label: str
     work_unit: str | None
     badge_posted: bool
-    branch_id: int | None
+    branch_id: Id | None
     notes: str | None
     status: FindingStatus
     reported_by: int | None
     decided_by: int | None
-    decided_at: datetime | None
+    decided_at: IsoDateTime | None
     reason: str | None
-    member_id: int | None
+    member_id: Id | None
     version: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: IsoDateTime
+    updated_at: IsoDateTime
 
 
 class CampaignCounts(BaseModel):
-    found: int = 0
-    verified: int = 0
-    rejected: int = 0
-    pending: int = 0
-    badges_posted: int = Field(0, description="挂牌上岗（不含不予核实的）")
+    found: Int = 0
+    verified: Int = 0
+    rejected: Int = 0
+    pending: Int = 0
+    badges_posted: Int = Field(0, description="挂牌上岗（不含不予核实的）")
     by_category: dict[Category, int] = Field(
         default_factory=lambda: dict.fromkeys(Category, 0))
 
 
 class CampaignArea(CampaignCounts):
-    org_id: int
+    org_id: Id
     kind: str
     name: str
 
 
 class CampaignSummary(BaseModel):
-    org_id: int | None
+    org_id: Id | None
     total: CampaignCounts
     business_districts: list[CampaignArea]
     communities: list[CampaignArea] = Field(description="在社区（含社区内企业）发现的")
@@ -207,19 +207,19 @@ class CampaignSummary(BaseModel):
 
 class GroupBuildingsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    building_ids: list[int] = Field(max_length=100, description="楼栋党小组联系的楼栋（整体替换）")
+    building_ids: list[Id] = Field(max_length=100, description="楼栋党小组联系的楼栋（整体替换）")
 
 
 class BuildingBrief(BaseModel):
     model_config = ConfigDict(from_attributes=True)
-    id: int
-    grid_id: int
+    id: Id
+    grid_id: Id
     name: str
     address: str | None
 
 
 class GroupBuildingsRead(BaseModel):
-    group_id: int
+    group_id: Id
     name: str
     buildings: list[BuildingBrief]
 
@@ -229,23 +229,23 @@ MIN_CARED, MAX_CARED = 1, 30  # 10–20 is the norm; outside 1–30 is a mistake
 
 class MemberHouseholdIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    home_household_id: int | None = Field(
+    home_household_id: Id | None = Field(
         ge=1, description="中心户本户（须传；本户尚未登记时为 null）")
-    household_ids: list[int] = Field(min_length=MIN_CARED, max_length=MAX_CARED,
+    household_ids: list[Id] = Field(min_length=MIN_CARED, max_length=MAX_CARED,
                                      description="联系服务的住户（一般 10–20 户，允许 1–30 户）")
 
 
 class HouseholdBrief(BaseModel):
     model_config = ConfigDict(from_attributes=True)
-    id: int
-    building_id: int
-    grid_id: int
+    id: Id
+    building_id: Id
+    grid_id: Id
     unit_no: str | None
     room: str
 
 
 class MemberHouseholdRead(BaseModel):
-    node_id: int
+    node_id: Id
     name: str
     home: HouseholdBrief | None
     households: list[HouseholdBrief]

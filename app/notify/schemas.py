@@ -1,26 +1,27 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.core.inputs import Id, Int, IsoDateTime
+
 
 class NotificationRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
-    id: int
+    id: Id
     kind: str
     title: str
     body: str
-    case_id: int | None
+    case_id: Id | None
     data: dict[str, Any]
-    read_at: datetime | None
-    created_at: datetime
+    read_at: IsoDateTime | None
+    created_at: IsoDateTime
 
 
 class MarkRead(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    ids: list[int] = Field(default_factory=list, max_length=500)
+    ids: list[Id] = Field(default_factory=list, max_length=500)
     all: bool = False
 
     @model_validator(mode="after")
@@ -31,4 +32,4 @@ class MarkRead(BaseModel):
 
 
 class MarkReadResult(BaseModel):
-    updated: int
+    updated: Int

@@ -31,6 +31,7 @@ from app.core.config import Settings
 from app.core.db import SessionDep
 from app.core.errors import RETRY_AFTER_SECONDS, AppError, outage_of
 from app.core.i18n import t
+from app.core.inputs import Id
 from app.core.ratelimit import RateLimits
 from app.core.routing import UnitOfWorkRoute
 from app.core.security import Principal
@@ -117,7 +118,7 @@ async def _reader(request: Request, session: AsyncSession, call: Call) -> Princi
 
 
 def _media_link(request: Request) -> service.MediaLink:
-    def link(case_id: int, attachment_id: int) -> str:
+    def link(case_id: Id, attachment_id: Id) -> str:
         return str(request.url_for("download_case_attachment", case_id=case_id,
                                    attachment_id=attachment_id))
 

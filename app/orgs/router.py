@@ -11,6 +11,7 @@ from app.core.concurrency import IfMatch, check_if_match, set_etag
 from app.core.db import SessionDep
 from app.core.errors import problems
 from app.core.idempotency import Idempotent
+from app.core.inputs import Id
 from app.core.pagination import Page, PageDep, page_of
 from app.core.permissions import Perm
 from app.core.routing import DomainRouter
@@ -35,7 +36,7 @@ async def list_orgs(
     principal: CurrentPrincipal,
     session: SessionDep,
     page: PageDep,
-    parent_id: Annotated[int | None, Query(ge=1)] = None,
+    parent_id: Annotated[Id | None, Query()] = None,
     kind: OrgKind | None = None,
 ) -> Page[OrgRead]:
     """列出可见范围内的组织，可按上级与类型筛选。"""
@@ -44,7 +45,7 @@ async def list_orgs(
 
 
 @router.get("/{org_id}", responses=problems(404, 403))
-async def get_org(org_id: int, principal: CurrentPrincipal, session: SessionDep,
+async def get_org(org_id: Id, principal: CurrentPrincipal, session: SessionDep,
                   response: Response) -> OrgRead:
     org = await service.get(session, principal, org_id)
     set_etag(response, org.version)
@@ -52,7 +53,7 @@ async def get_org(org_id: int, principal: CurrentPrincipal, session: SessionDep,
 
 
 @router.patch("/{org_id}", responses=problems(404, 403, 409, 412))
-async def update_org(org_id: int, body: OrgUpdate, principal: CurrentPrincipal,
+async def update_org(org_id: Id, body: OrgUpdate, principal: CurrentPrincipal,
                      session: SessionDep, response: Response, if_match: IfMatch = None) -> OrgRead:
     """修改名称或编码；带 If-Match 时版本不符返回 412。"""
     org = await service.get(session, principal, org_id, Perm.org_write)
@@ -64,7 +65,7 @@ async def update_org(org_id: int, body: OrgUpdate, principal: CurrentPrincipal,
 
 @router.delete("/{org_id}", status_code=status.HTTP_204_NO_CONTENT,
                responses=problems(404, 403, 409, 412))
-async def delete_org(org_id: int, principal: CurrentPrincipal, session: SessionDep,
+async def delete_org(org_id: Id, principal: CurrentPrincipal, session: SessionDep,
                      if_match: IfMatch = None) -> Response:
     """删除组织；仍有下级或数据时 409。"""
     org = await service.get(session, principal, org_id)
@@ -74,7 +75,7 @@ async def delete_org(org_id: int, principal: CurrentPrincipal, session: SessionD
 
 
 @router.get("/{org_id}/tree", responses=problems(404, 403))
-async def get_org_tree(org_id: int, principal: CurrentPrincipal, session: SessionDep,
+async def get_org_tree(org_id: Id, principal: CurrentPrincipal, session: SessionDep,
                        depth: Annotated[int, Query(ge=0, le=6)] = 2) -> OrgTreeNode:
     """以该组织为根的子树（嵌套 children），depth 为向下层数。"""
     org = await service.get(session, principal, org_id)
@@ -82,7 +83,7 @@ async def get_org_tree(org_id: int, principal: CurrentPrincipal, session: Sessio
 
 
 @router.post("/{org_id}/move", responses=problems(404, 403, 409, 412, 422))
-async def move_org(org_id: int, body: OrgMove, principal: CurrentPrincipal, session: SessionDep,
+async def move_org(org_id: Id, body: OrgMove, principal: CurrentPrincipal, session: SessionDep,
                    response: Response, if_match: IfMatch = None) -> OrgRead:
     """把组织连同其下级与所属数据整体移到新的上级下（一个事务内完成）。"""
     org = await service.get(session, principal, org_id)

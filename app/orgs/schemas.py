@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from app.core.inputs import Id, IsoDateTime
 
 
 class OrgKind(StrEnum):
@@ -22,7 +23,7 @@ class OrgKind(StrEnum):
 
 class OrgCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    parent_id: int = Field(ge=1)
+    parent_id: Id
     kind: OrgKind
     name: str = Field(min_length=1, max_length=100)
     code: str | None = Field(None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
@@ -36,27 +37,27 @@ class OrgUpdate(BaseModel):
 
 class OrgMove(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    new_parent_id: int = Field(ge=1)
+    new_parent_id: Id
 
 
 class OrgRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
-    id: int
-    parent_id: int | None
+    id: Id
+    parent_id: Id | None
     kind: OrgKind
     name: str
     code: str | None
     path: str
     depth: int
-    street_id: int | None
-    community_id: int | None
+    street_id: Id | None
+    community_id: Id | None
     version: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: IsoDateTime
+    updated_at: IsoDateTime
 
 
 class OrgTreeNode(BaseModel):
-    id: int
+    id: Id
     kind: OrgKind
     name: str
     code: str | None = None

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Body, Query, Response, status
-from pydantic import AwareDatetime
 
 from app.core.auth import CurrentPrincipal
 from app.core.concurrency import IfMatch, check_if_match, set_etag
 from app.core.db import SessionDep
 from app.core.errors import problems
 from app.core.idempotency import Idempotent
+from app.core.inputs import Id, IsoAwareDateTime
 from app.core.pagination import Page, PageDep, next_cursor
 from app.core.routing import DomainRouter
 from app.patrols import service
@@ -49,13 +49,13 @@ async def list_patrols(
     principal: CurrentPrincipal,
     session: SessionDep,
     page: PageDep,
-    grid_id: Annotated[int | None, Query(ge=1)] = None,
-    community_id: Annotated[int | None, Query(ge=1)] = None,
-    worker_id: Annotated[int | None, Query(ge=1, description="网格员（用户 id）")] = None,
+    grid_id: Annotated[Id | None, Query()] = None,
+    community_id: Annotated[Id | None, Query()] = None,
+    worker_id: Annotated[Id | None, Query(description="网格员（用户 id）")] = None,
     status_: Annotated[PatrolStatus | None, Query(alias="status")] = None,
-    from_: Annotated[AwareDatetime | None, Query(alias="from",
+    from_: Annotated[IsoAwareDateTime | None, Query(alias="from",
                                                  description="开始时间 ≥ from（带时区）")] = None,
-    to: Annotated[AwareDatetime | None, Query(description="开始时间 < to（带时区）")] = None,
+    to: Annotated[IsoAwareDateTime | None, Query(description="开始时间 < to（带时区）")] = None,
 ) -> Page[PatrolRead]:
     """可见范围内的巡查记录，新的在前（不含轨迹）。找自己进行中的巡查：
     worker_id=<本人>&status=running。"""
@@ -68,7 +68,7 @@ async def list_patrols(
 
 @router.get("/{patrol_id}", responses=problems(403, 404))
 async def get_patrol(
-    patrol_id: int,
+    patrol_id: Id,
     principal: CurrentPrincipal,
     session: SessionDep,
     response: Response,
@@ -84,7 +84,7 @@ async def get_patrol(
 
 @router.post("/{patrol_id}/points", dependencies=[Idempotent],
              responses=problems(403, 404, 409, 412, 422))
-async def add_patrol_points(patrol_id: int, body: PointsIn, principal: CurrentPrincipal,
+async def add_patrol_points(patrol_id: Id, body: PointsIn, principal: CurrentPrincipal,
                             session: SessionDep, response: Response) -> PatrolRead:
     """上传一批轨迹点（最多 500 个，顺序不限，按定位时间排序保存）。弱网重传安全：同一时间的点
     只记一次。点须在巡查的时间范围内，否则 422 且整批不保存；结束 24 小时后 409 patrol_closed。
@@ -97,7 +97,7 @@ async def add_patrol_points(patrol_id: int, body: PointsIn, principal: CurrentPr
 
 @router.post("/{patrol_id}/end", responses=problems(403, 404, 409, 412, 422))
 async def end_patrol(
-    patrol_id: int,
+    patrol_id: Id,
     principal: CurrentPrincipal,
     session: SessionDep,
     response: Response,
@@ -114,7 +114,7 @@ async def end_patrol(
 
 @router.post("/{patrol_id}/cases", status_code=status.HTTP_201_CREATED,
              dependencies=[Idempotent], responses=problems(403, 404, 409, 422))
-async def link_patrol_case(patrol_id: int, body: CaseLinkIn, principal: CurrentPrincipal,
+async def link_patrol_case(patrol_id: Id, body: CaseLinkIn, principal: CurrentPrincipal,
                            session: SessionDep, response: Response) -> CaseLinkRead:
     """把巡查中上报（或发现）的案件关联到本次巡查；案件须为本人可见。已关联的再次关联返回
     原关联（200）。"""

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.core.inputs import Id, IsoAwareDateTime, IsoDateTime, Number
 
 Crs = Literal["wgs84", "gcj02"]
 MAX_BATCH = 500
@@ -17,8 +18,8 @@ class PatrolStatus(StrEnum):
 
 class PatrolStart(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    grid_id: int = Field(ge=1, description="巡查的网格（须为本人任职的网格）")
-    started_at: AwareDatetime | None = Field(
+    grid_id: Id = Field(description="巡查的网格（须为本人任职的网格）")
+    started_at: IsoAwareDateTime | None = Field(
         None, description="开始时间（带时区）；离线开始时由手机给出，缺省为服务器当前时间"
     )
     notes: str | None = Field(None, max_length=2000)
@@ -30,10 +31,10 @@ class PatrolStart(BaseModel):
 
 class PointIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    lng: float = Field(ge=-180, le=180)
-    lat: float = Field(ge=-90, le=90)
-    at: AwareDatetime = Field(description="定位时间（带时区）；同一时间的点只记一次")
-    accuracy: float | None = Field(None, ge=0, le=100_000, description="定位精度（米）")
+    lng: Number = Field(ge=-180, le=180)
+    lat: Number = Field(ge=-90, le=90)
+    at: IsoAwareDateTime = Field(description="定位时间（带时区）；同一时间的点只记一次")
+    accuracy: Number | None = Field(None, ge=0, le=100_000, description="定位精度（米）")
 
 
 class PointsIn(BaseModel):
@@ -45,7 +46,7 @@ class PointsIn(BaseModel):
 
 class PatrolEnd(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    ended_at: AwareDatetime | None = Field(
+    ended_at: IsoAwareDateTime | None = Field(
         None, description="结束时间（带时区）；缺省为服务器当前时间或最后一个轨迹点的时间"
     )
     notes: str | None = Field(None, max_length=2000, description="巡查小结；给出时替换原备注")
@@ -53,37 +54,37 @@ class PatrolEnd(BaseModel):
 
 class CaseLinkIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    case_id: int = Field(ge=1)
+    case_id: Id
 
 
 class PatrolRead(BaseModel):
-    id: int
-    grid_id: int
-    community_id: int | None
-    street_id: int | None
+    id: Id
+    grid_id: Id
+    community_id: Id | None
+    street_id: Id | None
     org_path: str
-    worker_id: int
+    worker_id: Id
     status: PatrolStatus
-    started_at: datetime
-    ended_at: datetime | None
+    started_at: IsoDateTime
+    ended_at: IsoDateTime | None
     auto_ended: bool = Field(description="长时间无轨迹、开始新巡查时由系统自动结束")
     duration_s: int | None = Field(description="已结束巡查的时长（秒）")
     distance_m: float = Field(description="巡查里程（米），按轨迹计算，剔除漂移点")
     point_count: int
-    last_point_at: datetime | None
+    last_point_at: IsoDateTime | None
     notes: str | None
     client_ref: str | None
-    case_ids: list[int] = Field(default_factory=list, description="巡查中上报或关联的案件")
+    case_ids: list[Id] = Field(default_factory=list, description="巡查中上报或关联的案件")
     version: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: IsoDateTime
+    updated_at: IsoDateTime
 
 
 class TrackPoint(BaseModel):
-    lng: float
-    lat: float
-    at: datetime
-    accuracy: float | None
+    lng: Number
+    lat: Number
+    at: IsoDateTime
+    accuracy: Number | None
 
 
 class PatrolDetail(PatrolRead):
@@ -94,7 +95,7 @@ class PatrolDetail(PatrolRead):
 
 class CaseLinkRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
-    patrol_id: int
-    case_id: int
+    patrol_id: Id
+    case_id: Id
     linked_by: int | None
-    linked_at: datetime
+    linked_at: IsoDateTime

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, Field
 
+from app.core.inputs import TEXT_PATTERN
 from app.people.idcard import birth_date_of, check_phone, normalize_id_number
 
 Gender = Literal["male", "female"]
@@ -26,6 +27,9 @@ def clean_name(value: str) -> str:
     return value
 
 
-IdNumber = Annotated[str, AfterValidator(valid_id_number)]
-Phone = Annotated[str, AfterValidator(check_phone)]
-PersonName = Annotated[str, AfterValidator(clean_name)]
+# The shapes as patterns, so the schema says them (surrounding spaces are trimmed). The ID
+# number's checksum, region and birth date are checked after (GB 11643), as its description says.
+IdNumber = Annotated[str, Field(pattern=r"^\s*[0-9]{17}[0-9Xx]\s*$"),
+                     AfterValidator(valid_id_number)]
+Phone = Annotated[str, Field(pattern=r"^\s*1[3-9][0-9]{9}\s*$"), AfterValidator(check_phone)]
+PersonName = Annotated[str, Field(pattern=TEXT_PATTERN), AfterValidator(clean_name)]

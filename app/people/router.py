@@ -13,6 +13,7 @@ from app.core.db import SessionDep
 from app.core.deps import CipherDep, LimitsDep, client_ip
 from app.core.errors import problems
 from app.core.idempotency import Idempotent
+from app.core.inputs import Id
 from app.core.pagination import Page, PageDep, page_of
 from app.core.routing import DomainRouter
 from app.people import service
@@ -45,7 +46,7 @@ async def create_building(body: BuildingCreate, principal: CurrentPrincipal, ses
 
 @router.get("/buildings", responses=problems(400))
 async def list_buildings(principal: CurrentPrincipal, session: SessionDep, page: PageDep,
-                         grid_id: Annotated[int | None, Query(ge=1)] = None,
+                         grid_id: Annotated[Id | None, Query()] = None,
                          crs: CrsQuery = "wgs84") -> Page[BuildingRead]:
     """可见范围内的楼栋，按登记顺序；坐标按 crs 输出（小程序地图用 gcj02）。"""
     rows = await service.list_buildings(session, principal, grid_id=grid_id, page=page)
@@ -53,7 +54,7 @@ async def list_buildings(principal: CurrentPrincipal, session: SessionDep, page:
 
 
 @router.get("/buildings/{building_id}", responses=problems(403, 404))
-async def get_building(building_id: int, principal: CurrentPrincipal, session: SessionDep,
+async def get_building(building_id: Id, principal: CurrentPrincipal, session: SessionDep,
                        response: Response, crs: CrsQuery = "wgs84") -> BuildingRead:
     """楼栋详情；坐标按 crs 输出。"""
     building = await service.get_building(session, principal, building_id)
@@ -73,7 +74,7 @@ async def create_household(body: HouseholdCreate, principal: CurrentPrincipal,
 
 @router.get("/households", responses=problems(400))
 async def list_households(principal: CurrentPrincipal, session: SessionDep, page: PageDep,
-                          building_id: Annotated[int | None, Query(ge=1)] = None
+                          building_id: Annotated[Id | None, Query()] = None
                           ) -> Page[HouseholdRead]:
     """可见范围内的住户，按登记顺序。"""
     rows = await service.list_households(session, principal, building_id=building_id, page=page)
@@ -81,7 +82,7 @@ async def list_households(principal: CurrentPrincipal, session: SessionDep, page
 
 
 @router.get("/households/{household_id}", responses=problems(403, 404))
-async def get_household(household_id: int, principal: CurrentPrincipal, session: SessionDep,
+async def get_household(household_id: Id, principal: CurrentPrincipal, session: SessionDep,
                         response: Response) -> HouseholdRead:
     """住户详情。"""
     household = await service.get_household(session, principal, household_id)
@@ -107,7 +108,7 @@ async def list_residents(
     session: SessionDep,
     cipher: CipherDep,
     page: PageDep,
-    household_id: Annotated[int | None, Query(ge=1)] = None,
+    household_id: Annotated[Id | None, Query()] = None,
     id_number: Annotated[str | None, Query(max_length=18, description="按身份证号精确查找")] = None,
 ) -> Page[ResidentRead]:
     """可见范围内的居民（姓名、身份证号、手机号均脱敏），可按住户或身份证号精确查找。"""
@@ -117,7 +118,7 @@ async def list_residents(
 
 
 @router.get("/residents/{resident_id}", responses=problems(403, 404))
-async def get_resident(resident_id: int, principal: CurrentPrincipal, session: SessionDep,
+async def get_resident(resident_id: Id, principal: CurrentPrincipal, session: SessionDep,
                        cipher: CipherDep, response: Response) -> ResidentRead:
     """居民详情（脱敏）。"""
     resident = await service.get_resident(session, principal, resident_id)
@@ -126,7 +127,7 @@ async def get_resident(resident_id: int, principal: CurrentPrincipal, session: S
 
 
 @router.post("/residents/{resident_id}/reveal", responses=problems(403, 404, 422, 429))
-async def reveal_resident(resident_id: int, body: RevealIn, request: Request,
+async def reveal_resident(resident_id: Id, body: RevealIn, request: Request,
                           principal: CurrentPrincipal, session: SessionDep, cipher: CipherDep,
                           limits: LimitsDep, response: Response) -> ResidentRevealed:
     """查看居民完整姓名、身份证号和手机号：须说明事由，仅网格长及以上管理员可用（403），

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal, Self
 
 from fastapi import Query
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from app.core.inputs import Id, Int, IsoDate, IsoDateTime, Number
 from app.people.fields import Gender, IdNumber, PersonName, Phone
 from app.people.idcard import birth_date_of
 
@@ -40,14 +41,14 @@ TAG_LABELS: dict[ResidentTag, str] = {
 
 class BuildingCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    grid_id: int = Field(ge=1)
+    grid_id: Id
     name: str = Field(min_length=1, max_length=100, description="楼栋号，如“3栋”")
     address: str | None = Field(None, max_length=255)
-    lng: float | None = Field(None, ge=-180, le=180)
-    lat: float | None = Field(None, ge=-90, le=90)
+    lng: Number | None = Field(None, ge=-180, le=180)
+    lat: Number | None = Field(None, ge=-90, le=90)
     crs: Crs = Field("wgs84", description="坐标系：微信小程序定位为 gcj02；保存为 WGS-84")
-    floors: int | None = Field(None, ge=1, le=200)
-    units: int | None = Field(None, ge=1, le=50, description="单元数")
+    floors: Int | None = Field(None, ge=1, le=200)
+    units: Int | None = Field(None, ge=1, le=50, description="单元数")
 
     @model_validator(mode="after")
     def _both_or_neither(self) -> Self:
@@ -58,10 +59,10 @@ class BuildingCreate(BaseModel):
 
 class BuildingRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
-    id: int
-    grid_id: int
-    community_id: int | None
-    street_id: int | None
+    id: Id
+    grid_id: Id
+    community_id: Id | None
+    street_id: Id | None
     org_path: str
     name: str
     address: str | None
@@ -71,37 +72,37 @@ class BuildingRead(BaseModel):
     floors: int | None
     units: int | None
     version: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: IsoDateTime
+    updated_at: IsoDateTime
 
 
 class HouseholdCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    building_id: int = Field(ge=1)
+    building_id: Id
     unit_no: str | None = Field(None, min_length=1, max_length=20, description="单元，如“2单元”")
     room: str = Field(min_length=1, max_length=20, description="房号，如“501”")
-    size: int | None = Field(None, ge=1, le=50, description="户人数")
+    size: Int | None = Field(None, ge=1, le=50, description="户人数")
 
 
 class HouseholdRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
-    id: int
-    building_id: int
-    grid_id: int
-    community_id: int | None
-    street_id: int | None
+    id: Id
+    building_id: Id
+    grid_id: Id
+    community_id: Id | None
+    street_id: Id | None
     org_path: str
     unit_no: str | None
     room: str
     size: int | None
     version: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: IsoDateTime
+    updated_at: IsoDateTime
 
 
 class ResidentCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    household_id: int = Field(ge=1)
+    household_id: Id
     name: PersonName = Field(min_length=1, max_length=50)
     gender: Gender
     id_number: IdNumber = Field(description="18 位居民身份证号（GB 11643 校验）")
@@ -129,11 +130,11 @@ class ResidentRead(BaseModel):
     """Masked for every role: name `张*`, ID `410***********1234`, phone `138****5678`. The
     birth date is part of the ID number, so only the age is shown."""
 
-    id: int
-    household_id: int
-    grid_id: int
-    community_id: int | None
-    street_id: int | None
+    id: Id
+    household_id: Id
+    grid_id: Id
+    community_id: Id | None
+    street_id: Id | None
     org_path: str
     name: str
     gender: Gender
@@ -144,8 +145,8 @@ class ResidentRead(BaseModel):
     relation_to_head: str | None
     tags: list[TagRead]
     version: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: IsoDateTime
+    updated_at: IsoDateTime
 
 
 class RevealIn(BaseModel):
@@ -162,18 +163,18 @@ class RevealIn(BaseModel):
 
 
 class ResidentRevealed(BaseModel):
-    id: int
+    id: Id
     name: str
     id_number: str
     phone: str | None
-    birth_date: date
+    birth_date: IsoDate
 
 
 ImportMode = Literal["valid_rows", "all_or_nothing"]
 
 
 class ImportRejection(BaseModel):
-    row: int = Field(description="表格行号（表头为第 1 行）")
+    row: Int = Field(description="表格行号（表头为第 1 行）")
     field: str = Field(description="字段，如 id_number")
     column: str = Field(description="列名，如“身份证号”")
     code: str = Field(description="原因代码，如 id_checksum、id_registered")
@@ -183,19 +184,19 @@ class ImportRejection(BaseModel):
 class ImportReport(BaseModel):
     """Counts and the rejected rows with reasons; never the cells' values."""
 
-    id: int
-    grid_id: int
-    community_id: int | None
-    street_id: int | None
+    id: Id
+    grid_id: Id
+    community_id: Id | None
+    street_id: Id | None
     org_path: str
     filename: str
     mode: ImportMode
     status: Literal["completed", "rejected"] = Field(
         description="rejected：整体导入模式下存在问题行，未导入任何数据")
-    rows_total: int
-    rows_created: int
-    rows_rejected: int
+    rows_total: Int
+    rows_created: Int
+    rows_rejected: Int
     rejected: list[ImportRejection]
     report_url: str = Field(description="问题行及原因（.xlsx）")
-    created_by: int | None
-    created_at: datetime
+    created_by: Int | None
+    created_at: IsoDateTime

@@ -21,6 +21,7 @@ from app.core.deps import CipherDep, LimitsDep, SettingsDep, client_ip
 from app.core.errors import problems
 from app.core.i18n import current_language
 from app.core.idempotency import Idempotent
+from app.core.inputs import Id
 from app.core.pagination import Page, PageDep, page_of
 from app.core.permissions import Perm
 from app.core.routing import DomainRouter
@@ -100,7 +101,7 @@ async def import_template(principal: CurrentPrincipal,
 @router.get("/residents/imports", responses=problems(400))
 async def list_imports(principal: CurrentPrincipal, session: SessionDep,
                        page: PageDep,
-                       grid_id: Annotated[int | None, Query(ge=1)] = None
+                       grid_id: Annotated[Id | None, Query()] = None
                        ) -> Page[ImportReport]:
     """可见范围内的导入记录，新的在前。"""
     rows = await imports.list_page(session, principal, grid_id=grid_id, page=page)
@@ -108,7 +109,7 @@ async def list_imports(principal: CurrentPrincipal, session: SessionDep,
 
 
 @router.get("/residents/imports/{import_id}", responses=problems(403, 404))
-async def get_import(import_id: int, principal: CurrentPrincipal, session: SessionDep
+async def get_import(import_id: Id, principal: CurrentPrincipal, session: SessionDep
                      ) -> ImportReport:
     """导入报告。"""
     return imports.report_read(await imports.get(session, principal, import_id))
@@ -116,7 +117,7 @@ async def get_import(import_id: int, principal: CurrentPrincipal, session: Sessi
 
 @router.get("/residents/imports/{import_id}/rejected.xlsx", response_class=FileResponse,
             responses={**XLSX, **problems(403, 404)})
-async def download_rejected(import_id: int, principal: CurrentPrincipal,
+async def download_rejected(import_id: Id, principal: CurrentPrincipal,
                             session: SessionDep, cipher: CipherDep) -> FileResponse:
     """问题行工作簿：第一页每个问题行一行——原行号、问题，以及该行原有内容（列与原表一致，
     可直接修改后重新导入该页，前两列导入时忽略）；第二页逐条列出原因。"""
@@ -136,8 +137,8 @@ async def export_residents(
     session: SessionDep,
     cipher: CipherDep,
     limits: LimitsDep,
-    grid_id: Annotated[int | None, Query(ge=1)] = None,
-    household_id: Annotated[int | None, Query(ge=1)] = None,
+    grid_id: Annotated[Id | None, Query()] = None,
+    household_id: Annotated[Id | None, Query()] = None,
     tag: ResidentTag | None = None,
     purpose: Annotated[str | None, Query(min_length=2, max_length=200,
                                          description="导出完整信息的事由（需查看完整信息的权限，"

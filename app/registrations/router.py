@@ -11,6 +11,7 @@ from app.core.concurrency import IfMatch, check_if_match, set_etag
 from app.core.db import SessionDep
 from app.core.errors import problems
 from app.core.idempotency import Idempotent
+from app.core.inputs import Id
 from app.core.pagination import Page, PageDep, PageParams, page_of
 from app.core.routing import DomainRouter
 from app.registrations import service
@@ -49,7 +50,7 @@ async def create_registration(body: RegistrationCreate, principal: CurrentPrinci
 
 @router.get(PREFIX, responses=problems(400))
 async def list_registrations(principal: CurrentPrincipal, session: SessionDep, page: PageDep,
-                             community_id: Annotated[int | None, Query(ge=1)] = None,
+                             community_id: Annotated[Id | None, Query()] = None,
                              status: RegStatus | None = None) -> Page[RegistrationRead]:
     """可见范围内（社区及以上审核人员）的报到记录，最新在前；姓名脱敏。"""
     rows = await service.list_page(session, principal, community_id=community_id,
@@ -65,13 +66,13 @@ async def my_registrations(principal: CurrentPrincipal, session: SessionDep, pag
 
 
 @router.get(f"{PREFIX}/{{registration_id}}", responses=problems(403, 404))
-async def get_registration(registration_id: int, principal: CurrentPrincipal,
+async def get_registration(registration_id: Id, principal: CurrentPrincipal,
                            session: SessionDep, response: Response) -> RegistrationRead:
     """报到详情：党员本人或范围内审核人员可查看。"""
     return _answer(response, await service.get(session, principal, registration_id))
 
 
-async def _act(session: SessionDep, principal: CurrentPrincipal, registration_id: int,
+async def _act(session: SessionDep, principal: CurrentPrincipal, registration_id: Id,
                if_match: str | None, action: Action, reason: str | None = None) -> Row:
     row = await service.get(session, principal, registration_id)
     check_if_match(if_match, row.reg.version)
@@ -79,7 +80,7 @@ async def _act(session: SessionDep, principal: CurrentPrincipal, registration_id
 
 
 @router.post(f"{PREFIX}/{{registration_id}}/approve", responses=problems(403, 404, 409, 412))
-async def approve_registration(registration_id: int, principal: CurrentPrincipal,
+async def approve_registration(registration_id: Id, principal: CurrentPrincipal,
                                session: SessionDep, response: Response,
                                if_match: IfMatch = None) -> RegistrationRead:
     """社区审核通过（registrations:review）；党员账号随即获得该社区的 member 角色，可认领微心愿。
@@ -89,7 +90,7 @@ async def approve_registration(registration_id: int, principal: CurrentPrincipal
 
 
 @router.post(f"{PREFIX}/{{registration_id}}/reject", responses=problems(403, 404, 409, 412))
-async def reject_registration(registration_id: int, body: RejectIn, principal: CurrentPrincipal,
+async def reject_registration(registration_id: Id, body: RejectIn, principal: CurrentPrincipal,
                               session: SessionDep, response: Response,
                               if_match: IfMatch = None) -> RegistrationRead:
     """不予通过（待审核或已通过的均可），须说明原因；已通过的同时收回 member 角色。"""
@@ -98,7 +99,7 @@ async def reject_registration(registration_id: int, body: RejectIn, principal: C
 
 
 @router.post(f"{PREFIX}/{{registration_id}}/withdraw", responses=problems(403, 404, 409, 412))
-async def withdraw_registration(registration_id: int, principal: CurrentPrincipal,
+async def withdraw_registration(registration_id: Id, principal: CurrentPrincipal,
                                 session: SessionDep, response: Response,
                                 if_match: IfMatch = None) -> RegistrationRead:
     """党员本人撤回报到（他人 → 403 registration_not_owner）；已通过的同时收回 member 角色。"""
@@ -108,7 +109,7 @@ async def withdraw_registration(registration_id: int, principal: CurrentPrincipa
 
 @router.post(f"{PREFIX}/{{registration_id}}/move", dependencies=[Idempotent],
              responses=problems(403, 404, 409, 412, 422))
-async def move_registration(registration_id: int, body: RegistrationMove,
+async def move_registration(registration_id: Id, body: RegistrationMove,
                             principal: CurrentPrincipal, session: SessionDep,
                             response: Response, if_match: IfMatch = None) -> RegistrationRead:
     """搬家：原报到结束（ended），同时在新社区生成待审核的报到（同一事务）。返回新的报到记录；
@@ -119,7 +120,7 @@ async def move_registration(registration_id: int, body: RegistrationMove,
 
 
 @router.get("/communities/{community_id}/roster", responses=problems(400, 403, 404))
-async def community_roster(community_id: int, principal: CurrentPrincipal, session: SessionDep,
+async def community_roster(community_id: Id, principal: CurrentPrincipal, session: SessionDep,
                            page: PageDep,
                            skill: Annotated[str | None, Query(max_length=30)] = None
                            ) -> Page[RosterEntry]:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from app.core.inputs import Id, IsoDateTime
 
 
 class RegStatus(StrEnum):
@@ -36,7 +37,7 @@ def _check_address(value: str) -> str:
 
 class RegistrationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    community_id: int = Field(ge=1, description="居住地所在社区（可为全区任一社区）")
+    community_id: Id = Field(description="居住地所在社区（可为全区任一社区）")
     address: str = Field(min_length=1, max_length=255, description="居住地址")
     skills: list[str] = Field(default_factory=list, max_length=20,
                               description="特长/可提供的服务，如“法律咨询”“维修”")
@@ -50,7 +51,7 @@ class RegistrationMove(BaseModel):
     `skills` omitted keeps the old ones."""
 
     model_config = ConfigDict(extra="forbid")
-    community_id: int = Field(ge=1, description="新居住地所在社区")
+    community_id: Id = Field(description="新居住地所在社区")
     address: str = Field(min_length=1, max_length=255, description="新居住地址")
     skills: list[str] | None = Field(None, max_length=20, description="省略则沿用原特长")
 
@@ -76,28 +77,28 @@ class RejectIn(BaseModel):
 
 
 class RegistrationRead(BaseModel):
-    id: int
-    member_id: int
+    id: Id
+    member_id: Id
     member_name: str = Field(description="脱敏姓名，如“张*”")
-    community_id: int
-    street_id: int | None
+    community_id: Id
+    street_id: Id | None
     org_path: str
     address: str
     skills: list[str]
     status: RegStatus
     decided_by: int | None
-    decided_at: datetime | None
+    decided_at: IsoDateTime | None
     reason: str | None
-    ended_at: datetime | None
+    ended_at: IsoDateTime | None
     version: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: IsoDateTime
+    updated_at: IsoDateTime
 
 
 class RosterEntry(BaseModel):
-    registration_id: int
-    member_id: int
+    registration_id: Id
+    member_id: Id
     name: str = Field(description="脱敏姓名")
     skills: list[str]
     org_path: str
-    approved_at: datetime | None
+    approved_at: IsoDateTime | None

@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Query
-from pydantic import AwareDatetime
 
 from app.core.auth import CurrentPrincipal
 from app.core.db import SessionDep
 from app.core.errors import problems
+from app.core.inputs import Id, IsoAwareDateTime
 from app.core.routing import DomainRouter
 from app.stats import service
 from app.stats.schemas import CaseStats, GroupBy, Interval
@@ -21,9 +21,9 @@ router = DomainRouter(prefix="/stats", tags=["stats"])
 async def case_stats(
     principal: CurrentPrincipal,
     session: SessionDep,
-    org_id: Annotated[int | None, Query(ge=1, description="缺省为调用者的管理范围")] = None,
-    from_: Annotated[AwareDatetime | None, Query(alias="from")] = None,
-    to: AwareDatetime | None = None,
+    org_id: Annotated[Id | None, Query(description="缺省为调用者的管理范围")] = None,
+    from_: Annotated[IsoAwareDateTime | None, Query(alias="from")] = None,
+    to: IsoAwareDateTime | None = None,
     group_by: GroupBy | None = None,
     interval: Interval | None = None,
 ) -> CaseStats:

@@ -11,6 +11,7 @@ from app.core.db import SessionDep, end_reads
 from app.core.deps import CipherDep, PasswordsDep
 from app.core.errors import problems
 from app.core.idempotency import Idempotent
+from app.core.inputs import Id
 from app.core.routing import DomainRouter
 from app.users import service
 from app.users.schemas import Me, RoleAssign, RoleRead, UserCreate, UserRead
@@ -47,7 +48,7 @@ async def create_user(body: UserCreate, principal: CurrentPrincipal, session: Se
 
 
 @router.get("/users/{user_id}", responses=problems(404, 403))
-async def get_user(user_id: int, principal: CurrentPrincipal, session: SessionDep,
+async def get_user(user_id: Id, principal: CurrentPrincipal, session: SessionDep,
                    cipher: CipherDep) -> UserRead:
     user = await service.get(session, principal, user_id)
     return await service.read(session, principal, user, cipher)
@@ -55,7 +56,7 @@ async def get_user(user_id: int, principal: CurrentPrincipal, session: SessionDe
 
 @router.post("/users/{user_id}/roles", status_code=status.HTTP_201_CREATED,
              dependencies=[Idempotent], responses=problems(404, 403, 409, 422))
-async def assign_role(user_id: int, body: RoleAssign, principal: CurrentPrincipal,
+async def assign_role(user_id: Id, body: RoleAssign, principal: CurrentPrincipal,
                       session: SessionDep) -> RoleRead:
     """在某组织上给用户分配角色；不能超出自己的范围与权限。"""
     assignment = await service.assign_role(session, principal, user_id, body)
@@ -64,7 +65,7 @@ async def assign_role(user_id: int, body: RoleAssign, principal: CurrentPrincipa
 
 @router.delete("/users/{user_id}/roles/{assignment_id}", status_code=status.HTTP_204_NO_CONTENT,
                responses=problems(404, 403, 409))
-async def remove_role(user_id: int, assignment_id: int, principal: CurrentPrincipal,
+async def remove_role(user_id: Id, assignment_id: Id, principal: CurrentPrincipal,
                       session: SessionDep) -> Response:
     """移除角色分配。不能移除自己的访问权限所依赖的角色（409 `role_self_lockout`），也不能移除
     根组织上最后一位在用的区级管理员（409 `last_root_admin`）。"""

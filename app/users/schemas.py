@@ -1,9 +1,8 @@
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.inputs import Id, IsoDateTime
 from app.core.permissions import Role
 
 PHONE_PATTERN = r"^1[3-9]\d{9}$"
@@ -15,35 +14,35 @@ class UserCreate(BaseModel):
     password: str = Field(min_length=8, max_length=128)
     display_name: str = Field(min_length=1, max_length=100)
     phone: str | None = Field(None, pattern=PHONE_PATTERN, description="中国大陆手机号")
-    org_id: int | None = Field(None, ge=1, description="所属组织；默认为创建者的管理范围")
+    org_id: Id | None = Field(None, description="所属组织；默认为创建者的管理范围")
 
 
 class RoleAssign(BaseModel):
     model_config = ConfigDict(extra="forbid")
     role: Role
-    org_id: int = Field(ge=1)
+    org_id: Id
 
 
 class RoleRead(BaseModel):
-    id: int
+    id: Id
     role: Role
-    org_id: int
+    org_id: Id
     org_path: str
 
 
 class UserRead(BaseModel):
-    id: int
+    id: Id
     username: str
     display_name: str
     phone: str | None = Field(None, description="脱敏手机号")
-    org_id: int | None = None
+    org_id: Id | None = None
     is_active: bool = True
     roles: list[RoleRead] = []
-    created_at: datetime | None = None
+    created_at: IsoDateTime | None = None
 
 
 class Me(BaseModel):
-    id: int
+    id: Id
     username: str
     display_name: str
     phone: str | None = None

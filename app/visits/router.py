@@ -7,13 +7,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Query, Response, status
-from pydantic import AwareDatetime
 
 from app.core.auth import CurrentPrincipal
 from app.core.concurrency import IfMatch, check_if_match, set_etag
 from app.core.db import SessionDep
 from app.core.errors import problems
 from app.core.idempotency import Idempotent
+from app.core.inputs import Id, IsoAwareDateTime
 from app.core.pagination import Page, PageDep, page_of
 from app.core.routing import DomainRouter
 from app.visits import service
@@ -39,17 +39,17 @@ async def list_visits(
     principal: CurrentPrincipal,
     session: SessionDep,
     page: PageDep,
-    grid_id: Annotated[int | None, Query(ge=1)] = None,
-    community_id: Annotated[int | None, Query(ge=1)] = None,
-    author_id: Annotated[int | None, Query(ge=1, description="记录人（用户 id）")] = None,
+    grid_id: Annotated[Id | None, Query()] = None,
+    community_id: Annotated[Id | None, Query()] = None,
+    author_id: Annotated[Id | None, Query(description="记录人（用户 id）")] = None,
     purpose: Purpose | None = None,
     household_ref: Annotated[str | None, Query(min_length=1, max_length=100,
                                                description="某住户的走访历史（完全匹配）")] = None,
-    household_id: Annotated[int | None, Query(ge=1, description="人房信息库中某住户的走访历史")
+    household_id: Annotated[Id | None, Query(description="人房信息库中某住户的走访历史")
                             ] = None,
-    from_: Annotated[AwareDatetime | None, Query(alias="from",
+    from_: Annotated[IsoAwareDateTime | None, Query(alias="from",
                                                  description="走访时间 ≥ from（带时区）")] = None,
-    to: Annotated[AwareDatetime | None, Query(description="走访时间 < to（带时区）")] = None,
+    to: Annotated[IsoAwareDateTime | None, Query(description="走访时间 < to（带时区）")] = None,
     crs: Crs = "wgs84",
 ) -> Page[VisitRead]:
     """可见范围内的走访记录，新记录在前。"""
@@ -62,7 +62,7 @@ async def list_visits(
 
 
 @router.get("/{visit_id}", responses=problems(403, 404))
-async def get_visit(visit_id: int, principal: CurrentPrincipal, session: SessionDep,
+async def get_visit(visit_id: Id, principal: CurrentPrincipal, session: SessionDep,
                     response: Response, crs: Crs = "wgs84") -> VisitRead:
     visit = await service.get(session, principal, visit_id)
     set_etag(response, visit.version)
@@ -70,7 +70,7 @@ async def get_visit(visit_id: int, principal: CurrentPrincipal, session: Session
 
 
 @router.patch("/{visit_id}", responses=problems(403, 404, 412, 422))
-async def update_visit(visit_id: int, body: VisitUpdate, principal: CurrentPrincipal,
+async def update_visit(visit_id: Id, body: VisitUpdate, principal: CurrentPrincipal,
                        session: SessionDep, response: Response, if_match: IfMatch = None
                        ) -> VisitRead:
     """更正走访记录：记录人 7 天内可改，之后及他人的记录由管理员修改；If-Match 过期 → 412。

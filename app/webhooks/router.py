@@ -9,6 +9,7 @@ from app.core.db import SessionDep
 from app.core.deps import CipherDep, SettingsDep
 from app.core.errors import problems
 from app.core.idempotency import Idempotent
+from app.core.inputs import Id
 from app.core.pagination import Page, PageDep, page_of
 from app.core.routing import DomainRouter
 from app.webhooks import service
@@ -39,7 +40,7 @@ async def list_webhooks(principal: CurrentPrincipal, session: SessionDep,
 
 
 @router.get("/{webhook_id}", responses=problems(404))
-async def get_webhook(webhook_id: int, principal: CurrentPrincipal, session: SessionDep
+async def get_webhook(webhook_id: Id, principal: CurrentPrincipal, session: SessionDep
                       ) -> WebhookRead:
     sub, client = await service.get(session, principal, webhook_id)
     return service.read(sub, client)
@@ -47,14 +48,14 @@ async def get_webhook(webhook_id: int, principal: CurrentPrincipal, session: Ses
 
 @router.delete("/{webhook_id}", status_code=status.HTTP_204_NO_CONTENT,
                responses=problems(404))
-async def delete_webhook(webhook_id: int, principal: CurrentPrincipal, session: SessionDep
+async def delete_webhook(webhook_id: Id, principal: CurrentPrincipal, session: SessionDep
                          ) -> Response:
     await service.delete(session, principal, webhook_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/{webhook_id}/deliveries", responses=problems(400, 404))
-async def list_webhook_deliveries(webhook_id: int, principal: CurrentPrincipal,
+async def list_webhook_deliveries(webhook_id: Id, principal: CurrentPrincipal,
                                   session: SessionDep,
                                   page: PageDep
                                   ) -> Page[DeliveryRead]:

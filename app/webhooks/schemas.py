@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
+
+from app.core.inputs import Id, IsoDateTime
 
 
 class EventType(StrEnum):
@@ -22,24 +23,24 @@ class WebhookCreate(BaseModel):
 
 
 class WebhookRead(BaseModel):
-    id: int
+    id: Id
     client_id: str
     org_path: str
     url: str
     events: list[EventType]
     is_active: bool
-    created_at: datetime
+    created_at: IsoDateTime
     secret: str | None = Field(None, description="签名密钥，仅在创建时返回一次")
 
 
 class DeliveryRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
-    id: int
+    id: Id
     event_id: str
     event_type: str
     status: str
     attempts: int
     response_status: int | None
     last_error: str | None
-    created_at: datetime
-    delivered_at: datetime | None
+    created_at: IsoDateTime
+    delivered_at: IsoDateTime | None

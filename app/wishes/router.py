@@ -11,6 +11,7 @@ from app.core.concurrency import IfMatch, check_if_match, set_etag
 from app.core.db import SessionDep
 from app.core.errors import problems
 from app.core.idempotency import Idempotent
+from app.core.inputs import Id
 from app.core.pagination import Page, PageDep, page_of
 from app.core.routing import DomainRouter
 from app.files.service import StorageDep, public_copy_response
@@ -39,8 +40,8 @@ async def create_wish(body: WishCreate, principal: CurrentPrincipal, session: Se
 
 @router.get("/wishes", responses=problems(400))
 async def list_wishes(principal: CurrentPrincipal, session: SessionDep, page: PageDep,
-                      grid_id: Annotated[int | None, Query(ge=1)] = None,
-                      community_id: Annotated[int | None, Query(ge=1)] = None,
+                      grid_id: Annotated[Id | None, Query()] = None,
+                      community_id: Annotated[Id | None, Query()] = None,
                       status: WishStatus | None = None) -> Page[WishRead]:
     """可见范围内的微心愿，最新在前；居民与认领党员姓名脱敏。已报到通过的党员可见其社区的心愿。"""
     rows = await service.list_page(session, principal, grid_id=grid_id,
@@ -49,14 +50,14 @@ async def list_wishes(principal: CurrentPrincipal, session: SessionDep, page: Pa
 
 
 @router.get(ITEM, responses=problems(403, 404))
-async def get_wish(wish_id: int, principal: CurrentPrincipal, session: SessionDep,
+async def get_wish(wish_id: Id, principal: CurrentPrincipal, session: SessionDep,
                    response: Response) -> WishRead:
     """微心愿详情（居民姓名脱敏）。"""
     return _answer(response, await service.get(session, principal, wish_id))
 
 
 @router.post(f"{ITEM}/claim", responses=problems(403, 404, 409, 412, 422))
-async def claim_wish(wish_id: int, principal: CurrentPrincipal, session: SessionDep,
+async def claim_wish(wish_id: Id, principal: CurrentPrincipal, session: SessionDep,
                      response: Response, if_match: IfMatch = None,
                      body: Annotated[WishClaim | None, Body()] = None) -> WishRead:
     """认领：无请求体时以党员身份认领（须在该社区报到通过，否则 403
@@ -69,7 +70,7 @@ async def claim_wish(wish_id: int, principal: CurrentPrincipal, session: Session
 
 
 @router.post(f"{ITEM}/fulfil", responses=problems(403, 404, 409, 412, 422))
-async def fulfil_wish(wish_id: int, body: WishFulfil, principal: CurrentPrincipal,
+async def fulfil_wish(wish_id: Id, body: WishFulfil, principal: CurrentPrincipal,
                       session: SessionDep, response: Response, if_match: IfMatch = None
                       ) -> WishRead:
     """认领人提交完成情况（说明与照片）。attachment_ids 须为本人经 POST /attachments 上传、尚未
@@ -83,7 +84,7 @@ async def fulfil_wish(wish_id: int, body: WishFulfil, principal: CurrentPrincipa
 @router.get(f"{ITEM}/attachments/{{attachment_id}}", response_class=Response,
             responses={200: {"content": {"image/jpeg": {}, "application/pdf": {}}},
                        **problems(404)})
-async def download_wish_attachment(wish_id: int, attachment_id: int,
+async def download_wish_attachment(wish_id: Id, attachment_id: Id,
                                    principal: CurrentPrincipal, session: SessionDep,
                                    storage: StorageDep) -> Response:
     """下载完成情况照片（已去除 EXIF 位置信息的副本）；权限同查看心愿，认领人亦可。"""
@@ -91,7 +92,7 @@ async def download_wish_attachment(wish_id: int, attachment_id: int,
     return await public_copy_response(storage, public_key=att.public_key, mime=att.mime)
 
 
-async def _simple(session: SessionDep, principal: CurrentPrincipal, wish_id: int,
+async def _simple(session: SessionDep, principal: CurrentPrincipal, wish_id: Id,
                   if_match: str | None, action: Action) -> Row:
     row = await service.find(session, principal, wish_id)
     check_if_match(if_match, row.wish.version)
@@ -99,7 +100,7 @@ async def _simple(session: SessionDep, principal: CurrentPrincipal, wish_id: int
 
 
 @router.post(f"{ITEM}/confirm", responses=TRANSITION_ERRORS)
-async def confirm_wish(wish_id: int, principal: CurrentPrincipal, session: SessionDep,
+async def confirm_wish(wish_id: Id, principal: CurrentPrincipal, session: SessionDep,
                        response: Response, if_match: IfMatch = None) -> WishRead:
     """网格员确认心愿已实现（wishes:write）。"""
     row = await _simple(session, principal, wish_id, if_match, Action.confirm)
@@ -107,7 +108,7 @@ async def confirm_wish(wish_id: int, principal: CurrentPrincipal, session: Sessi
 
 
 @router.post(f"{ITEM}/release", responses=TRANSITION_ERRORS)
-async def release_wish(wish_id: int, principal: CurrentPrincipal, session: SessionDep,
+async def release_wish(wish_id: Id, principal: CurrentPrincipal, session: SessionDep,
                        response: Response, if_match: IfMatch = None) -> WishRead:
     """认领人放弃认领，心愿回到待认领。"""
     row = await _simple(session, principal, wish_id, if_match, Action.release)
@@ -115,7 +116,7 @@ async def release_wish(wish_id: int, principal: CurrentPrincipal, session: Sessi
 
 
 @router.post(f"{ITEM}/cancel", responses=TRANSITION_ERRORS)
-async def cancel_wish(wish_id: int, principal: CurrentPrincipal, session: SessionDep,
+async def cancel_wish(wish_id: Id, principal: CurrentPrincipal, session: SessionDep,
                       response: Response, if_match: IfMatch = None) -> WishRead:
     """发布人或管理员取消（待认领或已认领时）。"""
     row = await _simple(session, principal, wish_id, if_match, Action.cancel)

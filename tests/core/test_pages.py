@@ -57,13 +57,13 @@ class TestForeignCursor:
             ("/registrations", "/registrations/mine"),
         ],
     )
-    async def test_a_cursor_from_another_list_is_400(
+    async def test_a_cursor_from_another_list_is_422(
         self, client, auth, world: World, made_by, given_to
     ):
         headers = auth(world.user(Role.district_admin))
         cursor = await self._cursor(client, headers, made_by)
         r = await client.get(f"{API}{given_to}", params={"cursor": cursor}, headers=headers)
-        assert r.status_code == 400, r.text
+        assert r.status_code == 422, r.text
         assert r.json()["code"] == "invalid_cursor"
         assert "另一个列表" in r.json()["detail"]
 

@@ -4,6 +4,7 @@ version races, crypto, i18n."""
 from __future__ import annotations
 
 import base64
+import re
 
 import pytest
 from cryptography.exceptions import InvalidTag
@@ -17,8 +18,10 @@ from app.core.pagination import (
     ForeignCursor,
     InvalidCursor,
     PageParams,
+    cursor_pattern,
     decode_cursor,
     encode_cursor,
+    list_tag,
     page_of,
 )
 from app.core.permissions import Perm
@@ -31,15 +34,22 @@ KEY2 = base64.b64encode(b"2" * 32).decode()
 
 class TestCursor:
     def test_round_trip(self):
-        assert decode_cursor(encode_cursor([5, 2**63 - 1]), 2) == [5, 2**63 - 1]
+        assert decode_cursor(encode_cursor([5]), 1) == [5]
+        assert decode_cursor(encode_cursor([10**18 - 1]), 1) == [10**18 - 1]
 
-    @pytest.mark.parametrize("bad", ["", "@@@", "bm90IGpzb24", encode_cursor([1]),
-                                     encode_cursor([[1], 2]), encode_cursor([True, 1]),
-                                     encode_cursor([5, "x"]), encode_cursor([1.0, 2]),
-                                     encode_cursor([2**63, 1]), encode_cursor([None, 1])])
+    @pytest.mark.parametrize("bad", ["", "@@@", "bm90IGpzb24", list_tag("") + ".0",
+                                     list_tag("") + ".-1", list_tag("") + ".01",
+                                     list_tag("") + "." + "9" * 19, list_tag("") + ".1.2",
+                                     list_tag("").upper() + ".1", list_tag("") + ".1\n",
+                                     list_tag("") + ". 1", list_tag("") + ".1x"])
     def test_invalid(self, bad):
         with pytest.raises(InvalidCursor):
-            decode_cursor(bad, 2)
+            decode_cursor(bad, 1)
+
+    @pytest.mark.parametrize("path", ["", "/api/v1/orgs", "/api/v1/activities/{activity_id}/x"])
+    def test_every_cursor_matches_the_published_pattern(self, path):
+        assert re.fullmatch(cursor_pattern(path), encode_cursor([123], path))
+        assert not re.fullmatch(cursor_pattern(path), encode_cursor([123], path + "x"))
 
     def test_a_cursor_of_another_list_is_refused(self):
         cursor = encode_cursor([5], "/api/v1/orgs")
@@ -48,9 +58,8 @@ class TestCursor:
             decode_cursor(cursor, 1, "/api/v1/buildings")
 
     def test_an_untagged_cursor_is_refused(self):
-        untagged = base64.urlsafe_b64encode(b"[5]").decode().rstrip("=")
         with pytest.raises(InvalidCursor):
-            decode_cursor(untagged, 1)
+            decode_cursor("5", 1)
 
 
 class TestPageOf:

@@ -321,6 +321,16 @@ class TestUpdateGrid:
         assert r.status_code == 409
         assert r.json()["code"] == "grid_code_taken"
 
+    async def test_code_taken_with_a_new_name_is_409(self, client, auth, world: World):
+        # Renaming reads the grid's branch: that query must not flush the taken code first
+        # (the fuzzer's PATCH {"code": "0", "name": "0"} was a 500).
+        admin = world.user(Role.community_admin, "s1c1")
+        await create_grid(client, auth, admin, world.communities[0], code="TAKEN2")
+        r = await client.patch(f"{API}/grids/{world.grids[0].id}",
+                               json={"code": "TAKEN2", "name": "新名字"}, headers=auth(admin))
+        assert r.status_code == 409, r.text
+        assert r.json()["code"] == "grid_code_taken"
+
     async def test_null_name_is_422(self, client, auth, world: World):
         admin = world.user(Role.community_admin, "s1c1")
         r = await client.patch(f"{API}/grids/{world.grids[0].id}", json={"name": None},

@@ -76,10 +76,10 @@ class TestListOrgs:
         assert seen == sorted(seen) and len(seen) == len(set(seen)) == (
             1 + 2 + 4 + 8 + len(world.building_groups) + len(world.member_households))
 
-    async def test_bad_cursor_is_400(self, client, auth, world: World):
+    async def test_bad_cursor_is_422(self, client, auth, world: World):
         r = await client.get(f"{API}/orgs", params={"cursor": "!!notbase64"},
                              headers=auth(world.user(Role.district_admin)))
-        assert r.status_code == 400
+        assert r.status_code == 422
         assert r.json()["code"] == "invalid_cursor"
 
     async def test_statements_do_not_grow_with_page_size(self, client, auth, world: World,

@@ -24,6 +24,7 @@ from app.core.concurrency import IfMatch, check_if_match, set_etag
 from app.core.db import SessionDep
 from app.core.errors import problems
 from app.core.idempotency import Idempotent
+from app.core.inputs import Id
 from app.core.pagination import Page, PageDep, next_cursor, page_of
 from app.core.permissions import Perm
 from app.core.routing import DomainRouter
@@ -47,8 +48,8 @@ async def list_agreements(
     principal: CurrentPrincipal,
     session: SessionDep,
     page: PageDep,
-    community_id: Annotated[int | None, Query(ge=1)] = None,
-    unit_id: Annotated[int | None, Query(ge=1)] = None,
+    community_id: Annotated[Id | None, Query()] = None,
+    unit_id: Annotated[Id | None, Query()] = None,
     status: AgreementStatus | None = None,
 ) -> Page[AgreementRead]:
     """可见的共建协议（本社区的，或单位联络员所在单位的），新协议在前，含项目。"""
@@ -59,7 +60,7 @@ async def list_agreements(
 
 
 @router.get("/{agreement_id}", responses=problems(403, 404))
-async def get_agreement(agreement_id: int, principal: CurrentPrincipal, session: SessionDep,
+async def get_agreement(agreement_id: Id, principal: CurrentPrincipal, session: SessionDep,
                         response: Response) -> AgreementRead:
     """协议详情（含项目）。"""
     agreement, _ = await service.get(session, principal, agreement_id)
@@ -68,7 +69,7 @@ async def get_agreement(agreement_id: int, principal: CurrentPrincipal, session:
 
 
 @router.patch("/{agreement_id}", responses=problems(403, 404, 409, 412, 422))
-async def update_agreement(agreement_id: int, body: AgreementUpdate,
+async def update_agreement(agreement_id: Id, body: AgreementUpdate,
                            principal: CurrentPrincipal, session: SessionDep,
                            response: Response, if_match: IfMatch = None) -> AgreementRead:
     """修改协议；状态只能 active → completed | ended（否则 409
@@ -82,7 +83,7 @@ async def update_agreement(agreement_id: int, body: AgreementUpdate,
 
 @router.post("/{agreement_id}/projects", status_code=status.HTTP_201_CREATED,
              dependencies=[Idempotent], responses=problems(403, 404, 409, 422))
-async def add_project(agreement_id: int, body: ProjectCreate, principal: CurrentPrincipal,
+async def add_project(agreement_id: Id, body: ProjectCreate, principal: CurrentPrincipal,
                       session: SessionDep, response: Response) -> ProjectRead:
     """为进行中的协议添加项目（已结束的协议 → 409 agreement_not_active）。"""
     agreement, _ = await service.get(session, principal, agreement_id, Perm.unit_write)
@@ -93,7 +94,7 @@ async def add_project(agreement_id: int, body: ProjectCreate, principal: Current
 
 @router.patch("/{agreement_id}/projects/{project_id}",
               responses=problems(403, 404, 409, 412, 422))
-async def update_project(agreement_id: int, project_id: int, body: ProjectUpdate,
+async def update_project(agreement_id: Id, project_id: Id, body: ProjectUpdate,
                          principal: CurrentPrincipal, session: SessionDep, response: Response,
                          if_match: IfMatch = None) -> ProjectRead:
     """修改项目；状态 planned → in_progress → done（否则 409 project_invalid_transition）。"""
@@ -107,7 +108,7 @@ async def update_project(agreement_id: int, project_id: int, body: ProjectUpdate
 
 @router.post("/{agreement_id}/reports", status_code=status.HTTP_201_CREATED,
              dependencies=[Idempotent], responses=problems(403, 404, 422))
-async def add_report(agreement_id: int, body: ReportCreate, principal: CurrentPrincipal,
+async def add_report(agreement_id: Id, body: ReportCreate, principal: CurrentPrincipal,
                      session: SessionDep) -> ReportRead:
     """双报告：单位联络员报告单位一方（side=unit），社区工作人员报告社区一方
     （side=community）；报告另一方 → 403 report_side_forbidden。"""
@@ -118,7 +119,7 @@ async def add_report(agreement_id: int, body: ReportCreate, principal: CurrentPr
 
 
 @router.get("/{agreement_id}/reports", responses=problems(400, 403, 404))
-async def list_reports(agreement_id: int, principal: CurrentPrincipal, session: SessionDep,
+async def list_reports(agreement_id: Id, principal: CurrentPrincipal, session: SessionDep,
                        page: PageDep, side: Side | None = None) -> Page[ReportRead]:
     """协议的报告，新报告在前。"""
     agreement, _ = await service.get(session, principal, agreement_id)

@@ -3,12 +3,12 @@ is masked in responses."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.coconstruction.schemas import Items, Text
+from app.core.inputs import Id, IsoDate, IsoDateTime
 
 AgreementStatus = Literal["active", "completed", "ended"]
 ProjectStatus = Literal["planned", "in_progress", "done"]
@@ -19,42 +19,42 @@ class ProjectCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Text = Field(min_length=1, max_length=200)
     owner: Text = Field(min_length=1, max_length=100, description="负责人或负责团队")
-    starts_on: date | None = None
-    ends_on: date | None = None
+    starts_on: IsoDate | None = None
+    ends_on: IsoDate | None = None
 
 
 class ProjectUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Text | None = Field(None, min_length=1, max_length=200)
     owner: Text | None = Field(None, min_length=1, max_length=100)
-    starts_on: date | None = None
-    ends_on: date | None = None
+    starts_on: IsoDate | None = None
+    ends_on: IsoDate | None = None
     status: ProjectStatus | None = Field(None, description="planned → in_progress → done")
 
 
 class ProjectRead(BaseModel):
-    id: int
-    agreement_id: int
+    id: Id
+    agreement_id: Id
     name: str
     owner: str = Field(description="脱敏")
-    starts_on: date | None
-    ends_on: date | None
+    starts_on: IsoDate | None
+    ends_on: IsoDate | None
     status: ProjectStatus
     version: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: IsoDateTime
+    updated_at: IsoDateTime
 
 
 class AgreementCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    unit_id: int = Field(ge=1)
-    community_id: int = Field(ge=1)
+    unit_id: Id
+    community_id: Id
     title: Text = Field(min_length=1, max_length=200)
     resources: Items = Field(default_factory=list, max_length=50,
                                  description="单位提供的资源")
     needs: Items = Field(default_factory=list, max_length=50, description="社区的需求")
-    starts_on: date
-    ends_on: date | None = None
+    starts_on: IsoDate
+    ends_on: IsoDate | None = None
     projects: list[ProjectCreate] = Field(default_factory=list, max_length=50)
 
 
@@ -63,27 +63,27 @@ class AgreementUpdate(BaseModel):
     title: Text | None = Field(None, min_length=1, max_length=200)
     resources: Items | None = Field(None, max_length=50)
     needs: Items | None = Field(None, max_length=50)
-    ends_on: date | None = None
+    ends_on: IsoDate | None = None
     status: AgreementStatus | None = Field(None, description="active → completed | ended")
 
 
 class AgreementRead(BaseModel):
-    id: int
-    unit_id: int
-    community_id: int | None
-    street_id: int | None
+    id: Id
+    unit_id: Id
+    community_id: Id | None
+    street_id: Id | None
     org_path: str
     title: str
     resources: list[str]
     needs: list[str]
-    starts_on: date
-    ends_on: date | None
+    starts_on: IsoDate
+    ends_on: IsoDate | None
     status: AgreementStatus
     signed_by: int | None
     projects: list[ProjectRead]
     version: int
-    created_at: datetime
-    updated_at: datetime
+    created_at: IsoDateTime
+    updated_at: IsoDateTime
 
 
 class ReportCreate(BaseModel):
@@ -96,10 +96,10 @@ class ReportCreate(BaseModel):
 
 class ReportRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
-    id: int
-    agreement_id: int
+    id: Id
+    agreement_id: Id
     side: Side
     period: str
     summary: str
-    author_id: int | None
-    created_at: datetime
+    author_id: Id | None
+    created_at: IsoDateTime

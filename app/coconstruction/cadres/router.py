@@ -21,6 +21,7 @@ from app.core.db import SessionDep
 from app.core.deps import CipherDep
 from app.core.errors import problems
 from app.core.idempotency import Idempotent
+from app.core.inputs import Id, IsoDate
 from app.core.pagination import Page, PageDep, page_of
 from app.core.permissions import Perm
 from app.core.routing import DomainRouter
@@ -45,10 +46,10 @@ async def list_cadres(
     session: SessionDep,
     cipher: CipherDep,
     page: PageDep,
-    org_id: Annotated[int | None, Query(ge=1, description="下沉到该街道/社区（含下级）")] = None,
-    unit_id: Annotated[int | None, Query(ge=1)] = None,
+    org_id: Annotated[Id | None, Query(description="下沉到该街道/社区（含下级）")] = None,
+    unit_id: Annotated[Id | None, Query()] = None,
     rank: Rank | None = None,
-    active_on: Annotated[date | None, Query(description="该日在岗的干部")] = None,
+    active_on: Annotated[IsoDate | None, Query(description="该日在岗的干部")] = None,
 ) -> Page[CadreRead]:
     """下沉干部花名册（按服务的街道/社区可见；单位联络员可见本单位派出的干部）。"""
     filters = service.list_filters(org_id=org_id, unit_id=unit_id, rank=rank,
@@ -61,8 +62,8 @@ async def list_cadres(
 async def cadre_summary(
     principal: CurrentPrincipal,
     session: SessionDep,
-    org_id: Annotated[int | None, Query(ge=1, description="统计该组织之下；缺省为可见范围")] = None,
-    active_on: Annotated[date | None, Query(description="统计日，缺省为今天")] = None,
+    org_id: Annotated[Id | None, Query(description="统计该组织之下；缺省为可见范围")] = None,
+    active_on: Annotated[IsoDate | None, Query(description="统计日，缺省为今天")] = None,
 ) -> CadreSummary:
     """按街道、社区统计在岗下沉干部人数（科级、一般、合计）。社区行：下沉到该社区的干部；
     街道行：下沉到街道本级的干部。"""
@@ -71,7 +72,7 @@ async def cadre_summary(
 
 
 @router.get("/{cadre_id}", responses=problems(403, 404))
-async def get_cadre(cadre_id: int, principal: CurrentPrincipal, session: SessionDep,
+async def get_cadre(cadre_id: Id, principal: CurrentPrincipal, session: SessionDep,
                     cipher: CipherDep, response: Response) -> CadreRead:
     """下沉干部详情（脱敏）。"""
     cadre = await service.get(session, principal, cadre_id)
@@ -80,7 +81,7 @@ async def get_cadre(cadre_id: int, principal: CurrentPrincipal, session: Session
 
 
 @router.patch("/{cadre_id}", responses=problems(403, 404, 412, 422))
-async def update_cadre(cadre_id: int, body: CadreUpdate, principal: CurrentPrincipal,
+async def update_cadre(cadre_id: Id, body: CadreUpdate, principal: CurrentPrincipal,
                        session: SessionDep, cipher: CipherDep, response: Response,
                        if_match: IfMatch = None) -> CadreRead:
     """修改下沉干部信息（如到期日 ends_on）；If-Match 过期 → 412。"""

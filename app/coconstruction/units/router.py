@@ -15,6 +15,7 @@ from app.core.db import SessionDep
 from app.core.deps import CipherDep
 from app.core.errors import problems
 from app.core.idempotency import Idempotent
+from app.core.inputs import Id
 from app.core.pagination import Page, PageDep, next_cursor, page_of
 from app.core.permissions import Perm
 from app.core.routing import DomainRouter
@@ -35,7 +36,7 @@ async def create_unit(body: UnitCreate, principal: CurrentPrincipal, session: Se
 
 @router.get("/units", responses=problems(400))
 async def list_units(principal: CurrentPrincipal, session: SessionDep, cipher: CipherDep,
-                     page: PageDep, org_id: Annotated[int | None, Query(ge=1)] = None
+                     page: PageDep, org_id: Annotated[Id | None, Query()] = None
                      ) -> Page[UnitRead]:
     """按单位自身所在节点可见的单位（区级人员、单位联络员）。社区看本社区报到的单位请用
     GET /communities/{community_id}/units。"""
@@ -44,7 +45,7 @@ async def list_units(principal: CurrentPrincipal, session: SessionDep, cipher: C
 
 
 @router.get("/units/{unit_id}", responses=problems(403, 404))
-async def get_unit(unit_id: int, principal: CurrentPrincipal, session: SessionDep,
+async def get_unit(unit_id: Id, principal: CurrentPrincipal, session: SessionDep,
                    cipher: CipherDep, response: Response) -> UnitRead:
     """单位详情（联系人脱敏）。"""
     unit = await service.get(session, principal, unit_id)
@@ -53,7 +54,7 @@ async def get_unit(unit_id: int, principal: CurrentPrincipal, session: SessionDe
 
 
 @router.patch("/units/{unit_id}", responses=problems(403, 404, 409, 412, 422))
-async def update_unit(unit_id: int, body: UnitUpdate, principal: CurrentPrincipal,
+async def update_unit(unit_id: Id, body: UnitUpdate, principal: CurrentPrincipal,
                       session: SessionDep, cipher: CipherDep, response: Response,
                       if_match: IfMatch = None) -> UnitRead:
     """修改单位名称、编码、联系人；If-Match 过期 → 412。"""
@@ -66,7 +67,7 @@ async def update_unit(unit_id: int, body: UnitUpdate, principal: CurrentPrincipa
 
 @router.post("/units/{unit_id}/registrations", status_code=status.HTTP_201_CREATED,
              dependencies=[Idempotent], responses=problems(403, 404, 409, 422))
-async def register_unit(unit_id: int, body: UnitRegistrationCreate, principal: CurrentPrincipal,
+async def register_unit(unit_id: Id, body: UnitRegistrationCreate, principal: CurrentPrincipal,
                         session: SessionDep, response: Response) -> UnitRegistrationRead:
     """单位到社区报到（需单位或该社区的 units:write）。同一单位在同一社区已有有效报到 → 409
     unit_already_registered。"""
@@ -78,7 +79,7 @@ async def register_unit(unit_id: int, body: UnitRegistrationCreate, principal: C
 
 @router.post("/units/{unit_id}/registrations/{reg_id}/end",
              responses=problems(403, 404, 409, 412))
-async def end_registration(unit_id: int, reg_id: int, principal: CurrentPrincipal,
+async def end_registration(unit_id: Id, reg_id: Id, principal: CurrentPrincipal,
                            session: SessionDep, response: Response, if_match: IfMatch = None
                            ) -> UnitRegistrationRead:
     """结束报到；已结束 → 409 registration_not_active。之后可重新报到。"""
@@ -91,7 +92,7 @@ async def end_registration(unit_id: int, reg_id: int, principal: CurrentPrincipa
 
 
 @router.get("/units/{unit_id}/registrations", responses=problems(400, 403, 404))
-async def list_registrations(unit_id: int, principal: CurrentPrincipal, session: SessionDep,
+async def list_registrations(unit_id: Id, principal: CurrentPrincipal, session: SessionDep,
                              page: PageDep,
                              status: Literal["active", "ended"] | None = None
                              ) -> Page[UnitRegistrationRead]:
@@ -102,7 +103,7 @@ async def list_registrations(unit_id: int, principal: CurrentPrincipal, session:
 
 
 @router.get("/communities/{community_id}/units", responses=problems(400, 403, 404))
-async def community_units(community_id: int, principal: CurrentPrincipal, session: SessionDep,
+async def community_units(community_id: Id, principal: CurrentPrincipal, session: SessionDep,
                           cipher: CipherDep, page: PageDep) -> Page[RegisteredUnitRead]:
     """在本社区有效报到的单位（社区一方的视图，需该社区的 units:read）。"""
     org = await service.community(session, principal, community_id)

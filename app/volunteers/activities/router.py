@@ -13,6 +13,7 @@ from app.core.db import SessionDep
 from app.core.deps import SettingsDep
 from app.core.errors import problems
 from app.core.idempotency import Idempotent
+from app.core.inputs import Id
 from app.core.pagination import Page, PageDep, page_of
 from app.core.routing import DomainRouter
 from app.models import Activity, ActivitySignup
@@ -67,14 +68,14 @@ async def list_activities(principal: CurrentPrincipal, session: SessionDep,
 
 
 @router.get(ITEM, responses=problems(403, 404))
-async def get_activity(activity_id: int, principal: CurrentPrincipal, session: SessionDep,
+async def get_activity(activity_id: Id, principal: CurrentPrincipal, session: SessionDep,
                        response: Response) -> ActivityRead:
     """活动详情（含已报名人数）。"""
     return _answer(response, await service.get(session, principal, activity_id))
 
 
 @router.patch(ITEM, responses=problems(403, 404, 409, 412, 422))
-async def update_activity(activity_id: int, body: ActivityUpdate, principal: CurrentPrincipal,
+async def update_activity(activity_id: Id, body: ActivityUpdate, principal: CurrentPrincipal,
                           session: SessionDep, settings: SettingsDep, response: Response,
                           if_match: IfMatch = None) -> ActivityRead:
     """组织方修改活动（带 If-Match，版本过期 → 412）：标题、时间、地点、名额、报名截止、每小时
@@ -87,7 +88,7 @@ async def update_activity(activity_id: int, body: ActivityUpdate, principal: Cur
 
 
 @router.post(f"{ITEM}/cancel", responses=problems(403, 404, 409, 412))
-async def cancel_activity(activity_id: int, body: ActivityCancel, principal: CurrentPrincipal,
+async def cancel_activity(activity_id: Id, body: ActivityCancel, principal: CurrentPrincipal,
                           session: SessionDep, settings: SettingsDep, response: Response,
                           if_match: IfMatch = None) -> ActivityRead:
     """组织方取消活动（须说明原因）；已报名与候补的人收到站内消息和微信订阅消息。"""
@@ -98,7 +99,7 @@ async def cancel_activity(activity_id: int, body: ActivityCancel, principal: Cur
 
 @router.post(f"{ITEM}/signups", status_code=status.HTTP_201_CREATED, dependencies=[Idempotent],
              responses=problems(403, 404, 409, 422))
-async def sign_up(activity_id: int, principal: CurrentPrincipal, session: SessionDep,
+async def sign_up(activity_id: Id, principal: CurrentPrincipal, session: SessionDep,
                   response: Response, body: SignupCreate | None = None) -> SignupRead:
     """本人报名（无请求体），或监护人为子女报名（`{"for_resident_id"}`：子女须为监护人同户的
     未成年登记居民；监护人的账号经其党员记录关联居民登记，否则 403 signup_not_guardian）。
@@ -112,7 +113,7 @@ async def sign_up(activity_id: int, principal: CurrentPrincipal, session: Sessio
 
 
 @router.get(f"{ITEM}/signups", responses=problems(400, 403, 404))
-async def list_signups(activity_id: int, principal: CurrentPrincipal, session: SessionDep,
+async def list_signups(activity_id: Id, principal: CurrentPrincipal, session: SessionDep,
                        page: PageDep, status: SignupStatus | None = None) -> Page[SignupRead]:
     """报名名单（按报名先后，姓名脱敏）：组织方可见全部，其他人只见本人的报名。"""
     rows = await service.signups_page(session, principal, activity_id, status=status, page=page)
@@ -120,7 +121,7 @@ async def list_signups(activity_id: int, principal: CurrentPrincipal, session: S
 
 
 @router.delete(SIGNUP, status_code=status.HTTP_204_NO_CONTENT, responses=problems(403, 404, 409))
-async def cancel_signup(activity_id: int, signup_id: int, principal: CurrentPrincipal,
+async def cancel_signup(activity_id: Id, signup_id: Id, principal: CurrentPrincipal,
                         session: SessionDep, settings: SettingsDep) -> Response:
     """本人（或组织方）取消报名；空出的名额由第一位候补递补，并通知其本人。已签到 → 409。"""
     await service.withdraw(session, settings, principal, activity_id, signup_id)
@@ -128,7 +129,7 @@ async def cancel_signup(activity_id: int, signup_id: int, principal: CurrentPrin
 
 
 @router.post(f"{SIGNUP}/check-in", responses=problems(403, 404, 409, 422))
-async def check_in(activity_id: int, signup_id: int, body: Position,
+async def check_in(activity_id: Id, signup_id: Id, body: Position,
                    principal: CurrentPrincipal, session: SessionDep, response: Response
                    ) -> SignupRead:
     """本人在活动地点签到半径内、活动开始前 30 分钟至结束之间签到（坐标可为 gcj02）。
@@ -138,7 +139,7 @@ async def check_in(activity_id: int, signup_id: int, body: Position,
 
 
 @router.post(f"{SIGNUP}/check-out", responses=problems(403, 404, 409, 422))
-async def check_out(activity_id: int, signup_id: int, body: Position,
+async def check_out(activity_id: Id, signup_id: Id, body: Position,
                     principal: CurrentPrincipal, session: SessionDep, response: Response
                     ) -> SignupRead:
     """本人签退：服务时长为签到至签退与活动时段的重叠（不超过活动时长），按活动每小时积分
@@ -148,7 +149,7 @@ async def check_out(activity_id: int, signup_id: int, body: Position,
 
 
 @router.get(f"{SIGNUP}/code", responses=problems(403, 404, 409))
-async def checkin_code(activity_id: int, signup_id: int, principal: CurrentPrincipal,
+async def checkin_code(activity_id: Id, signup_id: Id, principal: CurrentPrincipal,
                        session: SessionDep, settings: SettingsDep) -> CheckinCode:
     """本人（为子女报名的监护人）获取签到码，以二维码出示给组织方扫码签到或签退。签到码两分钟
     内有效，签名防伪，只对本活动有效。"""
@@ -156,7 +157,7 @@ async def checkin_code(activity_id: int, signup_id: int, principal: CurrentPrinc
 
 
 @router.post(f"{ITEM}/checkins", dependencies=[Idempotent], responses=problems(403, 404, 409, 422))
-async def scan_checkin(activity_id: int, body: CheckinScan, principal: CurrentPrincipal,
+async def scan_checkin(activity_id: Id, body: CheckinScan, principal: CurrentPrincipal,
                        session: SessionDep, settings: SettingsDep, response: Response
                        ) -> SignupRead:
     """组织方扫码：未签到的为其签到，已签到的为其签退（签退须出示签到之后获取的新码，否则 409
@@ -167,7 +168,7 @@ async def scan_checkin(activity_id: int, body: CheckinScan, principal: CurrentPr
 
 
 @router.post(f"{SIGNUP}/correction", responses=problems(403, 404, 409, 422))
-async def correct_attendance(activity_id: int, signup_id: int, body: AttendanceCorrection,
+async def correct_attendance(activity_id: Id, signup_id: Id, body: AttendanceCorrection,
                              principal: CurrentPrincipal, session: SessionDep,
                              response: Response) -> SignupRead:
     """组织方核定服务时长（分钟，须说明原因，记入审计）；积分按差额以新记录补记或冲减。"""

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.core.geo import Crs
-from app.core.inputs import Id, Text, clean_text
+from app.core.inputs import Id, Int, IsoAwareDateTime, IsoDateTime, Number, Text, clean_text
 from app.core.pagination import PageQuery
 
 
@@ -33,22 +32,22 @@ class SignupStatus(StrEnum):
 
 class ActivityCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    org_id: int = Field(ge=1, le=2**63 - 1, description="组织方节点（社区、社会组织党支部等）")
-    title: str = Field(min_length=1, max_length=200, description="如“暑期书法班”")
+    org_id: Id = Field(description="组织方节点（社区、社会组织党支部等）")
+    title: Text = Field(min_length=1, max_length=200, description="如“暑期书法班”")
     kind: ActivityKind
     description: str | None = Field(None, max_length=4000)
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
-    signup_deadline: AwareDatetime | None = Field(None, description="缺省为开始时间")
-    capacity: int = Field(ge=1, le=10_000)
+    starts_at: IsoAwareDateTime
+    ends_at: IsoAwareDateTime
+    signup_deadline: IsoAwareDateTime | None = Field(None, description="缺省为开始时间")
+    capacity: Int = Field(ge=1, le=10_000)
     address: str | None = Field(None, max_length=255)
-    lng: float | None = Field(None, ge=-180, le=180)
-    lat: float | None = Field(None, ge=-90, le=90)
+    lng: Number | None = Field(None, ge=-180, le=180)
+    lat: Number | None = Field(None, ge=-90, le=90)
     crs: Crs = Field("wgs84", description="坐标系：微信小程序定位为 gcj02")
-    radius_m: int = Field(200, ge=10, le=5_000, description="签到半径（米）")
-    points_per_hour: int = Field(0, ge=0, le=1_000, description="每服务一小时积分")
-    min_age: int | None = Field(None, ge=0, le=150, description="参加者最小年龄（按活动开始日）")
-    max_age: int | None = Field(None, ge=0, le=150, description="参加者最大年龄（按活动开始日）")
+    radius_m: Int = Field(200, ge=10, le=5_000, description="签到半径（米）")
+    points_per_hour: Int = Field(0, ge=0, le=1_000, description="每服务一小时积分")
+    min_age: Int | None = Field(None, ge=0, le=150, description="参加者最小年龄（按活动开始日）")
+    max_age: Int | None = Field(None, ge=0, le=150, description="参加者最大年龄（按活动开始日）")
     residents_only: bool = Field(False, description="仅限本社区登记居民参加")
 
     _title = field_validator("title")(clean_text)
@@ -77,10 +76,10 @@ class ActivityUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     title: Text | None = Field(None, min_length=1, max_length=200)
     description: str | None = Field(None, max_length=4000)
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
-    signup_deadline: AwareDatetime | None = None
-    capacity: int | None = Field(None, ge=1, le=10_000,
+    starts_at: IsoAwareDateTime | None = None
+    ends_at: IsoAwareDateTime | None = None
+    signup_deadline: IsoAwareDateTime | None = None
+    capacity: Int | None = Field(None, ge=1, le=10_000,
                                  description="调高时依次递补候补；不能低于已报名人数（409）")
     address: Text | None = Field(None, max_length=255)
     lng: float | None = Field(None, ge=-180, le=180)
@@ -116,8 +115,8 @@ class SignupCreate(BaseModel):
 class ActivityListQuery(PageQuery):
     """GET /activities: a page of the caller's activities, optionally near a point."""
 
-    community_id: int | None = Field(None, ge=1, le=2**63 - 1)
-    org_id: int | None = Field(None, ge=1, le=2**63 - 1)
+    community_id: Id | None = None
+    org_id: Id | None = None
     kind: ActivityKind | None = None
     status: ActivityStatus | None = None
     upcoming: bool | None = Field(None, description="true：只列未结束的活动")
@@ -135,23 +134,23 @@ class ActivityListQuery(PageQuery):
 
 class ActivityCancel(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reason: str = Field(min_length=1, max_length=500)
+    reason: Text = Field(min_length=1, max_length=500)
 
     _reason = field_validator("reason")(clean_text)
 
 
 class ActivityRead(BaseModel):
-    id: int
-    org_id: int
+    id: Id
+    org_id: Id
     org_path: str
-    street_id: int | None
-    community_id: int | None
-    title: str
+    street_id: Id | None
+    community_id: Id | None
+    title: Text
     kind: ActivityKind
     description: str | None
-    starts_at: datetime
-    ends_at: datetime
-    signup_deadline: datetime | None
+    starts_at: IsoDateTime
+    ends_at: IsoDateTime
+    signup_deadline: IsoDateTime | None
     capacity: int
     accepted_count: int = Field(description="已报名（不含候补）")
     address: str | None
@@ -163,54 +162,54 @@ class ActivityRead(BaseModel):
     max_age: int | None
     residents_only: bool
     status: ActivityStatus
-    cancelled_at: datetime | None
+    cancelled_at: IsoDateTime | None
     cancel_reason: str | None
     version: int
-    created_at: datetime
+    created_at: IsoDateTime
 
 
 class Position(BaseModel):
     """Where the phone is when checking in or out."""
 
     model_config = ConfigDict(extra="forbid")
-    lng: float = Field(ge=-180, le=180)
-    lat: float = Field(ge=-90, le=90)
+    lng: Number = Field(ge=-180, le=180)
+    lat: Number = Field(ge=-90, le=90)
     crs: Crs = Field("wgs84", description="坐标系：微信小程序定位为 gcj02")
 
 
 class AttendanceCorrection(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    minutes: int = Field(ge=0, le=7 * 24 * 60, description="核定服务时长（分钟），不超过活动时长")
-    reason: str = Field(min_length=1, max_length=500)
+    minutes: Int = Field(ge=0, le=7 * 24 * 60, description="核定服务时长（分钟），不超过活动时长")
+    reason: Text = Field(min_length=1, max_length=500)
 
     _reason = field_validator("reason")(clean_text)
 
 
 class SignupRead(BaseModel):
-    id: int
-    activity_id: int
+    id: Id
+    activity_id: Id
     org_path: str
-    user_id: int = Field(description="报名人；为子女报名时是监护人")
-    resident_id: int | None = Field(description="监护人为其报名的子女（居民 id）")
+    user_id: Id = Field(description="报名人；为子女报名时是监护人")
+    resident_id: Id | None = Field(description="监护人为其报名的子女（居民 id）")
     name: str | None = Field(description="脱敏姓名（为子女报名时是子女的）")
     status: SignupStatus
-    promoted_at: datetime | None = Field(description="候补转为报名成功的时间")
-    cancelled_at: datetime | None
-    checked_in_at: datetime | None
-    checked_out_at: datetime | None
+    promoted_at: IsoDateTime | None = Field(description="候补转为报名成功的时间")
+    cancelled_at: IsoDateTime | None
+    checked_in_at: IsoDateTime | None
+    checked_out_at: IsoDateTime | None
     minutes: int | None = Field(description="核定服务时长（分钟）")
     points: int | None = Field(description="已记入的积分")
     correction_reason: str | None
     version: int
-    created_at: datetime
+    created_at: IsoDateTime
 
 
 class CheckinCode(BaseModel):
     """The code the volunteer's phone shows (as a QR code) for the organiser to scan."""
 
     code: str = Field(description="签到码（两分钟内有效，过期请重新获取）")
-    expires_at: datetime
-    signup_id: int
+    expires_at: IsoDateTime
+    signup_id: Id
 
 
 class CheckinScan(BaseModel):

@@ -11,6 +11,7 @@ from app.core.concurrency import IfMatch, check_if_match, set_etag
 from app.core.db import SessionDep
 from app.core.errors import problems
 from app.core.idempotency import Idempotent
+from app.core.inputs import Id
 from app.core.pagination import Page, PageDep, page_of
 from app.core.permissions import Perm
 from app.core.routing import DomainRouter
@@ -29,7 +30,7 @@ from app.volunteers.market.schemas import (
 router = DomainRouter(tags=["market"])
 GOODS = "/market/goods/{goods_id}"
 REDEMPTION = "/market/redemptions/{redemption_id}"
-IdQuery = Annotated[int | None, Query(ge=1, le=2**63 - 1)]
+IdQuery = Annotated[Id | None, Query()]
 
 
 def _goods(response: Response, goods: MarketGoods) -> GoodsRead:
@@ -65,14 +66,14 @@ async def list_goods(principal: CurrentPrincipal, session: SessionDep, page: Pag
 
 
 @router.get(GOODS, responses=problems(403, 404))
-async def get_goods(goods_id: int, principal: CurrentPrincipal, session: SessionDep,
+async def get_goods(goods_id: Id, principal: CurrentPrincipal, session: SessionDep,
                     response: Response) -> GoodsRead:
     """商品详情（含库存）。"""
     return _goods(response, await service.get_goods(session, principal, goods_id))
 
 
 @router.patch(GOODS, responses=problems(403, 404, 412, 422))
-async def update_goods(goods_id: int, body: GoodsUpdate, principal: CurrentPrincipal,
+async def update_goods(goods_id: Id, body: GoodsUpdate, principal: CurrentPrincipal,
                        session: SessionDep, response: Response, if_match: IfMatch = None
                        ) -> GoodsRead:
     """修改名称、说明、积分价格，或下架（active=false）。库存用 POST …/stock 调整。"""
@@ -82,7 +83,7 @@ async def update_goods(goods_id: int, body: GoodsUpdate, principal: CurrentPrinc
 
 
 @router.post(f"{GOODS}/stock", responses=problems(403, 404, 409, 422))
-async def change_stock(goods_id: int, body: StockChange, principal: CurrentPrincipal,
+async def change_stock(goods_id: Id, body: StockChange, principal: CurrentPrincipal,
                        session: SessionDep, response: Response) -> GoodsRead:
     """入库（delta 为正）或出库、损耗（为负，库存不足 → 409 goods_out_of_stock）。"""
     goods = await service.get_goods(session, principal, goods_id, Perm.market_write)
@@ -94,7 +95,7 @@ redemptions = DomainRouter(tags=["redemptions"])
 
 @redemptions.post(f"{GOODS}/redemptions", status_code=status.HTTP_201_CREATED,
                   dependencies=[Idempotent], responses=problems(403, 404, 409, 422))
-async def redeem_goods(goods_id: int, body: RedemptionCreate, principal: CurrentPrincipal,
+async def redeem_goods(goods_id: Id, body: RedemptionCreate, principal: CurrentPrincipal,
                        session: SessionDep, response: Response) -> RedemptionRead:
     """本人用积分兑换：同一事务内扣减库存并扣除积分。库存不足 → 409 goods_out_of_stock；
     积分不足 → 409 points_insufficient；已下架 → 409 goods_withdrawn。"""
@@ -117,7 +118,7 @@ async def list_redemptions(principal: CurrentPrincipal, session: SessionDep, pag
 
 
 @redemptions.get(REDEMPTION, responses=problems(404))
-async def get_redemption(redemption_id: int, principal: CurrentPrincipal, session: SessionDep,
+async def get_redemption(redemption_id: Id, principal: CurrentPrincipal, session: SessionDep,
                          response: Response) -> RedemptionRead:
     """兑换记录（本人或超市管理员可见）。"""
     return _redemption(response, await service.find_redemption(session, principal,
@@ -125,7 +126,7 @@ async def get_redemption(redemption_id: int, principal: CurrentPrincipal, sessio
 
 
 @redemptions.post(f"{REDEMPTION}/collect", responses=problems(403, 404, 409, 412))
-async def collect_redemption(redemption_id: int, principal: CurrentPrincipal,
+async def collect_redemption(redemption_id: Id, principal: CurrentPrincipal,
                              session: SessionDep, response: Response, if_match: IfMatch = None
                              ) -> RedemptionRead:
     """超市管理员交付商品后标记已领取。"""
@@ -135,7 +136,7 @@ async def collect_redemption(redemption_id: int, principal: CurrentPrincipal,
 
 
 @redemptions.post(f"{REDEMPTION}/cancel", responses=problems(403, 404, 409, 412))
-async def cancel_redemption(redemption_id: int, principal: CurrentPrincipal,
+async def cancel_redemption(redemption_id: Id, principal: CurrentPrincipal,
                             session: SessionDep, response: Response, if_match: IfMatch = None
                             ) -> RedemptionRead:
     """本人或超市管理员取消未领取的兑换：库存退回，积分以新的收支记录退还。"""

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.core.inputs import clean_text
+from app.core.inputs import Id, Int, IsoDateTime, Text, clean_text
 
 
 class RedemptionStatus(StrEnum):
@@ -18,26 +17,28 @@ class RedemptionStatus(StrEnum):
 
 class GoodsCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    community_id: int = Field(ge=1, le=2**63 - 1, description="超市所在社区")
-    name: str = Field(min_length=1, max_length=100, description="如“洗衣液 1 瓶”")
+    community_id: Id = Field(description="超市所在社区")
+    name: Text = Field(min_length=1, max_length=100, description="如“洗衣液 1 瓶”")
     description: str | None = Field(None, max_length=2000)
-    price_points: int = Field(ge=1, le=1_000_000, description="兑换所需积分")
-    stock: int = Field(0, ge=0, le=1_000_000)
+    price_points: Int = Field(ge=1, le=1_000_000, description="兑换所需积分")
+    stock: Int = Field(0, ge=0, le=1_000_000)
 
     _name = field_validator("name")(clean_text)
 
 
 class GoodsUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str | None = Field(None, min_length=1, max_length=100)
+    name: Text | None = Field(None, min_length=1, max_length=100)
     description: str | None = Field(None, max_length=2000)
-    price_points: int | None = Field(None, ge=1, le=1_000_000)
+    price_points: Int | None = Field(None, ge=1, le=1_000_000)
     active: bool | None = Field(None, description="false 为下架")
 
 
 class StockChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    delta: int = Field(ge=-1_000_000, le=1_000_000, description="入库为正，出库（损耗）为负")
+    delta: Int = Field(ge=-1_000_000, le=1_000_000,
+                       description="入库为正，出库（损耗）为负；不能为 0",
+                       json_schema_extra={"not": {"const": 0}})
 
     @field_validator("delta")
     @classmethod
@@ -49,35 +50,35 @@ class StockChange(BaseModel):
 
 class RedemptionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    quantity: int = Field(1, ge=1, le=100)
+    quantity: Int = Field(1, ge=1, le=100)
 
 
 class GoodsRead(BaseModel):
-    id: int
-    community_id: int | None
-    street_id: int | None
+    id: Id
+    community_id: Id | None
+    street_id: Id | None
     org_path: str
-    name: str
+    name: Text
     description: str | None
     price_points: int
     stock: int
     active: bool
     version: int
-    created_at: datetime
+    created_at: IsoDateTime
 
 
 class RedemptionRead(BaseModel):
-    id: int
-    goods_id: int
+    id: Id
+    goods_id: Id
     goods_name: str
-    community_id: int | None
+    community_id: Id | None
     org_path: str
-    user_id: int
-    name: str | None = Field(description="兑换人脱敏姓名")
+    user_id: Id
+    name: Text | None = Field(description="兑换人脱敏姓名")
     quantity: int
     points: int
     status: RedemptionStatus
-    collected_at: datetime | None
-    cancelled_at: datetime | None
+    collected_at: IsoDateTime | None
+    cancelled_at: IsoDateTime | None
     version: int
-    created_at: datetime
+    created_at: IsoDateTime

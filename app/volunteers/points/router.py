@@ -9,6 +9,7 @@ from fastapi import Query
 from app.core.auth import CurrentPrincipal
 from app.core.db import SessionDep
 from app.core.errors import problems
+from app.core.inputs import Id
 from app.core.pagination import PageDep
 from app.core.routing import DomainRouter
 from app.volunteers.points import credits, service
@@ -28,7 +29,7 @@ async def points_statement(principal: CurrentPrincipal, session: SessionDep, pag
 
 @router.get("/points/leaderboard", responses=problems(403, 404))
 async def points_leaderboard(principal: CurrentPrincipal, session: SessionDep,
-                             community_id: Annotated[int, Query(ge=1, le=2**63 - 1)],
+                             community_id: Annotated[Id, Query()],
                              limit: Annotated[int, Query(ge=1, le=100)] = 20) -> Leaderboard:
     """社区志愿服务积分排行榜：按在该社区服务所得积分（兑换不影响排名），姓名脱敏。"""
     return await service.leaderboard(session, principal, community_id, limit)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from app.core.inputs import Id, Int, IsoDateTime
 
 
 class EntryKind(StrEnum):
@@ -65,30 +66,30 @@ class PointsRules(BaseModel):
 
 
 class PostingRead(BaseModel):
-    id: int
-    entry_id: int
+    id: Id
+    entry_id: Id
     kind: EntryKind
     memo: str
     amount: int = Field(description="正数为收入，负数为支出")
-    signup_id: int | None
-    community_id: int | None
-    created_at: datetime
+    signup_id: Id | None
+    community_id: Id | None
+    created_at: IsoDateTime
 
 
 class Statement(BaseModel):
-    balance: int = Field(description="当前积分余额")
+    balance: Int = Field(description="当前积分余额")
     items: list[PostingRead]
     next_cursor: str | None = None
 
 
 class LeaderboardEntry(BaseModel):
-    rank: int
-    user_id: int
+    rank: Int
+    user_id: Id
     name: str | None = Field(description="脱敏姓名")
-    points: int = Field(description="在该社区服务所得积分（兑换不扣减排名）")
+    points: Int = Field(description="在该社区服务所得积分（兑换不扣减排名）")
     org_path: str = Field(description="社区的路径")
 
 
 class Leaderboard(BaseModel):
-    community_id: int
+    community_id: Id
     items: list[LeaderboardEntry]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.core.inputs import Id
 from app.volunteers.teams.schemas import TeamKind
 
 
@@ -28,13 +29,13 @@ class ProfileUpdate(BaseModel):
 
 
 class TeamBrief(BaseModel):
-    id: int
+    id: Id
     name: str
     kind: TeamKind
 
 
 class ProfileRead(BaseModel):
-    user_id: int
+    user_id: Id
     skills: list[str]
     availability: list[str]
     teams: list[TeamBrief]

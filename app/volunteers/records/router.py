@@ -11,6 +11,7 @@ from app.core.auth import CurrentPrincipal
 from app.core.db import SessionDep
 from app.core.deps import CipherDep
 from app.core.errors import problems
+from app.core.inputs import Id
 from app.core.routing import DomainRouter
 from app.volunteers.records import service, sheet
 from app.volunteers.records.schemas import ServiceRecord
@@ -24,7 +25,7 @@ XLSX: dict[int | str, dict[str, Any]] = {200: {"content": {sheet.XLSX_MIME: {}}}
 
 @router.get(ITEM, responses=problems(403, 404, 422))
 async def service_record(
-    member_id: int,
+    member_id: Id,
     principal: CurrentPrincipal,
     session: SessionDep,
     cipher: CipherDep,
@@ -42,7 +43,7 @@ async def service_record(
 
 @router.get(f"{ITEM}.xlsx", response_class=Response, responses={**XLSX, **problems(403, 404, 422)})
 async def service_record_xlsx(
-    member_id: int,
+    member_id: Id,
     principal: CurrentPrincipal,
     session: SessionDep,
     cipher: CipherDep,

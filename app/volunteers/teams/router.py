@@ -12,6 +12,7 @@ from app.core.db import SessionDep
 from app.core.deps import CipherDep
 from app.core.errors import problems
 from app.core.idempotency import Idempotent
+from app.core.inputs import Id
 from app.core.pagination import Page, PageDep, page_of
 from app.core.permissions import Perm
 from app.core.routing import DomainRouter
@@ -43,7 +44,7 @@ async def create_team(body: TeamCreate, principal: CurrentPrincipal, session: Se
 @router.get("/volunteer-teams", responses=problems(400))
 async def list_teams(principal: CurrentPrincipal, session: SessionDep, cipher: CipherDep,
                      page: PageDep,
-                     org_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+                     org_id: Annotated[Id | None, Query()] = None,
                      kind: TeamKind | None = None) -> Page[TeamRead]:
     """可见范围内的队伍，最新在前（负责人姓名、电话脱敏）。"""
     filters = []
@@ -56,7 +57,7 @@ async def list_teams(principal: CurrentPrincipal, session: SessionDep, cipher: C
 
 
 @router.get(ITEM, responses=problems(403, 404))
-async def get_team(team_id: int, principal: CurrentPrincipal, session: SessionDep,
+async def get_team(team_id: Id, principal: CurrentPrincipal, session: SessionDep,
                    cipher: CipherDep, response: Response) -> TeamRead:
     """队伍详情。"""
     team = await service.get(session, principal, team_id)
@@ -65,7 +66,7 @@ async def get_team(team_id: int, principal: CurrentPrincipal, session: SessionDe
 
 
 @router.get(f"{ITEM}/members", responses=problems(400, 403, 404))
-async def list_team_members(team_id: int, principal: CurrentPrincipal, session: SessionDep,
+async def list_team_members(team_id: Id, principal: CurrentPrincipal, session: SessionDep,
                             page: PageDep) -> Page[TeamMemberRead]:
     """队伍成员（按加入先后，姓名脱敏）。"""
     team = await service.get(session, principal, team_id)
@@ -75,7 +76,7 @@ async def list_team_members(team_id: int, principal: CurrentPrincipal, session: 
 
 @router.post(f"{ITEM}/members", status_code=status.HTTP_201_CREATED, dependencies=[Idempotent],
              responses=problems(403, 404, 409, 422))
-async def add_team_member(team_id: int, body: MemberAdd, principal: CurrentPrincipal,
+async def add_team_member(team_id: Id, body: MemberAdd, principal: CurrentPrincipal,
                           session: SessionDep) -> TeamMemberRead:
     """把志愿者加入队伍（activities:write）；已在队伍中 → 409 team_member_exists。"""
     team = await service.get(session, principal, team_id, Perm.activity_write)
@@ -84,7 +85,7 @@ async def add_team_member(team_id: int, body: MemberAdd, principal: CurrentPrinc
 
 @router.delete(f"{ITEM}/members/{{user_id}}", status_code=status.HTTP_204_NO_CONTENT,
                responses=problems(403, 404))
-async def remove_team_member(team_id: int, user_id: int, principal: CurrentPrincipal,
+async def remove_team_member(team_id: Id, user_id: Id, principal: CurrentPrincipal,
                              session: SessionDep) -> Response:
     """把志愿者移出队伍。"""
     team = await service.get(session, principal, team_id, Perm.activity_write)
@@ -93,7 +94,7 @@ async def remove_team_member(team_id: int, user_id: int, principal: CurrentPrinc
 
 
 @router.get(f"{ITEM}/leaderboard", responses=problems(403, 404))
-async def team_leaderboard(team_id: int, principal: CurrentPrincipal, session: SessionDep,
+async def team_leaderboard(team_id: Id, principal: CurrentPrincipal, session: SessionDep,
                            limit: Annotated[int, Query(ge=1, le=100)] = 20
                            ) -> TeamLeaderboard:
     """队伍积分排行榜：成员按志愿服务所得积分排序（兑换不影响排名），姓名脱敏。"""

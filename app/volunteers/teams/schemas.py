@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.core.inputs import clean_text
+from app.core.inputs import Id, IsoDateTime, Text, clean_text
 from app.people.fields import Phone
 from app.volunteers.points.schemas import LeaderboardEntry
 
@@ -20,9 +19,9 @@ class TeamKind(StrEnum):
 
 class TeamCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    org_id: int = Field(ge=1, le=2**63 - 1, description="服务的社区或街道")
+    org_id: Id = Field(description="服务的社区或街道")
     kind: TeamKind
-    name: str = Field(min_length=1, max_length=100, description="如“老党员调解工作室”")
+    name: Text = Field(min_length=1, max_length=100, description="如“老党员调解工作室”")
     description: str | None = Field(None, max_length=2000)
     leader_name: str | None = Field(None, max_length=50)
     contact_phone: Phone | None = Field(None, description="联系电话（加密保存，返回时脱敏）")
@@ -31,34 +30,34 @@ class TeamCreate(BaseModel):
 
 
 class TeamRead(BaseModel):
-    id: int
-    org_id: int
+    id: Id
+    org_id: Id
     org_path: str
-    street_id: int | None
-    community_id: int | None
+    street_id: Id | None
+    community_id: Id | None
     kind: TeamKind
-    name: str
+    name: Text
     description: str | None
     leader_name: str | None = Field(description="脱敏")
     contact_phone: str | None = Field(description="脱敏，如“138****5678”")
     version: int
-    created_at: datetime
+    created_at: IsoDateTime
 
 
 class MemberAdd(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    user_id: int = Field(ge=1, le=2**63 - 1)
+    user_id: Id
 
 
 class TeamMemberRead(BaseModel):
-    id: int
-    team_id: int
-    user_id: int
-    name: str | None = Field(description="脱敏姓名")
+    id: Id
+    team_id: Id
+    user_id: Id
+    name: Text | None = Field(description="脱敏姓名")
     org_path: str
-    joined_at: datetime
+    joined_at: IsoDateTime
 
 
 class TeamLeaderboard(BaseModel):
-    team_id: int
+    team_id: Id
     items: list[LeaderboardEntry]

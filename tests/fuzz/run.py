@@ -1,0 +1,274 @@
+"""Schemathesis over every /api/v1 operation, as a district admin and as a grid worker.
+
+    python -m tests.fuzz.run [--db sqlite|postgres] [--examples N] [--seed N] [--role ROLE ...]
+
+Migrates a fresh database (a SQLite file in a temporary directory, or a new PostgreSQL database
+created and dropped here), loads `gridapi seed-demo`, serves the app with `gridapi serve` on a
+free port, signs in as each role's demo login and runs `schemathesis run` with every default check,
+a fixed seed and a bounded number of examples per operation, the stateful phase following the
+OpenAPI links. Prints, per role, the operations, cases and failures schemathesis reports and exits
+non-zero on any failure (`make fuzz`; `.ci/run` runs it on PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+PG_ADMIN_URL = os.environ.get("FUZZ_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+ROLES = ("demo_district_admin", "demo_grid_worker")
+
+# Operations left out, and why (each would end the run's own access, not find a defect):
+# - POST /auth/logout ends the login session the run's token belongs to: every later request
+#   would be 401 and test nothing. Token handling is covered by tests/auth.
+EXCLUDED = [("POST", "/api/v1/auth/logout")]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def database(kind: str, work: Path) -> Iterator[str]:
+    """A fresh, empty database URL; a PostgreSQL one is dropped afterwards."""
+    if kind == "sqlite":
+        yield f"sqlite+aiosqlite:///{work / 'fuzz.db'}"
+        return
+    name = f"gridapi_fuzz_{int(time.time())}_{os.getpid()}"
+    admin = PG_ADMIN_URL.rsplit("/", 1)[0]
+    subprocess.run(["psql", PG_ADMIN_URL, "-qc", f"CREATE DATABASE {name}"], check=True)
+    try:
+        yield f"postgresql+asyncpg://{admin.split('://', 1)[1]}/{name}"
+    finally:
+        drop = f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+        subprocess.run(["psql", PG_ADMIN_URL, "-qc", drop], check=False)
+
+
+def environment(url: str, work: Path, wechat: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GRID_")}
+    env.update(
+        {
+            "DATABASE_URL": url,
+            "GRID_ENV": "development",
+            "GRID_UPLOAD_DIR": str(work / "uploads"),
+            "GRID_LOG_JSON": "true",
+            # The limits are generous enough for people, not for a fuzzer's thousands of requests;
+            # their 429s are tested in tests/core/test_abuse_limits.py.
+            "GRID_CASE_CREATE_LIMIT": "100000/minute",
+            "GRID_EXPORT_LIMIT": "100000/hour",
+            "GRID_REVEAL_LIMIT": "100000/hour",
+            "GRID_PHONE_BIND_LIMIT": "100000/hour",
+            "GRID_LOGIN_IP_LIMIT": "100000/minute",
+            "GRID_WECHAT_LOGIN_LIMIT": "100000/minute",
+            "GRID_WECHAT_APPID": "wxfuzz",
+            "GRID_WECHAT_SECRET": "fuzz",
+            "GRID_WECHAT_API_BASE": wechat,
+        }
+    )
+    env.pop("REDIS_URL", None)
+    return env
+
+
+def gridapi(env: dict[str, str], *args: str) -> None:
+    subprocess.run(
+        [str(BIN / "gridapi"), *args], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL
+    )
+
+
+@contextlib.contextmanager
+def serving(env: dict[str, str], log: Path) -> Iterator[str]:
+    port = free_port()
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [str(BIN / "gridapi"), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            if proc.poll() is not None:
+                raise SystemExit(f"the server exited: see {log}")
+            time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+
+
+def login(base: str, username: str, password: str) -> str:
+    r = httpx.post(f"{base}/api/v1/auth/login", json={"username": username, "password": password})
+    r.raise_for_status()
+    return str(r.json()["access_token"])
+
+
+def fuzz(base: str, token: str, args: argparse.Namespace, report: Path) -> dict[str, int]:
+    cmd = [
+        str(BIN / "schemathesis"),
+        "run",
+        f"{base}/openapi.json",
+        "--url",
+        base,
+        "--checks",
+        "all",
+        "--seed",
+        str(args.seed),
+        "--max-examples",
+        str(args.examples),
+        "--workers",
+        "1",
+        "--include-path-regex",
+        "^/api/v1/",
+        "--no-shrink",
+        "--suppress-health-check",
+        "all",
+        "--request-timeout",
+        "30",
+        "--header",
+        f"Authorization: Bearer {token}",
+        "--report",
+        "ndjson",
+        "--report-ndjson-path",
+        str(report),
+    ]
+    if EXCLUDED:
+        pattern = "^(" + "|".join(re.escape(p) for _, p in EXCLUDED) + ")$"
+        cmd += ["--exclude-path-regex", pattern]
+    if args.phases:
+        cmd += ["--phases", args.phases]
+    env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.fuzz.hooks", "PYTHONPATH": str(ROOT)}
+    started = time.monotonic()
+    # In the work directory: schemathesis keeps a cache of past failures in its working
+    # directory and replays them first; each run starts without one (same seed, same cases).
+    proc = subprocess.Popen(
+        cmd,
+        cwd=report.parent,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert proc.stdout is not None
+    out = []
+    for line in proc.stdout:
+        sys.stdout.write(line)
+        out.append(line)
+    rc = proc.wait()
+    text = "".join(out)
+    return {
+        "rc": rc,
+        "seconds": round(time.monotonic() - started),
+        "operations": _number(r"Tested: (\d+)", text),
+        "cases": _number(r"(\d+) generated", text),
+        "failures": _number(r"(\d+) unique failures", text),
+    }
+
+
+def _number(pattern: str, text: str) -> int:
+    match = re.search(pattern, text)
+    return int(match.group(1)) if match else 0
+
+
+class _FakeWechat(BaseHTTPRequestHandler):
+    """The WeChat API as it answers a code it did not issue (the run has no network, and the
+    real one would answer the fuzzer's codes the same): 40029 for every code, a token for
+    the app's own token request."""
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("content-length") or 0)
+        self.rfile.read(length)
+        if self.path.startswith("/cgi-bin/token"):
+            body = {"access_token": "fuzz", "expires_in": 7200}
+        else:
+            body = {"errcode": 40029, "errmsg": "invalid code"}
+        raw = json.dumps(body).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
+
+    do_GET = do_POST = _answer
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def fake_wechat() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _FakeWechat)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument("--examples", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=38)
+    parser.add_argument("--phases", default="")
+    parser.add_argument("--role", action="append", choices=ROLES)
+    parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    args = parser.parse_args(argv)
+    work = Path(tempfile.mkdtemp(prefix="gridapi-fuzz-"))
+    failed = False
+    results: dict[str, dict[str, int]] = {}
+    try:
+        with database(args.db, work) as url, fake_wechat() as wechat:
+            env = environment(url, work, wechat)
+            gridapi(env, "migrate")
+            gridapi(env, "seed-demo")
+            password = env.get("GRID_DEMO_PASSWORD", "Demo@2026")
+            with serving(env, work / "server.log") as base:
+                for role in args.role or ROLES:
+                    print(f"\n==> schemathesis as {role} on {args.db}", flush=True)
+                    token = login(base, role, password)
+                    results[role] = result = fuzz(base, token, args, work / f"{role}.ndjson")
+                    failed |= result["rc"] != 0
+        print(
+            f"\n==> schemathesis on {args.db} (seed {args.seed}, {args.examples} examples "
+            "per operation)"
+        )
+        for role, r in results.items():
+            print(
+                f"    {role}: {r['operations']} operations, {r['cases']} cases, "
+                f"{r['failures']} failures, {r['seconds']} s (exit {r['rc']})"
+            )
+        return 1 if failed else 0
+    finally:
+        if args.keep or failed:
+            print(f"work directory kept: {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
