@@ -31,6 +31,7 @@ from app.core.outbox import WorkerContext  # noqa: E402
 from app.files.storage import LocalStorage  # noqa: E402
 from app.main import create_app  # noqa: E402
 from app.models import User  # noqa: E402
+from tests.factories_steering import add_steering  # noqa: E402
 from tests.factories import (  # noqa: E402
     World,
     add_wish_evidence,
@@ -121,6 +122,7 @@ async def world(engine: AsyncEngine, settings: Settings) -> World:
         for case in w.cases:
             w.attachments.append(await attach_photo(session, storage, case))
         await add_wish_evidence(session, w, storage)
+        await add_steering(session, w, storage)
         await session.commit()
     return w
 

@@ -1,4 +1,5 @@
-"""key tasks reports bulletins joint meetings
+"""key tasks (lists, responsible units, weekly reports, published bulletins), joint meetings
+(schedule, attendees, minutes); case_attachments may be held by a task report or a meeting
 
 Revision ID: 0010
 Revises: 0009
@@ -33,13 +34,13 @@ def upgrade() -> None:
     sa.Column('reason', sa.Text(), nullable=True),
     sa.Column('moved_from', sa.Date(), nullable=True),
     sa.Column('signin_code_hash', sa.String(length=64), nullable=True),
-    sa.Column('signin_expires_at', app.core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('signin_expires_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('minutes', sa.Text(), nullable=True),
     sa.Column('minutes_attachment_ids', sa.JSON(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
-    sa.Column('created_at', app.core.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', app.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['org_id'], ['orgs.id'], name=op.f('fk_joint_meetings_org_id_orgs'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_joint_meetings')),
     sa.UniqueConstraint('org_id', 'period', name=op.f('uq_joint_meetings_org_id_period'))
@@ -66,8 +67,8 @@ def upgrade() -> None:
     sa.Column('created_by', sa.BigInteger(), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
-    sa.Column('created_at', app.core.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', app.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('org_path', sa.String(length=255).with_variant(sa.String(length=255, collation='C'), 'postgresql'), nullable=False),
     sa.Column('street_id', sa.BigInteger(), nullable=True),
     sa.Column('community_id', sa.BigInteger(), nullable=True),
@@ -97,7 +98,7 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=100), nullable=False),
     sa.Column('staff_org_id', sa.BigInteger(), nullable=True),
     sa.Column('user_id', sa.BigInteger(), nullable=True),
-    sa.Column('signed_in_at', app.core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('signed_in_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('signed_in_by', sa.BigInteger(), nullable=True),
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.ForeignKeyConstraint(['meeting_id'], ['joint_meetings.id'], name=op.f('fk_meeting_attendees_meeting_id_joint_meetings'), ondelete='CASCADE'),
@@ -114,7 +115,7 @@ def upgrade() -> None:
     sa.Column('week', sa.String(length=8), nullable=False),
     sa.Column('snapshot', sa.JSON(), nullable=False),
     sa.Column('published_by', sa.BigInteger(), nullable=True),
-    sa.Column('published_at', app.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('published_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('org_path', sa.String(length=255).with_variant(sa.String(length=255, collation='C'), 'postgresql'), nullable=False),
     sa.Column('street_id', sa.BigInteger(), nullable=True),
@@ -161,8 +162,8 @@ def upgrade() -> None:
     sa.Column('reported_by', sa.BigInteger(), nullable=True),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
-    sa.Column('created_at', app.core.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('updated_at', app.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('org_path', sa.String(length=255).with_variant(sa.String(length=255, collation='C'), 'postgresql'), nullable=False),
     sa.Column('street_id', sa.BigInteger(), nullable=True),
     sa.Column('community_id', sa.BigInteger(), nullable=True),
@@ -180,11 +181,25 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_key_task_reports_street_id'), ['street_id'], unique=False)
         batch_op.create_index('ix_key_task_reports_week_start_task_id', ['week_start', 'task_id'], unique=False)
 
+    with op.batch_alter_table('case_attachments', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('task_report_id', sa.BigInteger(), nullable=True))
+        batch_op.add_column(sa.Column('meeting_id', sa.BigInteger(), nullable=True))
+        batch_op.create_index(batch_op.f('ix_case_attachments_task_report_id'), ['task_report_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_case_attachments_meeting_id'), ['meeting_id'], unique=False)
+        batch_op.create_foreign_key(batch_op.f('fk_case_attachments_task_report_id_key_task_reports'), 'key_task_reports', ['task_report_id'], ['id'], ondelete='CASCADE')
+        batch_op.create_foreign_key(batch_op.f('fk_case_attachments_meeting_id_joint_meetings'), 'joint_meetings', ['meeting_id'], ['id'], ondelete='CASCADE')
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('case_attachments', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_case_attachments_meeting_id_joint_meetings'), type_='foreignkey')
+        batch_op.drop_constraint(batch_op.f('fk_case_attachments_task_report_id_key_task_reports'), type_='foreignkey')
+        batch_op.drop_index(batch_op.f('ix_case_attachments_meeting_id'))
+        batch_op.drop_index(batch_op.f('ix_case_attachments_task_report_id'))
+        batch_op.drop_column('meeting_id')
+        batch_op.drop_column('task_report_id')
     with op.batch_alter_table('key_task_reports', schema=None) as batch_op:
         batch_op.drop_index('ix_key_task_reports_week_start_task_id')
         batch_op.drop_index(batch_op.f('ix_key_task_reports_street_id'))
