@@ -31,7 +31,6 @@ from app.core.outbox import WorkerContext  # noqa: E402
 from app.files.storage import LocalStorage  # noqa: E402
 from app.main import create_app  # noqa: E402
 from app.models import User  # noqa: E402
-from tests.factories_steering import add_steering  # noqa: E402
 from tests.factories import (  # noqa: E402
     World,
     add_wish_evidence,
@@ -39,6 +38,7 @@ from tests.factories import (  # noqa: E402
     build_world,
     token_for,
 )
+from tests.factories_steering import add_steering  # noqa: E402
 
 DATABASE_URL = os.environ["DATABASE_URL"]
 IS_PG = DATABASE_URL.startswith("postgresql")

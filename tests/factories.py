@@ -21,11 +21,6 @@ from app.core.types import utcnow
 from app.files.service import store_upload
 from app.files.storage import FileStorage
 from app.models import (
-    KeyTask,
-    Meeting,
-    TaskBulletin,
-    TaskReport,
-    TaskResponsible,
     Activity,
     ActivitySignup,
     Agreement,
@@ -40,7 +35,9 @@ from app.models import (
     Grid,
     GridStaff,
     Household,
+    KeyTask,
     MarketGoods,
+    Meeting,
     Member,
     MemberFinding,
     Org,
@@ -55,6 +52,9 @@ from app.models import (
     Resident,
     ResidentImport,
     RoleAssignment,
+    TaskBulletin,
+    TaskReport,
+    TaskResponsible,
     TeamMembership,
     Unit,
     UnitRegistration,
