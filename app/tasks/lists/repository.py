@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.pagination import PageParams, keyset
 from app.core.permissions import Perm
-from app.core.scope import readable
+from app.core.scope import path_upper_bound, readable
 from app.core.security import Principal
 from app.models import KeyTask, Org, TaskReport, TaskResponsible, Unit
 
@@ -79,3 +79,39 @@ async def is_referenced(session: AsyncSession, task_id: int) -> bool:
 async def remove(session: AsyncSession, task: KeyTask) -> None:
     await session.delete(task)
     await session.flush()
+
+
+async def units(session: AsyncSession) -> list[Unit]:
+    return list((await session.scalars(select(Unit).order_by(Unit.id))).all())
+
+
+async def subtree(session: AsyncSession, path: str) -> list[Org]:
+    stmt = select(Org).where(Org.path >= path, Org.path < path_upper_bound(path)).order_by(
+        Org.path)
+    return list((await session.scalars(stmt)).all())
+
+
+async def of_list(session: AsyncSession, org_id: int, year: int) -> list[KeyTask]:
+    stmt = (select(KeyTask).where(KeyTask.org_id == org_id, KeyTask.year == year)
+            .order_by(KeyTask.seq, KeyTask.id))
+    return list((await session.scalars(stmt)).all())
+
+
+async def lead_names(session: AsyncSession, tasks: list[KeyTask]) -> dict[int, str]:
+    """Each task's lead unit by name (an org node or a unit), two statements for all."""
+    org_ids = {t.lead_org_id for t in tasks if t.lead_org_id is not None}
+    unit_ids = {t.lead_unit_id for t in tasks if t.lead_unit_id is not None}
+    orgs: dict[int, str] = {}
+    units_: dict[int, str] = {}
+    if org_ids:
+        stmt = select(Org.id, Org.name).where(Org.id.in_(org_ids))
+        orgs = {i: n for i, n in (await session.execute(stmt)).all()}
+    if unit_ids:
+        stmt = select(Unit.id, Unit.name).where(Unit.id.in_(unit_ids))
+        units_ = {i: n for i, n in (await session.execute(stmt)).all()}
+    out: dict[int, str] = {}
+    for t in tasks:
+        name = orgs.get(t.lead_org_id or 0) or units_.get(t.lead_unit_id or 0)
+        if name:
+            out[t.id] = name
+    return out

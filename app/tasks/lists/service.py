@@ -69,7 +69,7 @@ async def writable(session: AsyncSession, principal: Principal, task_id: int
     return task, (await repo.responsibles(session, [task.id]))[task.id]
 
 
-async def _list_org(session: AsyncSession, principal: Principal, org_id: int) -> Org:
+async def list_org(session: AsyncSession, principal: Principal, org_id: int) -> Org:
     org = await repo.org(session, org_id)
     if org is None or not sees(principal, org.path):
         raise field_error("org_id", "组织不存在", "No such organisation")
@@ -77,6 +77,14 @@ async def _list_org(session: AsyncSession, principal: Principal, org_id: int) ->
         raise field_error("org_id", "任务清单只属于区、街道（镇）或社区",
                           "Task lists belong to a district, street, town or community")
     authorize(principal, Perm.task_write, org.path)
+    return org
+
+
+async def readable_org(session: AsyncSession, principal: Principal, org_id: int) -> Org:
+    org = await repo.org(session, org_id)
+    if org is None or not sees(principal, org.path):
+        raise field_error("org_id", "组织不存在", "No such organisation")
+    authorize(principal, Perm.task_read, org.path)
     return org
 
 
@@ -129,7 +137,7 @@ async def _check_leads(session: AsyncSession, org: Org, values: dict[str, Any]) 
 
 async def create(session: AsyncSession, principal: Principal, data: TaskCreate, *,
                  meeting_id: int | None = None) -> tuple[KeyTask, list[TaskResponsible]]:
-    org = await _list_org(session, principal, data.org_id)
+    org = await list_org(session, principal, data.org_id)
     if data.parent_id is not None:
         await _parent(session, org, data.year, data.parent_id)
     values = data.model_dump(exclude={"responsibles", "org_id"})

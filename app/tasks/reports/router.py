@@ -19,7 +19,7 @@ from app.files.service import StorageDep, public_copy_response
 from app.models import TaskReport
 from app.tasks.lists import service as tasks
 from app.tasks.reports import service
-from app.tasks.reports.schemas import ReportCreate, ReportRead, ReportUpdate
+from app.tasks.reports.schemas import TaskReportCreate, TaskReportRead, TaskReportUpdate
 from app.tasks.weeks import Week
 
 router = DomainRouter(tags=["tasks"])
@@ -27,15 +27,15 @@ REPORTS = "/tasks/{task_id}/reports"
 ITEM = REPORTS + "/{report_id}"
 
 
-def _answer(response: Response, row: TaskReport) -> ReportRead:
+def _answer(response: Response, row: TaskReport) -> TaskReportRead:
     set_etag(response, row.version)
     return service.read(row)
 
 
 @router.post(REPORTS, status_code=status.HTTP_201_CREATED, dependencies=[Idempotent],
              responses=problems(403, 404, 409, 422))
-async def create_task_report(task_id: Id, body: ReportCreate, principal: CurrentPrincipal,
-                             session: SessionDep, response: Response) -> ReportRead:
+async def create_task_report(task_id: Id, body: TaskReportCreate, principal: CurrentPrincipal,
+                             session: SessionDep, response: Response) -> TaskReportRead:
     """责任单位的工作人员提交本周（或指定 ISO 周）进度；同一单位同一周已报告 → 409
     task_report_exists（请用 PATCH 修改）。周结束（北京时间周日 24 时）后提交的标记为迟报。"""
     task, named = await tasks.find(session, principal, task_id)
@@ -46,7 +46,7 @@ async def create_task_report(task_id: Id, body: ReportCreate, principal: Current
 async def list_task_reports(task_id: Id, principal: CurrentPrincipal, session: SessionDep,
                             page: PageDep, week: str | None = None,
                             responsible_id: Annotated[int | None, Query(ge=1, le=ID_MAX)] = None
-                            ) -> Page[ReportRead]:
+                            ) -> Page[TaskReportRead]:
     """任务的进度报告，最新在前；可按周、责任单位筛选。"""
     task, _ = await tasks.find(session, principal, task_id)
     wanted = str(_week(week)) if week else None
@@ -64,16 +64,16 @@ def _week(text: str) -> Week:
 
 @router.get(ITEM, responses=problems(403, 404))
 async def get_task_report(task_id: Id, report_id: Id, principal: CurrentPrincipal,
-                          session: SessionDep, response: Response) -> ReportRead:
+                          session: SessionDep, response: Response) -> TaskReportRead:
     """一份进度报告。"""
     await tasks.find(session, principal, task_id)
     return _answer(response, await service.get(session, task_id, report_id))
 
 
 @router.patch(ITEM, responses=problems(403, 404, 412, 422))
-async def update_task_report(task_id: Id, report_id: Id, body: ReportUpdate,
+async def update_task_report(task_id: Id, report_id: Id, body: TaskReportUpdate,
                              principal: CurrentPrincipal, session: SessionDep,
-                             response: Response, if_match: IfMatch = None) -> ReportRead:
+                             response: Response, if_match: IfMatch = None) -> TaskReportRead:
     """修改本单位的报告（带 If-Match，过期 → 412）；已发布的周通报不随之改变。"""
     _, named = await tasks.find(session, principal, task_id)
     row = await service.get(session, task_id, report_id)

@@ -22,7 +22,7 @@ def unique_ids(value: list[int]) -> list[int]:
     return list(dict.fromkeys(value))
 
 
-class ReportCreate(BaseModel):
+class TaskReportCreate(BaseModel):
     """One report per responsible unit, task and ISO week; the week defaults to the current one
     (Asia/Shanghai)."""
 
@@ -38,7 +38,7 @@ class ReportCreate(BaseModel):
     _ids = field_validator("attachment_ids")(unique_ids)
 
 
-class ReportUpdate(BaseModel):
+class TaskReportUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     percent: Percent | None = None
     text: ReportText | None = None
@@ -46,7 +46,7 @@ class ReportUpdate(BaseModel):
                                             description="追加的佐证材料（已绑定的保留）")
 
 
-class ReportRead(BaseModel):
+class TaskReportRead(BaseModel):
     id: int
     task_id: int
     responsible_id: int

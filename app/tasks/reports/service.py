@@ -25,7 +25,7 @@ from app.models.scoped import scope_from
 from app.tasks.errors import NotResponsible, ReportExists, ReportNotFound
 from app.tasks.lists import service as tasks
 from app.tasks.reports import repository as repo
-from app.tasks.reports.schemas import ReportCreate, ReportRead, ReportUpdate
+from app.tasks.reports.schemas import TaskReportCreate, TaskReportRead, TaskReportUpdate
 from app.tasks.weeks import Week, is_late
 
 
@@ -40,7 +40,7 @@ def _responsible(principal: Principal, named: list[TaskResponsible], responsible
     return found
 
 
-def _week(data: ReportCreate, now: datetime) -> Week:
+def _week(data: TaskReportCreate, now: datetime) -> Week:
     week = Week.parse(data.week) if data.week else Week.at(now)
     if week.monday > Week.at(now).monday:
         raise field_error("week", "不能为将来的周报告进度", "That week has not started")
@@ -48,7 +48,7 @@ def _week(data: ReportCreate, now: datetime) -> Week:
 
 
 async def create(session: AsyncSession, principal: Principal, task: KeyTask,
-                 named: list[TaskResponsible], data: ReportCreate) -> TaskReport:
+                 named: list[TaskResponsible], data: TaskReportCreate) -> TaskReport:
     responsible = _responsible(principal, named, data.responsible_id)
     now = utcnow()
     week = _week(data, now)
@@ -73,7 +73,7 @@ async def get(session: AsyncSession, task_id: int, report_id: int) -> TaskReport
 
 
 async def update(session: AsyncSession, principal: Principal, named: list[TaskResponsible],
-                 row: TaskReport, data: ReportUpdate) -> TaskReport:
+                 row: TaskReport, data: TaskReportUpdate) -> TaskReport:
     _responsible(principal, named, row.responsible_id)
     changes = data.model_dump(exclude_unset=True)
     for name in ("percent", "text"):
@@ -107,8 +107,8 @@ async def page(session: AsyncSession, task: KeyTask, *, week: str | None,
                            params=params)
 
 
-def read(row: TaskReport) -> ReportRead:
-    return ReportRead(
+def read(row: TaskReport) -> TaskReportRead:
+    return TaskReportRead(
         id=row.id, task_id=row.task_id, responsible_id=row.responsible_id,
         org_path=row.org_path, week=row.week, week_start=row.week_start, percent=row.percent,
         text=row.text, attachment_ids=list(row.attachment_ids), late=row.late,
