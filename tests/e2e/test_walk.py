@@ -58,7 +58,7 @@ FILL: dict[str | tuple[str, str], str] = {
     "token": "case_code", "rest": "unknown", "activity_id": "activity", "goods_id": "goods",
     "redemption_id": "redemption", "team_id": "team", "task_id": "task",
     "report_id": "task_report", "bulletin_id": "bulletin", "meeting_id": "meeting",
-    "week": "week",
+    "week": "week", "year": "year",
     (f"{API}/tasks/{{task_id}}/reports/{{report_id}}/attachments/{{attachment_id}}",
      "attachment_id"): "case_attachment",  # not the report's: a 404 is what the walk expects
     (f"{API}/meetings/{{meeting_id}}/attachments/{{attachment_id}}", "attachment_id"):
@@ -174,7 +174,7 @@ async def objects_of(h: Harness, d: Demo) -> dict[str, Any]:
         "task": task_id, "task_report": report_id,
         "bulletin": (await flows.bulletin(h, task_id))["id"],
         "meeting": await _first(h, select(Meeting.id)),
-        "week": str(Week.at(utcnow())),
+        "week": str(Week.at(utcnow())), "year": Week.at(utcnow()).year,
         "lng": d.lng, "lat": d.lat, "category": flows.LEAF, "json": "json",
         "unknown": "nothing-here.json",
     }

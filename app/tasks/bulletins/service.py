@@ -8,7 +8,9 @@ responsible units' staff are told in their inbox and by a WeChat message (throug
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import audit
@@ -19,7 +21,7 @@ from app.core.permissions import ROLE_PERMISSIONS, Perm
 from app.core.scope import authorize, sees
 from app.core.security import Principal
 from app.core.types import utcnow
-from app.models import KeyTask, Org, TaskBulletin, TaskReport, TaskResponsible
+from app.models import Org, TaskBulletin
 from app.models.scoped import scope_from
 from app.notify import service as notify
 from app.tasks.bulletins import repository as repo
@@ -49,16 +51,15 @@ async def _org(session: AsyncSession, principal: Principal, org_id: int,
     return org
 
 
-def _task_entry(task: KeyTask, named: list[TaskResponsible],
-                reports: dict[tuple[int, int], TaskReport],
-                previous: dict[tuple[int, int], int], week: Week) -> BulletinTask:
+def _task_entry(task: Row[Any], named: list[Row[Any]],
+                reports: dict[tuple[int, int], Row[Any]], week: Week) -> BulletinTask:
     reported, missing = [], []
     for r in named:
         report = reports.get((task.id, r.id))
         if report is None:
             missing.append(UnitMissing(responsible_id=r.id, name=r.name))
             continue
-        before = previous.get((task.id, r.id))
+        before = report.previous
         reported.append(UnitReported(
             responsible_id=r.id, name=r.name, report_id=report.id, percent=report.percent,
             late=report.late, previous_percent=before,
@@ -85,13 +86,12 @@ async def _compute(session: AsyncSession, principal: Principal, org: Org,
                    week: Week) -> BulletinRead:
     args = (session, principal, org.path, week.year)
     tasks = await repo.tasks(*args)
-    named: dict[int, list[TaskResponsible]] = defaultdict(list)
+    named: dict[int, list[Row[Any]]] = defaultdict(list)
     for r in await repo.responsibles(*args):
         named[r.task_id].append(r)
-    reports = {(r.task_id, r.responsible_id): r
-               for r in await repo.week_reports(*args, week.monday)}
-    previous = await repo.previous_percents(*args, week.monday)
-    entries = [_task_entry(t, named[t.id], reports, previous, week) for t in tasks]
+    found = await repo.week_reports(*args, str(week), week.monday)
+    reports = {(r.task_id, r.responsible_id): r for r in found}
+    entries = [_task_entry(t, named[t.id], reports, week) for t in tasks]
     return BulletinRead(org_id=org.id, org_path=org.path, week=str(week),
                         week_start=week.monday, week_end=week.sunday, generated_at=utcnow(),
                         totals=_totals(entries), tasks=entries)
