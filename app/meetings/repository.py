@@ -37,23 +37,31 @@ async def periods(session: AsyncSession, org_id: int, year: int) -> set[str]:
     return set((await session.scalars(stmt)).all())
 
 
-async def attendees(session: AsyncSession, meeting_ids: Sequence[int]
-                    ) -> dict[int, list[MeetingAttendee]]:
+async def attendees(
+    session: AsyncSession, meeting_ids: Sequence[int]
+) -> dict[int, list[MeetingAttendee]]:
     out: dict[int, list[MeetingAttendee]] = {i: [] for i in meeting_ids}
     if meeting_ids:
-        stmt = (select(MeetingAttendee).where(MeetingAttendee.meeting_id.in_(meeting_ids))
-                .order_by(MeetingAttendee.id))
+        stmt = (
+            select(MeetingAttendee)
+            .where(MeetingAttendee.meeting_id.in_(meeting_ids))
+            .order_by(MeetingAttendee.id)
+        )
         for a in (await session.scalars(stmt)).all():
             out[a.meeting_id].append(a)
     return out
 
 
-async def resolution_tasks(session: AsyncSession, meeting_ids: Sequence[int]
-                           ) -> dict[int, list[int]]:
+async def resolution_tasks(
+    session: AsyncSession, meeting_ids: Sequence[int]
+) -> dict[int, list[int]]:
     out: dict[int, list[int]] = {i: [] for i in meeting_ids}
     if meeting_ids:
-        stmt = (select(KeyTask.meeting_id, KeyTask.id)
-                .where(KeyTask.meeting_id.in_(meeting_ids)).order_by(KeyTask.id))
+        stmt = (
+            select(KeyTask.meeting_id, KeyTask.id)
+            .where(KeyTask.meeting_id.in_(meeting_ids))
+            .order_by(KeyTask.id)
+        )
         for meeting_id, task_id in (await session.execute(stmt)).all():
             if meeting_id is not None:  # the IN above: never None
                 out[meeting_id].append(task_id)
@@ -64,9 +72,9 @@ async def clear_attendees(session: AsyncSession, meeting_id: int) -> None:
     await session.execute(delete(MeetingAttendee).where(MeetingAttendee.meeting_id == meeting_id))
 
 
-async def page(session: AsyncSession, principal: Principal, *, filters: list[Any],
-               params: PageParams) -> list[Meeting]:
-    stmt = select(Meeting).where(readable(principal, Meeting.org_path, Perm.meeting_read),
-                                 *filters)
+async def page(
+    session: AsyncSession, principal: Principal, *, filters: list[Any], params: PageParams
+) -> list[Meeting]:
+    stmt = select(Meeting).where(readable(principal, Meeting.org_path, Perm.meeting_read), *filters)
     # A year's schedule is generated in date order, so ids follow the dates.
     return list((await session.scalars(keyset(stmt, [(Meeting.id, False)], params))).all())

@@ -21,9 +21,9 @@ def _weekday_on_or_after(day: date) -> date:
 def periods(kind: str, year: int) -> list[tuple[str, date]]:
     """(period, date) of every meeting of the year for a node of this kind."""
     if kind in QUARTERLY:
-        return [(f"{year}-Q{q}", _weekday_on_or_after(date(year, 3 * q - 2, DAY)))
-                for q in range(1, 5)]
+        return [
+            (f"{year}-Q{q}", _weekday_on_or_after(date(year, 3 * q - 2, DAY))) for q in range(1, 5)
+        ]
     if kind in MONTHLY:
-        return [(f"{year}-{m:02d}", _weekday_on_or_after(date(year, m, DAY)))
-                for m in range(1, 13)]
+        return [(f"{year}-{m:02d}", _weekday_on_or_after(date(year, m, DAY))) for m in range(1, 13)]
     return []

@@ -28,8 +28,9 @@ from app.models.scoped import ScopedRow
 class Meeting(IdMixin, TimestampMixin, ScopedRow, Base):
     __tablename__ = "joint_meetings"
 
-    org_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("orgs.id", ondelete="RESTRICT"),
-                                        index=True)
+    org_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("orgs.id", ondelete="RESTRICT"), index=True
+    )
     org_path: Mapped[str] = mapped_column(path_type(), index=True)
     street_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
     community_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
@@ -47,8 +48,10 @@ class Meeting(IdMixin, TimestampMixin, ScopedRow, Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
-    __table_args__ = (UniqueConstraint("org_id", "period"),
-                      Index("ix_joint_meetings_year_org_path", "year", "org_path"))
+    __table_args__ = (
+        UniqueConstraint("org_id", "period"),
+        Index("ix_joint_meetings_year_org_path", "year", "org_path"),
+    )
 
 
 class MeetingAttendee(IdMixin, Base):

@@ -41,8 +41,9 @@ class KeyTask(IdMixin, TimestampMixin, _OnNode, Base):
 
     __tablename__ = "key_tasks"
 
-    org_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("orgs.id", ondelete="RESTRICT"),
-                                        index=True)
+    org_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("orgs.id", ondelete="RESTRICT"), index=True
+    )
     year: Mapped[int] = mapped_column(Integer)
     parent_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("key_tasks.id", ondelete="RESTRICT"), index=True
@@ -100,9 +101,7 @@ class TaskReport(IdMixin, TimestampMixin, _OnNode, Base):
 
     __tablename__ = "key_task_reports"
 
-    task_id: Mapped[int] = mapped_column(
-        BigInteger, ForeignKey("key_tasks.id", ondelete="CASCADE")
-    )
+    task_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("key_tasks.id", ondelete="CASCADE"))
     responsible_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("key_task_responsibles.id", ondelete="CASCADE"), index=True
     )
@@ -130,8 +129,9 @@ class TaskBulletin(IdMixin, _OnNode, Base):
 
     __tablename__ = "task_bulletins"
 
-    org_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("orgs.id", ondelete="RESTRICT"),
-                                        index=True)
+    org_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("orgs.id", ondelete="RESTRICT"), index=True
+    )
     week: Mapped[str] = mapped_column(String(8))
     snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
     published_by: Mapped[int | None] = mapped_column(

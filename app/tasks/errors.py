@@ -20,8 +20,10 @@ class BulletinNotFound(NotFound):
 
 class ReportExists(Conflict):
     code = "task_report_exists"
-    zh, en = ("该责任单位本周已报告，请修改已有报告（PATCH，带 If-Match）",
-              "This unit already reported this week: edit that report (PATCH with If-Match)")
+    zh, en = (
+        "该责任单位本周已报告，请修改已有报告（PATCH，带 If-Match）",
+        "This unit already reported this week: edit that report (PATCH with If-Match)",
+    )
 
 
 class TaskHasChildren(Conflict):

@@ -31,8 +31,9 @@ BULLETIN = "/tasks/bulletin"
 
 
 async def bulletin(client, auth, user, org_id: int, week: str, expect: int = 200):
-    return await call(client, auth, user, "GET", BULLETIN, expect=expect,
-                      params={"org_id": org_id, "week": week})
+    return await call(
+        client, auth, user, "GET", BULLETIN, expect=expect, params={"org_id": org_id, "week": week}
+    )
 
 
 def entry(b, task_id: int):
@@ -66,8 +67,7 @@ class TestLive:
         week = Week.parse("2026-W53")
         async with db.writing() as s:
             task, named = await make_task(s, world.root, responsible=world.streets[0])
-            await make_report(s, task, named, week=str(week), week_start=week.monday,
-                              percent=90)
+            await make_report(s, task, named, week=str(week), week_start=week.monday, percent=90)
             task_id = task.id
         b = await bulletin(client, auth, admin(world), world.root.id, "2026-W53")
         assert (b["week_start"], b["week_end"]) == ("2026-12-28", "2027-01-03")
@@ -77,8 +77,9 @@ class TestLive:
         assert task_id not in [t["task_id"] for t in nxt["tasks"]]
 
     async def test_community_sees_its_own_list_only(self, client, auth, world: World):
-        b = await bulletin(client, auth, community_admin(world, "s1c1"),
-                           world.communities[0].id, "2026-W48")
+        b = await bulletin(
+            client, auth, community_admin(world, "s1c1"), world.communities[0].id, "2026-W48"
+        )
         assert [t["task_id"] for t in b["tasks"]] == [world.tasks[0].id]
         assert b["totals"]["reported"] == 1
 
@@ -89,10 +90,12 @@ class TestLive:
 
     async def test_xlsx(self, client, auth, world: World):
         task = await district_task(client, auth, world, content="老旧小区改造")
-        await report(client, auth, street_admin(world), task, world.streets[0].id,
-                     "2026-W42", 40)
-        r = await client.get(f"{API}/tasks/bulletin.xlsx", headers=auth(admin(world)),
-                             params={"org_id": world.root.id, "week": "2026-W42"})
+        await report(client, auth, street_admin(world), task, world.streets[0].id, "2026-W42", 40)
+        r = await client.get(
+            f"{API}/tasks/bulletin.xlsx",
+            headers=auth(admin(world)),
+            params={"org_id": world.root.id, "week": "2026-W42"},
+        )
         assert r.status_code == 200, r.text
         rows = list(load_workbook(io.BytesIO(r.content)).active.iter_rows(values_only=True))
         mine = [row for row in rows if row[1] == "老旧小区改造"]
@@ -105,12 +108,27 @@ class TestPublish:
         task = await district_task(client, auth, world)
         s1 = street_admin(world)
         row = await report(client, auth, s1, task, world.streets[0].id, "2026-W42", 40)
-        published = await call(client, auth, admin(world), "POST", "/tasks/bulletins",
-                               expect=201, json={"org_id": world.root.id, "week": "2026-W42"})
-        await call(client, auth, s1, "PATCH", f"/tasks/{task['id']}/reports/{row['id']}",
-                   expect=200, json={"percent": 99, "text": "改了"})
-        frozen = await call(client, auth, admin(world), "GET",
-                            f"/tasks/bulletins/{published['id']}", expect=200)
+        published = await call(
+            client,
+            auth,
+            admin(world),
+            "POST",
+            "/tasks/bulletins",
+            expect=201,
+            json={"org_id": world.root.id, "week": "2026-W42"},
+        )
+        await call(
+            client,
+            auth,
+            s1,
+            "PATCH",
+            f"/tasks/{task['id']}/reports/{row['id']}",
+            expect=200,
+            json={"percent": 99, "text": "改了"},
+        )
+        frozen = await call(
+            client, auth, admin(world), "GET", f"/tasks/bulletins/{published['id']}", expect=200
+        )
         assert entry(frozen["bulletin"], task["id"])["reported"][0]["percent"] == 40
         live = await bulletin(client, auth, admin(world), world.root.id, "2026-W42")
         assert entry(live, task["id"])["reported"][0]["percent"] == 99
@@ -118,24 +136,35 @@ class TestPublish:
     async def test_second_publish_is_409(self, client, auth, world: World):
         body = {"org_id": world.root.id, "week": "2026-W42"}
         await call(client, auth, admin(world), "POST", "/tasks/bulletins", expect=201, json=body)
-        r = await call(client, auth, admin(world), "POST", "/tasks/bulletins", expect=409,
-                       json=body)
+        r = await call(
+            client, auth, admin(world), "POST", "/tasks/bulletins", expect=409, json=body
+        )
         assert r["code"] == "task_bulletin_published"
 
     async def test_responsible_staff_get_it_in_their_inbox(self, client, auth, world: World):
         await district_task(client, auth, world, streets=(0,))
-        await call(client, auth, admin(world), "POST", "/tasks/bulletins", expect=201,
-                   json={"org_id": world.root.id, "week": "2026-W42"})
-        inbox = await call(client, auth, street_admin(world, "s1"), "GET", "/notifications",
-                           expect=200)
+        await call(
+            client,
+            auth,
+            admin(world),
+            "POST",
+            "/tasks/bulletins",
+            expect=201,
+            json={"org_id": world.root.id, "week": "2026-W42"},
+        )
+        inbox = await call(
+            client, auth, street_admin(world, "s1"), "GET", "/notifications", expect=200
+        )
         assert any(n["kind"] == "task_bulletin" for n in inbox["items"])
-        other = await call(client, auth, street_admin(world, "s2"), "GET", "/notifications",
-                           expect=200)
+        other = await call(
+            client, auth, street_admin(world, "s2"), "GET", "/notifications", expect=200
+        )
         assert not any(n["kind"] == "task_bulletin" for n in other["items"])
 
     async def test_wechat_message_goes_through_the_outbox(self, auth, world: World, db):
-        settings = make_settings(wechat_appid="wxtest", wechat_secret="s" * 32,
-                                 wechat_case_template_id="TPL-1")
+        settings = make_settings(
+            wechat_appid="wxtest", wechat_secret="s" * 32, wechat_case_template_id="TPL-1"
+        )
         s1 = street_admin(world, "s1")
         async with db.writing() as s:
             user = await s.get(User, s1.id)
@@ -145,19 +174,29 @@ class TestPublish:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
             await district_task(c, auth, world, streets=(0,))
-            await call(c, auth, admin(world), "POST", "/tasks/bulletins", expect=201,
-                       json={"org_id": world.root.id, "week": "2026-W42"})
+            await call(
+                c,
+                auth,
+                admin(world),
+                "POST",
+                "/tasks/bulletins",
+                expect=201,
+                json={"org_id": world.root.id, "week": "2026-W42"},
+            )
         async with db.reading() as s:
-            events = (await s.scalars(select(OutboxEvent).where(
-                OutboxEvent.topic == WECHAT_TOPIC))).all()
-            kinds = (await s.scalars(select(Notification.kind).where(
-                Notification.user_id == s1.id))).all()
+            events = (
+                await s.scalars(select(OutboxEvent).where(OutboxEvent.topic == WECHAT_TOPIC))
+            ).all()
+            kinds = (
+                await s.scalars(select(Notification.kind).where(Notification.user_id == s1.id))
+            ).all()
         assert [e.payload["user_id"] for e in events] == [s1.id]
         assert "task_bulletin" in kinds
 
     async def test_published_list_stays_in_scope(self, client, auth, world: World):
-        page = await call(client, auth, community_admin(world, "s1c1"), "GET",
-                          "/tasks/bulletins", expect=200)
+        page = await call(
+            client, auth, community_admin(world, "s1c1"), "GET", "/tasks/bulletins", expect=200
+        )
         assert [b["id"] for b in page["items"]] == [world.bulletins[0].id]
 
 
@@ -166,20 +205,26 @@ async def grow(db, world: World, tasks: int, weeks: int) -> None:
     async with db.writing() as s:
         root = world.root
         for i in range(tasks):
-            task, first = await make_task(s, root, seq=100 + i, responsible=world.streets[0],
-                                          content=f"任务{i}")
+            task, first = await make_task(
+                s, root, seq=100 + i, responsible=world.streets[0], content=f"任务{i}"
+            )
             street = world.streets[1]
-            s.add(TaskResponsible(task_id=task.id, org_id=street.id, staff_org_id=street.id,
-                                  name=street.name))  # never reports: always missing
+            s.add(
+                TaskResponsible(
+                    task_id=task.id, org_id=street.id, staff_org_id=street.id, name=street.name
+                )
+            )  # never reports: always missing
             for w in range(1, weeks + 1):
                 week = Week(2026, w)
-                await make_report(s, task, first, week=str(week), week_start=week.monday,
-                                  percent=min(100, w))
+                await make_report(
+                    s, task, first, week=str(week), week_start=week.monday, percent=min(100, w)
+                )
 
 
 class TestStatements:
-    async def test_constant_whatever_the_tasks_and_weeks(self, client, auth, world: World, db,
-                                                        statements):
+    async def test_constant_whatever_the_tasks_and_weeks(
+        self, client, auth, world: World, db, statements
+    ):
         boss = auth(admin(world))
         params = {"org_id": world.root.id, "week": "2026-W10"}
         await client.get(f"{API}{BULLETIN}", headers=boss, params=params)  # warms the caller
@@ -194,5 +239,3 @@ class TestStatements:
         assert big.json()["totals"]["tasks"] > small.json()["totals"]["tasks"]
         # principal + org + tasks + responsible units + the week's reports (previous within)
         assert statements.count == few == PRINCIPAL_LOADS + 4
-
-

@@ -17,8 +17,9 @@ class TestParse:
         with pytest.raises(ValueError):
             Week.parse("2025-W53")
 
-    @pytest.mark.parametrize("text", ["2026-W00", "2026-W54", "2026W49", "2026-w49", "",
-                                      "0000-W01", "2026-W4"])
+    @pytest.mark.parametrize(
+        "text", ["2026-W00", "2026-W54", "2026W49", "2026-w49", "", "0000-W01", "2026-W4"]
+    )
     def test_rejects_what_is_not_a_week(self, text):
         with pytest.raises(ValueError):
             Week.parse(text)

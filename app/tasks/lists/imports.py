@@ -57,12 +57,18 @@ def _check(row: SheetRow, directory: dict[str, Named]) -> dict[str, Any] | None:
         try:
             deadline = parse_date(v["deadline"])
         except ValueError:
-            row.problem("deadline", "完成时限不是日期（如 2026-06-30）",
-                        "The deadline is not a date (e.g. 2026-06-30)")
+            row.problem(
+                "deadline",
+                "完成时限不是日期（如 2026-06-30）",
+                "The deadline is not a date (e.g. 2026-06-30)",
+            )
     status = STATUS.get(v.get("status") or "推进中", v.get("status") or "")
     if status not in STATUS_LABEL:
-        row.problem("status", "状态须为：推进中、已完成、暂停、已取消",
-                    "Status must be one of 推进中, 已完成, 暂停, 已取消")
+        row.problem(
+            "status",
+            "状态须为：推进中、已完成、暂停、已取消",
+            "Status must be one of 推进中, 已完成, 暂停, 已取消",
+        )
     lead = directory.get(v.get("lead", "")) if v.get("lead") else None
     if v.get("lead") and lead is None:
         row.problem("lead", f"找不到牵头单位“{v['lead']}”", f"No unit named {v['lead']!r}")
@@ -75,19 +81,27 @@ def _check(row: SheetRow, directory: dict[str, Named]) -> dict[str, Any] | None:
     seq = v.get("seq", "")
     if row.problems:
         return None
-    return {"content": content, "target": v.get("target") or None, "deadline": deadline,
-            "status": status, "lead": lead, "named": named,
-            "seq": int(seq) if seq.isdigit() else row.row}
+    return {
+        "content": content,
+        "target": v.get("target") or None,
+        "deadline": deadline,
+        "status": status,
+        "lead": lead,
+        "named": named,
+        "seq": int(seq) if seq.isdigit() else row.row,
+    }
 
 
-async def import_list(session: AsyncSession, principal: Principal, *, org_id: int, year: int,
-                      file: IO[bytes]) -> dict[str, Any]:
+async def import_list(
+    session: AsyncSession, principal: Principal, *, org_id: int, year: int, file: IO[bytes]
+) -> dict[str, Any]:
     org = await service.list_org(session, principal, org_id)
     try:
         rows = await run_in_threadpool(read_rows, file)
     except ValueError as exc:
-        raise field_error("file", str(exc), "No header row with a 任务内容 column, or too many"
-                          " rows") from exc
+        raise field_error(
+            "file", str(exc), "No header row with a 任务内容 column, or too many rows"
+        ) from exc
     directory = await _directory(session, org)
     created: list[int] = []
     for row in rows:
@@ -95,41 +109,79 @@ async def import_list(session: AsyncSession, principal: Principal, *, org_id: in
         if checked is not None:
             created.append(await _add(session, org, year, checked))
     rejected = [(r.row, p) for r in rows for p in r.problems]
-    await audit.record(session, principal, "task.import", "org", org.id, org_path=org.path,
-                       detail={"year": year, "created": len(created),
-                               "rejected_rows": len({row for row, _ in rejected})})
-    return {"rows_total": len(rows), "rows_created": len(created), "task_ids": created,
-            "rejected": [{"row": row, "field": p["field"], "message": t(p["zh"], p["en"])}
-                         for row, p in rejected]}
+    await audit.record(
+        session,
+        principal,
+        "task.import",
+        "org",
+        org.id,
+        org_path=org.path,
+        detail={
+            "year": year,
+            "created": len(created),
+            "rejected_rows": len({row for row, _ in rejected}),
+        },
+    )
+    return {
+        "rows_total": len(rows),
+        "rows_created": len(created),
+        "task_ids": created,
+        "rejected": [
+            {"row": row, "field": p["field"], "message": t(p["zh"], p["en"])} for row, p in rejected
+        ],
+    }
 
 
 async def _add(session: AsyncSession, org: Org, year: int, c: dict[str, Any]) -> int:
     lead: Named | None = c["lead"]
-    task = KeyTask(org_id=org.id, **scope_from(org), year=year, seq=c["seq"],
-                   content=c["content"], target=c["target"], deadline=c["deadline"],
-                   status=c["status"], lead_org_id=lead.org_id if lead else None,
-                   lead_unit_id=lead.unit_id if lead else None)
+    task = KeyTask(
+        org_id=org.id,
+        **scope_from(org),
+        year=year,
+        seq=c["seq"],
+        content=c["content"],
+        target=c["target"],
+        deadline=c["deadline"],
+        status=c["status"],
+        lead_org_id=lead.org_id if lead else None,
+        lead_unit_id=lead.unit_id if lead else None,
+    )
     session.add(task)
     await session.flush()
     seen: set[tuple[int | None, int | None]] = set()
     for n in c["named"]:
         if (n.org_id, n.unit_id) not in seen:
             seen.add((n.org_id, n.unit_id))
-            session.add(TaskResponsible(task_id=task.id, org_id=n.org_id, unit_id=n.unit_id,
-                                        staff_org_id=n.staff_org_id, name=n.name))
+            session.add(
+                TaskResponsible(
+                    task_id=task.id,
+                    org_id=n.org_id,
+                    unit_id=n.unit_id,
+                    staff_org_id=n.staff_org_id,
+                    name=n.name,
+                )
+            )
     return task.id
 
 
-async def export_list(session: AsyncSession, principal: Principal, *, org_id: int, year: int,
-                      path: Path, lang: str) -> None:
+async def export_list(
+    session: AsyncSession, principal: Principal, *, org_id: int, year: int, path: Path, lang: str
+) -> None:
     """The node's own list for the year, in the import's columns (a round trip re-imports)."""
     org = await service.readable_org(session, principal, org_id)
     tasks = await repo.of_list(session, org.id, year)
     named = await repo.responsibles(session, [task.id for task in tasks])
     leads = await repo.lead_names(session, tasks)
-    rows = [[task.seq, task.content, task.target or "", leads.get(task.id, ""),
-             "、".join(r.name for r in named[task.id]),
-             task.deadline.isoformat() if task.deadline else "",
-             STATUS_LABEL.get(task.status, task.status)] for task in tasks]
+    rows = [
+        [
+            task.seq,
+            task.content,
+            task.target or "",
+            leads.get(task.id, ""),
+            "、".join(r.name for r in named[task.id]),
+            task.deadline.isoformat() if task.deadline else "",
+            STATUS_LABEL.get(task.status, task.status),
+        ]
+        for task in tasks
+    ]
     await run_in_threadpool(_write_list, path, lang, rows)
-

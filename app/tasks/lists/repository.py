@@ -28,20 +28,25 @@ async def unit(session: AsyncSession, unit_id: int) -> Unit | None:
     return await session.get(Unit, unit_id)
 
 
-async def responsibles(session: AsyncSession, task_ids: Sequence[int]
-                       ) -> dict[int, list[TaskResponsible]]:
+async def responsibles(
+    session: AsyncSession, task_ids: Sequence[int]
+) -> dict[int, list[TaskResponsible]]:
     out: dict[int, list[TaskResponsible]] = {i: [] for i in task_ids}
     if not task_ids:
         return out
-    stmt = (select(TaskResponsible).where(TaskResponsible.task_id.in_(task_ids))
-            .order_by(TaskResponsible.id))
+    stmt = (
+        select(TaskResponsible)
+        .where(TaskResponsible.task_id.in_(task_ids))
+        .order_by(TaskResponsible.id)
+    )
     for r in (await session.scalars(stmt)).all():
         out[r.task_id].append(r)
     return out
 
 
-async def replace_responsibles(session: AsyncSession, task_id: int,
-                               rows: list[TaskResponsible]) -> None:
+async def replace_responsibles(
+    session: AsyncSession, task_id: int, rows: list[TaskResponsible]
+) -> None:
     """Keeps the rows that stay (their reports hang on them), drops the others."""
     current = (await responsibles(session, [task_id]))[task_id]
     wanted = {(r.org_id, r.unit_id) for r in rows}
@@ -52,17 +57,20 @@ async def replace_responsibles(session: AsyncSession, task_id: int,
     session.add_all([r for r in rows if (r.org_id, r.unit_id) not in kept])
 
 
-async def list_page(session: AsyncSession, principal: Principal, *, filters: list[Any],
-                    page: PageParams) -> list[KeyTask]:
+async def list_page(
+    session: AsyncSession, principal: Principal, *, filters: list[Any], page: PageParams
+) -> list[KeyTask]:
     stmt = select(KeyTask).where(readable(principal, KeyTask.org_path, Perm.task_read), *filters)
     return list((await session.scalars(keyset(stmt, [(KeyTask.id, False)], page))).all())
 
 
-async def assigned_page(session: AsyncSession, staff_org_ids: list[int], *, year: int | None,
-                        page: PageParams) -> list[KeyTask]:
+async def assigned_page(
+    session: AsyncSession, staff_org_ids: list[int], *, year: int | None, page: PageParams
+) -> list[KeyTask]:
     """Tasks naming one of these nodes (or a unit sitting on one) as responsible."""
-    named = exists().where(TaskResponsible.task_id == KeyTask.id,
-                           TaskResponsible.staff_org_id.in_(staff_org_ids))
+    named = exists().where(
+        TaskResponsible.task_id == KeyTask.id, TaskResponsible.staff_org_id.in_(staff_org_ids)
+    )
     stmt = select(KeyTask).where(named)
     if year is not None:
         stmt = stmt.where(KeyTask.year == year)
@@ -86,14 +94,16 @@ async def units(session: AsyncSession) -> list[Unit]:
 
 
 async def subtree(session: AsyncSession, path: str) -> list[Org]:
-    stmt = select(Org).where(Org.path >= path, Org.path < path_upper_bound(path)).order_by(
-        Org.path)
+    stmt = select(Org).where(Org.path >= path, Org.path < path_upper_bound(path)).order_by(Org.path)
     return list((await session.scalars(stmt)).all())
 
 
 async def of_list(session: AsyncSession, org_id: int, year: int) -> list[KeyTask]:
-    stmt = (select(KeyTask).where(KeyTask.org_id == org_id, KeyTask.year == year)
-            .order_by(KeyTask.seq, KeyTask.id))
+    stmt = (
+        select(KeyTask)
+        .where(KeyTask.org_id == org_id, KeyTask.year == year)
+        .order_by(KeyTask.seq, KeyTask.id)
+    )
     return list((await session.scalars(stmt)).all())
 
 

@@ -45,8 +45,9 @@ def _norm(text: str) -> str:
     return re.sub(r"\s+", "", text).lower()
 
 
-_HEADERS = {_norm(a): key for key, (zh, en, aliases) in COLUMNS.items()
-            for a in (key, zh, en, *aliases)}
+_HEADERS = {
+    _norm(a): key for key, (zh, en, aliases) in COLUMNS.items() for a in (key, zh, en, *aliases)
+}
 
 
 def _header(cells: list[str]) -> dict[int, str] | None:

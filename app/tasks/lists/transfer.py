@@ -59,10 +59,16 @@ def _removed_on_error(path: Path) -> Iterator[Path]:
         raise
 
 
-@router.post("/tasks/import", status_code=status.HTTP_201_CREATED, dependencies=[Idempotent],
-             responses=problems(403, 413, 415, 422))
+@router.post(
+    "/tasks/import",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[Idempotent],
+    responses=problems(403, 413, 415, 422),
+)
 async def import_tasks(
-    principal: CurrentPrincipal, session: SessionDep, settings: SettingsDep,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    settings: SettingsDep,
     file: Annotated[UploadFile, File(description="重点任务清单 .xlsx 或 .csv（列同导出）")],
     org_id: Annotated[int, Form(ge=1, le=ID_MAX, description="清单所属组织")],
     year: Annotated[int, Form(ge=2000, le=2100)],
@@ -73,19 +79,27 @@ async def import_tasks(
     if file.size is not None and file.size > settings.max_upload_bytes:
         mb = f"{settings.max_upload_bytes / (1024 * 1024):g}"
         raise FileTooLarge(f"文件超过 {mb} MB 上限", f"The file exceeds the {mb} MB limit")
-    report = await imports.import_list(session, principal, org_id=org_id, year=year,
-                                       file=file.file)
+    report = await imports.import_list(session, principal, org_id=org_id, year=year, file=file.file)
     return TaskImportReport.model_validate(report)
 
 
-@router.get("/tasks/export.xlsx", response_class=FileResponse,
-            responses={**XLSX, **problems(403, 422)})
-async def export_tasks(principal: CurrentPrincipal, session: SessionDep,
-                       org_id: Annotated[int, Query(ge=1, le=ID_MAX)],
-                       year: Annotated[int, Query(ge=2000, le=2100)]) -> FileResponse:
+@router.get(
+    "/tasks/export.xlsx", response_class=FileResponse, responses={**XLSX, **problems(403, 422)}
+)
+async def export_tasks(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    org_id: Annotated[int, Query(ge=1, le=ID_MAX)],
+    year: Annotated[int, Query(ge=2000, le=2100)],
+) -> FileResponse:
     """该组织本级的年度重点任务清单，列与导入相同（导出后可修改再导入）。"""
     with _removed_on_error(_temp_xlsx()) as path:
-        await imports.export_list(session, principal, org_id=org_id, year=year, path=path,
-                                  lang=current_language())
-    return FileResponse(path, media_type=XLSX_MIME, filename=f"key-tasks-{year}.xlsx",
-                        background=BackgroundTask(path.unlink, missing_ok=True))
+        await imports.export_list(
+            session, principal, org_id=org_id, year=year, path=path, lang=current_language()
+        )
+    return FileResponse(
+        path,
+        media_type=XLSX_MIME,
+        filename=f"key-tasks-{year}.xlsx",
+        background=BackgroundTask(path.unlink, missing_ok=True),
+    )

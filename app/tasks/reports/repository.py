@@ -27,8 +27,14 @@ async def add(session: AsyncSession, row: TaskReport) -> bool:
     return True
 
 
-async def page(session: AsyncSession, task_id: int, *, week: str | None,
-               responsible_id: int | None, params: PageParams) -> list[TaskReport]:
+async def page(
+    session: AsyncSession,
+    task_id: int,
+    *,
+    week: str | None,
+    responsible_id: int | None,
+    params: PageParams,
+) -> list[TaskReport]:
     stmt = select(TaskReport).where(TaskReport.task_id == task_id)
     if week is not None:
         stmt = stmt.where(TaskReport.week == week)

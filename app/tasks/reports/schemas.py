@@ -31,8 +31,9 @@ class TaskReportCreate(BaseModel):
     week: str | None = Field(None, description="ISO 周，如 2026-W49；缺省为本周")
     percent: Percent
     text: ReportText
-    attachment_ids: list[Id] = Field(default_factory=list, max_length=9,
-                                     description="POST /attachments 上传的照片或 PDF id")
+    attachment_ids: list[Id] = Field(
+        default_factory=list, max_length=9, description="POST /attachments 上传的照片或 PDF id"
+    )
 
     _week = field_validator("week")(check_week)
     _ids = field_validator("attachment_ids")(unique_ids)
@@ -42,8 +43,9 @@ class TaskReportUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     percent: Percent | None = None
     text: ReportText | None = None
-    attachment_ids: list[Id] | None = Field(None, max_length=9,
-                                            description="追加的佐证材料（已绑定的保留）")
+    attachment_ids: list[Id] | None = Field(
+        None, max_length=9, description="追加的佐证材料（已绑定的保留）"
+    )
 
 
 class TaskReportRead(BaseModel):
