@@ -56,7 +56,8 @@ LEVEL_TITLE = {"district": "区级", "street": "街道", "town": "镇", "communi
 
 
 def _attendee_of(principal: Principal, attendees: list[MeetingAttendee]) -> MeetingAttendee | None:
-    nodes = {g.org_id for g in principal.grants}
+    # Staff of the node (its admins, a unit's liaison), not every member registered there.
+    nodes = {g.org_id for g in principal.grants if Perm.meeting_read in g.permissions}
     for a in attendees:
         if a.staff_org_id is not None and a.staff_org_id in nodes:
             return a
@@ -90,7 +91,7 @@ async def _node(session: AsyncSession, principal: Principal, org_id: int) -> Org
     org = await repo.org(session, org_id)
     if org is None or not sees(principal, org.path):
         raise field_error("org_id", "组织不存在", "No such organisation")
-    if not schedule.periods(org.kind, 2000):
+    if org.kind not in schedule.QUARTERLY | schedule.MONTHLY:
         raise field_error(
             "org_id",
             "联席会议只在区、街道（镇）、社区召开",

@@ -182,6 +182,35 @@ class TestSignIn:
             json={"code": code["code"]},
         )
 
+    async def test_a_member_of_the_attending_community_is_not_an_attendee(
+        self, client, auth, world: World
+    ):
+        made = await schedule(
+            client,
+            auth,
+            street_admin(world),
+            world.streets[0].id,
+            attendees=[{"kind": "org", "id": world.communities[0].id}],
+        )
+        m = made["items"][0]
+        code = await call(
+            client,
+            auth,
+            street_admin(world),
+            "POST",
+            f"/meetings/{m['id']}/sign-in-code",
+            expect=200,
+        )
+        await call(
+            client,
+            auth,
+            world.user(Role.member, "s1c1"),
+            "POST",
+            f"/meetings/{m['id']}/sign-in",
+            expect=404,
+            json={"code": code["code"]},
+        )
+
     async def test_no_code_open_is_409(self, client, auth, world: World):
         r = await call(
             client,
