@@ -10,6 +10,7 @@ from app.cases.router import router as cases_router
 from app.coconstruction.router import ROUTERS as COCONSTRUCTION_ROUTERS
 from app.core.routing import API_PREFIX
 from app.grids.router import router as grids_router
+from app.meetings.router import router as meetings_router
 from app.members.router import router as members_router
 from app.notify.router import router as notify_router
 from app.orgs.router import router as orgs_router
@@ -18,6 +19,7 @@ from app.people.router import router as people_router
 from app.people.transfer import router as people_transfer_router
 from app.registrations.router import router as registrations_router
 from app.stats.router import router as stats_router
+from app.tasks.router import ROUTERS as TASKS_ROUTERS
 from app.users.router import router as users_router
 from app.visits.router import router as visits_router
 from app.volunteers.router import ROUTERS as VOLUNTEERS_ROUTERS
@@ -31,7 +33,8 @@ DOMAIN_ROUTERS = (cases_router, patrols_router, visits_router, notify_router,
                   people_transfer_router, people_router, wishes_router, grids_router,
                   orgs_router, auth_router, users_router, members_router,
                   registrations_router, *COCONSTRUCTION_ROUTERS, *VOLUNTEERS_ROUTERS,
-                  webhooks_router, stats_router, audit_router)
+                  *TASKS_ROUTERS, meetings_router, webhooks_router, stats_router,
+                  audit_router)
 
 
 def include_api(app: FastAPI) -> None:

@@ -38,6 +38,7 @@ from tests.factories import (  # noqa: E402
     build_world,
     token_for,
 )
+from tests.factories_steering import add_steering  # noqa: E402
 
 DATABASE_URL = os.environ["DATABASE_URL"]
 IS_PG = DATABASE_URL.startswith("postgresql")
@@ -121,6 +122,7 @@ async def world(engine: AsyncEngine, settings: Settings) -> World:
         for case in w.cases:
             w.attachments.append(await attach_photo(session, storage, case))
         await add_wish_evidence(session, w, storage)
+        await add_steering(session, w, storage)
         await session.commit()
     return w
 

@@ -35,7 +35,9 @@ from app.models import (
     Grid,
     GridStaff,
     Household,
+    KeyTask,
     MarketGoods,
+    Meeting,
     Member,
     MemberFinding,
     Org,
@@ -50,6 +52,9 @@ from app.models import (
     Resident,
     ResidentImport,
     RoleAssignment,
+    TaskBulletin,
+    TaskReport,
+    TaskResponsible,
     TeamMembership,
     Unit,
     UnitRegistration,
@@ -139,6 +144,18 @@ class World:
     # Volunteer teams (add_teams): per community one team serving it with the community's
     # reg_user as its member, same order as `communities`.
     teams: list[VolunteerTeam] = field(default_factory=list)
+    # Key tasks and joint meetings (tests/factories_steering.py add_steering, called by the
+    # `world` fixture): per community one task of its 2026 list naming the community itself as
+    # responsible, its 2026-W48 report (one photo bound), a published 2026-W48 bulletin, and
+    # its 2026-12 meeting with the community as attendee (one minutes photo bound), same order
+    # as `communities`.
+    tasks: list[KeyTask] = field(default_factory=list)
+    task_responsibles: list[TaskResponsible] = field(default_factory=list)
+    task_reports: list[TaskReport] = field(default_factory=list)
+    task_report_attachments: list[CaseAttachment] = field(default_factory=list)
+    bulletins: list[TaskBulletin] = field(default_factory=list)
+    meetings: list[Meeting] = field(default_factory=list)
+    meeting_attachments: list[CaseAttachment] = field(default_factory=list)
 
     def user(self, role: Role, where: str = "") -> User:
         return self.users[f"{where}:{role}" if where else f"root:{role}"]

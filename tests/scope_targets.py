@@ -331,6 +331,30 @@ def _team_member(c: Ctx) -> Target:
     return Target(c.world.reg_users[index].id, team.path)
 
 
+def _task_report(c: Ctx) -> Target:
+    # The week's report on the resolved task (tests/factories_steering.py add_steering).
+    task = c.resolved.get("task_id") or _per_community("tasks")(c)
+    report = next(r for r in c.world.task_reports if r.task_id == task.id)
+    return Target(report.id, task.path)
+
+
+def _task_report_attachment(c: Ctx) -> Target:
+    report = c.resolved.get("report_id") or _task_report(c)
+    att = next(a for a in c.world.task_report_attachments if a.task_report_id == report.id)
+    return Target(att.id, report.path)
+
+
+def _meeting_attachment(c: Ctx) -> Target:
+    meeting = c.resolved.get("meeting_id") or _per_community("meetings")(c)
+    att = next(a for a in c.world.meeting_attachments if a.meeting_id == meeting.id)
+    return Target(att.id, meeting.path)
+
+
+def _task_responsible(c: Ctx) -> int:
+    task = c.resolved["task_id"]
+    return next(r.id for r in c.world.task_responsibles if r.task_id == task.id)
+
+
 RESOLVERS: dict[tuple[str, str], Callable[[Ctx], Target]] = {
     (f"{API}/orgs", "org_id"): _org,
     (f"{API}/orgs", "parent_id"): _area_node,
@@ -395,6 +419,16 @@ RESOLVERS: dict[tuple[str, str], Callable[[Ctx], Target]] = {
     (f"{API}/volunteer-teams", "team_id"): _per_community("teams"),
     (f"{API}/volunteer-teams", "user_id"): _team_member,
     (f"{API}/volunteer-teams", "org_id"): _area_community,
+    (f"{API}/tasks", "task_id"): _per_community("tasks"),
+    (f"{API}/tasks", "report_id"): _task_report,
+    (f"{API}/tasks", "attachment_id"): _task_report_attachment,
+    (f"{API}/tasks", "org_id"): _area_community,
+    (f"{API}/tasks", "parent_id"): _per_community("tasks"),
+    (f"{API}/tasks", "meeting_id"): _per_community("meetings"),
+    (f"{API}/tasks/bulletins", "bulletin_id"): _per_community("bulletins"),
+    (f"{API}/meetings", "meeting_id"): _per_community("meetings"),
+    (f"{API}/meetings", "attachment_id"): _meeting_attachment,
+    (f"{API}/meetings", "org_id"): _area_community,
 }
 
 
@@ -518,6 +552,22 @@ BODIES: dict[tuple[str, str], Callable[[Ctx], dict[str, Any]]] = {
     # A user of the caller's own subtree joins the outside team (the body is not the target).
     ("POST", f"{API}/volunteer-teams/{{team_id}}/members"):
         lambda c: {"user_id": users_under(c.world, c.caller)[0].id},
+    ("PATCH", f"{API}/tasks/{{task_id}}"): lambda c: {"content": "scope-matrix"},
+    ("POST", f"{API}/tasks/{{task_id}}/reports"):
+        lambda c: {"responsible_id": _task_responsible(c), "week": "2026-W47", "percent": 10,
+                   "text": "scope-matrix"},
+    ("PATCH", f"{API}/tasks/{{task_id}}/reports/{{report_id}}"):
+        lambda c: {"text": "scope-matrix"},
+    ("POST", f"{API}/meetings/{{meeting_id}}/move"):
+        lambda c: {"scheduled_on": "2026-12-14", "reason": "scope-matrix"},
+    ("POST", f"{API}/meetings/{{meeting_id}}/cancel"): lambda c: {"reason": "scope-matrix"},
+    ("PUT", f"{API}/meetings/{{meeting_id}}/attendees"):
+        lambda c: {"attendees": [{"kind": "org", "id": _area_community(c).id}]},
+    ("POST", f"{API}/meetings/{{meeting_id}}/sign-in"): lambda c: {"code": "123456"},
+    ("PUT", f"{API}/meetings/{{meeting_id}}/minutes"): lambda c: {"minutes": "scope-matrix"},
+    ("POST", f"{API}/meetings/{{meeting_id}}/resolutions"):
+        lambda c: {"content": "scope-matrix", "lead_org_id": _area_community(c).id,
+                   "deadline": "2026-12-31"},
 }
 
 # Writes only the object's owner may make, whoever else holds rights in scope (a patrol's track,
@@ -540,6 +590,10 @@ OWNER_ONLY: dict[tuple[str, str], str] = {
     ("POST", f"{API}/activities/{{activity_id}}/signups/{{signup_id}}/check-out"):
         "signup_not_owner",
     ("GET", f"{API}/activities/{{activity_id}}/signups/{{signup_id}}/code"): "signup_not_owner",
+    # Progress is reported by the responsible unit's own staff; signing in is the attendee's.
+    ("POST", f"{API}/tasks/{{task_id}}/reports"): "task_not_responsible",
+    ("PATCH", f"{API}/tasks/{{task_id}}/reports/{{report_id}}"): "task_not_responsible",
+    ("POST", f"{API}/meetings/{{meeting_id}}/sign-in"): "meeting_not_attendee",
 }
 
 
@@ -549,7 +603,8 @@ MULTIPART = "__multipart__"
 # Each has its own "one user never sees another's" test next to its domain's tests.
 PERSONAL_LISTS = {f"{API}/notifications": "tests/notify/test_router.py",
                   f"{API}/points/statement": "tests/volunteers/test_points.py",
-                  f"{API}/registrations/mine": "tests/registrations/test_router.py"}
+                  f"{API}/registrations/mine": "tests/registrations/test_router.py",
+                  f"{API}/tasks/assigned": "tests/tasks/test_lists.py"}
 
 
 def missing_body_message(route: Route) -> str:

@@ -95,7 +95,9 @@ async def purge_orphans(db: Database, storage: FileStorage, *,
     removed = 0
     while True:
         async with db.writing() as s:
-            unbound = CaseAttachment.case_id.is_(None) & CaseAttachment.wish_id.is_(None)
+            unbound = (CaseAttachment.case_id.is_(None) & CaseAttachment.wish_id.is_(None)
+                       & CaseAttachment.task_report_id.is_(None)
+                       & CaseAttachment.meeting_id.is_(None))
             ids = select(CaseAttachment.id).where(
                 unbound, CaseAttachment.created_at < cutoff
             ).limit(ORPHAN_BATCH)

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Row,
     Select,
     String,
+    and_,
     bindparam,
     cast,
     func,
@@ -237,16 +238,25 @@ async def attachment_ids(session: AsyncSession, case_ids: list[int]) -> dict[int
     return out
 
 
+def unbound() -> ColumnElement[bool]:
+    """An upload nothing holds yet (an orphan until a report binds it)."""
+    return and_(CaseAttachment.case_id.is_(None), CaseAttachment.wish_id.is_(None),
+                CaseAttachment.task_report_id.is_(None), CaseAttachment.meeting_id.is_(None))
+
+
 async def bind_uploads(session: AsyncSession, owner: str, ids: set[int], *,
-                       case_id: int | None = None, wish_id: int | None = None) -> int:
-    """Bind the owner's uploads that nothing holds yet to a case or a wish, in one conditional
+                       case_id: int | None = None, wish_id: int | None = None,
+                       task_report_id: int | None = None, meeting_id: int | None = None) -> int:
+    """Bind the owner's uploads that nothing holds yet to a case, a wish, a task report or a
+    meeting's minutes, in one conditional
     UPDATE; returns how many were bound. The condition is re-checked under the row lock, so
     two requests binding the same upload at once cannot both have it."""
     result = await session.execute(
         update(CaseAttachment)
         .where(CaseAttachment.id.in_(ids), CaseAttachment.uploaded_by == owner,
-               CaseAttachment.case_id.is_(None), CaseAttachment.wish_id.is_(None))
-        .values(case_id=case_id, wish_id=wish_id)
+               unbound())
+        .values(case_id=case_id, wish_id=wish_id, task_report_id=task_report_id,
+                meeting_id=meeting_id)
         .execution_options(synchronize_session=False)
     )
     return int(getattr(result, "rowcount", 0))

@@ -185,7 +185,9 @@ async def create(session: AsyncSession, principal: Principal, data: CaseCreate,
 
 
 async def bind_uploads(session: AsyncSession, principal: Principal, ids: list[int], *,
-                       case_id: int | None = None, wish_id: int | None = None) -> None:
+                       case_id: int | None = None, wish_id: int | None = None,
+                       task_report_id: int | None = None, meeting_id: int | None = None
+                       ) -> None:
     """Photos uploaded beforehand become a case's (or a wish's evidence): only the caller's own
     uploads that nothing holds yet; otherwise 422 and nothing is bound (the request rolls
     back)."""
@@ -193,7 +195,8 @@ async def bind_uploads(session: AsyncSession, principal: Principal, ids: list[in
         return
     wanted = set(ids)
     bound = await repo.bind_uploads(session, principal.key, wanted, case_id=case_id,
-                                    wish_id=wish_id)
+                                    wish_id=wish_id, task_report_id=task_report_id,
+                                    meeting_id=meeting_id)
     if bound != len(wanted):
         raise field_error("attachment_ids", "附件不存在、已被使用或不是您上传的",
                           "Attachments must be your own, unused uploads")
@@ -395,6 +398,20 @@ async def list_page(session: AsyncSession, principal: Principal, query: CaseList
 
 async def timeline(session: AsyncSession, case: Case) -> list[CaseEvent]:
     return await repo.timeline(session, case.id)
+
+
+async def held_upload(session: AsyncSession, attachment_id: int, *,
+                      task_report_id: int | None = None, meeting_id: int | None = None
+                      ) -> CaseAttachment | None:
+    """An upload bound to that task report or meeting (None when it is not theirs)."""
+    att = await repo.attachment(session, attachment_id)
+    if att is None:
+        return None
+    if task_report_id is not None and att.task_report_id == task_report_id:
+        return att
+    if meeting_id is not None and att.meeting_id == meeting_id:
+        return att
+    return None
 
 
 async def wish_evidence(session: AsyncSession, wish_id: int, attachment_id: int

@@ -62,6 +62,11 @@ class Perm(StrEnum):
     # A member's service record for their work unit (双报告): the unit's liaison over the
     # unit's own members; community staff read it through registrations:review instead.
     service_record_read = "members:service_record"
+    task_read = "tasks:read"  # key-task lists, progress reports, weekly bulletins
+    task_write = "tasks:write"  # keep the lists, split tasks, publish bulletins
+    task_report = "tasks:report"  # file a responsible unit's weekly progress report
+    meeting_read = "meetings:read"  # joint meetings, attendees, minutes
+    meeting_write = "meetings:write"  # schedule, move, cancel, minute; resolutions → tasks
 
 
 _ADMIN = frozenset(Perm)
@@ -74,6 +79,9 @@ _STAFF_READ = frozenset({Perm.org_read, Perm.grid_read})
 _FIELD = frozenset({Perm.case_read, Perm.case_report, Perm.case_handle, Perm.case_verify})
 _PEOPLE = frozenset({Perm.people_read, Perm.people_write})
 _WISHES = frozenset({Perm.wish_read, Perm.wish_write})
+# Responsible units' staff see the tasks of their node and report on them; they read the
+# meetings they are asked to attend.
+_STEER_READ = frozenset({Perm.task_read, Perm.meeting_read})
 _JOIN = frozenset({Perm.activity_read, Perm.activity_join, Perm.market_read,
                    Perm.market_redeem})
 
@@ -81,7 +89,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.district_admin: _ADMIN,
     Role.street_admin: _ADMIN - {Perm.audit_read},
     Role.community_admin: _ADMIN - {Perm.audit_read},
-    Role.command_operator: _STAFF_READ | _FIELD_READ
+    Role.command_operator: _STAFF_READ | _FIELD_READ | _STEER_READ
     | {Perm.user_read, Perm.case_read, Perm.case_report, Perm.case_dispatch, Perm.case_verify,
        Perm.people_read},
     Role.grid_head: _STAFF_READ | _FIELD | _FIELD_LOG | _FIELD_READ | _PEOPLE | _WISHES
@@ -97,14 +105,15 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     # the unit's agreements and claims wishes for the unit.
     Role.unit_liaison: frozenset({Perm.org_read, Perm.case_read, Perm.case_handle,
                                   Perm.unit_read, Perm.agreement_report, Perm.wish_read,
-                                  Perm.wish_claim, Perm.service_record_read}),
+                                  Perm.wish_claim, Perm.service_record_read, Perm.task_report}
+                                 ) | _STEER_READ,
     # Residents' eyes: members and volunteers report; they see the cases they reported.
     # Registered members see and claim their community's wishes. Both sign up for activities:
     # a member registered with a community is its volunteer without a second sign-up.
     Role.member: frozenset({Perm.org_read, Perm.case_report, Perm.wish_read, Perm.wish_claim})
     | _JOIN,
     Role.volunteer: frozenset({Perm.org_read, Perm.case_report}) | _JOIN,
-    Role.auditor: _STAFF_READ | _FIELD_READ
+    Role.auditor: _STAFF_READ | _FIELD_READ | _STEER_READ
     | {Perm.user_read, Perm.audit_read, Perm.case_read, Perm.people_read, Perm.member_read,
        Perm.unit_read, Perm.wish_read, Perm.activity_read},
 }

@@ -15,6 +15,7 @@ from app.models.coconstruction import (
 from app.models.fieldwork import Patrol, PatrolCase, PatrolPoint, Visit
 from app.models.grids import Grid, GridStaff
 from app.models.identity import ApiClient, RefreshToken, RoleAssignment, User, WechatLogin
+from app.models.meetings import Meeting, MeetingAttendee
 from app.models.members import (
     BuildingGroupBuilding,
     Member,
@@ -26,6 +27,7 @@ from app.models.ops import AuditEntry, AuditPurgeGate, IdempotencyKey, OutboxEve
 from app.models.orgs import Org
 from app.models.people import Building, Household, Resident, ResidentImport
 from app.models.scoped import ScopedRow
+from app.models.tasks import KeyTask, TaskBulletin, TaskReport, TaskResponsible
 from app.models.volunteers import (
     Activity,
     ActivitySignup,
@@ -61,7 +63,10 @@ __all__ = [
     "GridStaff",
     "Household",
     "IdempotencyKey",
+    "KeyTask",
     "MarketGoods",
+    "Meeting",
+    "MeetingAttendee",
     "Member",
     "MemberFinding",
     "MemberHouseholdLink",
@@ -82,6 +87,9 @@ __all__ = [
     "ResidentImport",
     "RoleAssignment",
     "ScopedRow",
+    "TaskBulletin",
+    "TaskReport",
+    "TaskResponsible",
     "TeamMembership",
     "Unit",
     "UnitRegistration",

@@ -130,6 +130,13 @@ class CaseAttachment(IdMixin, Base):
     wish_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("wishes.id", ondelete="CASCADE"), index=True
     )
+    # Or the evidence of a key task's progress report, or a joint meeting's minutes.
+    task_report_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("key_task_reports.id", ondelete="CASCADE"), index=True
+    )
+    meeting_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("joint_meetings.id", ondelete="CASCADE"), index=True
+    )
     uploaded_by: Mapped[str] = mapped_column(String(64), index=True)
     storage_key: Mapped[str] = mapped_column(String(255))
     public_key: Mapped[str] = mapped_column(String(255))

@@ -17,6 +17,7 @@ from app.cases.categories_data import CATEGORIES
 from app.models import Grid, Org, User
 from app.people.idcard import check_digit
 from app.seed.demo import DEMO_GRID, XINGFU
+from app.tasks.weeks import Week
 from tests.e2e.harness import API, Harness
 
 LEAF = next(c.code for c in CATEGORIES if c.time_limit_hours)
@@ -210,4 +211,15 @@ async def redemption(h: Harness, d: Demo) -> dict[str, Any]:
     cheapest = min(goods, key=lambda g: g["price_points"])
     r = await h.call("POST", f"{API}/market/goods/{cheapest['id']}/redemptions", MEMBER,
                      expect=201, headers=key(), json={"quantity": 1})
+    return dict(r.json())
+
+
+# --- key tasks -------------------------------------------------------------------------------
+
+async def bulletin(h: Harness, task_id: int) -> dict[str, Any]:
+    """The district admin publishes last week's bulletin of the seeded task's list."""
+    task = (await h.call("GET", f"{API}/tasks/{task_id}", DISTRICT_ADMIN, expect=200)).json()
+    week = Week.at(datetime.now(UTC)).previous()
+    r = await h.call("POST", f"{API}/tasks/bulletins", DISTRICT_ADMIN, expect=201,
+                     headers=key(), json={"org_id": task["org_id"], "week": str(week)})
     return dict(r.json())

@@ -20,19 +20,23 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel
 from sqlalchemy import select
 
+from app.core.types import utcnow
 from app.models import (
     Activity,
     ActivitySignup,
     Building,
     MarketGoods,
+    Meeting,
     Member,
     Org,
     Registration,
     Resident,
     ResidentImport,
+    TaskReport,
     VolunteerTeam,
 )
 from app.seed.demo import DEMO_LOGINS
+from app.tasks.weeks import Week
 from tests.e2e import flows
 from tests.e2e.flows import Demo
 from tests.e2e.harness import API, Harness
@@ -53,7 +57,13 @@ FILL: dict[str | tuple[str, str], str] = {
     "lng": "lng", "lat": "lat", "category_code": "category",
     "fmt": "json", "service_code": "category", "service_request_id": "case_code",
     "token": "case_code", "rest": "unknown", "activity_id": "activity", "goods_id": "goods",
-    "redemption_id": "redemption", "team_id": "team", "signup_id": "signup",
+    "redemption_id": "redemption", "team_id": "team", "signup_id": "signup", "task_id": "task",
+    "report_id": "task_report", "bulletin_id": "bulletin", "meeting_id": "meeting",
+    "week": "week", "year": "year",
+    (f"{API}/tasks/{{task_id}}/reports/{{report_id}}/attachments/{{attachment_id}}",
+     "attachment_id"): "case_attachment",  # not the report's: a 404 is what the walk expects
+    (f"{API}/meetings/{{meeting_id}}/attachments/{{attachment_id}}", "attachment_id"):
+        "case_attachment",
     (f"{API}/wishes/{{wish_id}}/attachments/{{attachment_id}}", "attachment_id"):
         "wish_attachment",
 }
@@ -131,6 +141,8 @@ async def objects_of(h: Harness, d: Demo) -> dict[str, Any]:
     wish = await flows.wish_fulfilled(h, d)
     unit, agreement = await flows.unit_with_agreement(h, d)
     in_grid = Resident.grid_id == d.grid_id
+    task_id = await _first(h, select(TaskReport.task_id))
+    report_id = await _first(h, select(TaskReport.id).where(TaskReport.task_id == task_id))
     household = await _first(h, select(Resident.household_id).where(in_grid))
     return {
         "case": case["id"], "case_code": case["code"], "case_attachment": photo["id"],
@@ -162,6 +174,10 @@ async def objects_of(h: Harness, d: Demo) -> dict[str, Any]:
         "redemption": (await flows.redemption(h, d))["id"],
         "team": await _first(h, select(VolunteerTeam.id).where(
             VolunteerTeam.community_id == d.community_id)),
+        "task": task_id, "task_report": report_id,
+        "bulletin": (await flows.bulletin(h, task_id))["id"],
+        "meeting": await _first(h, select(Meeting.id)),
+        "week": str(Week.at(utcnow())), "year": Week.at(utcnow()).year,
         "lng": d.lng, "lat": d.lat, "category": flows.LEAF, "json": "json",
         "unknown": "nothing-here.json",
     }

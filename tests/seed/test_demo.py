@@ -8,9 +8,11 @@ from shapely.geometry import shape
 from sqlalchemy import delete, func, select
 
 from app.core.permissions import Role
+from app.core.types import utcnow
 from app.models import Base, Grid, GridStaff, Org, RoleAssignment, User
-from app.seed import demo
+from app.seed import demo, demo_steering
 from app.seed.demo_data import COMMUNITIES, DISTRICT, STREETS, TOWNS
+from app.tasks.weeks import Week
 from tests.factories import World
 
 API = "/api/v1"
@@ -197,6 +199,28 @@ class TestDemoVolunteers:
         home = (await client.get(f"{API}/me/home", headers=member)).json()
         assert [u["activity_id"] for u in home["upcoming"]] == [course["id"]]
         assert home["balance"] == 20
+
+
+class TestDemoSteering:
+    async def test_the_districts_48_tasks_reports_bulletin_and_meetings(self, seeded, client,
+                                                                          settings):
+        r = await client.post(f"{API}/auth/login", json={
+            "username": "demo_district_admin", "password": settings.demo_password})
+        admin = {"Authorization": f"Bearer {r.json()['access_token']}"}
+        week = Week.at(utcnow())
+        tasks = (await client.get(f"{API}/tasks", params={"year": week.year, "limit": 100},
+                                  headers=admin)).json()["items"]
+        district = [t for t in tasks if t["parent_id"] is None and len(t["responsibles"]) == 2]
+        assert len(district) == demo_steering.TASKS
+        root_id = district[0]["org_id"]
+        meetings = (await client.get(f"{API}/meetings", params={
+            "org_id": root_id, "year": week.year}, headers=admin)).json()["items"]
+        assert [m["period"] for m in meetings] == [f"{week.year}-Q{q}" for q in range(1, 5)]
+        if week.number == 1:
+            return  # no earlier week of this year to have reports for
+        bulletin = (await client.get(f"{API}/tasks/bulletin", params={
+            "org_id": root_id, "week": str(week.previous())}, headers=admin)).json()
+        assert bulletin["totals"]["reported"] > 0 and bulletin["totals"]["missing"] > 0
 
 
 class TestIdempotence:
