@@ -8,12 +8,12 @@ from fastapi import Query, Response, status
 
 from app.assessment.reviews import service
 from app.assessment.reviews.schemas import (
-    RatingCreate,
-    RatingRead,
-    ReportCreate,
-    ReportRead,
     ReviewCreate,
+    ReviewRatingCreate,
+    ReviewRatingRead,
     ReviewRead,
+    ReviewReportCreate,
+    ReviewReportRead,
     ReviewResults,
 )
 from app.assessment.rounds import export
@@ -75,8 +75,8 @@ async def get_review(review_id: int, principal: CurrentPrincipal, session: Sessi
 
 @router.post(f"{ITEM}/reports", status_code=status.HTTP_201_CREATED, dependencies=[Idempotent],
              responses=problems(403, 404, 409, 422))
-async def file_report(review_id: int, body: ReportCreate, principal: CurrentPrincipal,
-                      session: SessionDep) -> ReportRead:
+async def file_report(review_id: int, body: ReviewReportCreate, principal: CurrentPrincipal,
+                      session: SessionDep) -> ReviewReportRead:
     """组织书记提交本组织的述职报告（须在该组织本身持有 assessment:report，如社区的
     community_admin、网格支部的 grid_head；上级不能代交 → 403 review_not_secretary）；
     评议结束后 → 409 review_closed；已提交 → 409 review_report_exists。"""
@@ -85,7 +85,7 @@ async def file_report(review_id: int, body: ReportCreate, principal: CurrentPrin
 
 @router.get(f"{ITEM}/reports", responses=problems(400, 404))
 async def list_reports(review_id: int, principal: CurrentPrincipal, session: SessionDep,
-                       page: PageDep) -> Page[ReportRead]:
+                       page: PageDep) -> Page[ReviewReportRead]:
     """本次评议中可见范围内的述职报告。"""
     review = await service.get(session, principal, review_id)
     rows = await service.reports_page(session, principal, review, page)
@@ -94,8 +94,8 @@ async def list_reports(review_id: int, principal: CurrentPrincipal, session: Ses
 
 @router.post(f"{ITEM}/reports/{{report_id}}/ratings", status_code=status.HTTP_201_CREATED,
              dependencies=[Idempotent], responses=problems(403, 404, 409, 422))
-async def rate_report(review_id: int, report_id: int, body: RatingCreate,
-                      principal: CurrentPrincipal, session: SessionDep) -> RatingRead:
+async def rate_report(review_id: int, report_id: int, body: ReviewRatingCreate,
+                      principal: CurrentPrincipal, session: SessionDep) -> ReviewRatingRead:
     """评议人评价一份述职报告（好/较好/一般/差，assessment:write），每人一次。评议窗口之前
     → 409 review_not_open，之后 → 409 review_closed；再次评价 → 409 review_already_rated。"""
     review = await service.get(session, principal, review_id)

@@ -48,13 +48,13 @@ class ReviewRead(BaseModel):
     created_at: datetime
 
 
-class ReportCreate(BaseModel):
+class ReviewReportCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     org_id: Id = Field(description="述职的组织：提交人须在该组织本身任职（书记）")
     content: Annotated[Text, Field(max_length=20000, description="述职报告正文")]
 
 
-class ReportRead(BaseModel):
+class ReviewReportRead(BaseModel):
     id: int
     review_id: int
     org_id: int
@@ -64,13 +64,13 @@ class ReportRead(BaseModel):
     filed_at: datetime
 
 
-class RatingCreate(BaseModel):
+class ReviewRatingCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     grade: Grade = Field(description="good 好 / fairly_good 较好 / average 一般 / poor 差")
     comment: Annotated[Text, Field(max_length=2000)] | None = None
 
 
-class RatingRead(BaseModel):
+class ReviewRatingRead(BaseModel):
     id: int
     report_id: int
     org_path: str

@@ -32,12 +32,12 @@ from app.assessment.errors import (
 from app.assessment.reviews import repository as repo
 from app.assessment.reviews.schemas import (
     Grade,
-    RatingCreate,
-    RatingRead,
-    ReportCreate,
-    ReportRead,
     ReviewCreate,
+    ReviewRatingCreate,
+    ReviewRatingRead,
     ReviewRead,
+    ReviewReportCreate,
+    ReviewReportRead,
     ReviewResult,
     ReviewResults,
 )
@@ -94,7 +94,7 @@ def _reviewee(principal: Principal, review: Review) -> bool:
 
 
 async def file_report(session: AsyncSession, principal: Principal, review_id: int,
-                      data: ReportCreate) -> ReviewReport:
+                      data: ReviewReportCreate) -> ReviewReport:
     review = await repo.by_id(session, review_id)
     if review is None or not (sees(principal, review.org_path) or _reviewee(principal, review)):
         raise ReviewNotFound()
@@ -123,7 +123,7 @@ async def file_report(session: AsyncSession, principal: Principal, review_id: in
 
 
 async def rate(session: AsyncSession, principal: Principal, review: Review, report_id: int,
-               data: RatingCreate) -> ReviewRating:
+               data: ReviewRatingCreate) -> ReviewRating:
     report = await repo.report_by_id(session, review.id, report_id)
     if report is None:
         raise ReportNotFound()
@@ -208,13 +208,13 @@ def read(review: Review) -> ReviewRead:
                       version=review.version, created_at=review.created_at)
 
 
-def read_report(r: ReviewReport) -> ReportRead:
-    return ReportRead(id=r.id, review_id=r.review_id, org_id=r.org_id, org_path=r.org_path,
+def read_report(r: ReviewReport) -> ReviewReportRead:
+    return ReviewReportRead(id=r.id, review_id=r.review_id, org_id=r.org_id, org_path=r.org_path,
                       author_id=r.author_id, content=r.content, filed_at=r.filed_at)
 
 
-def read_rating(r: ReviewRating) -> RatingRead:
-    return RatingRead(id=r.id, report_id=r.report_id, org_path=r.org_path,
+def read_rating(r: ReviewRating) -> ReviewRatingRead:
+    return ReviewRatingRead(id=r.id, report_id=r.report_id, org_path=r.org_path,
                       reviewer_id=r.reviewer_id, grade=Grade(r.grade), comment=r.comment,
                       rated_at=r.rated_at)
 

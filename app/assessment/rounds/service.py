@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.assessment import periods
@@ -38,6 +39,7 @@ from app.core.scope import authorize, covers, scope_paths
 from app.core.security import Principal
 from app.core.types import utcnow
 from app.models import AssessmentItem, AssessmentRound, AssessmentScore, AssessmentSheet, Org
+from app.models.base import table_of
 from app.models.scoped import scope_from
 from app.orgs import service as orgs
 from app.orgs.errors import OrgNotFound
@@ -86,9 +88,10 @@ async def create(session: AsyncSession, principal: Principal, data: RoundCreate
     targets = await repo.target_orgs(session, org.path, sheet.org_kind)
     values = await _metric_values(session, items, MetricScope(org.path, sheet.org_kind, start,
                                                               end))
-    session.add_all([_score_row(rnd, item, target, values) for target in targets
-                     for item in items])
-    await session.flush()
+    rows = [_score_row(rnd, item, target, values) for target in targets for item in items]
+    if rows:
+        # One executemany, not one INSERT per row (the ORM sends those, needing each new id).
+        await session.execute(insert(table_of(AssessmentScore)), rows)
     await audit.record(session, principal, "assessment_round.create", "assessment_round",
                        rnd.id, org_path=rnd.org_path,
                        detail={"sheet_id": sheet.id, "quarter": data.quarter,
@@ -111,15 +114,17 @@ async def _metric_values(session: AsyncSession, items: list[AssessmentItem],
 
 
 def _score_row(rnd: AssessmentRound, item: AssessmentItem, target: Org,
-               values: dict[str, tuple[Metric, dict[int, float | None]]]) -> AssessmentScore:
-    row = AssessmentScore(round_id=rnd.id, item_id=item.id, org_id=target.id,
-                          **scope_from(target, AssessmentScore))
+               values: dict[str, tuple[Metric, dict[int, float | None]]]) -> dict[str, Any]:
+    row: dict[str, Any] = {"round_id": rnd.id, "item_id": item.id, "org_id": target.id,
+                           **scope_from(target, AssessmentScore), "score": None,
+                           "value": None, "reason": None, "entered_by": None,
+                           "entered_at": None, "version": 1}
     if item.metric:
         metric, by_org = values[item.metric]
         # An org with no rows in the quarter is absent from the metric's result: no data.
-        row.value = by_org.get(target.id, 0.0 if metric.unit == "count" else None)
-        row.score = score_of(metric, row.value, item.max_score, item.target)
-        row.entered_at = rnd.computed_at or utcnow()
+        row["value"] = by_org.get(target.id, 0.0 if metric.unit == "count" else None)
+        row["score"] = score_of(metric, row["value"], item.max_score, item.target)
+        row["entered_at"] = rnd.computed_at
     return row
 
 
