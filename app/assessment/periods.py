@@ -23,8 +23,11 @@ def parse_quarter(text: str) -> tuple[int, int]:
 def quarter_bounds(year: int, quarter: int) -> tuple[datetime, datetime]:
     """The quarter as a half-open UTC range."""
     start = datetime(year, 3 * quarter - 2, 1, tzinfo=SHANGHAI)
-    end = (datetime(year + 1, 1, 1, tzinfo=SHANGHAI) if quarter == 4
-           else datetime(year, 3 * quarter + 1, 1, tzinfo=SHANGHAI))
+    end = (
+        datetime(year + 1, 1, 1, tzinfo=SHANGHAI)
+        if quarter == 4
+        else datetime(year, 3 * quarter + 1, 1, tzinfo=SHANGHAI)
+    )
     return start.astimezone(UTC), end.astimezone(UTC)
 
 

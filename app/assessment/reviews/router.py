@@ -38,10 +38,15 @@ FORMULA_DOC = """
 按综合得分从高到低排名，并列同名次。"""
 
 
-@router.post("/reviews", status_code=status.HTTP_201_CREATED, dependencies=[Idempotent],
-             responses=problems(403, 422))
-async def create_review(body: ReviewCreate, principal: CurrentPrincipal, session: SessionDep,
-                        response: Response) -> ReviewRead:
+@router.post(
+    "/reviews",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[Idempotent],
+    responses=problems(403, 422),
+)
+async def create_review(
+    body: ReviewCreate, principal: CurrentPrincipal, session: SessionDep, response: Response
+) -> ReviewRead:
     """组织年度述职评议（assessment:write，区、街道）：评议 org_id 之下所有 org_kind 类组织，
     评议窗口 [opens_at, closes_at)。"""
     review = await service.create(session, principal, body)
@@ -50,10 +55,13 @@ async def create_review(body: ReviewCreate, principal: CurrentPrincipal, session
 
 
 @router.get("/reviews", responses=problems(400))
-async def list_reviews(principal: CurrentPrincipal, session: SessionDep, page: PageDep,
-                       org_id: Annotated[int | None, Query(ge=1, le=ID_MAX)] = None,
-                       year: Annotated[int | None, Query(ge=2000, le=2100)] = None
-                       ) -> Page[ReviewRead]:
+async def list_reviews(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    page: PageDep,
+    org_id: Annotated[int | None, Query(ge=1, le=ID_MAX)] = None,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+) -> Page[ReviewRead]:
     """可见范围内的述职评议，最新在前。"""
     filters = []
     if org_id is not None:
@@ -65,18 +73,24 @@ async def list_reviews(principal: CurrentPrincipal, session: SessionDep, page: P
 
 
 @router.get(ITEM, responses=problems(404))
-async def get_review(review_id: int, principal: CurrentPrincipal, session: SessionDep,
-                     response: Response) -> ReviewRead:
+async def get_review(
+    review_id: int, principal: CurrentPrincipal, session: SessionDep, response: Response
+) -> ReviewRead:
     """述职评议详情。"""
     review = await service.get(session, principal, review_id)
     set_etag(response, review.version)
     return service.read(review)
 
 
-@router.post(f"{ITEM}/reports", status_code=status.HTTP_201_CREATED, dependencies=[Idempotent],
-             responses=problems(403, 404, 409, 422))
-async def file_report(review_id: int, body: ReviewReportCreate, principal: CurrentPrincipal,
-                      session: SessionDep) -> ReviewReportRead:
+@router.post(
+    f"{ITEM}/reports",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[Idempotent],
+    responses=problems(403, 404, 409, 422),
+)
+async def file_report(
+    review_id: int, body: ReviewReportCreate, principal: CurrentPrincipal, session: SessionDep
+) -> ReviewReportRead:
     """组织书记提交本组织的述职报告（须在该组织本身持有 assessment:report，如社区的
     community_admin、网格支部的 grid_head；上级不能代交 → 403 review_not_secretary）；
     评议结束后 → 409 review_closed；已提交 → 409 review_report_exists。"""
@@ -84,18 +98,28 @@ async def file_report(review_id: int, body: ReviewReportCreate, principal: Curre
 
 
 @router.get(f"{ITEM}/reports", responses=problems(400, 404))
-async def list_reports(review_id: int, principal: CurrentPrincipal, session: SessionDep,
-                       page: PageDep) -> Page[ReviewReportRead]:
+async def list_reports(
+    review_id: int, principal: CurrentPrincipal, session: SessionDep, page: PageDep
+) -> Page[ReviewReportRead]:
     """本次评议中可见范围内的述职报告。"""
     review = await service.get(session, principal, review_id)
     rows = await service.reports_page(session, principal, review, page)
     return page_of(rows, page, lambda r: [r.id], service.read_report)
 
 
-@router.post(f"{ITEM}/reports/{{report_id}}/ratings", status_code=status.HTTP_201_CREATED,
-             dependencies=[Idempotent], responses=problems(403, 404, 409, 422))
-async def rate_report(review_id: int, report_id: int, body: ReviewRatingCreate,
-                      principal: CurrentPrincipal, session: SessionDep) -> ReviewRatingRead:
+@router.post(
+    f"{ITEM}/reports/{{report_id}}/ratings",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[Idempotent],
+    responses=problems(403, 404, 409, 422),
+)
+async def rate_report(
+    review_id: int,
+    report_id: int,
+    body: ReviewRatingCreate,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+) -> ReviewRatingRead:
     """评议人评价一份述职报告（好/较好/一般/差，assessment:write），每人一次。评议窗口之前
     → 409 review_not_open，之后 → 409 review_closed；再次评价 → 409 review_already_rated。"""
     review = await service.get(session, principal, review_id)
@@ -103,18 +127,26 @@ async def rate_report(review_id: int, report_id: int, body: ReviewRatingCreate,
 
 
 @router.get(f"{ITEM}/results", responses=problems(404), description=FORMULA_DOC)
-async def review_results(review_id: int, principal: CurrentPrincipal, session: SessionDep
-                         ) -> ReviewResults:
+async def review_results(
+    review_id: int, principal: CurrentPrincipal, session: SessionDep
+) -> ReviewResults:
     """述职评议结果与排名（按组织类型，即本次评议的 org_kind）。"""
     review = await service.get(session, principal, review_id)
     return await service.results(session, principal, review)
 
 
-@router.get(f"{ITEM}/results.xlsx", response_class=Response, description=FORMULA_DOC,
-            responses={**problems(404),
-                       200: {"content": {export.XLSX_MIME: {}}, "description": "排名 Excel"}})
-async def review_results_xlsx(review_id: int, principal: CurrentPrincipal, session: SessionDep
-                              ) -> Response:
+@router.get(
+    f"{ITEM}/results.xlsx",
+    response_class=Response,
+    description=FORMULA_DOC,
+    responses={
+        **problems(404),
+        200: {"content": {export.XLSX_MIME: {}}, "description": "排名 Excel"},
+    },
+)
+async def review_results_xlsx(
+    review_id: int, principal: CurrentPrincipal, session: SessionDep
+) -> Response:
     """述职评议排名 Excel（表头中文；Accept-Language: en 时为英文）。"""
     review = await service.get(session, principal, review_id)
     res = await service.results(session, principal, review)
@@ -122,5 +154,10 @@ async def review_results_xlsx(review_id: int, principal: CurrentPrincipal, sessi
     head, rows = service.export_rows(res, lang)
     title = f"{res.year} 述职评议" if lang == "zh" else f"{res.year} review"
     body = await export.workbook(title, head, rows)
-    return Response(body, media_type=export.XLSX_MIME, headers={
-        "Content-Disposition": f'attachment; filename="review-{res.year}-{review.id}.xlsx"'})
+    return Response(
+        body,
+        media_type=export.XLSX_MIME,
+        headers={
+            "Content-Disposition": f'attachment; filename="review-{res.year}-{review.id}.xlsx"'
+        },
+    )

@@ -86,10 +86,12 @@ class ReviewResult(BaseModel):
     org_path: str
     report_id: int | None = Field(description="未提交述职报告时为 null")
     grades: dict[str, int] = Field(description="各档评价票数：good/fairly_good/average/poor")
-    rating_score: float | None = Field(description="评议得分 R：各票分值的平均（好 100、较好 80、"
-                                                   "一般 60、差 40）")
-    quarterly_score: float | None = Field(description="季度考核得分 Q：本年度各季度总分占满分"
-                                                      "百分比的平均")
+    rating_score: float | None = Field(
+        description="评议得分 R：各票分值的平均（好 100、较好 80、一般 60、差 40）"
+    )
+    quarterly_score: float | None = Field(
+        description="季度考核得分 Q：本年度各季度总分占满分百分比的平均"
+    )
     result: float | None = Field(description="综合得分 = 0.6 × Q + 0.4 × R（缺一项时取另一项）")
     rank: int | None
 

@@ -54,16 +54,26 @@ from app.models.scoped import scope_from
 from app.orgs import service as orgs
 from app.orgs.errors import OrgNotFound
 
-GRADE_POINTS: dict[Grade, float] = {Grade.good: 100.0, Grade.fairly_good: 80.0,
-                                    Grade.average: 60.0, Grade.poor: 40.0}
+GRADE_POINTS: dict[Grade, float] = {
+    Grade.good: 100.0,
+    Grade.fairly_good: 80.0,
+    Grade.average: 60.0,
+    Grade.poor: 40.0,
+}
 QUARTERLY_WEIGHT, RATING_WEIGHT = 0.6, 0.4
-FORMULA = ("result = 0.6 × Q + 0.4 × R; Q = mean of the year's quarterly totals as % of the "
-           "maximum; R = mean rating points (good 100, fairly_good 80, average 60, poor 40); "
-           "with only one of Q and R, that one")
+FORMULA = (
+    "result = 0.6 × Q + 0.4 × R; Q = mean of the year's quarterly totals as % of the "
+    "maximum; R = mean rating points (good 100, fairly_good 80, average 60, poor 40); "
+    "with only one of Q and R, that one"
+)
 
 
-async def get(session: AsyncSession, principal: Principal, review_id: int,
-              permission: Perm = Perm.assessment_read) -> Review:
+async def get(
+    session: AsyncSession,
+    principal: Principal,
+    review_id: int,
+    permission: Perm = Perm.assessment_read,
+) -> Review:
     review = await repo.by_id(session, review_id)
     if review is None:
         raise ReviewNotFound()
@@ -77,24 +87,37 @@ async def create(session: AsyncSession, principal: Principal, data: ReviewCreate
     except OrgNotFound as exc:
         raise field_error("org_id", "组织不存在", "No such organisation") from exc
     authorize(principal, Perm.assessment_write, org.path)
-    review = Review(org_id=org.id, **scope_from(org, Review), year=data.year,
-                    org_kind=data.org_kind, title=data.title, opens_at=data.opens_at,
-                    closes_at=data.closes_at, created_by=principal.id)
+    review = Review(
+        org_id=org.id,
+        **scope_from(org, Review),
+        year=data.year,
+        org_kind=data.org_kind,
+        title=data.title,
+        opens_at=data.opens_at,
+        closes_at=data.closes_at,
+        created_by=principal.id,
+    )
     session.add(review)
     await session.flush()
-    await audit.record(session, principal, "review.create", "review", review.id,
-                       org_path=review.org_path)
+    await audit.record(
+        session, principal, "review.create", "review", review.id, org_path=review.org_path
+    )
     return review
 
 
 def _reviewee(principal: Principal, review: Review) -> bool:
     """The caller files reports somewhere under the review: it may reach the review to file."""
-    return any(covers(review.org_path, g.org_path) and g.org_path != review.org_path
-               and Perm.assessment_report in g.permissions for g in principal.grants)
+    return any(
+        covers(review.org_path, g.org_path)
+        and g.org_path != review.org_path
+        and Perm.assessment_report in g.permissions
+        for g in principal.grants
+    )
 
 
-async def file_report(session: AsyncSession, principal: Principal, review_id: int,
-                      data: ReviewReportCreate) -> ReviewReport:
+async def file_report(
+    session: AsyncSession, principal: Principal, review_id: int, data: ReviewReportCreate
+) -> ReviewReport:
     review = await repo.by_id(session, review_id)
     if review is None or not (sees(principal, review.org_path) or _reviewee(principal, review)):
         raise ReviewNotFound()
@@ -110,20 +133,37 @@ async def file_report(session: AsyncSession, principal: Principal, review_id: in
         raise ReviewClosed()
     if await repo.report_of(session, review.id, org.id) is not None:
         raise ReportExists()
-    report = ReviewReport(review_id=review.id, org_id=org.id, **scope_from(org, ReviewReport),
-                          author_id=principal.id, content=data.content)
+    report = ReviewReport(
+        review_id=review.id,
+        org_id=org.id,
+        **scope_from(org, ReviewReport),
+        author_id=principal.id,
+        content=data.content,
+    )
     session.add(report)
     try:
         await session.flush()
     except IntegrityError as exc:  # filed by a concurrent request
         raise ReportExists() from exc
-    await audit.record(session, principal, "review.file_report", "review", review.id,
-                       org_path=report.org_path, detail={"report_id": report.id})
+    await audit.record(
+        session,
+        principal,
+        "review.file_report",
+        "review",
+        review.id,
+        org_path=report.org_path,
+        detail={"report_id": report.id},
+    )
     return report
 
 
-async def rate(session: AsyncSession, principal: Principal, review: Review, report_id: int,
-               data: ReviewRatingCreate) -> ReviewRating:
+async def rate(
+    session: AsyncSession,
+    principal: Principal,
+    review: Review,
+    report_id: int,
+    data: ReviewRatingCreate,
+) -> ReviewRating:
     report = await repo.report_by_id(session, review.id, report_id)
     if report is None:
         raise ReportNotFound()
@@ -135,24 +175,38 @@ async def rate(session: AsyncSession, principal: Principal, review: Review, repo
         raise ReviewClosed()
     if await repo.rating_of(session, report.id, principal.id) is not None:
         raise AlreadyRated()
-    rating = ReviewRating(report_id=report.id, reviewer_id=principal.id, grade=data.grade,
-                          comment=data.comment, org_path=report.org_path,
-                          street_id=report.street_id, community_id=report.community_id)
+    rating = ReviewRating(
+        report_id=report.id,
+        reviewer_id=principal.id,
+        grade=data.grade,
+        comment=data.comment,
+        org_path=report.org_path,
+        street_id=report.street_id,
+        community_id=report.community_id,
+    )
     session.add(rating)
     await session.flush()
-    await audit.record(session, principal, "review.rate", "review", review.id,
-                       org_path=report.org_path,
-                       detail={"report_id": report.id, "grade": data.grade})
+    await audit.record(
+        session,
+        principal,
+        "review.rate",
+        "review",
+        review.id,
+        org_path=report.org_path,
+        detail={"report_id": report.id, "grade": data.grade},
+    )
     return rating
 
 
-async def page(session: AsyncSession, principal: Principal, *, filters: list[Any],
-               params: PageParams) -> list[Review]:
+async def page(
+    session: AsyncSession, principal: Principal, *, filters: list[Any], params: PageParams
+) -> list[Review]:
     return await repo.page(session, principal, filters=filters, params=params)
 
 
-async def reports_page(session: AsyncSession, principal: Principal, review: Review,
-                       params: PageParams) -> list[ReviewReport]:
+async def reports_page(
+    session: AsyncSession, principal: Principal, review: Review, params: PageParams
+) -> list[ReviewReport]:
     return await repo.reports_page(session, principal, review.id, params)
 
 
@@ -172,24 +226,38 @@ async def results(session: AsyncSession, principal: Principal, review: Review) -
     grades: dict[int, dict[str, int]] = {}
     for report_id, grade, n in await repo.grade_counts(session, review.id):
         grades.setdefault(report_id, {})[grade] = n
-    quarterly = await rounds.year_percentages(session, review.org_path, review.year,
-                                              review.org_kind)
+    quarterly = await rounds.year_percentages(
+        session, review.org_path, review.year, review.org_kind
+    )
     out = []
     for org in targets:
         report = reports.get(org.id)
         votes = grades.get(report.id, {}) if report else {}
         points = [GRADE_POINTS[Grade(g)] for g, n in votes.items() for _ in range(n)]
         q, r = _mean(quarterly.get(org.id, [])), _mean(points)
-        out.append(ReviewResult(org_id=org.id, org_name=org.name, org_path=org.path,
-                                report_id=report.id if report else None,
-                                grades={g.value: votes.get(g.value, 0) for g in Grade},
-                                rating_score=r, quarterly_score=q, result=combine(q, r),
-                                rank=None))
+        out.append(
+            ReviewResult(
+                org_id=org.id,
+                org_name=org.name,
+                org_path=org.path,
+                report_id=report.id if report else None,
+                grades={g.value: votes.get(g.value, 0) for g in Grade},
+                rating_score=r,
+                quarterly_score=q,
+                result=combine(q, r),
+                rank=None,
+            )
+        )
     _rank(out)
     paths = scope_paths(principal, Perm.assessment_read)
     shown = [r for r in out if any(covers(p, r.org_path) for p in paths)]
-    return ReviewResults(review_id=review.id, year=review.year, org_kind=review.org_kind,
-                         formula=FORMULA, items=shown)
+    return ReviewResults(
+        review_id=review.id,
+        year=review.year,
+        org_kind=review.org_kind,
+        formula=FORMULA,
+        items=shown,
+    )
 
 
 def _rank(results: list[ReviewResult]) -> None:
@@ -202,31 +270,65 @@ def _rank(results: list[ReviewResult]) -> None:
 
 
 def read(review: Review) -> ReviewRead:
-    return ReviewRead(id=review.id, org_id=review.org_id, org_path=review.org_path,
-                      year=review.year, org_kind=review.org_kind, title=review.title,
-                      opens_at=review.opens_at, closes_at=review.closes_at,
-                      version=review.version, created_at=review.created_at)
+    return ReviewRead(
+        id=review.id,
+        org_id=review.org_id,
+        org_path=review.org_path,
+        year=review.year,
+        org_kind=review.org_kind,
+        title=review.title,
+        opens_at=review.opens_at,
+        closes_at=review.closes_at,
+        version=review.version,
+        created_at=review.created_at,
+    )
 
 
 def read_report(r: ReviewReport) -> ReviewReportRead:
-    return ReviewReportRead(id=r.id, review_id=r.review_id, org_id=r.org_id, org_path=r.org_path,
-                      author_id=r.author_id, content=r.content, filed_at=r.filed_at)
+    return ReviewReportRead(
+        id=r.id,
+        review_id=r.review_id,
+        org_id=r.org_id,
+        org_path=r.org_path,
+        author_id=r.author_id,
+        content=r.content,
+        filed_at=r.filed_at,
+    )
 
 
 def read_rating(r: ReviewRating) -> ReviewRatingRead:
-    return ReviewRatingRead(id=r.id, report_id=r.report_id, org_path=r.org_path,
-                      reviewer_id=r.reviewer_id, grade=Grade(r.grade), comment=r.comment,
-                      rated_at=r.rated_at)
+    return ReviewRatingRead(
+        id=r.id,
+        report_id=r.report_id,
+        org_path=r.org_path,
+        reviewer_id=r.reviewer_id,
+        grade=Grade(r.grade),
+        comment=r.comment,
+        rated_at=r.rated_at,
+    )
 
 
-GRADE_LABELS = {"zh": ["好", "较好", "一般", "差"],
-                "en": ["Good", "Fairly good", "Average", "Poor"]}
+GRADE_LABELS = {
+    "zh": ["好", "较好", "一般", "差"],
+    "en": ["Good", "Fairly good", "Average", "Poor"],
+}
 
 
 def export_rows(res: ReviewResults, lang: str) -> tuple[list[str], list[list[Any]]]:
-    head = (["名次", "组织", "季度考核得分", "评议得分", *GRADE_LABELS["zh"], "综合得分"]
-            if lang == "zh" else
-            ["Rank", "Org", "Quarterly score", "Rating score", *GRADE_LABELS["en"], "Result"])
-    rows = [[r.rank, r.org_name, r.quarterly_score, r.rating_score,
-             *(r.grades[g.value] for g in Grade), r.result] for r in res.items]
+    head = (
+        ["名次", "组织", "季度考核得分", "评议得分", *GRADE_LABELS["zh"], "综合得分"]
+        if lang == "zh"
+        else ["Rank", "Org", "Quarterly score", "Rating score", *GRADE_LABELS["en"], "Result"]
+    )
+    rows = [
+        [
+            r.rank,
+            r.org_name,
+            r.quarterly_score,
+            r.rating_score,
+            *(r.grades[g.value] for g in Grade),
+            r.result,
+        ]
+        for r in res.items
+    ]
     return head, rows

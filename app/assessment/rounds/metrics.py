@@ -59,8 +59,7 @@ def all_metrics() -> list[Metric]:
 
 async def _closure_rate(session: AsyncSession, s: MetricScope) -> dict[int, float | None]:
     rows = await repo.case_counts(session, s.root_path, s.org_kind, s.start, s.end)
-    return {org: (closed / reported if reported else None)
-            for org, reported, closed, _ in rows}
+    return {org: (closed / reported if reported else None) for org, reported, closed, _ in rows}
 
 
 async def _on_time_rate(session: AsyncSession, s: MetricScope) -> dict[int, float | None]:
@@ -76,16 +75,24 @@ async def _registrations(session: AsyncSession, s: MetricScope) -> dict[int, flo
 # Cases reported in the quarter: closed ones over all of them; of the closed ones, those closed
 # by their due time (`due_at` comes from the working calendar, app/cases/calendar.py, as in
 # GET /stats/cases). Registrations: 双报到 approved in the quarter and still approved.
-register_metric(Metric("case_closure_rate", "案件办结率", "Case closure rate", "rate",
-                       _closure_rate))
-register_metric(Metric("case_on_time_rate", "案件按期办结率", "Cases closed on time", "rate",
-                       _on_time_rate))
-register_metric(Metric("registrations_approved", "在职党员报到人数（审核通过）",
-                       "Registrations approved", "count", _registrations))
+register_metric(
+    Metric("case_closure_rate", "案件办结率", "Case closure rate", "rate", _closure_rate)
+)
+register_metric(
+    Metric("case_on_time_rate", "案件按期办结率", "Cases closed on time", "rate", _on_time_rate)
+)
+register_metric(
+    Metric(
+        "registrations_approved",
+        "在职党员报到人数（审核通过）",
+        "Registrations approved",
+        "count",
+        _registrations,
+    )
+)
 
 
-def score_of(metric: Metric, value: float | None, max_score: float,
-             target: float | None) -> float:
+def score_of(metric: Metric, value: float | None, max_score: float, target: float | None) -> float:
     """A rate scores `max × rate`; a count scores `max × min(1, value / target)`. No data (no
     cases in the quarter) loses nothing: there was nothing to close late."""
     if value is None:

@@ -31,10 +31,15 @@ ITEM = "/assessment/rounds/{round_id}"
 OptionalId = Annotated[int | None, Query(ge=1, le=ID_MAX)]
 
 
-@router.post("/assessment/rounds", status_code=status.HTTP_201_CREATED,
-             dependencies=[Idempotent], responses=problems(403, 409, 422))
-async def create_round(body: RoundCreate, principal: CurrentPrincipal, session: SessionDep,
-                       response: Response) -> RoundRead:
+@router.post(
+    "/assessment/rounds",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[Idempotent],
+    responses=problems(403, 409, 422),
+)
+async def create_round(
+    body: RoundCreate, principal: CurrentPrincipal, session: SessionDep, response: Response
+) -> RoundRead:
     """开展一个季度的考核（assessment:write）：把细则应用到 org_id 之下所有该类组织，计算项
     立即按平台数据算出（季度按北京时间划分），manual 项待考核人打分。细则从此冻结。
     同一细则、同一组织、同一季度再次开展 → 409 assessment_round_exists。"""
@@ -44,9 +49,14 @@ async def create_round(body: RoundCreate, principal: CurrentPrincipal, session: 
 
 
 @router.get("/assessment/rounds", responses=problems(400))
-async def list_rounds(principal: CurrentPrincipal, session: SessionDep, page: PageDep,
-                      org_id: OptionalId = None, sheet_id: OptionalId = None,
-                      quarter: Quarter | None = None) -> Page[RoundRead]:
+async def list_rounds(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    page: PageDep,
+    org_id: OptionalId = None,
+    sheet_id: OptionalId = None,
+    quarter: Quarter | None = None,
+) -> Page[RoundRead]:
     """可见范围内的考核轮次，最新在前。"""
     filters = []
     if org_id is not None:
@@ -61,8 +71,9 @@ async def list_rounds(principal: CurrentPrincipal, session: SessionDep, page: Pa
 
 
 @router.get(ITEM, responses=problems(404))
-async def get_round(round_id: int, principal: CurrentPrincipal, session: SessionDep,
-                    response: Response) -> RoundRead:
+async def get_round(
+    round_id: int, principal: CurrentPrincipal, session: SessionDep, response: Response
+) -> RoundRead:
     """考核轮次详情。"""
     rnd = await service.get(session, principal, round_id)
     set_etag(response, rnd.version)
@@ -70,8 +81,13 @@ async def get_round(round_id: int, principal: CurrentPrincipal, session: Session
 
 
 @router.get(f"{ITEM}/scores", responses=problems(400, 404))
-async def list_scores(round_id: int, principal: CurrentPrincipal, session: SessionDep,
-                      page: PageDep, org_id: OptionalId = None) -> Page[ScoreRead]:
+async def list_scores(
+    round_id: int,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    page: PageDep,
+    org_id: OptionalId = None,
+) -> Page[ScoreRead]:
     """本轮的逐项得分（可见范围内的组织）。"""
     rnd = await service.get(session, principal, round_id)
     filters = [AssessmentScore.org_id == org_id] if org_id is not None else []
@@ -80,8 +96,9 @@ async def list_scores(round_id: int, principal: CurrentPrincipal, session: Sessi
 
 
 @router.post(f"{ITEM}/scores", dependencies=[Idempotent], responses=problems(403, 404, 409, 422))
-async def enter_score(round_id: int, body: ScoreIn, principal: CurrentPrincipal,
-                      session: SessionDep) -> ScoreRead:
+async def enter_score(
+    round_id: int, body: ScoreIn, principal: CurrentPrincipal, session: SessionDep
+) -> ScoreRead:
     """考核人为一个组织的 manual 项打分并写明理由（assessment:write，记入审计）；可重新打分，
     以最后一次为准。computed 项 → 409 assessment_item_computed；超过满分 → 422。"""
     rnd = await service.get(session, principal, round_id)
@@ -89,19 +106,26 @@ async def enter_score(round_id: int, body: ScoreIn, principal: CurrentPrincipal,
 
 
 @router.get(f"{ITEM}/results", responses=problems(404))
-async def round_results(round_id: int, principal: CurrentPrincipal, session: SessionDep
-                        ) -> RoundResults:
+async def round_results(
+    round_id: int, principal: CurrentPrincipal, session: SessionDep
+) -> RoundResults:
     """考核结果：每个组织的总分（Σ 权重 × 得分）、名次（本轮全部组织中排名，并列同名次）、
     逐项得分与失分（权重 × (满分 − 得分)）。"""
     rnd = await service.get(session, principal, round_id)
     return await service.results(session, principal, rnd)
 
 
-@router.get(f"{ITEM}/results.xlsx", response_class=Response, responses={
-    **problems(404),
-    200: {"content": {export.XLSX_MIME: {}}, "description": "考核结果 Excel"}})
-async def round_results_xlsx(round_id: int, principal: CurrentPrincipal, session: SessionDep
-                             ) -> Response:
+@router.get(
+    f"{ITEM}/results.xlsx",
+    response_class=Response,
+    responses={
+        **problems(404),
+        200: {"content": {export.XLSX_MIME: {}}, "description": "考核结果 Excel"},
+    },
+)
+async def round_results_xlsx(
+    round_id: int, principal: CurrentPrincipal, session: SessionDep
+) -> Response:
     """考核结果 Excel（表头中文；Accept-Language: en 时为英文）。"""
     rnd = await service.get(session, principal, round_id)
     res = await service.results(session, principal, rnd)
@@ -110,7 +134,8 @@ async def round_results_xlsx(round_id: int, principal: CurrentPrincipal, session
     title = f"{res.quarter} 考核结果" if lang == "zh" else f"{res.quarter} results"
     body = await export.workbook(title, head, rows)
     name = f"assessment-{res.quarter}-{rnd.id}.xlsx"
-    return Response(body, media_type=export.XLSX_MIME,
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
-
-
+    return Response(
+        body,
+        media_type=export.XLSX_MIME,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )

@@ -16,8 +16,9 @@ class RoundCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     sheet_id: Id
     org_id: Id = Field(description="考核范围：其下所有该类组织（默认为细则的制定组织）")
-    quarter: Quarter = Field(description="季度，按北京时间划分，如 2026-Q4 = 2026-10-01 至 "
-                                         "2026-12-31")
+    quarter: Quarter = Field(
+        description="季度，按北京时间划分，如 2026-Q4 = 2026-10-01 至 2026-12-31"
+    )
 
 
 class RoundRead(BaseModel):

@@ -19,8 +19,11 @@ async def by_id(session: AsyncSession, sheet_id: int) -> AssessmentSheet | None:
 
 
 async def items_of(session: AsyncSession, sheet_ids: list[int]) -> list[AssessmentItem]:
-    stmt = (select(AssessmentItem).where(AssessmentItem.sheet_id.in_(sheet_ids))
-            .order_by(AssessmentItem.sheet_id, AssessmentItem.position))
+    stmt = (
+        select(AssessmentItem)
+        .where(AssessmentItem.sheet_id.in_(sheet_ids))
+        .order_by(AssessmentItem.sheet_id, AssessmentItem.position)
+    )
     return list((await session.execute(stmt)).scalars())
 
 
@@ -30,14 +33,19 @@ async def delete_items(session: AsyncSession, sheet_id: int) -> None:
 
 async def next_version_no(session: AsyncSession, org_id: int, year: int, org_kind: str) -> int:
     stmt = select(func.max(AssessmentSheet.version_no)).where(
-        AssessmentSheet.org_id == org_id, AssessmentSheet.year == year,
-        AssessmentSheet.org_kind == org_kind)
+        AssessmentSheet.org_id == org_id,
+        AssessmentSheet.year == year,
+        AssessmentSheet.org_kind == org_kind,
+    )
     return int((await session.scalar(stmt)) or 0) + 1
 
 
-async def page(session: AsyncSession, principal: Principal, *, filters: list[Any],
-               params: PageParams) -> list[AssessmentSheet]:
+async def page(
+    session: AsyncSession, principal: Principal, *, filters: list[Any], params: PageParams
+) -> list[AssessmentSheet]:
     stmt = select(AssessmentSheet).where(
-        readable(principal, AssessmentSheet.org_path, Perm.assessment_read), *filters)
-    return list((await session.execute(keyset(stmt, [(AssessmentSheet.id, True)], params)))
-                .scalars())
+        readable(principal, AssessmentSheet.org_path, Perm.assessment_read), *filters
+    )
+    return list(
+        (await session.execute(keyset(stmt, [(AssessmentSheet.id, True)], params))).scalars()
+    )

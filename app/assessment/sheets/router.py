@@ -32,10 +32,15 @@ async def list_metrics(principal: CurrentPrincipal) -> list[MetricRead]:
     return [MetricRead(name=m.name, label=t(m.zh, m.en), unit=m.unit) for m in all_metrics()]
 
 
-@router.post("/assessment/sheets", status_code=status.HTTP_201_CREATED,
-             dependencies=[Idempotent], responses=problems(403, 422))
-async def create_sheet(body: SheetCreate, principal: CurrentPrincipal, session: SessionDep,
-                       response: Response) -> SheetRead:
+@router.post(
+    "/assessment/sheets",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[Idempotent],
+    responses=problems(403, 422),
+)
+async def create_sheet(
+    body: SheetCreate, principal: CurrentPrincipal, session: SessionDep, response: Response
+) -> SheetRead:
     """制定考核细则（assessment:write，区、街道）：考核项含权重与满分，manual 项由考核人打分，
     computed 项按指标自动计算。总分 = Σ 权重 × 得分。"""
     sheet = await service.create(session, principal, body)
@@ -44,10 +49,14 @@ async def create_sheet(body: SheetCreate, principal: CurrentPrincipal, session: 
 
 
 @router.get("/assessment/sheets", responses=problems(400))
-async def list_sheets(principal: CurrentPrincipal, session: SessionDep, page: PageDep,
-                      org_id: Annotated[int | None, Query(ge=1, le=ID_MAX)] = None,
-                      year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
-                      org_kind: OrgKind | None = None) -> Page[SheetRead]:
+async def list_sheets(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    page: PageDep,
+    org_id: Annotated[int | None, Query(ge=1, le=ID_MAX)] = None,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    org_kind: OrgKind | None = None,
+) -> Page[SheetRead]:
     """可见范围内的考核细则，最新在前。"""
     filters = []
     if org_id is not None:
@@ -62,8 +71,9 @@ async def list_sheets(principal: CurrentPrincipal, session: SessionDep, page: Pa
 
 
 @router.get(ITEM, responses=problems(404))
-async def get_sheet(sheet_id: int, principal: CurrentPrincipal, session: SessionDep,
-                    response: Response) -> SheetRead:
+async def get_sheet(
+    sheet_id: int, principal: CurrentPrincipal, session: SessionDep, response: Response
+) -> SheetRead:
     """考核细则详情。"""
     sheet = await service.get(session, principal, sheet_id)
     set_etag(response, sheet.version)
@@ -71,9 +81,14 @@ async def get_sheet(sheet_id: int, principal: CurrentPrincipal, session: Session
 
 
 @router.patch(ITEM, responses=problems(403, 404, 409, 412, 422))
-async def update_sheet(sheet_id: int, body: SheetUpdate, principal: CurrentPrincipal,
-                       session: SessionDep, response: Response,
-                       if_match: IfMatch = None) -> SheetRead:
+async def update_sheet(
+    sheet_id: int,
+    body: SheetUpdate,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> SheetRead:
     """修改草稿细则（items 整体替换）；已用于考核的细则 → 409 assessment_sheet_in_use。"""
     sheet = await service.get(session, principal, sheet_id, Perm.assessment_write)
     sheet = await service.update(session, principal, sheet, body, if_match)
@@ -82,18 +97,22 @@ async def update_sheet(sheet_id: int, body: SheetUpdate, principal: CurrentPrinc
 
 
 @router.delete(ITEM, status_code=status.HTTP_204_NO_CONTENT, responses=problems(403, 404, 409))
-async def delete_sheet(sheet_id: int, principal: CurrentPrincipal, session: SessionDep
-                       ) -> Response:
+async def delete_sheet(sheet_id: int, principal: CurrentPrincipal, session: SessionDep) -> Response:
     """删除草稿细则；已用于考核 → 409。"""
     sheet = await service.get(session, principal, sheet_id, Perm.assessment_write)
     await service.delete(session, principal, sheet)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post(f"{ITEM}/versions", status_code=status.HTTP_201_CREATED, dependencies=[Idempotent],
-             responses=problems(403, 404))
-async def version_sheet(sheet_id: int, principal: CurrentPrincipal, session: SessionDep,
-                        response: Response) -> SheetRead:
+@router.post(
+    f"{ITEM}/versions",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[Idempotent],
+    responses=problems(403, 404),
+)
+async def version_sheet(
+    sheet_id: int, principal: CurrentPrincipal, session: SessionDep, response: Response
+) -> SheetRead:
     """以此细则为底稿新建一个版本（草稿，version_no + 1，previous_id 指向原细则）。"""
     sheet = await service.get(session, principal, sheet_id, Perm.assessment_write)
     copy = await service.new_version(session, principal, sheet)

@@ -29,8 +29,9 @@ class ItemIn(BaseModel):
     max_score: float = Field(gt=0, le=1000, description="本项满分")
     source: ItemSource = ItemSource.manual
     metric: str | None = Field(None, max_length=64, description="computed 项的指标名")
-    target: float | None = Field(None, gt=0, le=1_000_000,
-                                 description="计数类指标的目标值（达到即满分）")
+    target: float | None = Field(
+        None, gt=0, le=1_000_000, description="计数类指标的目标值（达到即满分）"
+    )
 
     @model_validator(mode="after")
     def _metric_only_when_computed(self) -> Self:
@@ -87,5 +88,6 @@ class SheetRead(BaseModel):
 class MetricRead(BaseModel):
     name: str
     label: str
-    unit: str = Field(description="rate（0..1，得分 = 满分 × 比率）或 count（得分 = 满分 × "
-                                  "min(1, 数值/目标)）")
+    unit: str = Field(
+        description="rate（0..1，得分 = 满分 × 比率）或 count（得分 = 满分 × min(1, 数值/目标)）"
+    )

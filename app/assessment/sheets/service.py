@@ -35,8 +35,12 @@ from app.orgs import service as orgs
 from app.orgs.errors import OrgNotFound
 
 
-async def get(session: AsyncSession, principal: Principal, sheet_id: int,
-              permission: Perm = Perm.assessment_read) -> AssessmentSheet:
+async def get(
+    session: AsyncSession,
+    principal: Principal,
+    sheet_id: int,
+    permission: Perm = Perm.assessment_read,
+) -> AssessmentSheet:
     sheet = await repo.by_id(session, sheet_id)
     if sheet is None:
         raise SheetNotFound()
@@ -50,24 +54,36 @@ def _check_items(items: list[ItemIn]) -> None:
             continue
         metric = get_metric(item.metric)
         if metric is None:
-            raise Unprocessable("未知的计算指标（见 GET /assessment/metrics）",
-                                "Unknown metric (see GET /assessment/metrics)",
-                                errors=[{"field": f"items.{i}.metric", "message": "unknown"}])
+            raise Unprocessable(
+                "未知的计算指标（见 GET /assessment/metrics）",
+                "Unknown metric (see GET /assessment/metrics)",
+                errors=[{"field": f"items.{i}.metric", "message": "unknown"}],
+            )
         if metric.unit == "count" and item.target is None:
-            raise Unprocessable("计数类指标须给出 target（达到即满分）",
-                                "A count metric needs a target",
-                                errors=[{"field": f"items.{i}.target", "message": "required"}])
+            raise Unprocessable(
+                "计数类指标须给出 target（达到即满分）",
+                "A count metric needs a target",
+                errors=[{"field": f"items.{i}.target", "message": "required"}],
+            )
 
 
 def _add_items(session: AsyncSession, sheet_id: int, items: list[ItemIn]) -> None:
     for pos, item in enumerate(items, start=1):
-        session.add(AssessmentItem(sheet_id=sheet_id, position=pos, name=item.name,
-                                   weight=item.weight, max_score=item.max_score,
-                                   source=item.source, metric=item.metric, target=item.target))
+        session.add(
+            AssessmentItem(
+                sheet_id=sheet_id,
+                position=pos,
+                name=item.name,
+                weight=item.weight,
+                max_score=item.max_score,
+                source=item.source,
+                metric=item.metric,
+                target=item.target,
+            )
+        )
 
 
-async def create(session: AsyncSession, principal: Principal, data: SheetCreate
-                 ) -> AssessmentSheet:
+async def create(session: AsyncSession, principal: Principal, data: SheetCreate) -> AssessmentSheet:
     try:
         org = await orgs.get(session, principal, data.org_id)
     except OrgNotFound as exc:
@@ -75,15 +91,26 @@ async def create(session: AsyncSession, principal: Principal, data: SheetCreate
     authorize(principal, Perm.assessment_write, org.path)
     _check_items(data.items)
     sheet = AssessmentSheet(
-        org_id=org.id, **scope_from(org, AssessmentSheet), year=data.year,
-        org_kind=data.org_kind, name=data.name, created_by=principal.id,
-        version_no=await repo.next_version_no(session, org.id, data.year, data.org_kind))
+        org_id=org.id,
+        **scope_from(org, AssessmentSheet),
+        year=data.year,
+        org_kind=data.org_kind,
+        name=data.name,
+        created_by=principal.id,
+        version_no=await repo.next_version_no(session, org.id, data.year, data.org_kind),
+    )
     session.add(sheet)
     await session.flush()
     _add_items(session, sheet.id, data.items)
     await session.flush()
-    await audit.record(session, principal, "assessment_sheet.create", "assessment_sheet",
-                       sheet.id, org_path=sheet.org_path)
+    await audit.record(
+        session,
+        principal,
+        "assessment_sheet.create",
+        "assessment_sheet",
+        sheet.id,
+        org_path=sheet.org_path,
+    )
     return sheet
 
 
@@ -92,8 +119,13 @@ def _editable(sheet: AssessmentSheet) -> None:
         raise SheetInUse()
 
 
-async def update(session: AsyncSession, principal: Principal, sheet: AssessmentSheet,
-                 data: SheetUpdate, if_match: str | None) -> AssessmentSheet:
+async def update(
+    session: AsyncSession,
+    principal: Principal,
+    sheet: AssessmentSheet,
+    data: SheetUpdate,
+    if_match: str | None,
+) -> AssessmentSheet:
     _editable(sheet)
     check_if_match(if_match, sheet.version)
     if data.items is not None:
@@ -105,8 +137,14 @@ async def update(session: AsyncSession, principal: Principal, sheet: AssessmentS
     # Items live in their own table: touching the sheet's row makes the edit bump its version.
     sheet.updated_at = utcnow()
     await flush_versioned(session)
-    await audit.record(session, principal, "assessment_sheet.update", "assessment_sheet",
-                       sheet.id, org_path=sheet.org_path)
+    await audit.record(
+        session,
+        principal,
+        "assessment_sheet.update",
+        "assessment_sheet",
+        sheet.id,
+        org_path=sheet.org_path,
+    )
     return sheet
 
 
@@ -114,27 +152,59 @@ async def delete(session: AsyncSession, principal: Principal, sheet: AssessmentS
     _editable(sheet)
     await session.delete(sheet)
     await session.flush()
-    await audit.record(session, principal, "assessment_sheet.delete", "assessment_sheet",
-                       sheet.id, org_path=sheet.org_path)
+    await audit.record(
+        session,
+        principal,
+        "assessment_sheet.delete",
+        "assessment_sheet",
+        sheet.id,
+        org_path=sheet.org_path,
+    )
 
 
-async def new_version(session: AsyncSession, principal: Principal, sheet: AssessmentSheet
-                      ) -> AssessmentSheet:
+async def new_version(
+    session: AsyncSession, principal: Principal, sheet: AssessmentSheet
+) -> AssessmentSheet:
     items = await repo.items_of(session, [sheet.id])
     copy = AssessmentSheet(
-        org_id=sheet.org_id, org_path=sheet.org_path, street_id=sheet.street_id,
-        community_id=sheet.community_id, year=sheet.year, org_kind=sheet.org_kind,
-        name=sheet.name, previous_id=sheet.id, created_by=principal.id,
-        version_no=await repo.next_version_no(session, sheet.org_id, sheet.year,
-                                              sheet.org_kind))
+        org_id=sheet.org_id,
+        org_path=sheet.org_path,
+        street_id=sheet.street_id,
+        community_id=sheet.community_id,
+        year=sheet.year,
+        org_kind=sheet.org_kind,
+        name=sheet.name,
+        previous_id=sheet.id,
+        created_by=principal.id,
+        version_no=await repo.next_version_no(session, sheet.org_id, sheet.year, sheet.org_kind),
+    )
     session.add(copy)
     await session.flush()
-    _add_items(session, copy.id, [ItemIn(name=i.name, weight=i.weight, max_score=i.max_score,
-                                         source=ItemSource(i.source), metric=i.metric,
-                                         target=i.target) for i in items])
+    _add_items(
+        session,
+        copy.id,
+        [
+            ItemIn(
+                name=i.name,
+                weight=i.weight,
+                max_score=i.max_score,
+                source=ItemSource(i.source),
+                metric=i.metric,
+                target=i.target,
+            )
+            for i in items
+        ],
+    )
     await session.flush()
-    await audit.record(session, principal, "assessment_sheet.version", "assessment_sheet",
-                       copy.id, org_path=copy.org_path, detail={"previous_id": sheet.id})
+    await audit.record(
+        session,
+        principal,
+        "assessment_sheet.version",
+        "assessment_sheet",
+        copy.id,
+        org_path=copy.org_path,
+        detail={"previous_id": sheet.id},
+    )
     return copy
 
 
@@ -149,8 +219,9 @@ async def items(session: AsyncSession, sheet: AssessmentSheet) -> list[Assessmen
     return await repo.items_of(session, [sheet.id])
 
 
-async def page(session: AsyncSession, principal: Principal, *, filters: list[Any],
-               params: PageParams) -> list[AssessmentSheet]:
+async def page(
+    session: AsyncSession, principal: Principal, *, filters: list[Any], params: PageParams
+) -> list[AssessmentSheet]:
     return await repo.page(session, principal, filters=filters, params=params)
 
 
@@ -163,15 +234,31 @@ async def reads(session: AsyncSession, sheets: list[AssessmentSheet]) -> list[Sh
 
 
 def read_item(i: AssessmentItem) -> ItemRead:
-    return ItemRead(id=i.id, position=i.position, name=i.name, weight=i.weight,
-                    max_score=i.max_score, source=ItemSource(i.source), metric=i.metric,
-                    target=i.target)
+    return ItemRead(
+        id=i.id,
+        position=i.position,
+        name=i.name,
+        weight=i.weight,
+        max_score=i.max_score,
+        source=ItemSource(i.source),
+        metric=i.metric,
+        target=i.target,
+    )
 
 
 def read(sheet: AssessmentSheet, items: list[AssessmentItem]) -> SheetRead:
-    return SheetRead(id=sheet.id, org_id=sheet.org_id, org_path=sheet.org_path, year=sheet.year,
-                     org_kind=sheet.org_kind, name=sheet.name, version_no=sheet.version_no,
-                     previous_id=sheet.previous_id, status=SheetStatus(sheet.status),
-                     items=[read_item(i) for i in items],
-                     max_total=round(sum(i.weight * i.max_score for i in items), 2),
-                     version=sheet.version, created_at=sheet.created_at)
+    return SheetRead(
+        id=sheet.id,
+        org_id=sheet.org_id,
+        org_path=sheet.org_path,
+        year=sheet.year,
+        org_kind=sheet.org_kind,
+        name=sheet.name,
+        version_no=sheet.version_no,
+        previous_id=sheet.previous_id,
+        status=SheetStatus(sheet.status),
+        items=[read_item(i) for i in items],
+        max_total=round(sum(i.weight * i.max_score for i in items), 2),
+        version=sheet.version,
+        created_at=sheet.created_at,
+    )
