@@ -85,6 +85,30 @@ async def create(session: AsyncSession, principal: Principal, data: RoundCreate)
         )
     if await repo.round_exists(session, sheet.id, org.id, year, quarter):
         raise RoundExists()
+    rnd, count = await apply(session, sheet, org, year, quarter, created_by=principal.id)
+    await audit.record(
+        session,
+        principal,
+        "assessment_round.create",
+        "assessment_round",
+        rnd.id,
+        org_path=rnd.org_path,
+        detail={"sheet_id": sheet.id, "quarter": data.quarter, "orgs": count},
+    )
+    return rnd
+
+
+async def apply(
+    session: AsyncSession,
+    sheet: AssessmentSheet,
+    org: Org,
+    year: int,
+    quarter: int,
+    *,
+    created_by: int | None,
+) -> tuple[AssessmentRound, int]:
+    """The round and its score rows, without the caller's checks (the demo seed calls it too);
+    returns the round and the number of orgs assessed."""
     start, end = periods.quarter_bounds(year, quarter)
     await sheets.mark_in_use(session, sheet)
     rnd = AssessmentRound(
@@ -96,27 +120,19 @@ async def create(session: AsyncSession, principal: Principal, data: RoundCreate)
         org_kind=sheet.org_kind,
         starts_at=start,
         ends_at=end,
-        created_by=principal.id,
+        created_by=created_by,
     )
     session.add(rnd)
     await session.flush()
     items = await sheets.items(session, sheet)
     targets = await repo.target_orgs(session, org.path, sheet.org_kind)
-    values = await _metric_values(session, items, MetricScope(org.path, sheet.org_kind, start, end))
+    scope = MetricScope(org.path, sheet.org_kind, start, end)
+    values = await _metric_values(session, items, scope)
     rows = [_score_row(rnd, item, target, values) for target in targets for item in items]
     if rows:
         # One executemany, not one INSERT per row (the ORM sends those, needing each new id).
         await session.execute(insert(table_of(AssessmentScore)), rows)
-    await audit.record(
-        session,
-        principal,
-        "assessment_round.create",
-        "assessment_round",
-        rnd.id,
-        org_path=rnd.org_path,
-        detail={"sheet_id": sheet.id, "quarter": data.quarter, "orgs": len(targets)},
-    )
-    return rnd
+    return rnd, len(targets)
 
 
 async def _metric_values(
