@@ -15,6 +15,12 @@ class SheetInUse(Conflict):
     en = "The scoring sheet is in use: it cannot be changed or deleted, only versioned"
 
 
+class SheetVersionTaken(Conflict):
+    code = "assessment_sheet_version_taken"
+    zh = "同时有人新建了该细则的版本，请重试"
+    en = "Another version of this sheet was created at the same time; retry"
+
+
 class RoundNotFound(NotFound):
     code, zh, en = "assessment_round_not_found", "考核轮次不存在", "Assessment round not found"
 

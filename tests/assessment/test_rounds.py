@@ -377,3 +377,19 @@ class TestScope:
         assert r.status_code == 404
         everything = await client.get(f"{ROUNDS}/{rnd['id']}/results", headers=district)
         assert len(everything.json()["items"]) == 4
+
+
+class TestQuery:
+    @pytest.mark.parametrize("quarter", ["2026-Q9", "Q4", "2026-q4"])
+    async def test_a_bad_quarter_filter_is_422(self, client, auth, world: World, quarter):
+        r = await client.get(
+            ROUNDS, params={"quarter": quarter}, headers=auth(world.user(Role.street_admin, "s1"))
+        )
+        assert r.status_code == 422, r.text
+
+    async def test_the_quarter_filter(self, client, auth, world: World):
+        headers = auth(world.user(Role.street_admin, "s1"))
+        q4 = (await client.get(ROUNDS, params={"quarter": "2026-Q4"}, headers=headers)).json()
+        q3 = (await client.get(ROUNDS, params={"quarter": "2026-Q3"}, headers=headers)).json()
+        assert [r["id"] for r in q4["items"]] == [world.assessment_rounds[0].id]
+        assert q3["items"] == []

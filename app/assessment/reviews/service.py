@@ -185,7 +185,10 @@ async def rate(
         community_id=report.community_id,
     )
     session.add(rating)
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # the same reviewer, in a concurrent request
+        raise AlreadyRated() from exc
     await audit.record(
         session,
         principal,

@@ -14,6 +14,7 @@ from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.assessment import periods
@@ -123,7 +124,10 @@ async def apply(
         created_by=created_by,
     )
     session.add(rnd)
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # applied by a concurrent request
+        raise RoundExists() from exc
     items = await sheets.items(session, sheet)
     targets = await repo.target_orgs(session, org.path, sheet.org_kind)
     scope = MetricScope(org.path, sheet.org_kind, start, end)

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.assessment.errors import SheetInUse, SheetNotFound
+from app.assessment.errors import SheetInUse, SheetNotFound, SheetVersionTaken
 from app.assessment.rounds.metrics import get_metric
 from app.assessment.sheets import repository as repo
 from app.assessment.sheets.schemas import (
@@ -100,7 +101,7 @@ async def create(session: AsyncSession, principal: Principal, data: SheetCreate)
         version_no=await repo.next_version_no(session, org.id, data.year, data.org_kind),
     )
     session.add(sheet)
-    await session.flush()
+    await _flush_new(session)
     _add_items(session, sheet.id, data.items)
     await session.flush()
     await audit.record(
@@ -112,6 +113,13 @@ async def create(session: AsyncSession, principal: Principal, data: SheetCreate)
         org_path=sheet.org_path,
     )
     return sheet
+
+
+async def _flush_new(session: AsyncSession) -> None:
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # a concurrent request took the same version number
+        raise SheetVersionTaken() from exc
 
 
 def _editable(sheet: AssessmentSheet) -> None:
@@ -179,7 +187,7 @@ async def new_version(
         version_no=await repo.next_version_no(session, sheet.org_id, sheet.year, sheet.org_kind),
     )
     session.add(copy)
-    await session.flush()
+    await _flush_new(session)
     _add_items(
         session,
         copy.id,
