@@ -126,11 +126,15 @@ async def rate_report(
     return service.read_rating(await service.rate(session, principal, review, report_id, body))
 
 
-@router.get(f"{ITEM}/results", responses=problems(404), description=FORMULA_DOC)
+@router.get(
+    f"{ITEM}/results",
+    responses=problems(404),
+    description="述职评议结果与排名（按组织类型，即本次评议的 org_kind）。\n" + FORMULA_DOC,
+)
 async def review_results(
     review_id: int, principal: CurrentPrincipal, session: SessionDep
 ) -> ReviewResults:
-    """述职评议结果与排名（按组织类型，即本次评议的 org_kind）。"""
+    # The description (the published formula) is set on the decorator.
     review = await service.get(session, principal, review_id)
     return await service.results(session, principal, review)
 
@@ -138,7 +142,7 @@ async def review_results(
 @router.get(
     f"{ITEM}/results.xlsx",
     response_class=Response,
-    description=FORMULA_DOC,
+    description="述职评议排名 Excel（表头中文；Accept-Language: en 时为英文）。\n" + FORMULA_DOC,
     responses={
         **problems(404),
         200: {"content": {export.XLSX_MIME: {}}, "description": "排名 Excel"},
@@ -147,7 +151,7 @@ async def review_results(
 async def review_results_xlsx(
     review_id: int, principal: CurrentPrincipal, session: SessionDep
 ) -> Response:
-    """述职评议排名 Excel（表头中文；Accept-Language: en 时为英文）。"""
+    # The description (the published formula) is set on the decorator.
     review = await service.get(session, principal, review_id)
     res = await service.results(session, principal, review)
     lang = current_language()
