@@ -1,25 +1,37 @@
-"""The demo's scored quarter: the district's 2026 scoring sheet for its communities (three items
-computed from the platform's data, two scored by hand) applied to 2026-Q3, the last quarter
-complete when the demo was written, with every manual item scored and a reason given.
+"""The demo's scored quarter and the year's review: the district's 2026 scoring sheet for its
+communities (three items computed from the platform's data, two scored by hand) applied to
+2026-Q3, the last quarter complete when the demo was written, with every manual item scored and
+a reason given; and the year-end review of the community secretaries.
 
-Idempotent like the rest of the demo: the sheet is found by (district, year, kind, name) and the
-round by (sheet, district, quarter) before anything is created."""
+Idempotent like the rest of the demo: the sheet is found by (district, year, kind, name), the
+round by (sheet, district, quarter), the review by (district, title) before anything is
+created."""
 
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.assessment.periods import SHANGHAI
 from app.assessment.rounds import service as rounds
 from app.core.db import Database
 from app.core.types import utcnow
-from app.models import AssessmentItem, AssessmentRound, AssessmentScore, AssessmentSheet, Org
+from app.models import (
+    AssessmentItem,
+    AssessmentRound,
+    AssessmentScore,
+    AssessmentSheet,
+    Org,
+    Review,
+)
 from app.models.scoped import scope_from
 
 YEAR, QUARTER = 2026, 3
 SHEET_NAME = "2026年城市社区党建工作季度考核细则"
+REVIEW_TITLE = "2026年度城市社区党组织书记抓基层党建工作述职评议"
 # (name, weight, max, source, metric, target)
 ITEMS: list[tuple[str, float, float, str, str | None, float | None]] = [
     ("案件办结率", 1.0, 20.0, "computed", "case_closure_rate", None),
@@ -82,7 +94,7 @@ async def _score_manual(session: AsyncSession, rnd: AssessmentRound) -> None:
         .where(AssessmentScore.round_id == rnd.id, AssessmentItem.source == "manual")
         .order_by(AssessmentScore.org_id, AssessmentItem.position)
     )
-    for i, (score, item) in enumerate((await session.execute(stmt)).tuples()):
+    for i, (score, item) in enumerate(await session.execute(stmt)):
         off, reason = DEDUCTIONS[i % len(DEDUCTIONS)]
         score.score, score.reason, score.entered_at = item.max_score - off, reason, utcnow()
 
@@ -110,4 +122,27 @@ async def seed(db: Database, street_code: str) -> Counter[str]:
             await _score_manual(session, rnd)
             created["assessment_rounds"] += 1
             created["assessment_scores"] += count * len(ITEMS)
+        await _review(session, district, created)
     return created
+
+
+async def _review(session: AsyncSession, district: Org, created: Counter[str]) -> None:
+    """The year's review of the community secretaries, open for rating 20 Dec – 15 Jan
+    (Asia/Shanghai); reports are for the secretaries to file."""
+    found = await session.scalar(
+        select(Review.id).where(Review.org_id == district.id, Review.title == REVIEW_TITLE)
+    )
+    if found is not None:
+        return
+    session.add(
+        Review(
+            org_id=district.id,
+            **scope_from(district, Review),
+            year=YEAR,
+            org_kind="community",
+            title=REVIEW_TITLE,
+            opens_at=datetime(2026, 12, 20, tzinfo=SHANGHAI),
+            closes_at=datetime(2027, 1, 16, tzinfo=SHANGHAI),
+        )
+    )
+    created["reviews"] += 1

@@ -22,6 +22,8 @@ from sqlalchemy import select
 
 from app.models import (
     Activity,
+    AssessmentRound,
+    AssessmentSheet,
     Building,
     MarketGoods,
     Member,
@@ -29,6 +31,7 @@ from app.models import (
     Registration,
     Resident,
     ResidentImport,
+    Review,
     VolunteerTeam,
 )
 from app.seed.demo import DEMO_LOGINS
@@ -52,7 +55,8 @@ FILL: dict[str | tuple[str, str], str] = {
     "lng": "lng", "lat": "lat", "category_code": "category",
     "fmt": "json", "service_code": "category", "service_request_id": "case_code",
     "token": "case_code", "rest": "unknown", "activity_id": "activity", "goods_id": "goods",
-    "redemption_id": "redemption", "team_id": "team",
+    "redemption_id": "redemption", "team_id": "team", "sheet_id": "assessment_sheet",
+    "round_id": "assessment_round", "review_id": "review",
     (f"{API}/wishes/{{wish_id}}/attachments/{{attachment_id}}", "attachment_id"):
         "wish_attachment",
 }
@@ -159,6 +163,9 @@ async def objects_of(h: Harness, d: Demo) -> dict[str, Any]:
         "redemption": (await flows.redemption(h, d))["id"],
         "team": await _first(h, select(VolunteerTeam.id).where(
             VolunteerTeam.community_id == d.community_id)),
+        "assessment_sheet": await _first(h, select(AssessmentSheet.id)),
+        "assessment_round": await _first(h, select(AssessmentRound.id)),
+        "review": await _first(h, select(Review.id)),
         "lng": d.lng, "lat": d.lat, "category": flows.LEAF, "json": "json",
         "unknown": "nothing-here.json",
     }

@@ -48,6 +48,10 @@ def own_objects(world: World) -> dict[str, int]:
         # level, above the grid: 404s for this worker; tests/volunteers checks the masking).
         "activity_id": world.activities[0].id, "goods_id": world.goods[0].id,
         "redemption_id": world.redemptions[0].id, "team_id": world.teams[0].id,
+        # Assessment: street 1's sheet, round and review (street level: 404s for this worker;
+        # they hold no personal numbers anyway).
+        "sheet_id": world.assessment_sheets[0].id, "round_id": world.assessment_rounds[0].id,
+        "review_id": world.reviews[0].id,
     }
 
 
