@@ -12,7 +12,7 @@ from app.core.inputs import Id, Text
 from app.orgs.schemas import OrgKind
 
 
-class Grade(StrEnum):
+class ReviewGrade(StrEnum):
     good = "good"  # 好
     fairly_good = "fairly_good"  # 较好
     average = "average"  # 一般
@@ -66,7 +66,7 @@ class ReviewReportRead(BaseModel):
 
 class ReviewRatingCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    grade: Grade = Field(description="good 好 / fairly_good 较好 / average 一般 / poor 差")
+    grade: ReviewGrade = Field(description="good 好 / fairly_good 较好 / average 一般 / poor 差")
     comment: Annotated[Text, Field(max_length=2000)] | None = None
 
 
@@ -75,7 +75,7 @@ class ReviewRatingRead(BaseModel):
     report_id: int
     org_path: str
     reviewer_id: int
-    grade: Grade
+    grade: ReviewGrade
     comment: str | None
     rated_at: datetime
 

@@ -31,8 +31,8 @@ from app.assessment.errors import (
 )
 from app.assessment.reviews import repository as repo
 from app.assessment.reviews.schemas import (
-    Grade,
     ReviewCreate,
+    ReviewGrade,
     ReviewRatingCreate,
     ReviewRatingRead,
     ReviewRead,
@@ -54,11 +54,11 @@ from app.models.scoped import scope_from
 from app.orgs import service as orgs
 from app.orgs.errors import OrgNotFound
 
-GRADE_POINTS: dict[Grade, float] = {
-    Grade.good: 100.0,
-    Grade.fairly_good: 80.0,
-    Grade.average: 60.0,
-    Grade.poor: 40.0,
+GRADE_POINTS: dict[ReviewGrade, float] = {
+    ReviewGrade.good: 100.0,
+    ReviewGrade.fairly_good: 80.0,
+    ReviewGrade.average: 60.0,
+    ReviewGrade.poor: 40.0,
 }
 QUARTERLY_WEIGHT, RATING_WEIGHT = 0.6, 0.4
 FORMULA = (
@@ -236,7 +236,7 @@ async def results(session: AsyncSession, principal: Principal, review: Review) -
     for org in targets:
         report = reports.get(org.id)
         votes = grades.get(report.id, {}) if report else {}
-        points = [GRADE_POINTS[Grade(g)] for g, n in votes.items() for _ in range(n)]
+        points = [GRADE_POINTS[ReviewGrade(g)] for g, n in votes.items() for _ in range(n)]
         q, r = _mean(quarterly.get(org.id, [])), _mean(points)
         out.append(
             ReviewResult(
@@ -244,7 +244,7 @@ async def results(session: AsyncSession, principal: Principal, review: Review) -
                 org_name=org.name,
                 org_path=org.path,
                 report_id=report.id if report else None,
-                grades={g.value: votes.get(g.value, 0) for g in Grade},
+                grades={g.value: votes.get(g.value, 0) for g in ReviewGrade},
                 rating_score=r,
                 quarterly_score=q,
                 result=combine(q, r),
@@ -305,7 +305,7 @@ def read_rating(r: ReviewRating) -> ReviewRatingRead:
         report_id=r.report_id,
         org_path=r.org_path,
         reviewer_id=r.reviewer_id,
-        grade=Grade(r.grade),
+        grade=ReviewGrade(r.grade),
         comment=r.comment,
         rated_at=r.rated_at,
     )
@@ -329,7 +329,7 @@ def export_rows(res: ReviewResults, lang: str) -> tuple[list[str], list[list[Any
             r.org_name,
             r.quarterly_score,
             r.rating_score,
-            *(r.grades[g.value] for g in Grade),
+            *(r.grades[g.value] for g in ReviewGrade),
             r.result,
         ]
         for r in res.items

@@ -58,7 +58,7 @@ class ScoreRead(BaseModel):
     version: int
 
 
-class ItemResult(BaseModel):
+class RoundItemResult(BaseModel):
     item_id: int
     name: str
     source: str
@@ -70,7 +70,7 @@ class ItemResult(BaseModel):
     reason: str | None
 
 
-class OrgResult(BaseModel):
+class RoundOrgResult(BaseModel):
     org_id: int
     org_name: str
     org_path: str
@@ -79,11 +79,11 @@ class OrgResult(BaseModel):
     lost: float
     rank: int = Field(description="本轮全部被考核组织中的名次（并列同名次）")
     complete: bool = Field(description="所有 manual 项都已打分")
-    items: list[ItemResult]
+    items: list[RoundItemResult]
 
 
 class RoundResults(BaseModel):
     round_id: int
     quarter: str
     org_kind: str
-    items: list[OrgResult]
+    items: list[RoundOrgResult]

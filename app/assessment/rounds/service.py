@@ -22,9 +22,9 @@ from app.assessment.errors import ItemComputed, RoundExists, RoundNotFound
 from app.assessment.rounds import repository as repo
 from app.assessment.rounds.metrics import Metric, MetricScope, get_metric, score_of
 from app.assessment.rounds.schemas import (
-    ItemResult,
-    OrgResult,
     RoundCreate,
+    RoundItemResult,
+    RoundOrgResult,
     RoundRead,
     RoundResults,
     ScoreIn,
@@ -246,9 +246,9 @@ async def scores_page(
 
 def _org_result(
     org_id: int, name: str, rows: list[tuple[AssessmentScore, AssessmentItem]]
-) -> OrgResult:
+) -> RoundOrgResult:
     items = [
-        ItemResult(
+        RoundItemResult(
             item_id=i.id,
             name=i.name,
             source=i.source,
@@ -263,7 +263,7 @@ def _org_result(
     ]
     total = round(sum(i.weight * (s.score or 0.0) for s, i in rows), 2)
     max_total = round(sum(i.weight * i.max_score for _, i in rows), 2)
-    return OrgResult(
+    return RoundOrgResult(
         org_id=org_id,
         org_name=name,
         org_path=rows[0][0].org_path,
@@ -276,7 +276,7 @@ def _org_result(
     )
 
 
-def _ranked(results: list[OrgResult]) -> list[OrgResult]:
+def _ranked(results: list[RoundOrgResult]) -> list[RoundOrgResult]:
     """Highest total first; equal totals share a rank (1, 2, 2, 4)."""
     results.sort(key=lambda r: (-r.total, r.org_path))
     for i, r in enumerate(results):
@@ -285,13 +285,15 @@ def _ranked(results: list[OrgResult]) -> list[OrgResult]:
     return results
 
 
-async def _all_results(session: AsyncSession, round_ids: list[int]) -> dict[int, list[OrgResult]]:
+async def _all_results(
+    session: AsyncSession, round_ids: list[int]
+) -> dict[int, list[RoundOrgResult]]:
     grouped: dict[tuple[int, int], list[tuple[AssessmentScore, AssessmentItem]]] = {}
     names: dict[int, str] = {}
     for score, item, name in await repo.result_rows(session, round_ids):
         grouped.setdefault((score.round_id, score.org_id), []).append((score, item))
         names[score.org_id] = name
-    by_round: dict[int, list[OrgResult]] = defaultdict(list)
+    by_round: dict[int, list[RoundOrgResult]] = defaultdict(list)
     for (round_id, org_id), rows in grouped.items():
         by_round[round_id].append(_org_result(org_id, names[org_id], rows))
     return {rid: _ranked(rs) for rid, rs in by_round.items()}

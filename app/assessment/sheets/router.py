@@ -8,7 +8,7 @@ from fastapi import Query, Response, status
 
 from app.assessment.rounds.metrics import all_metrics
 from app.assessment.sheets import service
-from app.assessment.sheets.schemas import MetricRead, SheetCreate, SheetRead, SheetUpdate
+from app.assessment.sheets.schemas import AssessmentMetricRead, SheetCreate, SheetRead, SheetUpdate
 from app.core.auth import CurrentPrincipal
 from app.core.concurrency import IfMatch, set_etag
 from app.core.db import SessionDep
@@ -27,9 +27,11 @@ ITEM = "/assessment/sheets/{sheet_id}"
 
 
 @router.get("/assessment/metrics")
-async def list_metrics(principal: CurrentPrincipal) -> list[MetricRead]:
+async def list_metrics(principal: CurrentPrincipal) -> list[AssessmentMetricRead]:
     """计算项可用的指标（案件办结率、按期办结率、报到审核通过人数…），供制定细则时选用。"""
-    return [MetricRead(name=m.name, label=t(m.zh, m.en), unit=m.unit) for m in all_metrics()]
+    return [
+        AssessmentMetricRead(name=m.name, label=t(m.zh, m.en), unit=m.unit) for m in all_metrics()
+    ]
 
 
 @router.post(

@@ -12,22 +12,22 @@ from app.core.inputs import Id, Text
 from app.orgs.schemas import OrgKind
 
 
-class ItemSource(StrEnum):
+class SheetItemSource(StrEnum):
     manual = "manual"  # an assessor scores it, with a reason
     computed = "computed"  # from a registered metric (GET /assessment/metrics)
 
 
-class SheetStatus(StrEnum):
+class AssessmentSheetStatus(StrEnum):
     draft = "draft"
     in_use = "in_use"
 
 
-class ItemIn(BaseModel):
+class SheetItemIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Annotated[Text, Field(max_length=200, description="如“案件按期办结率”")]
     weight: float = Field(1.0, gt=0, le=100, description="权重：总分 = Σ 权重 × 得分")
     max_score: float = Field(gt=0, le=1000, description="本项满分")
-    source: ItemSource = ItemSource.manual
+    source: SheetItemSource = SheetItemSource.manual
     metric: str | None = Field(None, max_length=64, description="computed 项的指标名")
     target: float | None = Field(
         None, gt=0, le=1_000_000, description="计数类指标的目标值（达到即满分）"
@@ -35,12 +35,12 @@ class ItemIn(BaseModel):
 
     @model_validator(mode="after")
     def _metric_only_when_computed(self) -> Self:
-        if (self.source == ItemSource.computed) != (self.metric is not None):
+        if (self.source == SheetItemSource.computed) != (self.metric is not None):
             raise ValueError("computed 项须给出 metric，manual 项不能给出 metric")
         return self
 
 
-Items = Annotated[list[ItemIn], Field(min_length=1, max_length=50)]
+Items = Annotated[list[SheetItemIn], Field(min_length=1, max_length=50)]
 
 
 class SheetCreate(BaseModel):
@@ -58,13 +58,13 @@ class SheetUpdate(BaseModel):
     items: Items | None = None
 
 
-class ItemRead(BaseModel):
+class SheetItemRead(BaseModel):
     id: int
     position: int
     name: str
     weight: float
     max_score: float
-    source: ItemSource
+    source: SheetItemSource
     metric: str | None
     target: float | None
 
@@ -78,14 +78,14 @@ class SheetRead(BaseModel):
     name: str
     version_no: int = Field(description="细则版本号；使用中的细则只能新建版本")
     previous_id: int | None
-    status: SheetStatus
-    items: list[ItemRead]
+    status: AssessmentSheetStatus
+    items: list[SheetItemRead]
     max_total: float = Field(description="满分合计 Σ 权重 × 满分")
     version: int
     created_at: datetime
 
 
-class MetricRead(BaseModel):
+class AssessmentMetricRead(BaseModel):
     name: str
     label: str
     unit: str = Field(

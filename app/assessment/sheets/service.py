@@ -14,12 +14,12 @@ from app.assessment.errors import SheetInUse, SheetNotFound, SheetVersionTaken
 from app.assessment.rounds.metrics import get_metric
 from app.assessment.sheets import repository as repo
 from app.assessment.sheets.schemas import (
-    ItemIn,
-    ItemRead,
-    ItemSource,
+    AssessmentSheetStatus,
     SheetCreate,
+    SheetItemIn,
+    SheetItemRead,
+    SheetItemSource,
     SheetRead,
-    SheetStatus,
     SheetUpdate,
 )
 from app.core import audit
@@ -49,7 +49,7 @@ async def get(
     return sheet
 
 
-def _check_items(items: list[ItemIn]) -> None:
+def _check_items(items: list[SheetItemIn]) -> None:
     for i, item in enumerate(items):
         if item.metric is None:
             continue
@@ -68,7 +68,7 @@ def _check_items(items: list[ItemIn]) -> None:
             )
 
 
-def _add_items(session: AsyncSession, sheet_id: int, items: list[ItemIn]) -> None:
+def _add_items(session: AsyncSession, sheet_id: int, items: list[SheetItemIn]) -> None:
     for pos, item in enumerate(items, start=1):
         session.add(
             AssessmentItem(
@@ -123,7 +123,7 @@ async def _flush_new(session: AsyncSession) -> None:
 
 
 def _editable(sheet: AssessmentSheet) -> None:
-    if sheet.status != SheetStatus.draft:
+    if sheet.status != AssessmentSheetStatus.draft:
         raise SheetInUse()
 
 
@@ -192,11 +192,11 @@ async def new_version(
         session,
         copy.id,
         [
-            ItemIn(
+            SheetItemIn(
                 name=i.name,
                 weight=i.weight,
                 max_score=i.max_score,
-                source=ItemSource(i.source),
+                source=SheetItemSource(i.source),
                 metric=i.metric,
                 target=i.target,
             )
@@ -218,8 +218,8 @@ async def new_version(
 
 async def mark_in_use(session: AsyncSession, sheet: AssessmentSheet) -> None:
     """A round applies the sheet: from now on it is frozen."""
-    if sheet.status != SheetStatus.in_use:
-        sheet.status = SheetStatus.in_use
+    if sheet.status != AssessmentSheetStatus.in_use:
+        sheet.status = AssessmentSheetStatus.in_use
         await flush_versioned(session)
 
 
@@ -241,14 +241,14 @@ async def reads(session: AsyncSession, sheets: list[AssessmentSheet]) -> list[Sh
     return [read(s, by_sheet[s.id]) for s in sheets]
 
 
-def read_item(i: AssessmentItem) -> ItemRead:
-    return ItemRead(
+def read_item(i: AssessmentItem) -> SheetItemRead:
+    return SheetItemRead(
         id=i.id,
         position=i.position,
         name=i.name,
         weight=i.weight,
         max_score=i.max_score,
-        source=ItemSource(i.source),
+        source=SheetItemSource(i.source),
         metric=i.metric,
         target=i.target,
     )
@@ -264,7 +264,7 @@ def read(sheet: AssessmentSheet, items: list[AssessmentItem]) -> SheetRead:
         name=sheet.name,
         version_no=sheet.version_no,
         previous_id=sheet.previous_id,
-        status=SheetStatus(sheet.status),
+        status=AssessmentSheetStatus(sheet.status),
         items=[read_item(i) for i in items],
         max_total=round(sum(i.weight * i.max_score for i in items), 2),
         version=sheet.version,
