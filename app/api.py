@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from app.assessment.router import ROUTERS as ASSESSMENT_ROUTERS
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.cases.router import router as cases_router
@@ -33,8 +34,8 @@ DOMAIN_ROUTERS = (cases_router, patrols_router, visits_router, notify_router,
                   people_transfer_router, people_router, wishes_router, grids_router,
                   orgs_router, auth_router, users_router, members_router,
                   registrations_router, *COCONSTRUCTION_ROUTERS, *VOLUNTEERS_ROUTERS,
-                  *TASKS_ROUTERS, meetings_router, webhooks_router, stats_router,
-                  audit_router)
+                  *TASKS_ROUTERS, meetings_router, *ASSESSMENT_ROUTERS, webhooks_router,
+                  stats_router, audit_router)
 
 
 def include_api(app: FastAPI) -> None:

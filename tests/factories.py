@@ -27,6 +27,8 @@ from app.models import (
     AgreementProject,
     AgreementReport,
     ApiClient,
+    AssessmentRound,
+    AssessmentSheet,
     AuditEntry,
     Building,
     Cadre,
@@ -51,6 +53,8 @@ from app.models import (
     Registration,
     Resident,
     ResidentImport,
+    Review,
+    ReviewReport,
     RoleAssignment,
     TaskBulletin,
     TaskReport,
@@ -69,6 +73,7 @@ from app.orgs.schemas import OrgKind
 from app.patrols.track import Fix, distance_m
 from app.people.idcard import birth_date_of, check_digit
 from app.webhooks.schemas import EventType
+from tests.assessment.factories import add_assessment
 
 PASSWORD = "Passw0rd!2026"
 WEBHOOK_SECRET = "whsec_test"
@@ -156,6 +161,14 @@ class World:
     bulletins: list[TaskBulletin] = field(default_factory=list)
     meetings: list[Meeting] = field(default_factory=list)
     meeting_attachments: list[CaseAttachment] = field(default_factory=list)
+    # Assessment (tests/assessment/factories.py add_assessment): per street a sheet for its
+    # communities (in use), its manual item's id, a 2026-Q4 round, an open review; the
+    # review's reports, one per community, same order as `communities`.
+    assessment_sheets: list[AssessmentSheet] = field(default_factory=list)
+    assessment_manual_items: list[int] = field(default_factory=list)
+    assessment_rounds: list[AssessmentRound] = field(default_factory=list)
+    reviews: list[Review] = field(default_factory=list)
+    review_reports: list[ReviewReport] = field(default_factory=list)
 
     def user(self, role: Role, where: str = "") -> User:
         return self.users[f"{where}:{role}" if where else f"root:{role}"]
@@ -370,6 +383,7 @@ async def build_world(session: AsyncSession) -> World:
     await add_activities(session, world)
     await add_market(session, world)
     await add_teams(session, world)
+    await add_assessment(session, world)
     await session.flush()
     return world
 

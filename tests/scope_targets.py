@@ -353,6 +353,42 @@ def _meeting_attachment(c: Ctx) -> Target:
 def _task_responsible(c: Ctx) -> int:
     task = c.resolved["task_id"]
     return next(r.id for r in c.world.task_responsibles if r.task_id == task.id)
+def _per_street(rows: str) -> Callable[[Ctx], Target]:
+    """The assessment row (`world.assessment_sheets`, `.assessment_rounds`) of the area's street:
+    rooted at the street, so outside a community or grid caller of that street too."""
+    def resolve(c: Ctx) -> Target:
+        row = getattr(c.world, rows)[_indices(c.area)[0] - 1]
+        return Target(row.id, row.org_path)
+    return resolve
+
+
+def _review(c: Ctx) -> Target:
+    # A review is reachable (to file a report) by the orgs it reviews: the street's review
+    # reaches that street's communities, so the target is the review of the other street.
+    street = 2 if _indices(c.caller)[0] == 1 else 1
+    review = c.world.reviews[street - 1]
+    return Target(review.id, review.org_path)
+
+
+def _review_report(c: Ctx) -> Target:
+    review = c.resolved.get("review_id") or _review(c)
+    report = next(r for r in c.world.review_reports if r.review_id == review.id)
+    return Target(report.id, report.org_path)
+
+
+def _reviewed_community(c: Ctx) -> dict[str, Any]:
+    # A community of the review's street: the control is found but is not its secretary (403).
+    report = _review_report(c)
+    org_id = next(r.org_id for r in c.world.review_reports if r.id == report.id)
+    return {"org_id": org_id, "content": "scope-matrix"}
+
+
+def _score_body(c: Ctx) -> dict[str, Any]:
+    street = next(i for i, r in enumerate(c.world.assessment_rounds)
+                  if r.id == c.resolved["round_id"].id)
+    return {"org_id": c.world.communities[2 * street].id,
+            "item_id": c.world.assessment_manual_items[street], "score": 50,
+            "reason": "scope-matrix"}
 
 
 RESOLVERS: dict[tuple[str, str], Callable[[Ctx], Target]] = {
@@ -429,6 +465,12 @@ RESOLVERS: dict[tuple[str, str], Callable[[Ctx], Target]] = {
     (f"{API}/meetings", "meeting_id"): _per_community("meetings"),
     (f"{API}/meetings", "attachment_id"): _meeting_attachment,
     (f"{API}/meetings", "org_id"): _area_community,
+    (f"{API}/assessment", "sheet_id"): _per_street("assessment_sheets"),
+    (f"{API}/assessment", "round_id"): _per_street("assessment_rounds"),
+    (f"{API}/assessment", "org_id"): _area_node,
+    (f"{API}/reviews", "review_id"): _review,
+    (f"{API}/reviews", "report_id"): _review_report,
+    (f"{API}/reviews", "org_id"): _area_node,
 }
 
 
@@ -568,6 +610,12 @@ BODIES: dict[tuple[str, str], Callable[[Ctx], dict[str, Any]]] = {
     ("POST", f"{API}/meetings/{{meeting_id}}/resolutions"):
         lambda c: {"content": "scope-matrix", "lead_org_id": _area_community(c).id,
                    "deadline": "2026-12-31"},
+    # The world's sheets are in use: the control's edit answers 409.
+    ("PATCH", f"{API}/assessment/sheets/{{sheet_id}}"): lambda c: {"name": "scope-matrix"},
+    ("POST", f"{API}/assessment/rounds/{{round_id}}/scores"): _score_body,
+    ("POST", f"{API}/reviews/{{review_id}}/reports"): _reviewed_community,
+    ("POST", f"{API}/reviews/{{review_id}}/reports/{{report_id}}/ratings"):
+        lambda c: {"grade": "good"},
 }
 
 # Writes only the object's owner may make, whoever else holds rights in scope (a patrol's track,
@@ -594,6 +642,8 @@ OWNER_ONLY: dict[tuple[str, str], str] = {
     ("POST", f"{API}/tasks/{{task_id}}/reports"): "task_not_responsible",
     ("PATCH", f"{API}/tasks/{{task_id}}/reports/{{report_id}}"): "task_not_responsible",
     ("POST", f"{API}/meetings/{{meeting_id}}/sign-in"): "meeting_not_attendee",
+    # Only the org's own secretary files its year-end report.
+    ("POST", f"{API}/reviews/{{review_id}}/reports"): "review_not_secretary",
 }
 
 

@@ -67,6 +67,9 @@ class Perm(StrEnum):
     task_report = "tasks:report"  # file a responsible unit's weekly progress report
     meeting_read = "meetings:read"  # joint meetings, attendees, minutes
     meeting_write = "meetings:write"  # schedule, move, cancel, minute; resolutions → tasks
+    assessment_read = "assessment:read"  # scoring sheets, rounds, results, reviews
+    assessment_write = "assessment:write"  # draw up sheets, score, run reviews and rate
+    assessment_report = "assessment:report"  # file one's own org's year-end report (述职)
 
 
 _ADMIN = frozenset(Perm)
@@ -88,12 +91,15 @@ _JOIN = frozenset({Perm.activity_read, Perm.activity_join, Perm.market_read,
 ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.district_admin: _ADMIN,
     Role.street_admin: _ADMIN - {Perm.audit_read},
-    Role.community_admin: _ADMIN - {Perm.audit_read},
+    # District and street staff assess their subtree; a community is assessed, it does not
+    # assess (issue 14), though its secretary files the community's year-end report.
+    Role.community_admin: _ADMIN - {Perm.audit_read, Perm.assessment_write},
     Role.command_operator: _STAFF_READ | _FIELD_READ | _STEER_READ
     | {Perm.user_read, Perm.case_read, Perm.case_report, Perm.case_dispatch, Perm.case_verify,
        Perm.people_read},
     Role.grid_head: _STAFF_READ | _FIELD | _FIELD_LOG | _FIELD_READ | _PEOPLE | _WISHES
-    | {Perm.user_read, Perm.resident_reveal, Perm.member_read, Perm.activity_read},
+    | {Perm.user_read, Perm.resident_reveal, Perm.member_read, Perm.activity_read,
+       Perm.assessment_read, Perm.assessment_report},  # the grid branch's secretary
     # A grid worker keeps the register but sees it masked only: revealing is the head's call.
     Role.grid_worker: _STAFF_READ | _FIELD | _FIELD_LOG | _FIELD_READ | _PEOPLE | _WISHES
     | {Perm.member_read, Perm.activity_read},
@@ -115,7 +121,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Perm]] = {
     Role.volunteer: frozenset({Perm.org_read, Perm.case_report}) | _JOIN,
     Role.auditor: _STAFF_READ | _FIELD_READ | _STEER_READ
     | {Perm.user_read, Perm.audit_read, Perm.case_read, Perm.people_read, Perm.member_read,
-       Perm.unit_read, Perm.wish_read, Perm.activity_read},
+       Perm.unit_read, Perm.wish_read, Perm.activity_read, Perm.assessment_read},
 }
 
 # Where in the tree each role may be held: the kinds of org node it can be assigned on.

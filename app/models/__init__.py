@@ -1,5 +1,14 @@
 """All ORM tables, one module per domain, imported here so metadata is complete."""
 
+from app.models.assessment import (
+    AssessmentItem,
+    AssessmentRound,
+    AssessmentScore,
+    AssessmentSheet,
+    Review,
+    ReviewRating,
+    ReviewReport,
+)
 from app.models.base import Base
 from app.models.cases import Case, CaseAttachment, CaseCategory, CaseEvent
 from app.models.coconstruction import (
@@ -49,6 +58,10 @@ __all__ = [
     "AgreementProject",
     "AgreementReport",
     "ApiClient",
+    "AssessmentItem",
+    "AssessmentRound",
+    "AssessmentScore",
+    "AssessmentSheet",
     "AuditEntry",
     "AuditPurgeGate",
     "Base",
@@ -85,6 +98,9 @@ __all__ = [
     "Registration",
     "Resident",
     "ResidentImport",
+    "Review",
+    "ReviewRating",
+    "ReviewReport",
     "RoleAssignment",
     "ScopedRow",
     "TaskBulletin",

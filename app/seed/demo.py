@@ -26,7 +26,7 @@ from app.grids.schemas import PolygonIn
 from app.models import Grid, GridStaff, Org, RoleAssignment, User
 from app.orgs import service as orgs
 from app.orgs.schemas import OrgKind
-from app.seed import accounts, demo_people, demo_steering, demo_volunteers
+from app.seed import accounts, demo_assessment, demo_people, demo_steering, demo_volunteers
 from app.seed.demo_data import (
     COMMUNITIES,
     DISTRICT,
@@ -308,6 +308,7 @@ async def seed(db: Database, settings: Settings, progress: Callable[[str], None]
     created.update(await demo_people.seed(db, settings, xingfu.code))
     created.update(await demo_volunteers.seed(db, xingfu.code))
     created.update(await demo_steering.seed(db, xingfu.code))
+    created.update(await demo_assessment.seed(db, STREETS[0][0]))
     progress(_summary(created))
     progress(f"logins ({len(DEMO_LOGINS)}, password from GRID_DEMO_PASSWORD): "
              + ", ".join(u for u, _, _ in DEMO_LOGINS))

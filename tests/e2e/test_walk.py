@@ -24,6 +24,8 @@ from app.core.types import utcnow
 from app.models import (
     Activity,
     ActivitySignup,
+    AssessmentRound,
+    AssessmentSheet,
     Building,
     MarketGoods,
     Meeting,
@@ -32,6 +34,7 @@ from app.models import (
     Registration,
     Resident,
     ResidentImport,
+    Review,
     TaskReport,
     VolunteerTeam,
 )
@@ -64,6 +67,8 @@ FILL: dict[str | tuple[str, str], str] = {
      "attachment_id"): "case_attachment",  # not the report's: a 404 is what the walk expects
     (f"{API}/meetings/{{meeting_id}}/attachments/{{attachment_id}}", "attachment_id"):
         "case_attachment",
+    "sheet_id": "assessment_sheet",
+    "round_id": "assessment_round", "review_id": "review",
     (f"{API}/wishes/{{wish_id}}/attachments/{{attachment_id}}", "attachment_id"):
         "wish_attachment",
 }
@@ -178,6 +183,9 @@ async def objects_of(h: Harness, d: Demo) -> dict[str, Any]:
         "bulletin": (await flows.bulletin(h, task_id))["id"],
         "meeting": await _first(h, select(Meeting.id)),
         "week": str(Week.at(utcnow())), "year": Week.at(utcnow()).year,
+        "assessment_sheet": await _first(h, select(AssessmentSheet.id)),
+        "assessment_round": await _first(h, select(AssessmentRound.id)),
+        "review": await _first(h, select(Review.id)),
         "lng": d.lng, "lat": d.lat, "category": flows.LEAF, "json": "json",
         "unknown": "nothing-here.json",
     }

@@ -53,6 +53,10 @@ def own_objects(world: World) -> dict[str, int]:
         # tests/tasks and tests/meetings check what staff see).
         "task_id": world.tasks[0].id, "report_id": world.task_reports[0].id,
         "bulletin_id": world.bulletins[0].id, "meeting_id": world.meetings[0].id,
+        # Assessment: street 1's sheet, round and review (street level: 404s for this worker;
+        # they hold no personal numbers anyway).
+        "sheet_id": world.assessment_sheets[0].id, "round_id": world.assessment_rounds[0].id,
+        "review_id": world.reviews[0].id,
     }
 
 

@@ -223,6 +223,23 @@ class TestDemoSteering:
         assert bulletin["totals"]["reported"] > 0 and bulletin["totals"]["missing"] > 0
 
 
+class TestDemoAssessment:
+    async def test_one_scored_quarter(self, seeded, client, settings):
+        r = await client.post(f"{API}/auth/login", json={
+            "username": "demo_district_admin", "password": settings.demo_password})
+        admin = {"Authorization": f"Bearer {r.json()['access_token']}"}
+        rounds = (await client.get(f"{API}/assessment/rounds", headers=admin,
+                                   params={"quarter": "2026-Q3"})).json()["items"]
+        assert len(rounds) == 1
+        results = (await client.get(f"{API}/assessment/rounds/{rounds[0]['id']}/results",
+                                    headers=admin)).json()["items"]
+        assert len(results) >= len(COMMUNITIES["JA-XY"]) + len(COMMUNITIES["JA-XN"])
+        assert all(o["complete"] for o in results)
+        assert [o["rank"] for o in results] == sorted(o["rank"] for o in results)
+        manual = [i for o in results for i in o["items"] if i["source"] == "manual"]
+        assert all(i["reason"] for i in manual)
+
+
 class TestIdempotence:
     async def test_second_run_creates_nothing(self, db, settings):
         lines = await run_seed(db, settings)
