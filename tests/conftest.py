@@ -57,6 +57,7 @@ def make_settings(**overrides: Any) -> Settings:
         # Tests report and export in bursts as one user; their own limits are tested with
         # small values (tests/core/test_abuse_limits.py).
         "case_create_limit": "100000/minute",
+        "meeting_sign_in_limit": "100000/minute",
         "export_limit": "100000/hour",
         "wechat_login_limit": "100000/minute",
         "phone_bind_limit": "100000/hour",

@@ -90,6 +90,8 @@ class Settings(BaseSettings):
     phone_bind_limit: str = "10/hour"
     export_limit: str = "20/hour"
     case_create_limit: str = "120/minute"
+    # A meeting's sign-in code is 6 digits valid for hours: guessing must be slower than that.
+    meeting_sign_in_limit: str = "10/10minute"
     redis_timeout_seconds: float = Field(default=0.5, gt=0)
 
     # WeChat mini-program.

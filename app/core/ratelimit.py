@@ -58,6 +58,7 @@ class RateLimits:
         self.phone_bind = parse(settings.phone_bind_limit)
         self.export = parse(settings.export_limit)
         self.case_create = parse(settings.case_create_limit)
+        self.meeting_sign_in = parse(settings.meeting_sign_in_limit)
 
     async def _run(self, op: Callable[[RateLimiter], Awaitable[T]]) -> T:
         """`op` on Redis, or on this process's memory while Redis is unavailable."""

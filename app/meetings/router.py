@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Query, Response, status
 
+from app.core import abuse
 from app.core.auth import CurrentPrincipal
 from app.core.concurrency import IfMatch, check_if_match, set_etag
 from app.core.db import SessionDep
@@ -147,12 +148,13 @@ async def open_meeting_sign_in(
     return await service.open_sign_in(session, principal, meeting)
 
 
-@router.post(f"{ITEM}/sign-in", responses=problems(403, 404, 409, 422))
+@router.post(f"{ITEM}/sign-in", responses=problems(403, 404, 409, 422, 429),
+             dependencies=[abuse.per_caller("meeting_sign_in", "meeting_sign_in_rate_limited")])
 async def sign_in_meeting(
     meeting_id: Id, body: SignIn, principal: CurrentPrincipal, session: SessionDep
 ) -> AttendeeRead:
     """参会方在手机上输入会场展示的签到码签到；码错误 → 403 meeting_code_invalid，
-    未开放或已过期 → 409 meeting_sign_in_closed。"""
+    未开放或已过期 → 409 meeting_sign_in_closed；每人 10 分钟内至多 10 次 → 429。"""
     meeting, attendees = await service.find(session, principal, meeting_id)
     a = await service.sign_in(session, principal, meeting, attendees, body.code)
     return AttendeeRead(

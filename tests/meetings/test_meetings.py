@@ -7,8 +7,12 @@ from __future__ import annotations
 
 from datetime import date
 
+import httpx
+
 from app.core.permissions import Role
+from app.main import create_app
 from app.meetings.schedule import periods
+from tests.conftest import make_settings
 from tests.factories import World, png_bytes
 from tests.tasks.helpers import API, admin, call, community_admin, street_admin
 
@@ -307,3 +311,25 @@ class TestScope:
             expect=403,
             json={"reason": "x"},
         )
+
+
+async def test_sign_in_codes_cannot_be_guessed_quickly(db, auth, world: World):
+    """Six digits valid for hours: past the per-caller limit every further try is 429 with
+    Retry-After, the right code included."""
+    app = create_app(make_settings(meeting_sign_in_limit="3/minute"), db)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                 base_url="http://t") as c:
+        made = await schedule(c, auth, street_admin(world), world.streets[0].id,
+                              attendees=[{"kind": "org", "id": world.communities[0].id}])
+        m = made["items"][0]
+        code = await call(c, auth, street_admin(world), "POST",
+                          f"/meetings/{m['id']}/sign-in-code", expect=200)
+        h = auth(community_admin(world, "s1c1"))
+        wrong = "000000" if code["code"] != "000000" else "111111"
+        codes = [(await c.post(f"{API}/meetings/{m['id']}/sign-in", headers=h,
+                               json={"code": wrong})).status_code for _ in range(3)]
+        assert codes == [403, 403, 403]
+        r = await c.post(f"{API}/meetings/{m['id']}/sign-in", headers=h,
+                         json={"code": code["code"]})
+        assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
+        assert r.json()["code"] == "meeting_sign_in_rate_limited"
