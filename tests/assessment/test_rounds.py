@@ -393,3 +393,36 @@ class TestQuery:
         q3 = (await client.get(ROUNDS, params={"quarter": "2026-Q3"}, headers=headers)).json()
         assert [r["id"] for r in q4["items"]] == [world.assessment_rounds[0].id]
         assert q3["items"] == []
+
+
+async def test_task_reports_on_time_per_community(db, world: World):
+    """The key tasks' computed metric: of the progress reports a community filed for the
+    quarter's weeks, the share on time — one late report of two halves it; weeks of the next
+    quarter do not count."""
+    from app.assessment.rounds.metrics import MetricScope, get_metric
+    from app.models import TaskReport
+
+    metric = get_metric("task_reports_on_time")
+    assert metric is not None and metric.unit == "rate"
+    community = world.communities[0]
+    report = next(r for r in world.task_reports
+                  if any(t.id == r.task_id and t.org_id == community.id for t in world.tasks))
+    start, end = quarter_bounds(2026, 4)
+    scope = MetricScope(world.root.path, "community", start, end)
+    async with db.reading() as s:
+        before = await metric.compute(s, scope)
+    assert before[community.id] == 1.0
+    async with db.writing() as s:
+        twin = TaskReport(**{c.key: getattr(report, c.key) for c in TaskReport.__table__.c
+                             if c.key not in ("id", "week", "week_start", "late")},
+                          week="2026-W49", week_start=report.week_start + timedelta(days=7),
+                          late=True)
+        s.add(twin)
+        nextq = TaskReport(**{c.key: getattr(report, c.key) for c in TaskReport.__table__.c
+                              if c.key not in ("id", "week", "week_start", "late")},
+                           week="2027-W02", week_start=report.week_start + timedelta(days=49),
+                           late=True)
+        s.add(nextq)
+    async with db.reading() as s:
+        after = await metric.compute(s, scope)
+    assert after[community.id] == 0.5

@@ -2,22 +2,22 @@
 every org of a kind under a node at once, in one SQL statement (so scoring a quarter for every
 community of the district costs the same number of statements as for one).
 
-Another domain adds its metric with `register_metric(Metric(...))` at import time; the "task
-reports on time" metric of the key-tasks domain (issue 14) is meant to be added that way once it
-lands. A sheet's computed item names its metric; an unknown name is refused when the sheet is
-written.
+Other domains' data is read here through the shared models (cases, registrations, the key
+tasks' progress reports); `register_metric(Metric(...))` adds one. A sheet's computed item names
+its metric; an unknown name is refused when the sheet is written.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.assessment.rounds import repository as repo
+from app.cases.calendar import SHANGHAI
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,16 @@ async def _registrations(session: AsyncSession, s: MetricScope) -> dict[int, flo
     return {org: float(n) for org, n in rows}
 
 
+async def _task_reports_on_time(session: AsyncSession, s: MetricScope) -> dict[int, float | None]:
+    first, after = _local_date(s.start), _local_date(s.end)
+    rows = await repo.task_report_counts(session, s.root_path, s.org_kind, first, after)
+    return {org: (on_time / filed if filed else None) for org, filed, on_time in rows}
+
+
+def _local_date(moment: datetime) -> date:
+    return moment.astimezone(SHANGHAI).date()
+
+
 # Cases reported in the quarter: closed ones over all of them; of the closed ones, those closed
 # by their due time (`due_at` comes from the working calendar, app/cases/calendar.py, as in
 # GET /stats/cases). Registrations: 双报到 approved in the quarter and still approved.
@@ -88,6 +98,19 @@ register_metric(
         "Registrations approved",
         "count",
         _registrations,
+    )
+)
+
+
+# Key tasks: of the progress reports an org's own node filed for the quarter's weeks (a week
+# belongs to the quarter its Monday falls in), the share filed by the week's end.
+register_metric(
+    Metric(
+        "task_reports_on_time",
+        "重点任务进展按时报送率",
+        "Key-task reports on time",
+        "rate",
+        _task_reports_on_time,
     )
 )
 

@@ -4,7 +4,7 @@ core/scope.py), grouped by org: one statement for all orgs."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import String, and_, case, func, or_, select
@@ -23,6 +23,8 @@ from app.models import (
     Case,
     Org,
     Registration,
+    TaskReport,
+    TaskResponsible,
 )
 
 
@@ -79,6 +81,22 @@ async def approved_registrations(
         .group_by(Org.id)
     )
     return [(int(o), int(n)) for o, n in await session.execute(stmt)]
+
+
+async def task_report_counts(
+    session: AsyncSession, root_path: str, org_kind: str, first: date, after: date
+) -> list[tuple[int, int, int]]:
+    """Per org: progress reports its own node filed (as a key task's responsible) for the weeks
+    starting in [first, after) — Asia/Shanghai dates — and how many of them were on time."""
+    stmt = (
+        select(Org.id, func.count(TaskReport.id), _flag(TaskReport.late.is_(False)))
+        .join(TaskResponsible, TaskResponsible.org_id == Org.id)
+        .join(TaskReport, TaskReport.responsible_id == TaskResponsible.id)
+        .where(*_targets(root_path, org_kind), TaskReport.week_start >= first,
+               TaskReport.week_start < after)
+        .group_by(Org.id)
+    )
+    return [(int(o), int(n), int(t)) for o, n, t in await session.execute(stmt)]
 
 
 async def round_by_id(session: AsyncSession, round_id: int) -> AssessmentRound | None:
