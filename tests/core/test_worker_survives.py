@@ -127,7 +127,7 @@ async def test_worker_keeps_delivering_while_the_api_commits(db, world: World, a
                     left = await s.scalar(select(func.count()).select_from(OutboxEvent).where(
                         OutboxEvent.status.in_(("pending", "processing"))))
                 return left == 0
-            await _wait_until(drained, 30)
+            await _wait_until(drained, 60)  # generous: CI runs two suites side by side
             assert not task.done(), task
         async with db.reading() as s:
             failed = (await s.execute(select(OutboxEvent.topic, OutboxEvent.last_error).where(
