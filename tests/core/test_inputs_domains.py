@@ -143,3 +143,28 @@ class TestRulesTheSchemaStates:
     async def test_a_missing_sheet_for_a_round_is_a_documented_404(self, client):
         paths = (await client.get("/openapi.json")).json()["paths"]
         assert "404" in paths[f"{API}/assessment/rounds"]["post"]["responses"]
+
+
+class TestXlsxCells:
+    """Text refuses only NUL, so a name may hold a control character .xlsx cannot store: the
+    review results export answered 500 on one (an org named with ESC) before."""
+
+    async def test_the_results_export_drops_control_characters(self):
+        from io import BytesIO
+
+        from openpyxl import load_workbook
+
+        from app.assessment.rounds import export
+
+        body = await export.workbook("2026 述职评议", ["组织"], [["幸福\x1b社区\x07", 1.5]])
+        sheet = load_workbook(BytesIO(body)).active
+        assert [c.value for c in sheet[2]] == ["幸福社区", 1.5]
+
+    def test_the_shared_writer_drops_them_too(self, tmp_path):
+        from openpyxl import load_workbook
+
+        from app.people.sheets import write_workbook
+
+        path = tmp_path / "tasks.xlsx"
+        write_workbook(path, [("清单", [["任务\x1b一", 3]])])
+        assert [c.value for c in load_workbook(path).active[1]] == ["任务一", 3]
