@@ -185,7 +185,7 @@ def fuzz(base: str, token: str, args: argparse.Namespace, report: Path) -> dict[
         "seconds": round(time.monotonic() - started),
         "operations": _number(r"Tested: (\d+)", text),
         "cases": _number(r"(\d+) generated", text),
-        "failures": _number(r"(\d+) unique failures", text),
+        "failures": _number(r"(\d+) unique failures?", text),
     }
 
 
