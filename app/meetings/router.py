@@ -13,7 +13,7 @@ from app.core.concurrency import IfMatch, check_if_match, set_etag
 from app.core.db import SessionDep
 from app.core.errors import problems
 from app.core.idempotency import Idempotent
-from app.core.inputs import ID_MAX, Id
+from app.core.inputs import Id
 from app.core.pagination import Page, PageDep, page_of
 from app.core.routing import DomainRouter
 from app.files.service import StorageDep, public_copy_response
@@ -39,7 +39,7 @@ from app.tasks.lists.schemas import TaskRead
 
 router = DomainRouter(tags=["meetings"])
 ITEM = "/meetings/{meeting_id}"
-IdQuery = Annotated[int | None, Query(ge=1, le=ID_MAX)]
+IdQuery = Annotated[Id | None, Query()]
 
 
 async def _answer(session: SessionDep, response: Response, meeting: Meeting) -> MeetingRead:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from app.core.inputs import Id, Text
+from app.core.inputs import Id, Int, IsoDate, Text
 from app.tasks.lists.schemas import ResponsibleIn
 
 Reason = Annotated[Text, Field(max_length=1000)]
@@ -37,13 +37,13 @@ class ScheduleCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     org_id: Id = Field(description="区（每季度）、街道或社区（每月）")
-    year: int = Field(ge=2000, le=2100)
+    year: Int = Field(ge=2000, le=2100)
     attendees: list[AttendeeIn] = Field(default_factory=list, max_length=200)
 
 
 class MeetingMove(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    scheduled_on: date = Field(description="新的日期（北京时间）")
+    scheduled_on: IsoDate = Field(description="新的日期（北京时间）")
     reason: Reason
 
 
@@ -119,7 +119,7 @@ class ResolutionCreate(BaseModel):
     target: Annotated[Text, Field(max_length=2000)] | None = None
     lead_org_id: Id | None = Field(None, description="负责落实的组织（与 lead_unit_id 至少一个）")
     lead_unit_id: Id | None = Field(None, description="负责落实的区直单位")
-    deadline: date
+    deadline: IsoDate
     responsibles: list[ResponsibleIn] = Field(default_factory=list, max_length=100)
 
     @model_validator(mode="after")

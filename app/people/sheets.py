@@ -24,6 +24,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.xml.functions import iterparse  # defusedxml's when installed, as openpyxl reads
 
+from app.core import xlsx
 from app.core.i18n import current_language
 from app.people.errors import HeaderError, UnsupportedSheet
 
@@ -290,7 +291,7 @@ def write_workbook(path: Path, sheets: Iterable[tuple[str, Iterable[Iterable[Any
     for title, rows in sheets:
         sheet = book.create_sheet(title)
         for row in rows:
-            sheet.append(list(row))
+            sheet.append(xlsx.row(row))
     book.save(path)
 
 
@@ -305,7 +306,7 @@ def write_rejected(path: Path,
         for line in lines:
             out: list[Any] = []
             for value in line:
-                cell = WriteOnlyCell(sheet, value=value)
+                cell = WriteOnlyCell(sheet, value=xlsx.cell(value))
                 if isinstance(value, str):
                     cell.number_format = "@"
                 out.append(cell)

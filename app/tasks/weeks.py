@@ -12,8 +12,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from app.core.errors import field_error
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 _WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+# The shape a schema can state: a year 0001..9998 is checked after it, and whether W53 exists
+# depends on the year (ISO 8601), which no pattern says; `Week.parse` refuses both.
+WEEK_PATTERN = r"^\d{4}-W(0[1-9]|[1-4]\d|5[0-3])$"
+WEEK_TEXT = "ISO 周，如 2026-W49（年份 0001–9998；W53 只在有 53 周的年份）"
 
 
 def weeks_in(year: int) -> int:
@@ -36,6 +42,16 @@ class Week:
         if not 1 <= year <= 9998 or not 1 <= number <= weeks_in(year):
             raise ValueError(f"{year} 年没有第 {number} 周")
         return cls(year, number)
+
+    @classmethod
+    def field(cls, text: str, name: str = "week") -> Week:
+        """`parse` for a request's field: a 422 naming it. Not a pydantic validator: the schema
+        states the shape (WEEK_PATTERN), and a week the pattern allows but the year lacks is a
+        rule of the calendar, refused here like the service's other rules."""
+        try:
+            return cls.parse(text)
+        except ValueError as exc:
+            raise field_error(name, str(exc), "Not an ISO week such as 2026-W49") from exc
 
     @classmethod
     def of(cls, day: date) -> Week:

@@ -23,7 +23,7 @@ from app.core.db import SessionDep
 from app.core.errors import problems
 from app.core.i18n import current_language
 from app.core.idempotency import Idempotent
-from app.core.inputs import ID_MAX
+from app.core.inputs import Id
 from app.core.pagination import Page, PageDep, page_of
 from app.core.routing import DomainRouter
 from app.models import Review
@@ -59,7 +59,7 @@ async def list_reviews(
     principal: CurrentPrincipal,
     session: SessionDep,
     page: PageDep,
-    org_id: Annotated[int | None, Query(ge=1, le=ID_MAX)] = None,
+    org_id: Annotated[Id | None, Query()] = None,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
 ) -> Page[ReviewRead]:
     """可见范围内的述职评议，最新在前。"""
@@ -74,7 +74,7 @@ async def list_reviews(
 
 @router.get(ITEM, responses=problems(404))
 async def get_review(
-    review_id: int, principal: CurrentPrincipal, session: SessionDep, response: Response
+    review_id: Id, principal: CurrentPrincipal, session: SessionDep, response: Response
 ) -> ReviewRead:
     """述职评议详情。"""
     review = await service.get(session, principal, review_id)
@@ -89,7 +89,7 @@ async def get_review(
     responses=problems(403, 404, 409, 422),
 )
 async def file_report(
-    review_id: int, body: ReviewReportCreate, principal: CurrentPrincipal, session: SessionDep
+    review_id: Id, body: ReviewReportCreate, principal: CurrentPrincipal, session: SessionDep
 ) -> ReviewReportRead:
     """组织书记提交本组织的述职报告（须在该组织本身持有 assessment:report，如社区的
     community_admin、网格支部的 grid_head；上级不能代交 → 403 review_not_secretary）；
@@ -99,7 +99,7 @@ async def file_report(
 
 @router.get(f"{ITEM}/reports", responses=problems(400, 404))
 async def list_reports(
-    review_id: int, principal: CurrentPrincipal, session: SessionDep, page: PageDep
+    review_id: Id, principal: CurrentPrincipal, session: SessionDep, page: PageDep
 ) -> Page[ReviewReportRead]:
     """本次评议中可见范围内的述职报告。"""
     review = await service.get(session, principal, review_id)
@@ -114,8 +114,8 @@ async def list_reports(
     responses=problems(403, 404, 409, 422),
 )
 async def rate_report(
-    review_id: int,
-    report_id: int,
+    review_id: Id,
+    report_id: Id,
     body: ReviewRatingCreate,
     principal: CurrentPrincipal,
     session: SessionDep,
@@ -132,7 +132,7 @@ async def rate_report(
     description="述职评议结果与排名（按组织类型，即本次评议的 org_kind）。\n" + FORMULA_DOC,
 )
 async def review_results(
-    review_id: int, principal: CurrentPrincipal, session: SessionDep
+    review_id: Id, principal: CurrentPrincipal, session: SessionDep
 ) -> ReviewResults:
     # The description (the published formula) is set on the decorator.
     review = await service.get(session, principal, review_id)
@@ -149,7 +149,7 @@ async def review_results(
     },
 )
 async def review_results_xlsx(
-    review_id: int, principal: CurrentPrincipal, session: SessionDep
+    review_id: Id, principal: CurrentPrincipal, session: SessionDep
 ) -> Response:
     # The description (the published formula) is set on the decorator.
     review = await service.get(session, principal, review_id)

@@ -6,9 +6,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.core.inputs import Id, Text
+from app.core.inputs import Id, Int, IsoAwareDateTime, Text
 from app.orgs.schemas import OrgKind
 
 
@@ -22,11 +22,11 @@ class ReviewGrade(StrEnum):
 class ReviewCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     org_id: Id = Field(description="组织评议的组织（区、街道）；评议其下所有该类组织")
-    year: int = Field(ge=2000, le=2100)
+    year: Int = Field(ge=2000, le=2100)
     org_kind: OrgKind = Field(description="述职组织的类型，如 community")
     title: Annotated[Text, Field(max_length=200)]
-    opens_at: AwareDatetime = Field(description="评议开始（含）")
-    closes_at: AwareDatetime = Field(description="评议结束（不含）；述职报告须在此前提交")
+    opens_at: IsoAwareDateTime = Field(description="评议开始（含）")
+    closes_at: IsoAwareDateTime = Field(description="评议结束（不含）；述职报告须在此前提交")
 
     @model_validator(mode="after")
     def _window(self) -> Self:

@@ -10,6 +10,8 @@ from typing import Any
 
 from openpyxl import Workbook
 
+from app.core import xlsx
+
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -18,7 +20,7 @@ def _build(title: str, header: list[str], rows: Iterable[list[Any]]) -> bytes:
     sheet = book.create_sheet(title[:31])
     sheet.append(header)
     for row in rows:
-        sheet.append(row)
+        sheet.append(xlsx.row(row))
     buf = BytesIO()
     book.save(buf)
     return buf.getvalue()

@@ -21,21 +21,21 @@ from app.core.db import SessionDep
 from app.core.errors import problems
 from app.core.i18n import current_language
 from app.core.idempotency import Idempotent
-from app.core.inputs import ID_MAX
+from app.core.inputs import Id
 from app.core.pagination import Page, PageDep, page_of
 from app.core.routing import DomainRouter
 from app.models import AssessmentRound, AssessmentScore
 
 router = DomainRouter(tags=["assessment"])
 ITEM = "/assessment/rounds/{round_id}"
-OptionalId = Annotated[int | None, Query(ge=1, le=ID_MAX)]
+OptionalId = Annotated[Id | None, Query()]
 
 
 @router.post(
     "/assessment/rounds",
     status_code=status.HTTP_201_CREATED,
     dependencies=[Idempotent],
-    responses=problems(403, 409, 422),
+    responses=problems(403, 404, 409, 422),
 )
 async def create_round(
     body: RoundCreate, principal: CurrentPrincipal, session: SessionDep, response: Response
@@ -72,7 +72,7 @@ async def list_rounds(
 
 @router.get(ITEM, responses=problems(404))
 async def get_round(
-    round_id: int, principal: CurrentPrincipal, session: SessionDep, response: Response
+    round_id: Id, principal: CurrentPrincipal, session: SessionDep, response: Response
 ) -> RoundRead:
     """考核轮次详情。"""
     rnd = await service.get(session, principal, round_id)
@@ -82,7 +82,7 @@ async def get_round(
 
 @router.get(f"{ITEM}/scores", responses=problems(400, 404))
 async def list_scores(
-    round_id: int,
+    round_id: Id,
     principal: CurrentPrincipal,
     session: SessionDep,
     page: PageDep,
@@ -97,7 +97,7 @@ async def list_scores(
 
 @router.post(f"{ITEM}/scores", dependencies=[Idempotent], responses=problems(403, 404, 409, 422))
 async def enter_score(
-    round_id: int, body: ScoreIn, principal: CurrentPrincipal, session: SessionDep
+    round_id: Id, body: ScoreIn, principal: CurrentPrincipal, session: SessionDep
 ) -> ScoreRead:
     """考核人为一个组织的 manual 项打分并写明理由（assessment:write，记入审计）；可重新打分，
     以最后一次为准。computed 项 → 409 assessment_item_computed；超过满分 → 422。"""
@@ -107,7 +107,7 @@ async def enter_score(
 
 @router.get(f"{ITEM}/results", responses=problems(404))
 async def round_results(
-    round_id: int, principal: CurrentPrincipal, session: SessionDep
+    round_id: Id, principal: CurrentPrincipal, session: SessionDep
 ) -> RoundResults:
     """考核结果：每个组织的总分（Σ 权重 × 得分）、名次（本轮全部组织中排名，并列同名次）、
     逐项得分与失分（权重 × (满分 − 得分)）。"""
@@ -124,7 +124,7 @@ async def round_results(
     },
 )
 async def round_results_xlsx(
-    round_id: int, principal: CurrentPrincipal, session: SessionDep
+    round_id: Id, principal: CurrentPrincipal, session: SessionDep
 ) -> Response:
     """考核结果 Excel（表头中文；Accept-Language: en 时为英文）。"""
     rnd = await service.get(session, principal, round_id)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.core.inputs import Id, Text
+from app.core.inputs import Id, Number, Text
 
 Quarter = Annotated[str, Field(pattern=r"^\d{4}-Q[1-4]$", examples=["2026-Q4"])]
 
@@ -40,7 +40,7 @@ class ScoreIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     org_id: Id
     item_id: Id
-    score: float = Field(ge=0, le=1000, description="0..本项满分")
+    score: Number = Field(ge=0, le=1000, description="0..本项满分")
     reason: Annotated[Text, Field(max_length=2000, description="打分（扣分）理由，记入审计")]
 
 

@@ -15,7 +15,7 @@ from app.core.db import SessionDep
 from app.core.errors import problems
 from app.core.i18n import t
 from app.core.idempotency import Idempotent
-from app.core.inputs import ID_MAX
+from app.core.inputs import Id
 from app.core.pagination import Page, PageDep, page_of
 from app.core.permissions import Perm
 from app.core.routing import DomainRouter
@@ -55,7 +55,7 @@ async def list_sheets(
     principal: CurrentPrincipal,
     session: SessionDep,
     page: PageDep,
-    org_id: Annotated[int | None, Query(ge=1, le=ID_MAX)] = None,
+    org_id: Annotated[Id | None, Query()] = None,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     org_kind: OrgKind | None = None,
 ) -> Page[SheetRead]:
@@ -74,7 +74,7 @@ async def list_sheets(
 
 @router.get(ITEM, responses=problems(404))
 async def get_sheet(
-    sheet_id: int, principal: CurrentPrincipal, session: SessionDep, response: Response
+    sheet_id: Id, principal: CurrentPrincipal, session: SessionDep, response: Response
 ) -> SheetRead:
     """考核细则详情。"""
     sheet = await service.get(session, principal, sheet_id)
@@ -84,7 +84,7 @@ async def get_sheet(
 
 @router.patch(ITEM, responses=problems(403, 404, 409, 412, 422))
 async def update_sheet(
-    sheet_id: int,
+    sheet_id: Id,
     body: SheetUpdate,
     principal: CurrentPrincipal,
     session: SessionDep,
@@ -99,7 +99,7 @@ async def update_sheet(
 
 
 @router.delete(ITEM, status_code=status.HTTP_204_NO_CONTENT, responses=problems(403, 404, 409))
-async def delete_sheet(sheet_id: int, principal: CurrentPrincipal, session: SessionDep) -> Response:
+async def delete_sheet(sheet_id: Id, principal: CurrentPrincipal, session: SessionDep) -> Response:
     """删除草稿细则；已用于考核 → 409。"""
     sheet = await service.get(session, principal, sheet_id, Perm.assessment_write)
     await service.delete(session, principal, sheet)
@@ -113,7 +113,7 @@ async def delete_sheet(sheet_id: int, principal: CurrentPrincipal, session: Sess
     responses=problems(403, 404),
 )
 async def version_sheet(
-    sheet_id: int, principal: CurrentPrincipal, session: SessionDep, response: Response
+    sheet_id: Id, principal: CurrentPrincipal, session: SessionDep, response: Response
 ) -> SheetRead:
     """以此细则为底稿新建一个版本（草稿，version_no + 1，previous_id 指向原细则）。"""
     sheet = await service.get(session, principal, sheet_id, Perm.assessment_write)

@@ -8,7 +8,7 @@ from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.core.inputs import Id, Text
+from app.core.inputs import Id, Int, Number, Text
 from app.orgs.schemas import OrgKind
 
 
@@ -23,13 +23,26 @@ class AssessmentSheetStatus(StrEnum):
 
 
 class SheetItemIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # The schema states the rule below too: a manual item (the default) has no metric, a
+    # computed one names it.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "oneOf": [
+                {"properties": {"source": {"const": "manual"}, "metric": {"type": "null"}}},
+                {
+                    "required": ["source", "metric"],
+                    "properties": {"source": {"const": "computed"}, "metric": {"type": "string"}},
+                },
+            ]
+        },
+    )
     name: Annotated[Text, Field(max_length=200, description="如“案件按期办结率”")]
-    weight: float = Field(1.0, gt=0, le=100, description="权重：总分 = Σ 权重 × 得分")
-    max_score: float = Field(gt=0, le=1000, description="本项满分")
+    weight: Number = Field(1.0, gt=0, le=100, description="权重：总分 = Σ 权重 × 得分")
+    max_score: Number = Field(gt=0, le=1000, description="本项满分")
     source: SheetItemSource = SheetItemSource.manual
     metric: str | None = Field(None, max_length=64, description="computed 项的指标名")
-    target: float | None = Field(
+    target: Number | None = Field(
         None, gt=0, le=1_000_000, description="计数类指标的目标值（达到即满分）"
     )
 
@@ -46,7 +59,7 @@ Items = Annotated[list[SheetItemIn], Field(min_length=1, max_length=50)]
 class SheetCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     org_id: Id = Field(description="制定细则的组织（区、街道）；考核其下该类组织")
-    year: int = Field(ge=2000, le=2100)
+    year: Int = Field(ge=2000, le=2100)
     org_kind: OrgKind = Field(description="被考核组织的类型，如 community")
     name: Annotated[Text, Field(max_length=200)]
     items: Items

@@ -16,29 +16,22 @@ from starlette.concurrency import run_in_threadpool
 from app.core.auth import CurrentPrincipal
 from app.core.db import SessionDep
 from app.core.deps import SettingsDep
-from app.core.errors import field_error, problems
+from app.core.errors import problems
 from app.core.i18n import current_language
 from app.core.idempotency import Idempotent
-from app.core.inputs import ID_MAX, Id
+from app.core.inputs import Id
 from app.core.pagination import Page, PageDep, page_of
 from app.core.routing import DomainRouter
 from app.people.sheets import XLSX_MIME
 from app.tasks.bulletins import service
 from app.tasks.bulletins.schemas import BulletinPublish, BulletinRead, PublishedBulletin
 from app.tasks.bulletins.sheet import bulletin_xlsx
-from app.tasks.weeks import Week
+from app.tasks.weeks import WEEK_PATTERN, WEEK_TEXT, Week
 
 router = DomainRouter(tags=["tasks"])
 XLSX: dict[int | str, dict[str, Any]] = {200: {"content": {XLSX_MIME: {}}}}
-WeekQuery = Annotated[str, Query(description="ISO 周，如 2026-W49（北京时间）")]
-OrgQuery = Annotated[int, Query(ge=1, le=ID_MAX, description="区、街道或社区")]
-
-
-def _week(text: str) -> Week:
-    try:
-        return Week.parse(text)
-    except ValueError as exc:
-        raise field_error("week", str(exc), "Not an ISO week such as 2026-W49") from exc
+WeekQuery = Annotated[str, Query(pattern=WEEK_PATTERN, description=WEEK_TEXT + "，北京时间")]
+OrgQuery = Annotated[Id, Query(description="区、街道或社区")]
 
 
 @router.get("/tasks/bulletin", responses=problems(403, 422))
@@ -47,7 +40,7 @@ async def get_task_bulletin(
 ) -> BulletinRead:
     """该组织及其下级清单中（本人可见的）重点任务在该周的情况：谁报告了、谁未报告、哪些逾期、
     较上次报告的进度变化。按报告的当前内容实时生成。"""
-    return await service.live(session, principal, org_id=org_id, week=_week(week))
+    return await service.live(session, principal, org_id=org_id, week=Week.field(week))
 
 
 def _written(bulletin: BulletinRead, lang: str) -> Path:
@@ -70,7 +63,7 @@ async def export_task_bulletin(
     week: WeekQuery, org_id: OrgQuery, principal: CurrentPrincipal, session: SessionDep
 ) -> FileResponse:
     """同 GET /tasks/bulletin，导出为 Excel（每个任务、责任单位一行）。"""
-    bulletin = await service.live(session, principal, org_id=org_id, week=_week(week))
+    bulletin = await service.live(session, principal, org_id=org_id, week=Week.field(week))
     path = await run_in_threadpool(_written, bulletin, current_language())
     return FileResponse(
         path,
@@ -99,11 +92,11 @@ async def list_task_bulletins(
     principal: CurrentPrincipal,
     session: SessionDep,
     page: PageDep,
-    org_id: Annotated[int | None, Query(ge=1, le=ID_MAX)] = None,
-    week: str | None = None,
+    org_id: Annotated[Id | None, Query()] = None,
+    week: Annotated[str | None, Query(pattern=WEEK_PATTERN, description=WEEK_TEXT)] = None,
 ) -> Page[PublishedBulletin]:
     """已发布的通报，最新在前。"""
-    wanted = str(_week(week)) if week else None
+    wanted = str(Week.field(week)) if week else None
     rows = await service.page(session, principal, org_id=org_id, week=wanted, params=page)
     return page_of(rows, page, lambda r: [r.id], service.read)
 

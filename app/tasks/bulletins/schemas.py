@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.core.inputs import Id
-from app.tasks.weeks import Week
+from app.tasks.weeks import WEEK_PATTERN, WEEK_TEXT
 
 
 class UnitReported(BaseModel):
@@ -63,12 +63,7 @@ class BulletinRead(BaseModel):
 class BulletinPublish(BaseModel):
     model_config = ConfigDict(extra="forbid")
     org_id: Id
-    week: str = Field(description="ISO 周，如 2026-W49")
-
-    @field_validator("week")
-    @classmethod
-    def _week(cls, value: str) -> str:
-        return str(Week.parse(value))
+    week: str = Field(pattern=WEEK_PATTERN, description=WEEK_TEXT)
 
 
 class PublishedBulletin(BaseModel):

@@ -137,7 +137,7 @@ async def publish(
     session: AsyncSession, principal: Principal, settings: Settings, data: BulletinPublish
 ) -> TaskBulletin:
     org = await _org(session, principal, data.org_id, Perm.task_write)
-    week = Week.parse(data.week)
+    week = Week.field(data.week)
     bulletin = await _compute(session, principal, org, week)
     row = TaskBulletin(
         org_id=org.id,

@@ -12,7 +12,7 @@ from app.core.concurrency import IfMatch, check_if_match, set_etag
 from app.core.db import SessionDep
 from app.core.errors import problems
 from app.core.idempotency import Idempotent
-from app.core.inputs import ID_MAX, Id
+from app.core.inputs import Id
 from app.core.pagination import Page, PageDep, page_of
 from app.core.routing import DomainRouter
 from app.models import KeyTask, TaskResponsible
@@ -21,7 +21,7 @@ from app.tasks.lists.schemas import TaskCreate, TaskRead, TaskStatus, TaskUpdate
 
 router = DomainRouter(tags=["tasks"])
 ITEM = "/tasks/{task_id}"
-IdQuery = Annotated[int | None, Query(ge=1, le=ID_MAX)]
+IdQuery = Annotated[Id | None, Query()]
 YearQuery = Annotated[int | None, Query(ge=2000, le=2100)]
 
 

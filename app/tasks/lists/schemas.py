@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.core.inputs import Id, Text
+from app.core.inputs import Id, Int, IsoDate, Text
 
 LongText = Annotated[Text, Field(max_length=2000)]
 
@@ -24,7 +24,23 @@ class ResponsibleIn(BaseModel):
     """Exactly one of `org_id` (an org node in the task's subtree) and `unit_id` (a
     co-construction unit, 区直单位)."""
 
-    model_config = ConfigDict(extra="forbid")
+    # The schema states the rule too (one of the two set, the other absent or null), so a
+    # client that reads it never sends what the validator below refuses.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "oneOf": [
+                {
+                    "required": ["org_id"],
+                    "properties": {"org_id": {"type": "integer"}, "unit_id": {"type": "null"}},
+                },
+                {
+                    "required": ["unit_id"],
+                    "properties": {"unit_id": {"type": "integer"}, "org_id": {"type": "null"}},
+                },
+            ]
+        },
+    )
     org_id: Id | None = None
     unit_id: Id | None = None
 
@@ -38,15 +54,15 @@ class ResponsibleIn(BaseModel):
 class TaskCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     org_id: Id = Field(description="任务清单所属组织（区、街道、社区）")
-    year: int = Field(ge=2000, le=2100)
+    year: Int = Field(ge=2000, le=2100)
     parent_id: Id | None = Field(None, description="分解自上级的哪项任务")
-    seq: int | None = Field(None, ge=0, le=10_000, description="清单中的序号")
+    seq: Int | None = Field(None, ge=0, le=10_000, description="清单中的序号")
     content: LongText
     target: LongText | None = None
     lead_org_id: Id | None = Field(None, description="牵头单位（组织）")
     lead_unit_id: Id | None = Field(None, description="牵头单位（区直单位）")
     responsibles: list[ResponsibleIn] = Field(default_factory=list, max_length=100)
-    deadline: date | None = None
+    deadline: IsoDate | None = None
     status: TaskStatus = TaskStatus.in_progress
 
 
@@ -54,13 +70,13 @@ class TaskUpdate(BaseModel):
     """Only the fields sent change; `responsibles` replaces the whole set when sent."""
 
     model_config = ConfigDict(extra="forbid")
-    seq: int | None = Field(None, ge=0, le=10_000)
+    seq: Int | None = Field(None, ge=0, le=10_000)
     content: LongText | None = None
     target: LongText | None = None
     lead_org_id: Id | None = None
     lead_unit_id: Id | None = None
     responsibles: list[ResponsibleIn] | None = Field(None, max_length=100)
-    deadline: date | None = None
+    deadline: IsoDate | None = None
     status: TaskStatus | None = None
 
 

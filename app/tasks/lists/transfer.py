@@ -21,7 +21,7 @@ from app.core.deps import SettingsDep
 from app.core.errors import problems
 from app.core.i18n import current_language
 from app.core.idempotency import Idempotent
-from app.core.inputs import ID_MAX
+from app.core.inputs import Id
 from app.core.routing import DomainRouter
 from app.files.errors import FileTooLarge
 from app.people.sheets import XLSX_MIME
@@ -70,7 +70,7 @@ async def import_tasks(
     session: SessionDep,
     settings: SettingsDep,
     file: Annotated[UploadFile, File(description="重点任务清单 .xlsx 或 .csv（列同导出）")],
-    org_id: Annotated[int, Form(ge=1, le=ID_MAX, description="清单所属组织")],
+    org_id: Annotated[Id, Form(description="清单所属组织")],
     year: Annotated[int, Form(ge=2000, le=2100)],
 ) -> TaskImportReport:
     """从现有的重点任务表导入（表头按列名识别：序号、任务内容、目标要求、牵头单位、责任单位、
@@ -89,7 +89,7 @@ async def import_tasks(
 async def export_tasks(
     principal: CurrentPrincipal,
     session: SessionDep,
-    org_id: Annotated[int, Query(ge=1, le=ID_MAX)],
+    org_id: Annotated[Id, Query()],
     year: Annotated[int, Query(ge=2000, le=2100)],
 ) -> FileResponse:
     """该组织本级的年度重点任务清单，列与导入相同（导出后可修改再导入）。"""

@@ -10,9 +10,9 @@ from fastapi import Query, Response, status
 from app.core.auth import CurrentPrincipal
 from app.core.concurrency import IfMatch, check_if_match, set_etag
 from app.core.db import SessionDep
-from app.core.errors import field_error, problems
+from app.core.errors import problems
 from app.core.idempotency import Idempotent
-from app.core.inputs import ID_MAX, Id
+from app.core.inputs import Id
 from app.core.pagination import Page, PageDep, page_of
 from app.core.routing import DomainRouter
 from app.files.service import StorageDep, public_copy_response
@@ -20,7 +20,7 @@ from app.models import TaskReport
 from app.tasks.lists import service as tasks
 from app.tasks.reports import service
 from app.tasks.reports.schemas import TaskReportCreate, TaskReportRead, TaskReportUpdate
-from app.tasks.weeks import Week
+from app.tasks.weeks import WEEK_PATTERN, WEEK_TEXT, Week
 
 router = DomainRouter(tags=["tasks"])
 REPORTS = "/tasks/{task_id}/reports"
@@ -57,23 +57,16 @@ async def list_task_reports(
     principal: CurrentPrincipal,
     session: SessionDep,
     page: PageDep,
-    week: str | None = None,
-    responsible_id: Annotated[int | None, Query(ge=1, le=ID_MAX)] = None,
+    week: Annotated[str | None, Query(pattern=WEEK_PATTERN, description=WEEK_TEXT)] = None,
+    responsible_id: Annotated[Id | None, Query()] = None,
 ) -> Page[TaskReportRead]:
     """任务的进度报告，最新在前；可按周、责任单位筛选。"""
     task, _ = await tasks.find(session, principal, task_id)
-    wanted = str(_week(week)) if week else None
+    wanted = str(Week.field(week)) if week else None
     rows = await service.page(
         session, task, week=wanted, responsible_id=responsible_id, params=page
     )
     return page_of(rows, page, lambda r: [r.id], service.read)
-
-
-def _week(text: str) -> Week:
-    try:
-        return Week.parse(text)
-    except ValueError as exc:
-        raise field_error("week", str(exc), "Not an ISO week such as 2026-W49") from exc
 
 
 @router.get(ITEM, responses=problems(403, 404))

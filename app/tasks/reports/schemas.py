@@ -7,15 +7,11 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.core.inputs import Id, Text
-from app.tasks.weeks import Week
+from app.core.inputs import Id, Int, Text
+from app.tasks.weeks import WEEK_PATTERN, WEEK_TEXT
 
-Percent = Annotated[int, Field(ge=0, le=100, description="完成进度（%）")]
+Percent = Annotated[Int, Field(ge=0, le=100, description="完成进度（%）")]
 ReportText = Annotated[Text, Field(max_length=4000)]
-
-
-def check_week(value: str | None) -> str | None:
-    return None if value is None else str(Week.parse(value))
 
 
 def unique_ids(value: list[int]) -> list[int]:
@@ -28,14 +24,13 @@ class TaskReportCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     responsible_id: Id = Field(description="以哪个责任单位的名义报告（任务的 responsibles[].id）")
-    week: str | None = Field(None, description="ISO 周，如 2026-W49；缺省为本周")
+    week: str | None = Field(None, pattern=WEEK_PATTERN, description=WEEK_TEXT + "；缺省为本周")
     percent: Percent
     text: ReportText
     attachment_ids: list[Id] = Field(
         default_factory=list, max_length=9, description="POST /attachments 上传的照片或 PDF id"
     )
 
-    _week = field_validator("week")(check_week)
     _ids = field_validator("attachment_ids")(unique_ids)
 
 

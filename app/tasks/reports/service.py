@@ -43,7 +43,7 @@ def _responsible(
 
 
 def _week(data: TaskReportCreate, now: datetime) -> Week:
-    week = Week.parse(data.week) if data.week else Week.at(now)
+    week = Week.field(data.week) if data.week else Week.at(now)
     if week.monday > Week.at(now).monday:
         raise field_error("week", "不能为将来的周报告进度", "That week has not started")
     return week

@@ -82,14 +82,14 @@ class ActivityUpdate(BaseModel):
     capacity: Int | None = Field(None, ge=1, le=10_000,
                                  description="调高时依次递补候补；不能低于已报名人数（409）")
     address: Text | None = Field(None, max_length=255)
-    lng: float | None = Field(None, ge=-180, le=180)
-    lat: float | None = Field(None, ge=-90, le=90)
+    lng: Number | None = Field(None, ge=-180, le=180)
+    lat: Number | None = Field(None, ge=-90, le=90)
     crs: Crs = Field("wgs84", description="坐标系：微信小程序定位为 gcj02")
-    radius_m: int | None = Field(None, ge=10, le=5_000)
-    points_per_hour: int | None = Field(None, ge=0, le=1_000,
+    radius_m: Int | None = Field(None, ge=10, le=5_000)
+    points_per_hour: Int | None = Field(None, ge=0, le=1_000,
                                         description="只影响此后签退记入的积分")
-    min_age: int | None = Field(None, ge=0, le=150)
-    max_age: int | None = Field(None, ge=0, le=150)
+    min_age: Int | None = Field(None, ge=0, le=150)
+    max_age: Int | None = Field(None, ge=0, le=150)
     residents_only: bool | None = None
 
     @model_validator(mode="after")
@@ -214,4 +214,4 @@ class CheckinCode(BaseModel):
 
 class CheckinScan(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    code: str = Field(min_length=1, max_length=200, description="扫描得到的签到码")
+    code: Text = Field(max_length=200, description="扫描得到的签到码")

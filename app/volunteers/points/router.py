@@ -16,7 +16,7 @@ from app.volunteers.points import credits, service
 from app.volunteers.points.schemas import Leaderboard, PointsRules, PointsRulesPut, Statement
 
 router = DomainRouter(tags=["points"])
-CommunityId = Annotated[int, Query(ge=1, le=2**63 - 1, description="社区")]
+CommunityId = Annotated[Id, Query(description="社区")]
 
 
 @router.get("/points/statement", responses=problems(400))

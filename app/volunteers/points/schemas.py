@@ -30,8 +30,8 @@ class Period(StrEnum):
 class PointsRuleIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     rule: RuleName
-    points: int = Field(ge=0, le=1_000, description="每次记入的积分")
-    cap: int = Field(ge=0, le=1_000, description="每人每期最多记入的次数")
+    points: Int = Field(ge=0, le=1_000, description="每次记入的积分")
+    cap: Int = Field(ge=0, le=1_000, description="每人每期最多记入的次数")
     period: Period = Period.month
     active: bool = True
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Query, Response
@@ -11,15 +10,17 @@ from app.core.auth import CurrentPrincipal
 from app.core.db import SessionDep
 from app.core.deps import CipherDep
 from app.core.errors import problems
-from app.core.inputs import Id
+from app.core.inputs import Id, IsoDate
 from app.core.routing import DomainRouter
 from app.volunteers.records import service, sheet
 from app.volunteers.records.schemas import ServiceRecord
 
 router = DomainRouter(tags=["members"])
 ITEM = "/members/{member_id}/service-record"
-From = Annotated[date | None, Query(alias="from", description="起始日期（含），缺省为当年1月1日")]
-To = Annotated[date | None, Query(alias="to", description="结束日期（含），缺省为今天")]
+From = Annotated[
+    IsoDate | None, Query(alias="from", description="起始日期（含），缺省为当年1月1日")
+]
+To = Annotated[IsoDate | None, Query(alias="to", description="结束日期（含），缺省为今天")]
 XLSX: dict[int | str, dict[str, Any]] = {200: {"content": {sheet.XLSX_MIME: {}}}}
 
 

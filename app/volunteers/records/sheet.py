@@ -10,6 +10,7 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from app.core import xlsx
 from app.core.i18n import t
 from app.volunteers.records.schemas import ServiceRecord
 
@@ -63,13 +64,13 @@ def build(record: ServiceRecord) -> bytes:
     ws.append([t("志愿服务记录证明", "Volunteer service record")])
     ws["A1"].font = Font(bold=True, size=14)
     for label, value in [*_certificate_rows(record), ("", None), *_summary_rows(record)]:
-        ws.append([label, value])
+        ws.append(xlsx.row([label, value]))
     ws.append([])
     ws.append(activity_headers())
     for cell in ws[ws.max_row]:
         cell.font = Font(bold=True)
     for i in record.activities:
-        ws.append([i.date.isoformat(), i.span, i.hours, i.content, i.organiser])
+        ws.append(xlsx.row([i.date.isoformat(), i.span, i.hours, i.content, i.organiser]))
     for column, width in zip("ABCDE", (22, 40, 12, 40, 24), strict=True):
         ws.column_dimensions[column].width = width
     out = BytesIO()
