@@ -154,7 +154,7 @@ class Recorder:
             self.log.append((what, ()))
 
 
-PRINCIPAL_SQL = "SELECT users.id, users.username"
+PRINCIPAL_SQL = "SELECT users.id, users.username, users.is_active"
 
 
 def _plain(v: Any) -> Any:

@@ -7,44 +7,40 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
 from app.core.db import get_session
 from app.core.errors import Unauthorized
 from app.core.permissions import ROLE_PERMISSIONS, Role
+from app.core.reads import Read
 from app.core.security import Grant, Principal, decode_access_token
 from app.models import ApiClient, RoleAssignment, User
 
 _bearer = HTTPBearer(auto_error=False, description="`POST /api/v1/auth/login` 返回的 access_token")
 
 
+# The user and all their grants in one statement; on most requests of a busy process the
+# principal cache answers instead, but every user's first request per TTL runs it.
+_USER_GRANTS = Read(
+    select(User.id, User.username, User.is_active, RoleAssignment.id.label("grant_id"),
+           RoleAssignment.role, RoleAssignment.org_id, RoleAssignment.org_path)
+    .outerjoin(RoleAssignment, RoleAssignment.user_id == User.id)
+    .where(User.id == bindparam("user_id"))
+)
+
+
 async def load_user_principal(
     session: AsyncSession, user_id: int, session_id: str | None = None
 ) -> Principal:
-    # One statement: the user and all their grants.
-    rows = (
-        await session.execute(
-            select(
-                User.id,
-                User.username,
-                User.is_active,
-                RoleAssignment.id,
-                RoleAssignment.role,
-                RoleAssignment.org_id,
-                RoleAssignment.org_path,
-            )
-            .outerjoin(RoleAssignment, RoleAssignment.user_id == User.id)
-            .where(User.id == user_id)
-        )
-    ).all()
+    rows = await _USER_GRANTS.all(session, user_id=user_id)
     if not rows or not rows[0].is_active:
         raise Unauthorized(
             "账号不存在或已停用", "Account missing or disabled", code="token_invalid"
         )
     grants = tuple(
-        Grant(r.role, r.org_id, r.org_path, frozenset(ROLE_PERMISSIONS[Role(r.role)]), r[3])
+        Grant(r.role, r.org_id, r.org_path, frozenset(ROLE_PERMISSIONS[Role(r.role)]), r.grant_id)
         for r in rows
         if r.role is not None
     )

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import ORMExecuteState, Session
 from sqlalchemy.util.concurrency import await_
 
-from app.core import sqlite_inline
+from app.core import reads, sqlite_inline
 from app.core.config import Settings
 
 
@@ -178,7 +178,10 @@ class Database:
             engine.dialect.name == "postgresql") else engine
         self._writer = async_sessionmaker(writer, expire_on_commit=False, autoflush=True,
                                           sync_session_class=WriteSession)
-        self._reader = async_sessionmaker(reader, expire_on_commit=False, autoflush=True)
+        # `reads.Read` sends its statements straight to the driver on these (autocommit only).
+        self._reader = async_sessionmaker(
+            reader, expire_on_commit=False, autoflush=True,
+            info={reads.FAST_KEY: True} if engine.dialect.name == "postgresql" else None)
         # Every statement of a read session commits by itself (PostgreSQL): the unit of work
         # has nothing to commit at the end unless ORM objects wait to be flushed.
         self.reads_autocommit = engine.dialect.name == "postgresql"

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import and_, false, or_
+from sqlalchemy import and_, bindparam, false, or_
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.core.errors import Forbidden, NotFound
@@ -69,6 +69,24 @@ def in_paths(column: Any, paths: list[str]) -> ColumnElement[bool]:
         return false()
     ranges = [and_(column >= p, column < path_upper_bound(p)) for p in paths]
     return ranges[0] if len(ranges) == 1 else or_(*ranges)
+
+
+def in_path_params(column: Any, n: int) -> ColumnElement[bool]:
+    """`in_paths` for a statement built once (`reads.Shaped`): the `n` subtrees come as bound
+    parameters, filled in by `path_params`."""
+    if n == 0:
+        return false()
+    ranges = [and_(column >= bindparam(f"scope_{i}"), column < bindparam(f"scope_end_{i}"))
+              for i in range(n)]
+    return ranges[0] if n == 1 else or_(*ranges)
+
+
+def path_params(paths: list[str]) -> dict[str, str]:
+    """The bound values of `in_path_params(column, len(paths))`."""
+    out = {}
+    for i, p in enumerate(paths):
+        out[f"scope_{i}"], out[f"scope_end_{i}"] = p, path_upper_bound(p)
+    return out
 
 
 def readable(principal: Principal, column: Any, permission: Perm | str) -> ColumnElement[bool]:

@@ -9,7 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.pagination import PageParams, keyset
 from app.core.permissions import Perm
-from app.core.scope import in_paths, readable, visible_paths
+from app.core.reads import Read, Shaped
+from app.core.scope import in_path_params, in_paths, path_params, readable, visible_paths
 from app.core.security import Principal
 from app.models import Grid, GridStaff
 
@@ -22,6 +23,24 @@ async def get_visible(session: AsyncSession, principal: Principal, grid_id: int)
     stmt = select(Grid).where(Grid.id == grid_id,
                               in_paths(Grid.org_path, visible_paths(principal)))
     return (await session.execute(stmt)).scalar_one_or_none()
+
+
+# `GET /grids/{id}` as compiled reads (app/core/reads.py): the grid's columns as a row, one
+# statement shape per number of subtrees in the caller's scope, and its staff.
+_VISIBLE = Shaped(lambda n: select(*Grid.__table__.c).where(
+    Grid.id == bindparam("grid_id"), in_path_params(Grid.org_path, n)))
+_STAFF_OF_ONE = Read(select(*GridStaff.__table__.c).where(
+    GridStaff.grid_id == bindparam("grid_id")).order_by(GridStaff.id))
+
+
+async def get_visible_row(session: AsyncSession, principal: Principal, grid_id: int) -> Any:
+    """The grid as a row with the model's attribute names, if the caller sees it."""
+    paths = visible_paths(principal)
+    return await _VISIBLE[len(paths)].first(session, grid_id=grid_id, **path_params(paths))
+
+
+async def staff_of_grid(session: AsyncSession, grid_id: int) -> list[Any]:
+    return await _STAFF_OF_ONE.all(session, grid_id=grid_id)
 
 
 async def list_page(session: AsyncSession, principal: Principal, *, community_id: int | None,

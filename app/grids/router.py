@@ -65,9 +65,9 @@ async def locate_grid(
 async def get_grid(grid_id: Id, principal: CurrentPrincipal, session: SessionDep,
                    response: Response, crs: CrsQuery = "wgs84") -> GridRead:
     """网格详情；边界按 crs 输出（小程序地图用 gcj02）。"""
-    grid = await service.get(session, principal, grid_id)
-    set_etag(response, grid.version)
-    return (await service.reads(session, [grid], crs))[0]
+    read = await service.read_one(session, principal, grid_id, crs)
+    set_etag(response, read.version)
+    return read
 
 
 @router.patch("/{grid_id}", responses=problems(404, 403, 409, 412, 422))

@@ -41,6 +41,17 @@ async def get(session: AsyncSession, principal: Principal, grid_id: int,
     return grid
 
 
+async def read_one(session: AsyncSession, principal: Principal, grid_id: int, crs: Crs
+                   ) -> GridRead:
+    """`GET /grids/{id}`: the same checks as `get`, read as rows (no ORM objects): the
+    per-request floor of the most read grid endpoint (bench/floor.py)."""
+    grid = await repo.get_visible_row(session, principal, grid_id)
+    if grid is None:
+        raise GridNotFound()
+    authorize(principal, Perm.grid_read, grid.org_path, not_found=GridNotFound())
+    return grid_read(grid, await repo.staff_of_grid(session, grid_id), crs)
+
+
 def branch_name(grid_name: str) -> str:
     # A 100-character grid name plus the suffix would overflow orgs.name (a 500 on PostgreSQL).
     return grid_name[: ORG_NAME_MAX - len(BRANCH_SUFFIX)] + BRANCH_SUFFIX

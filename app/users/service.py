@@ -62,12 +62,15 @@ def user_read(user: User, roles: list[RoleAssignment], cipher: FieldCipher) -> U
 
 
 async def me(session: AsyncSession, principal: Principal, cipher: FieldCipher) -> Me:
-    user = await session.get(User, principal.id)
-    if user is None or principal.kind != "user":
+    rows = await repo.me(session, principal.id) if principal.kind == "user" else []
+    if not rows:
         raise UserNotFound()
-    read = user_read(user, await repo.roles_of(session, [user.id]), cipher)
-    return Me(id=read.id, username=read.username, display_name=read.display_name,
-              phone=read.phone, roles=read.roles)
+    user = rows[0]
+    phone = cipher.decrypt(user.phone_cipher, context=PHONE_CONTEXT) if user.phone_cipher else None
+    roles = [RoleRead(id=r.role_id, role=Role(r.role), org_id=r.org_id, org_path=r.org_path)
+             for r in rows if r.role is not None]
+    return Me(id=user.id, username=user.username, display_name=user.display_name,
+              phone=mask_phone(phone), roles=roles)
 
 
 async def get(session: AsyncSession, principal: Principal, user_id: int) -> User:
