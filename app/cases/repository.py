@@ -26,6 +26,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.core.pagination import PageParams, keyset, keyset_template, keyset_values
 from app.core.permissions import ROLE_PERMISSIONS, Perm
+from app.core.reads import Read
 from app.core.scope import in_paths, scope_paths
 from app.core.security import Principal
 from app.models import Case, CaseAttachment, CaseCategory, CaseEvent, RoleAssignment, User
@@ -83,25 +84,23 @@ def list_statement(principal: Principal, *, filters: list[Any], page: PageParams
 
 
 async def list_rows(session: AsyncSession, principal: Principal, *, filters: list[Any],
-                    page: PageParams) -> list[Row[Any]]:
+                    page: PageParams) -> list[Any]:
     """The page as plain rows (the case's columns plus `attachment_csv`), no ORM objects: the
     hot list endpoint pays neither identity-map loading nor a second statement."""
-    values: dict[str, Any] = {}
-    stmt: Select[Any] | None
     if filters:
         stmt = list_statement(principal, filters=filters, page=page)
-    else:
-        # The most common page, everything the caller may see, runs a statement built once
-        # per principal (it lives as long as the cached principal) with the cursor bound.
-        key = "cases.page.after" if page.cursor else "cases.page"
-        stmt = principal.memo.get(key)
-        if stmt is None:
-            stmt = principal.memo[key] = keyset_template(
-                _listed(principal, []), _NEWEST_FIRST, after=bool(page.cursor))
-        values = keyset_values(_NEWEST_FIRST, page)
-    # On the session's connection (same transaction): a Core statement run through
-    # `session.execute` still pays for ORM result set-up.
-    return list((await (await session.connection()).execute(stmt, values)).all())
+        # On the session's connection (same transaction): a Core statement run through
+        # `session.execute` still pays for ORM result set-up.
+        return list((await (await session.connection()).execute(stmt)).all())
+    # The most common page, everything the caller may see, runs a compiled read built once
+    # per principal (it lives as long as the cached principal) with the cursor bound: on
+    # PostgreSQL it goes straight to the driver (app/core/reads.py).
+    key = "cases.page.after" if page.cursor else "cases.page"
+    read: Read | None = principal.memo.get(key)
+    if read is None:
+        read = principal.memo[key] = Read(keyset_template(
+            _listed(principal, []), _NEWEST_FIRST, after=bool(page.cursor)))
+    return await read.all(session, **keyset_values(_NEWEST_FIRST, page))
 
 
 def split_ids(csv: str | None) -> list[int]:

@@ -29,6 +29,8 @@ from sqlalchemy.sql.elements import BindParameter
 AnySelect = Select[*tuple[Any, ...]]
 DRIVER_KEY = "reads.driver"
 FAST_KEY = "reads.autocommit"  # set on sessions of the autocommit read factory (core/db.py)
+_OIDS: dict[str, tuple[int, ...]] = {}  # the result types the server reported, by SQL text
+_MAX_OIDS = 4096  # SQL texts come from code and scope shapes, not data; the bound is a guard
 ENABLED = [True]  # bench/ compares the two paths in one process; nothing else changes it
 
 
@@ -130,10 +132,15 @@ async def _plan(stmt: AnySelect, dialect: Dialect, driver: Any) -> _Plan:
         params.append((bind.key if given else None, None if given else bind.effective_value,
                        bind.type.dialect_impl(dialect).bind_processor(dialect)))
     # Some result processors depend on the type the server reports (a float column read as
-    # float8 or numeric): ask it once, as SQLAlchemy's cursor description would tell.
-    described = (await driver.prepare(compiled.string)).get_attributes()
-    results = tuple(col.type.dialect_impl(dialect).result_processor(dialect, attr.type.oid)
-                    for col, attr in zip(stmt.selected_columns, described, strict=True))
+    # float8 or numeric): ask it once per SQL text, as SQLAlchemy's cursor description would.
+    oids = _OIDS.get(compiled.string)
+    if oids is None:
+        described = (await driver.prepare(compiled.string)).get_attributes()
+        oids = tuple(attr.type.oid for attr in described)
+        if len(_OIDS) < _MAX_OIDS:
+            _OIDS[compiled.string] = oids
+    results = tuple(col.type.dialect_impl(dialect).result_processor(dialect, oid)
+                    for col, oid in zip(stmt.selected_columns, oids, strict=True))
     return _Plan(compiled.string, tuple(params), results)
 
 
