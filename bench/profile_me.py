@@ -178,7 +178,7 @@ def report(profiler: cProfile.Profile, n: int, plain: float, cpu_us: float, db: 
     for label, t in sorted(shares.items(), key=lambda kv: -kv[1]):
         print(f"{label:62} {t / n * 1e6:6.0f} {t / total:6.1%}")
     out = io.StringIO()
-    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(int(os.environ.get("PROFILE_TOP", "20")))
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(20)
     print("\ntop functions by own time:")
     print("\n".join(line[:150] for line in out.getvalue().splitlines()[6:28]))
 

@@ -26,8 +26,8 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.core.pagination import PageParams, keyset, keyset_template, keyset_values
 from app.core.permissions import ROLE_PERMISSIONS, Perm
-from app.core.reads import Read
-from app.core.scope import in_paths, scope_paths
+from app.core.reads import Shaped
+from app.core.scope import in_path_params, in_paths, path_params, scope_paths
 from app.core.security import Principal
 from app.models import Case, CaseAttachment, CaseCategory, CaseEvent, RoleAssignment, User
 from app.models.base import table_of, with_defaults
@@ -75,7 +75,11 @@ _NEWEST_FIRST = [(Case.id, True)]
 
 
 def _listed(principal: Principal, filters: list[Any]) -> Select[Any]:
-    return select(*Case.__table__.c, _ATTACHMENT_IDS).where(visible(principal), *filters)
+    return _listed_where(visible(principal), filters)
+
+
+def _listed_where(condition: ColumnElement[bool], filters: list[Any]) -> Select[Any]:
+    return select(*Case.__table__.c, _ATTACHMENT_IDS).where(condition, *filters)
 
 
 def list_statement(principal: Principal, *, filters: list[Any], page: PageParams
@@ -92,15 +96,30 @@ async def list_rows(session: AsyncSession, principal: Principal, *, filters: lis
         # On the session's connection (same transaction): a Core statement run through
         # `session.execute` still pays for ORM result set-up.
         return list((await (await session.connection()).execute(stmt)).all())
-    # The most common page, everything the caller may see, runs a compiled read built once
-    # per principal (it lives as long as the cached principal) with the cursor bound: on
-    # PostgreSQL it goes straight to the driver (app/core/reads.py).
-    key = "cases.page.after" if page.cursor else "cases.page"
-    read: Read | None = principal.memo.get(key)
-    if read is None:
-        read = principal.memo[key] = Read(keyset_template(
-            _listed(principal, []), _NEWEST_FIRST, after=bool(page.cursor)))
-    return await read.all(session, **keyset_values(_NEWEST_FIRST, page))
+    # The most common page, everything the caller may see: a compiled read per shape of the
+    # caller's scope, its values bound (app/core/reads.py; straight to the driver on PostgreSQL).
+    read_paths = scope_paths(principal, Perm.case_read)
+    handle_paths = scope_paths(principal, Perm.case_handle)
+    user = principal.kind == "user"
+    read = _PAGES[(len(read_paths), len(handle_paths), user, bool(page.cursor))]
+    return await read.all(
+        session, reporter_key=principal.key, **({"assignee_id": principal.id} if user else {}),
+        **path_params(read_paths, "read"), **path_params(handle_paths, "handle"),
+        **keyset_values(_NEWEST_FIRST, page))
+
+
+def _page_shape(shape: tuple[int, int, bool, bool]) -> Select[Any]:
+    """`visible` with its values as parameters, as a keyset page."""
+    n_read, n_handle, user, after = shape
+    conds = [in_path_params(Case.org_path, n_read, "read"),
+             in_path_params(Case.handler_org_path, n_handle, "handle"),
+             Case.reporter_key == bindparam("reporter_key")]
+    if user:
+        conds.append(Case.assignee_id == bindparam("assignee_id"))
+    return keyset_template(_listed_where(or_(*conds), []), _NEWEST_FIRST, after=after)
+
+
+_PAGES: Shaped[tuple[int, int, bool, bool]] = Shaped(_page_shape)
 
 
 def split_ids(csv: str | None) -> list[int]:

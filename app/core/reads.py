@@ -16,9 +16,9 @@ stays on the plain ORM path. Statements must have no expanding (IN-list) paramet
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Dialect
@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select, visitors
 from sqlalchemy.sql.elements import BindParameter
 
+K = TypeVar("K", bound=Hashable)
 AnySelect = Select[*tuple[Any, ...]]
 DRIVER_KEY = "reads.driver"
 FAST_KEY = "reads.autocommit"  # set on sessions of the autocommit read factory (core/db.py)
@@ -104,22 +105,23 @@ class Read:
         return self._plan.sql if self._plan else str(self.stmt.compile(dialect=dialect))
 
 
-class Shaped:
+class Shaped(Generic[K]):
     """A family of `Read`s that differ only in shape — e.g. the number of subtrees a caller's
-    scope spans — each built and compiled on first use. `build(n)` returns the statement."""
+    scope spans — each built and compiled on first use. `build(shape)` returns the statement;
+    the values, scope paths included, are parameters, so every caller of a shape shares it."""
 
-    MAX_SHAPES = 64  # shapes come from scopes (a handful of grants), not data
+    MAX_SHAPES = 256  # shapes come from scopes (a handful of grants), not data
 
-    def __init__(self, build: Callable[[int], AnySelect]) -> None:
+    def __init__(self, build: Callable[[K], AnySelect]) -> None:
         self._build = build
-        self._reads: dict[int, Read] = {}
+        self._reads: dict[K, Read] = {}
 
-    def __getitem__(self, n: int) -> Read:
-        read = self._reads.get(n)
+    def __getitem__(self, shape: K) -> Read:
+        read = self._reads.get(shape)
         if read is None:
             if len(self._reads) >= self.MAX_SHAPES:
                 raise ValueError(f"Shaped read: more than {self.MAX_SHAPES} shapes")
-            read = self._reads[n] = Read(self._build(n))
+            read = self._reads[shape] = Read(self._build(shape))
         return read
 
 

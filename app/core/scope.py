@@ -71,21 +71,21 @@ def in_paths(column: Any, paths: list[str]) -> ColumnElement[bool]:
     return ranges[0] if len(ranges) == 1 else or_(*ranges)
 
 
-def in_path_params(column: Any, n: int) -> ColumnElement[bool]:
+def in_path_params(column: Any, n: int, name: str = "scope") -> ColumnElement[bool]:
     """`in_paths` for a statement built once (`reads.Shaped`): the `n` subtrees come as bound
-    parameters, filled in by `path_params`."""
+    parameters named after `name`, filled in by `path_params`."""
     if n == 0:
         return false()
-    ranges = [and_(column >= bindparam(f"scope_{i}"), column < bindparam(f"scope_end_{i}"))
+    ranges = [and_(column >= bindparam(f"{name}_{i}"), column < bindparam(f"{name}_end_{i}"))
               for i in range(n)]
     return ranges[0] if n == 1 else or_(*ranges)
 
 
-def path_params(paths: list[str]) -> dict[str, str]:
-    """The bound values of `in_path_params(column, len(paths))`."""
+def path_params(paths: list[str], name: str = "scope") -> dict[str, str]:
+    """The bound values of `in_path_params(column, len(paths), name)`."""
     out = {}
     for i, p in enumerate(paths):
-        out[f"scope_{i}"], out[f"scope_end_{i}"] = p, path_upper_bound(p)
+        out[f"{name}_{i}"], out[f"{name}_end_{i}"] = p, path_upper_bound(p)
     return out
 
 

@@ -27,7 +27,7 @@ async def get_visible(session: AsyncSession, principal: Principal, grid_id: int)
 
 # `GET /grids/{id}` as compiled reads (app/core/reads.py): the grid's columns as a row, one
 # statement shape per number of subtrees in the caller's scope, and its staff.
-_VISIBLE = Shaped(lambda n: select(*Grid.__table__.c).where(
+_VISIBLE: Shaped[int] = Shaped(lambda n: select(*Grid.__table__.c).where(
     Grid.id == bindparam("grid_id"), in_path_params(Grid.org_path, n)))
 _STAFF_OF_ONE = Read(select(*GridStaff.__table__.c).where(
     GridStaff.grid_id == bindparam("grid_id")).order_by(GridStaff.id))

@@ -120,4 +120,4 @@ async def test_shaped_reads_scope_by_bound_subtrees(engine, world: World):
     assert [r.id for r in only_a] == [a.id]
     assert {r.id for r in both} == {a.id, b.id}
     assert none == []
-    assert family[1] is family[1]
+    assert family[1] is family[1]  # one compiled read per shape
