@@ -64,13 +64,16 @@ class Read:
         return rows[0] if rows else None
 
     async def _fetch(self, session: AsyncSession, params: dict[str, Any]) -> list[Any]:
-        found: tuple[Any, Connection] | None = session.info.get(DRIVER_KEY)
-        if found is None:
+        # The session's connection, while the session holds it: a commit or rollback gives it
+        # back to the pool, and the next statement must take the session's next connection.
+        found: tuple[Any, Connection, Any] | None = session.info.get(DRIVER_KEY)
+        if found is None or found[2] is not session.get_transaction():
             conn = await session.connection()
             raw = (await conn.get_raw_connection()).driver_connection
             assert conn.sync_connection is not None  # an open connection has one
-            found = session.info[DRIVER_KEY] = (raw, conn.sync_connection)
-        driver, sync_conn = found
+            found = session.info[DRIVER_KEY] = (raw, conn.sync_connection,
+                                                session.get_transaction())
+        driver, sync_conn, _ = found
         make = self.row._make
         try:
             plan = self._plan or await self._compile(sync_conn.dialect, driver)

@@ -90,13 +90,29 @@ async def test_a_dead_connection_is_invalidated_like_sqlalchemy_does(engine):
     db = Database(engine)
     async with db.reading() as s:
         await DIVIDE.all(s, by=1)
-        driver, _ = s.info[reads.DRIVER_KEY]
+        driver = s.info[reads.DRIVER_KEY][0]
         driver.terminate()
         with pytest.raises(sa_exc.DBAPIError) as raised:
             await DIVIDE.all(s, by=1)
         assert raised.value.connection_invalidated
     async with db.reading() as s:
         assert (await DIVIDE.all(s, by=1))[0].q == 1
+
+
+@pytest.mark.skipif(not IS_PG, reason="the driver path is PostgreSQL's")
+async def test_a_session_that_gave_its_connection_back_takes_its_next_one(engine):
+    """After a commit the connection is back in the pool (another request may hold it): the
+    session's next read must not use the one it had."""
+    db = Database(engine)
+    async with db.reading() as s:
+        await DIVIDE.all(s, by=1)
+        first = s.info[reads.DRIVER_KEY][0]
+        await s.commit()
+        async with db.reading() as other:  # takes the connection just given back
+            await DIVIDE.all(other, by=1)
+            assert other.info[reads.DRIVER_KEY][0] is first
+            await DIVIDE.all(s, by=1)
+            assert s.info[reads.DRIVER_KEY][0] is not first
 
 
 def test_in_lists_are_refused_when_the_read_is_built():
