@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.assessment.assessed import assessed_under
 from app.assessment.errors import (
     AlreadyRated,
     NotSecretary,
@@ -77,6 +78,8 @@ async def get(
     review = await repo.by_id(session, review_id)
     if review is None:
         raise ReviewNotFound()
+    if permission == Perm.assessment_read and assessed_under(principal, review.org_path):
+        return review  # a reviewed org's own staff: results and reports cut to their subtree
     authorize(principal, permission, review.org_path, not_found=ReviewNotFound())
     return review
 
@@ -205,6 +208,12 @@ async def page(
     session: AsyncSession, principal: Principal, *, filters: list[Any], params: PageParams
 ) -> list[Review]:
     return await repo.page(session, principal, filters=filters, params=params)
+
+
+async def reviewing_page(
+    session: AsyncSession, principal: Principal, *, filters: list[Any], params: PageParams
+) -> list[Review]:
+    return await repo.reviewing_page(session, principal, filters=filters, params=params)
 
 
 async def reports_page(
