@@ -44,7 +44,7 @@ from app.assessment.reviews.schemas import (
 )
 from app.assessment.rounds import service as rounds
 from app.core import audit
-from app.core.errors import field_error
+from app.core.errors import Forbidden, field_error
 from app.core.pagination import PageParams
 from app.core.permissions import Perm
 from app.core.scope import authorize, covers, holds_on_node, scope_paths, sees
@@ -78,8 +78,14 @@ async def get(
     review = await repo.by_id(session, review_id)
     if review is None:
         raise ReviewNotFound()
-    if permission == Perm.assessment_read and assessed_under(principal, review.org_path):
-        return review  # a reviewed org's own staff: results and reports cut to their subtree
+    if not sees(principal, review.org_path) and await assessed_under(
+        session, principal, review.org_path, review.org_kind
+    ):
+        # An assessed org's own staff: they read it (results and lists cut to their subtree)
+        # and may do nothing else with it.
+        if permission != Perm.assessment_read:
+            raise Forbidden()
+        return review
     authorize(principal, permission, review.org_path, not_found=ReviewNotFound())
     return review
 

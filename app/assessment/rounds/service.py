@@ -34,10 +34,10 @@ from app.assessment.rounds.schemas import (
 from app.assessment.sheets import service as sheets
 from app.core import audit
 from app.core.concurrency import flush_versioned
-from app.core.errors import Unprocessable, field_error
+from app.core.errors import Forbidden, Unprocessable, field_error
 from app.core.pagination import PageParams
 from app.core.permissions import Perm
-from app.core.scope import authorize, covers, scope_paths
+from app.core.scope import authorize, covers, scope_paths, sees
 from app.core.security import Principal
 from app.core.types import utcnow
 from app.models import AssessmentItem, AssessmentRound, AssessmentScore, AssessmentSheet, Org
@@ -56,8 +56,14 @@ async def get(
     rnd = await repo.round_by_id(session, round_id)
     if rnd is None:
         raise RoundNotFound()
-    if permission == Perm.assessment_read and assessed_under(principal, rnd.org_path):
-        return rnd  # an assessed org's own staff: results and scores cut to their subtree
+    if not sees(principal, rnd.org_path) and await assessed_under(
+        session, principal, rnd.org_path, rnd.org_kind
+    ):
+        # An assessed org's own staff: they read it (results and lists cut to their subtree)
+        # and may do nothing else with it.
+        if permission != Perm.assessment_read:
+            raise Forbidden()
+        return rnd
     authorize(principal, permission, rnd.org_path, not_found=RoundNotFound())
     return rnd
 
