@@ -201,6 +201,10 @@ async def main() -> None:
         admin = await login(client, "demo_district_admin", settings.demo_password)
         me = (await client.get("/api/v1/me", headers=admin)).json()
         root = await load(db, me["id"])
+        if db.engine.dialect.name == "postgresql":
+            async with db.engine.connect() as conn:  # fresh bulk rows: plan on real counts
+                await (await conn.execution_options(isolation_level="AUTOCOMMIT")).exec_driver_sql(
+                    "ANALYZE")
         async with db.reading() as s:
             cases = await s.scalar(select(func.count(Case.id)))
             reports = await s.scalar(select(func.count(TaskReport.id)))

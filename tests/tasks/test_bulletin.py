@@ -133,6 +133,20 @@ class TestPublish:
         live = await bulletin(client, auth, admin(world), world.root.id, "2026-W42")
         assert entry(live, task["id"])["reported"][0]["percent"] == 99
 
+    async def test_a_published_bulletin_has_no_way_to_be_edited(
+        self, client, auth, world: World
+    ):
+        published = await call(client, auth, admin(world), "POST", "/tasks/bulletins",
+                               expect=201, json={"org_id": world.root.id, "week": "2026-W42"})
+        url = f"/api/v1/tasks/bulletins/{published['id']}"
+        headers = auth(admin(world))
+        for method in ("PUT", "PATCH", "DELETE"):
+            r = await client.request(method, url, headers=headers, json={"bulletin": {}})
+            assert r.status_code == 405, (method, r.text)
+        again = await call(client, auth, admin(world), "GET",
+                           f"/tasks/bulletins/{published['id']}", expect=200)
+        assert again == published
+
     async def test_second_publish_is_409(self, client, auth, world: World):
         body = {"org_id": world.root.id, "week": "2026-W42"}
         await call(client, auth, admin(world), "POST", "/tasks/bulletins", expect=201, json=body)
