@@ -370,6 +370,14 @@ def _review(c: Ctx) -> Target:
     return Target(review.id, review.org_path)
 
 
+def _round(c: Ctx) -> Target:
+    # Like a review, a street's round is read by the communities it assesses (their own line):
+    # the target is the round of the other street.
+    street = 2 if _indices(c.caller)[0] == 1 else 1
+    rnd = c.world.assessment_rounds[street - 1]
+    return Target(rnd.id, rnd.org_path)
+
+
 def _review_report(c: Ctx) -> Target:
     review = c.resolved.get("review_id") or _review(c)
     report = next(r for r in c.world.review_reports if r.review_id == review.id)
@@ -466,7 +474,7 @@ RESOLVERS: dict[tuple[str, str], Callable[[Ctx], Target]] = {
     (f"{API}/meetings", "attachment_id"): _meeting_attachment,
     (f"{API}/meetings", "org_id"): _area_community,
     (f"{API}/assessment", "sheet_id"): _per_street("assessment_sheets"),
-    (f"{API}/assessment", "round_id"): _per_street("assessment_rounds"),
+    (f"{API}/assessment", "round_id"): _round,
     (f"{API}/assessment", "org_id"): _area_node,
     (f"{API}/reviews", "review_id"): _review,
     (f"{API}/reviews", "report_id"): _review_report,
@@ -652,6 +660,8 @@ MULTIPART = "__multipart__"
 # Lists of the caller's own rows (no org path: they belong to a person, not a subtree).
 # Each has its own "one user never sees another's" test next to its domain's tests.
 PERSONAL_LISTS = {f"{API}/notifications": "tests/notify/test_router.py",
+                  f"{API}/assessment/rounds/mine": "tests/assessment/test_round_lifecycle.py",
+                  f"{API}/reviews/mine": "tests/assessment/test_round_lifecycle.py",
                   f"{API}/points/statement": "tests/volunteers/test_points.py",
                   f"{API}/registrations/mine": "tests/registrations/test_router.py",
                   f"{API}/tasks/assigned": "tests/tasks/test_lists.py"}

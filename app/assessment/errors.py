@@ -37,6 +37,12 @@ class ItemComputed(Conflict):
     en = "This item is computed from the platform's data and cannot be scored by hand"
 
 
+class RoundPublished(Conflict):
+    code = "assessment_round_published"
+    zh = "考核轮次已发布，结果已冻结，不能重新计算或修改得分"
+    en = "The round is published: its results are frozen and cannot be recomputed or rescored"
+
+
 class ReviewNotFound(NotFound):
     code, zh, en = "review_not_found", "述职评议不存在", "Review not found"
 

@@ -105,6 +105,11 @@ class Settings(BaseSettings):
     wechat_case_template_id: str | None = None
     wechat_case_template_fields: dict[str, str] = Field(default_factory=lambda: {
         "code": "character_string1", "status": "phrase2", "time": "time3", "note": "thing4"})
+    # The key-task bulletin's own template (unset: its notices stay in the inbox; it never
+    # borrows the case template, whose fields mean something else).
+    wechat_bulletin_template_id: str | None = None
+    wechat_bulletin_template_fields: dict[str, str] = Field(default_factory=lambda: {
+        "title": "thing1", "week": "character_string2", "status": "thing3"})
     wechat_miniprogram_state: str = "formal"
 
     # Case time limits count working hours: public holidays off, make-up working days (调休) on.

@@ -193,6 +193,14 @@ async def move(
     reason: str,
 ) -> Meeting:
     _open(meeting)
+    if scheduled_on.year != meeting.year:
+        # The year's schedule holds one meeting per period: a meeting moved into another
+        # year would leave this year's period empty and sit outside next year's schedule.
+        raise field_error(
+            "scheduled_on",
+            f"会议只能改期到本年度（{meeting.year}年）内的日期",
+            f"A meeting can only be moved to a date in its schedule's year ({meeting.year})",
+        )
     if meeting.moved_from is None:
         meeting.moved_from = meeting.scheduled_on
     meeting.scheduled_on, meeting.reason = scheduled_on, reason

@@ -80,7 +80,8 @@ class AssessmentItem(IdMixin, Base):
 
 
 class AssessmentRound(IdMixin, TimestampMixin, _Scoped, Base):
-    """A sheet applied for one quarter to every org of its kind under `org_id`."""
+    """A sheet applied for one quarter to every org of its kind under `org_id`; open until
+    published, then frozen."""
 
     __tablename__ = "assessment_rounds"
 
@@ -96,6 +97,11 @@ class AssessmentRound(IdMixin, TimestampMixin, _Scoped, Base):
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    # `open`: computed items may be recomputed and manual ones scored; `published`: frozen.
+    status: Mapped[str] = mapped_column(String(16), default="open", server_default="open")
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    published_by: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="SET NULL"))
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}

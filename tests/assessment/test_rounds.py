@@ -284,7 +284,8 @@ class TestManualScores:
             headers=auth(world.user(Role.community_admin, "s1c1")),
             json=self._body(world),
         )
-        assert r.status_code == 404
+        # The assessed community reads the round (its own line), so the refusal is 403.
+        assert r.status_code == 403
 
 
 class TestResults:
@@ -426,3 +427,28 @@ async def test_task_reports_on_time_per_community(db, world: World):
     async with db.reading() as s:
         after = await metric.compute(s, scope)
     assert after[community.id] == 0.5
+
+
+async def test_week_53_counts_in_the_quarter_of_its_monday(db, world: World):
+    """2026-W53 runs Mon 28 Dec 2026 – Sun 3 Jan 2027 (New Year in it, Shanghai dates): its
+    report counts in 2026-Q4, not in 2027-Q1."""
+    from app.assessment.rounds.metrics import MetricScope, get_metric
+    from app.models import TaskReport
+    from app.tasks.weeks import Week
+
+    metric = get_metric("task_reports_on_time")
+    assert metric is not None
+    community = world.communities[0]
+    report = next(r for r in world.task_reports
+                  if any(t.id == r.task_id and t.org_id == community.id for t in world.tasks))
+    w53 = Week.parse("2026-W53")
+    assert str(w53.monday) == "2026-12-28"
+    async with db.writing() as s:
+        s.add(TaskReport(**{c.key: getattr(report, c.key) for c in TaskReport.__table__.c
+                            if c.key not in ("id", "week", "week_start", "late")},
+                         week=str(w53), week_start=w53.monday, late=True))
+    q4 = MetricScope(world.root.path, "community", *quarter_bounds(2026, 4))
+    q1 = MetricScope(world.root.path, "community", *quarter_bounds(2027, 1))
+    async with db.reading() as s:
+        assert (await metric.compute(s, q4))[community.id] == 0.5
+        assert community.id not in await metric.compute(s, q1)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date
 
 import httpx
+import pytest
 
 from app.core.permissions import Role
 from app.main import create_app
@@ -118,6 +119,25 @@ class TestMoveCancel:
             json={"scheduled_on": "2026-12-20", "reason": "x"},
         )
         assert r["code"] == "meeting_invalid_transition"
+
+    @pytest.mark.parametrize("day", ["2027-01-04", "2025-12-31"])
+    async def test_moving_into_another_year_is_422(self, client, auth, world: World, day):
+        m = world.meetings[0]  # 2026's schedule
+        r = await call(
+            client,
+            auth,
+            community_admin(world),
+            "POST",
+            f"/meetings/{m.id}/move",
+            expect=422,
+            json={"scheduled_on": day, "reason": "跨年顺延"},
+            **{"Accept-Language": "en"},
+        )
+        assert r["errors"][0]["field"] == "scheduled_on"
+        assert "schedule's year (2026)" in r["errors"][0]["message"]
+        after = await call(client, auth, community_admin(world), "GET", f"/meetings/{m.id}",
+                           expect=200)
+        assert after["scheduled_on"] == m.scheduled_on.isoformat()
 
     async def test_reason_is_required(self, client, auth, world: World):
         await call(

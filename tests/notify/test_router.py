@@ -128,6 +128,29 @@ class TestWechatMessages:
         assert body["data"]["character_string1"] == {"value": "AJ1"}
         assert body["data"]["phrase2"] == {"value": "已受理"}
 
+    async def test_a_bulletin_goes_out_on_its_own_template(self, db, world: World):
+        settings = make_settings(wechat_appid="wxtest", wechat_secret="s" * 32,
+                                 wechat_case_template_id="TPL-1",
+                                 wechat_bulletin_template_id="TPL-B")
+        user = await self._with_openid(db, world)
+        await _notify(db, settings, {user.id}, title="周通报",
+                      wechat={"title": "重点任务周通报", "week": "2026-W42", "status": "已报 3"},
+                      template="bulletin")
+
+        def answer(request: httpx.Request) -> httpx.Response:
+            if request.url.path == "/cgi-bin/stable_token":
+                return httpx.Response(200, json={"access_token": "T", "expires_in": 7200})
+            return httpx.Response(200, json={"errcode": 0, "errmsg": "ok"})
+
+        [event] = await self._run(db, settings, answer)
+        assert event.status == "done"
+        send = next(r for r in self.requests if r.url.path == "/cgi-bin/message/subscribe/send")
+        body = json.loads(send.content)
+        assert body["template_id"] == "TPL-B"
+        assert body["data"] == {"thing1": {"value": "重点任务周通报"},
+                                "character_string2": {"value": "2026-W42"},
+                                "thing3": {"value": "已报 3"}}
+
     async def test_refused_43101_is_not_retried(self, db, world: World, wx_settings):
         user = await self._with_openid(db, world)
         await _notify(db, wx_settings, {user.id}, wechat={"code": "AJ2", "status": "已结案"})

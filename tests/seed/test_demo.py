@@ -223,6 +223,37 @@ class TestDemoSteering:
         assert bulletin["totals"]["reported"] > 0 and bulletin["totals"]["missing"] > 0
 
 
+    async def test_weeks_of_reports_and_every_meeting_of_the_year(self, seeded, db):
+        """Issue 14's "some weeks of reports" and "the year's meetings": the reports span the
+        last weeks of this year (up to six), and the streets and 幸福社区 meet monthly."""
+        from app.models import KeyTask, Meeting, TaskReport
+
+        week = Week.at(utcnow())
+        async with db.reading() as s:
+            root = await s.scalar(select(Org).where(Org.parent_id.is_(None)))
+            assert root is not None
+            weeks = set(await s.scalars(
+                select(TaskReport.week).join(KeyTask, KeyTask.id == TaskReport.task_id)
+                .where(KeyTask.org_id == root.id, KeyTask.year == week.year)))
+            tasks = await s.scalar(select(func.count(KeyTask.id)).where(
+                KeyTask.org_id == root.id, KeyTask.year == week.year))
+            periods: dict[str, list[str]] = defaultdict(list)
+            rows = await s.execute(
+                select(Org.code, Meeting.period).join(Org, Org.id == Meeting.org_id)
+                .where(Meeting.year == week.year, Org.code.like("JA-%")))
+            for code, period in rows:
+                periods[code].append(period)
+        assert tasks == demo_steering.TASKS
+        expected = min(demo_steering.REPORT_WEEKS, week.number - 1)
+        assert len(weeks) == expected
+        assert all(Week.parse(w).year == week.year for w in weeks)
+        months = sorted(f"{week.year}-{m:02d}" for m in range(1, 13))
+        for code, _ in STREETS:
+            assert sorted(periods[code]) == months, code
+        xingfu = f"{STREETS[0][0]}-01"  # 幸福社区, the first community of 许由街道
+        assert sorted(periods[xingfu]) == months
+
+
 class TestDemoAssessment:
     async def test_one_scored_quarter(self, seeded, client, settings):
         r = await client.post(f"{API}/auth/login", json={

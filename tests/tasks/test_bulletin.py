@@ -133,6 +133,20 @@ class TestPublish:
         live = await bulletin(client, auth, admin(world), world.root.id, "2026-W42")
         assert entry(live, task["id"])["reported"][0]["percent"] == 99
 
+    async def test_a_published_bulletin_has_no_way_to_be_edited(
+        self, client, auth, world: World
+    ):
+        published = await call(client, auth, admin(world), "POST", "/tasks/bulletins",
+                               expect=201, json={"org_id": world.root.id, "week": "2026-W42"})
+        url = f"/api/v1/tasks/bulletins/{published['id']}"
+        headers = auth(admin(world))
+        for method in ("PUT", "PATCH", "DELETE"):
+            r = await client.request(method, url, headers=headers, json={"bulletin": {}})
+            assert r.status_code == 405, (method, r.text)
+        again = await call(client, auth, admin(world), "GET",
+                           f"/tasks/bulletins/{published['id']}", expect=200)
+        assert again == published
+
     async def test_second_publish_is_409(self, client, auth, world: World):
         body = {"org_id": world.root.id, "week": "2026-W42"}
         await call(client, auth, admin(world), "POST", "/tasks/bulletins", expect=201, json=body)
@@ -161,10 +175,9 @@ class TestPublish:
         )
         assert not any(n["kind"] == "task_bulletin" for n in other["items"])
 
-    async def test_wechat_message_goes_through_the_outbox(self, auth, world: World, db):
-        settings = make_settings(
-            wechat_appid="wxtest", wechat_secret="s" * 32, wechat_case_template_id="TPL-1"
-        )
+    async def _publish_with(self, auth, world: World, db, **wechat: str) -> list[OutboxEvent]:
+        """Publishes 2026-W42 under `wechat` settings; the WeChat events and inbox kinds."""
+        settings = make_settings(wechat_appid="wxtest", wechat_secret="s" * 32, **wechat)
         s1 = street_admin(world, "s1")
         async with db.writing() as s:
             user = await s.get(User, s1.id)
@@ -184,14 +197,28 @@ class TestPublish:
                 json={"org_id": world.root.id, "week": "2026-W42"},
             )
         async with db.reading() as s:
-            events = (
+            events = list(
                 await s.scalars(select(OutboxEvent).where(OutboxEvent.topic == WECHAT_TOPIC))
-            ).all()
+            )
             kinds = (
                 await s.scalars(select(Notification.kind).where(Notification.user_id == s1.id))
             ).all()
-        assert [e.payload["user_id"] for e in events] == [s1.id]
-        assert "task_bulletin" in kinds
+        assert "task_bulletin" in kinds  # the inbox either way
+        return events
+
+    async def test_wechat_message_on_the_bulletin_template(self, auth, world: World, db):
+        events = await self._publish_with(
+            auth, world, db, wechat_case_template_id="TPL-CASE",
+            wechat_bulletin_template_id="TPL-BULLETIN",
+        )
+        assert [e.payload["user_id"] for e in events] == [street_admin(world, "s1").id]
+        assert events[0].payload["template"] == "bulletin"
+        assert events[0].payload["fields"]["week"] == "2026-W42"
+
+    async def test_no_bulletin_template_means_inbox_only(self, auth, world: World, db):
+        # The case template is configured, but its fields mean a case: not borrowed.
+        events = await self._publish_with(auth, world, db, wechat_case_template_id="TPL-CASE")
+        assert events == []
 
     async def test_published_list_stays_in_scope(self, client, auth, world: World):
         page = await call(

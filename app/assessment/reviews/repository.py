@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.assessment.assessed import assessing
 from app.core.pagination import PageParams, keyset
 from app.core.permissions import Perm
 from app.core.scope import readable
@@ -45,6 +46,14 @@ async def page(
     stmt = select(Review).where(
         readable(principal, Review.org_path, Perm.assessment_read), *filters
     )
+    return list((await session.execute(keyset(stmt, [(Review.id, True)], params))).scalars())
+
+
+async def reviewing_page(
+    session: AsyncSession, principal: Principal, *, filters: list[Any], params: PageParams
+) -> list[Review]:
+    """Reviews run above the caller's nodes that review the caller's kind of org."""
+    stmt = select(Review).where(assessing(principal, Review.org_path, Review.org_kind), *filters)
     return list((await session.execute(keyset(stmt, [(Review.id, True)], params))).scalars())
 
 

@@ -72,6 +72,20 @@ async def list_reviews(
     return page_of(rows, page, lambda r: [r.id], service.read)
 
 
+@router.get("/reviews/mine", responses=problems(400))
+async def list_my_reviews(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    page: PageDep,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+) -> Page[ReviewRead]:
+    """评议本组织的述职评议（被评议组织的书记、工作人员：评议由上级开展），最新在前。
+    其结果（/results）只含本组织的一行（结果、名次），报告列表只含本组织的报告。"""
+    filters = [Review.year == year] if year is not None else []
+    rows = await service.reviewing_page(session, principal, filters=filters, params=page)
+    return page_of(rows, page, lambda r: [r.id], service.read)
+
+
 @router.get(ITEM, responses=problems(404))
 async def get_review(
     review_id: Id, principal: CurrentPrincipal, session: SessionDep, response: Response

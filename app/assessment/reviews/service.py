@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.assessment.assessed import assessed_under
 from app.assessment.errors import (
     AlreadyRated,
     NotSecretary,
@@ -43,7 +44,7 @@ from app.assessment.reviews.schemas import (
 )
 from app.assessment.rounds import service as rounds
 from app.core import audit
-from app.core.errors import field_error
+from app.core.errors import Forbidden, field_error
 from app.core.pagination import PageParams
 from app.core.permissions import Perm
 from app.core.scope import authorize, covers, holds_on_node, scope_paths, sees
@@ -77,6 +78,14 @@ async def get(
     review = await repo.by_id(session, review_id)
     if review is None:
         raise ReviewNotFound()
+    if not sees(principal, review.org_path) and await assessed_under(
+        session, principal, review.org_path, review.org_kind
+    ):
+        # An assessed org's own staff: they read it (results and lists cut to their subtree)
+        # and may do nothing else with it.
+        if permission != Perm.assessment_read:
+            raise Forbidden()
+        return review
     authorize(principal, permission, review.org_path, not_found=ReviewNotFound())
     return review
 
@@ -205,6 +214,12 @@ async def page(
     session: AsyncSession, principal: Principal, *, filters: list[Any], params: PageParams
 ) -> list[Review]:
     return await repo.page(session, principal, filters=filters, params=params)
+
+
+async def reviewing_page(
+    session: AsyncSession, principal: Principal, *, filters: list[Any], params: PageParams
+) -> list[Review]:
+    return await repo.reviewing_page(session, principal, filters=filters, params=params)
 
 
 async def reports_page(

@@ -11,6 +11,7 @@ from sqlalchemy import String, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from app.assessment.assessed import assessing
 from app.core.db import OFF_LOOP
 from app.core.pagination import PageParams, keyset
 from app.core.permissions import Perm
@@ -152,6 +153,30 @@ async def scores_page(
     )
     return list(
         (await session.execute(keyset(stmt, [(AssessmentScore.id, False)], params))).scalars()
+    )
+
+
+async def computed_scores(
+    session: AsyncSession, round_id: int
+) -> list[tuple[int, int, float | None]]:
+    """(org, item, value) of the round's computed score rows."""
+    stmt = (
+        select(AssessmentScore.org_id, AssessmentScore.item_id, AssessmentScore.value)
+        .join(AssessmentItem, AssessmentItem.id == AssessmentScore.item_id)
+        .where(AssessmentScore.round_id == round_id, AssessmentItem.metric.is_not(None))
+    )
+    return [(int(o), int(i), v) for o, i, v in await session.execute(stmt)]
+
+
+async def rounds_assessing(
+    session: AsyncSession, principal: Principal, *, filters: list[Any], params: PageParams
+) -> list[AssessmentRound]:
+    """Rounds run above the caller's nodes that assess the caller's kind of org."""
+    stmt = select(AssessmentRound).where(
+        assessing(principal, AssessmentRound.org_path, AssessmentRound.org_kind), *filters
+    )
+    return list(
+        (await session.execute(keyset(stmt, [(AssessmentRound.id, True)], params))).scalars()
     )
 
 

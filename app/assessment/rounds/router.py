@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Query, Response, status
 
-from app.assessment.rounds import export, service
+from app.assessment.rounds import export, lifecycle, service
 from app.assessment.rounds.schemas import (
     Quarter,
     RoundCreate,
@@ -16,13 +16,14 @@ from app.assessment.rounds.schemas import (
     ScoreRead,
 )
 from app.core.auth import CurrentPrincipal
-from app.core.concurrency import set_etag
+from app.core.concurrency import IfMatch, check_if_match, set_etag
 from app.core.db import SessionDep
 from app.core.errors import problems
 from app.core.i18n import current_language
 from app.core.idempotency import Idempotent
 from app.core.inputs import Id
 from app.core.pagination import Page, PageDep, page_of
+from app.core.permissions import Perm
 from app.core.routing import DomainRouter
 from app.models import AssessmentRound, AssessmentScore
 
@@ -70,6 +71,23 @@ async def list_rounds(
     return page_of(rows, page, lambda r: [r.id], service.read)
 
 
+@router.get("/assessment/rounds/mine", responses=problems(400))
+async def list_my_rounds(
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    page: PageDep,
+    quarter: Quarter | None = None,
+) -> Page[RoundRead]:
+    """考核本组织的轮次（被考核组织的书记、工作人员：轮次由上级开展，不在本组织范围内），
+    最新在前。其结果（/results）只含本组织的一行：得分、逐项失分、在全部被考核组织中的名次。"""
+    filters = []
+    if quarter is not None:
+        year, q = quarter.split("-Q")
+        filters += [AssessmentRound.year == int(year), AssessmentRound.quarter == int(q)]
+    rows = await service.assessing_page(session, principal, filters=filters, params=page)
+    return page_of(rows, page, lambda r: [r.id], service.read)
+
+
 @router.get(ITEM, responses=problems(404))
 async def get_round(
     round_id: Id, principal: CurrentPrincipal, session: SessionDep, response: Response
@@ -100,9 +118,44 @@ async def enter_score(
     round_id: Id, body: ScoreIn, principal: CurrentPrincipal, session: SessionDep
 ) -> ScoreRead:
     """考核人为一个组织的 manual 项打分并写明理由（assessment:write，记入审计）；可重新打分，
-    以最后一次为准。computed 项 → 409 assessment_item_computed；超过满分 → 422。"""
+    以最后一次为准；已发布的轮次 → 409 assessment_round_published。
+    computed 项 → 409 assessment_item_computed；超过满分 → 422。"""
     rnd = await service.get(session, principal, round_id)
     return service.read_score(await service.enter_score(session, principal, rnd, body))
+
+
+@router.post(f"{ITEM}/recompute", responses=problems(403, 404, 409, 412))
+async def recompute_round(
+    round_id: Id,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> RoundRead:
+    """按当前平台数据重新计算本轮全部 computed 项（assessment:write，记入审计），manual 项不变。
+    已发布的轮次 → 409 assessment_round_published。"""
+    rnd = await service.get(session, principal, round_id, Perm.assessment_write)
+    check_if_match(if_match, rnd.version)
+    rnd, _ = await lifecycle.recompute(session, principal, rnd)
+    set_etag(response, rnd.version)
+    return service.read(rnd)
+
+
+@router.post(f"{ITEM}/publish", responses=problems(403, 404, 409, 412))
+async def publish_round(
+    round_id: Id,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> RoundRead:
+    """发布考核结果（assessment:write，记入审计）：此后本轮冻结，重新计算、打分 →
+    409 assessment_round_published。"""
+    rnd = await service.get(session, principal, round_id, Perm.assessment_write)
+    check_if_match(if_match, rnd.version)
+    rnd = await lifecycle.publish(session, principal, rnd)
+    set_etag(response, rnd.version)
+    return service.read(rnd)
 
 
 @router.get(f"{ITEM}/results", responses=problems(404))

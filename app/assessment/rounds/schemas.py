@@ -31,7 +31,9 @@ class RoundRead(BaseModel):
     org_kind: str
     starts_at: datetime
     ends_at: datetime
-    computed_at: datetime
+    computed_at: datetime = Field(description="computed 项最近一次计算的时间")
+    status: str = Field(description="open：可重新计算、可打分；published：已发布，结果冻结")
+    published_at: datetime | None
     version: int
     created_at: datetime
 
@@ -86,4 +88,6 @@ class RoundResults(BaseModel):
     round_id: int
     quarter: str
     org_kind: str
+    status: str = Field(description="open 或 published（已发布，结果冻结）")
+    ranked: int = Field(description="本轮参与排名的组织数（名次在其中计算）")
     items: list[RoundOrgResult]

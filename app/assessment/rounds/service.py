@@ -18,7 +18,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.assessment import periods
-from app.assessment.errors import ItemComputed, RoundExists, RoundNotFound
+from app.assessment.assessed import assessed_under
+from app.assessment.errors import ItemComputed, RoundExists, RoundNotFound, RoundPublished
 from app.assessment.rounds import repository as repo
 from app.assessment.rounds.metrics import Metric, MetricScope, get_metric, score_of
 from app.assessment.rounds.schemas import (
@@ -33,10 +34,10 @@ from app.assessment.rounds.schemas import (
 from app.assessment.sheets import service as sheets
 from app.core import audit
 from app.core.concurrency import flush_versioned
-from app.core.errors import Unprocessable, field_error
+from app.core.errors import Forbidden, Unprocessable, field_error
 from app.core.pagination import PageParams
 from app.core.permissions import Perm
-from app.core.scope import authorize, covers, scope_paths
+from app.core.scope import authorize, covers, scope_paths, sees
 from app.core.security import Principal
 from app.core.types import utcnow
 from app.models import AssessmentItem, AssessmentRound, AssessmentScore, AssessmentSheet, Org
@@ -55,8 +56,28 @@ async def get(
     rnd = await repo.round_by_id(session, round_id)
     if rnd is None:
         raise RoundNotFound()
+    if not sees(principal, rnd.org_path) and await assessed_under(
+        session, principal, rnd.org_path, rnd.org_kind
+    ):
+        # An assessed org's own staff: they read it (results and lists cut to their subtree)
+        # and may do nothing else with it.
+        if permission != Perm.assessment_read:
+            raise Forbidden()
+        return rnd
     authorize(principal, permission, rnd.org_path, not_found=RoundNotFound())
     return rnd
+
+
+async def locked(session: AsyncSession, rnd: AssessmentRound) -> AssessmentRound:
+    """The round re-read under a row lock, refused once published: a score, a recompute and
+    a publication of the same round take turns, so nothing lands after the freeze."""
+    fresh = await session.get(
+        AssessmentRound, rnd.id, with_for_update=True, populate_existing=True
+    )
+    assert fresh is not None  # rounds are not deleted
+    if fresh.status != "open":
+        raise RoundPublished()
+    return fresh
 
 
 async def _round_org(
@@ -131,15 +152,15 @@ async def apply(
     items = await sheets.items(session, sheet)
     targets = await repo.target_orgs(session, org.path, sheet.org_kind)
     scope = MetricScope(org.path, sheet.org_kind, start, end)
-    values = await _metric_values(session, items, scope)
-    rows = [_score_row(rnd, item, target, values) for target in targets for item in items]
+    values = await metric_values(session, items, scope)
+    rows = [score_row(rnd, item, target, values) for target in targets for item in items]
     if rows:
         # One executemany, not one INSERT per row (the ORM sends those, needing each new id).
         await session.execute(insert(table_of(AssessmentScore)), rows)
     return rnd, len(targets)
 
 
-async def _metric_values(
+async def metric_values(
     session: AsyncSession, items: list[AssessmentItem], scope: MetricScope
 ) -> dict[str, tuple[Metric, dict[int, float | None]]]:
     """Each metric the sheet names, computed once for every org (one statement each)."""
@@ -155,7 +176,7 @@ async def _metric_values(
     return out
 
 
-def _score_row(
+def score_row(
     rnd: AssessmentRound,
     item: AssessmentItem,
     target: Org,
@@ -174,12 +195,20 @@ def _score_row(
         "version": 1,
     }
     if item.metric:
-        metric, by_org = values[item.metric]
-        # An org with no rows in the quarter is absent from the metric's result: no data.
-        row["value"] = by_org.get(target.id, 0.0 if metric.unit == "count" else None)
-        row["score"] = score_of(metric, row["value"], item.max_score, item.target)
+        row["value"], row["score"] = computed(item, target.id, values)
         row["entered_at"] = rnd.computed_at
     return row
+
+
+def computed(
+    item: AssessmentItem, org_id: int, values: dict[str, tuple[Metric, dict[int, float | None]]]
+) -> tuple[float | None, float]:
+    """A computed item's raw value and score for one org."""
+    assert item.metric is not None
+    metric, by_org = values[item.metric]
+    # An org with no rows in the quarter is absent from the metric's result: no data.
+    value = by_org.get(org_id, 0.0 if metric.unit == "count" else None)
+    return value, score_of(metric, value, item.max_score, item.target)
 
 
 async def enter_score(
@@ -195,6 +224,7 @@ async def enter_score(
             errors=[{"field": "item_id", "message": "not in this round"}],
         )
     authorize(principal, Perm.assessment_write, score.org_path)
+    await locked(session, rnd)
     item = await session.get(AssessmentItem, score.item_id)
     assert item is not None  # RESTRICT: a score's item outlives it
     if item.source != "manual":
@@ -231,6 +261,12 @@ async def page(
     session: AsyncSession, principal: Principal, *, filters: list[Any], params: PageParams
 ) -> list[AssessmentRound]:
     return await repo.rounds_page(session, principal, filters=filters, params=params)
+
+
+async def assessing_page(
+    session: AsyncSession, principal: Principal, *, filters: list[Any], params: PageParams
+) -> list[AssessmentRound]:
+    return await repo.rounds_assessing(session, principal, filters=filters, params=params)
 
 
 async def scores_page(
@@ -310,6 +346,8 @@ async def results(
         round_id=rnd.id,
         quarter=periods.label(rnd.year, rnd.quarter),
         org_kind=rnd.org_kind,
+        status=rnd.status,
+        ranked=len(ranked),
         items=shown,
     )
 
@@ -342,6 +380,8 @@ def read(rnd: AssessmentRound) -> RoundRead:
         starts_at=rnd.starts_at,
         ends_at=rnd.ends_at,
         computed_at=rnd.computed_at,
+        status=rnd.status,
+        published_at=rnd.published_at,
         version=rnd.version,
         created_at=rnd.created_at,
     )

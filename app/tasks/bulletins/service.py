@@ -2,7 +2,8 @@
 
 The live bulletin is computed on every GET. Publishing stores the computed bulletin as a JSON
 snapshot: a report edited afterwards changes the live bulletin, never the published one. The
-responsible units' staff are told in their inbox and by a WeChat message (through the outbox).
+responsible units' staff are told in their inbox and by a WeChat message (through the outbox)
+on the bulletin's own template, GRID_WECHAT_BULLETIN_TEMPLATE_ID (unset: inbox only).
 """
 
 from __future__ import annotations
@@ -185,7 +186,8 @@ async def _tell_units(
         title=title,
         body=body,
         data={"bulletin_id": row.id, "week": row.week},
-        wechat={"title": title, "status": body},
+        wechat={"title": title, "week": row.week, "status": body},
+        template="bulletin",
     )
 
 
