@@ -7,14 +7,18 @@ from dataclasses import dataclass
 from typing import Any
 from typing import cast as typed
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.core.pagination import PageParams, keyset
 from app.core.permissions import Perm
 from app.core.scope import readable
 from app.core.security import Principal
 from app.models import Activity, ActivitySignup, Member, Resident, User
+from app.models.base import table_of
+
+_ACTIVITIES = table_of(Activity)
 
 
 @dataclass
@@ -37,6 +41,26 @@ async def locked(session: AsyncSession, activity_id: int) -> Activity | None:
     stmt = (select(Activity).where(Activity.id == activity_id).with_for_update()
             .execution_options(populate_existing=True))
     return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def take_seat(session: AsyncSession, activity: Activity) -> bool:
+    """Take one seat of the open activity in one statement unless none is left (False,
+    nothing changed). The row lock this takes is held from here to the commit, so the caller
+    runs it as late as it can: concurrent sign-ups queue for one short stretch instead of the
+    whole request. PostgreSQL re-checks the condition against the row a concurrent taker left;
+    SQLite has serialised the writer already. The loaded copy is told the new count and version
+    (the version moves as with any other change of the row, for If-Match)."""
+    a = _ACTIVITIES.c
+    stmt = (update(_ACTIVITIES)
+            .where(a.id == activity.id, a.status == "open", a.accepted_count < a.capacity)
+            .values(accepted_count=a.accepted_count + 1, version=a.version + 1)
+            .returning(a.accepted_count, a.version))
+    row = (await session.execute(stmt)).first()
+    if row is None:
+        return False
+    set_committed_value(activity, "accepted_count", row[0])
+    set_committed_value(activity, "version", row[1])
+    return True
 
 
 async def list_page(session: AsyncSession, principal: Principal, *, filters: list[Any],

@@ -4,8 +4,11 @@ cover it (a member registered with the community holds `member` there, a volunte
 sign up. Past capacity they wait in line; a cancellation promotes the first in line and tells
 them (inbox + WeChat subscription message through the outbox).
 
-Seats: every change of `accepted_count` happens with the activity locked (repository.locked),
-so concurrent sign-ups queue and the count never passes the capacity (a CHECK holds it too).
+Seats: a sign-up takes its seat with one conditional UPDATE (repository.take_seat) as the last
+change before its own row, so concurrent sign-ups queue on the activity only for that stretch;
+when no seat is left it locks the activity (repository.locked) to wait-list under the same lock
+as cancellations, edits and withdrawals, which change `accepted_count` only with the row locked.
+The count never passes the capacity (a CHECK holds it too).
 """
 
 from __future__ import annotations
@@ -145,16 +148,16 @@ def _wechat(activity: Activity, status: str, note: str) -> dict[str, str]:
 async def sign_up(session: AsyncSession, principal: Principal, activity_id: int,
                   data: SignupCreate | None = None) -> SignupRow:
     """The caller (or, as guardian, their child) takes a seat, or a place in line when the
-    seats are gone. The activity's lock is the first statement, so two sign-ups never both see
-    the last seat free."""
-    activity = await _locked(session, principal, activity_id, Perm.activity_join)
+    seats are gone. Checks read the activity unlocked; the seat is taken last (_seat_or_line),
+    so the activity's row is held for the insert and the commit only."""
+    activity = await repo.by_id(session, activity_id)
+    if activity is None:
+        raise ActivityNotFound()
+    authorize(principal, Perm.activity_join, activity.org_path, not_found=ActivityNotFound())
     user_id = _user_id(principal)
     if user_id is None:
         raise field_error("user", "只有个人用户可以报名", "Only a person may sign up")
-    if activity.status != ActivityStatus.open:
-        raise ActivityClosed()
-    if utcnow() > (activity.signup_deadline or activity.starts_at):
-        raise SignupClosed()
+    _check_open(activity)
     child_id = data.for_resident_id if data is not None else None
     if child_id is not None:
         child = await audience.child_of(session, user_id, child_id, activity)
@@ -164,9 +167,7 @@ async def sign_up(session: AsyncSession, principal: Principal, activity_id: int,
         await audience.check_self(session, user_id, activity)
         if await repo.live_signup_of(session, activity.id, user_id) is not None:
             raise AlreadySignedUp()
-    seat = activity.accepted_count < activity.capacity
-    if seat:
-        activity.accepted_count += 1
+    seat = await _seat_or_line(session, activity)
     signup = ActivitySignup(activity_id=activity.id, user_id=user_id,
                             status=SignupStatus.accepted if seat else SignupStatus.waitlisted,
                             active_user_id=None if child_id else user_id,
@@ -178,6 +179,31 @@ async def sign_up(session: AsyncSession, principal: Principal, activity_id: int,
                        org_path=signup.org_path,
                        detail={"status": signup.status, "for_resident_id": child_id})
     return await repo.signup_row(session, signup.id)
+
+
+def _check_open(activity: Activity) -> None:
+    if activity.status != ActivityStatus.open:
+        raise ActivityClosed()
+    if utcnow() > (activity.signup_deadline or activity.starts_at):
+        raise SignupClosed()
+
+
+async def _seat_or_line(session: AsyncSession, activity: Activity) -> bool:
+    """True with a seat taken, False for a place in line. No seat by the conditional UPDATE:
+    lock the row and look again, because the activity may have closed since it was read (a
+    cancellation must not miss this sign-up) or a seat may have been freed with nobody
+    waiting (a withdrawal promotes the line under this lock, so the line never waits beside
+    a free seat)."""
+    if await repo.take_seat(session, activity):
+        return True
+    locked = await repo.locked(session, activity.id)
+    assert locked is not None  # read above, and activities are never deleted
+    _check_open(locked)
+    if locked.accepted_count < locked.capacity:
+        locked.accepted_count += 1
+        await session.flush()
+        return True
+    return False
 
 
 async def find_signup(session: AsyncSession, principal: Principal, activity_id: int,
