@@ -68,11 +68,22 @@ class Activity(IdMixin, TimestampMixin, _Scoped, Base):
     min_age: Mapped[int | None] = mapped_column(Integer)
     max_age: Mapped[int | None] = mapped_column(Integer)
     residents_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The organiser when not the org node's own staff: a volunteer team (its leader runs it)
+    # or a co-construction unit (its liaison), optionally under one of the unit's agreements
+    # with the community. The org node above stays the scope: whom the activity serves.
+    team_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("volunteer_teams.id", ondelete="RESTRICT"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("units.id", ondelete="RESTRICT"), index=True)
+    agreement_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("agreements.id", ondelete="RESTRICT"))
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         CheckConstraint("accepted_count >= 0 AND accepted_count <= capacity", name="seats"),
+        CheckConstraint("team_id IS NULL OR unit_id IS NULL", name="one_organiser"),
+        CheckConstraint("agreement_id IS NULL OR unit_id IS NOT NULL", name="agreement_unit"),
         Index("ix_activities_community_id_starts_at", "community_id", "starts_at"),
         # "What's on near me": a bounding box on latitude first (the narrower range).
         Index("ix_activities_lat_lng", "lat", "lng"),
@@ -258,6 +269,9 @@ class VolunteerTeam(IdMixin, TimestampMixin, _Scoped, Base):
     name: Mapped[str] = mapped_column(String(100))
     description: Mapped[str | None] = mapped_column(Text)
     leader_name: Mapped[str | None] = mapped_column(String(50))
+    # The member who leads it: organises the team's own activities without being staff.
+    leader_user_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="SET NULL"))
     contact_phone_cipher: Mapped[str | None] = mapped_column(
         String(255), info=encrypted("volunteer_team.contact_phone")
     )

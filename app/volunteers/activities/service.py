@@ -26,15 +26,13 @@ from app.core.errors import field_error
 from app.core.geo import to_wgs84
 from app.core.pagination import PageParams
 from app.core.permissions import Perm
-from app.core.scope import authorize, covers, scope_paths, sees
+from app.core.scope import authorize, sees
 from app.core.security import Principal
 from app.core.types import utcnow
 from app.models import Activity, ActivitySignup
 from app.models.scoped import scope_from
 from app.notify import service as notify
-from app.orgs import service as orgs
-from app.orgs.errors import OrgNotFound
-from app.volunteers.activities import audience, edits
+from app.volunteers.activities import audience, edits, organisers
 from app.volunteers.activities import repository as repo
 from app.volunteers.activities.errors import (
     ActivityClosed,
@@ -64,9 +62,9 @@ from app.volunteers.activities.schemas import (
 LIVE = (SignupStatus.accepted, SignupStatus.waitlisted)
 
 
-def organises(principal: Principal, activity: Activity) -> bool:
-    return any(covers(p, activity.org_path)
-               for p in scope_paths(principal, Perm.activity_write))
+async def organises(session: AsyncSession, principal: Principal, activity: Activity) -> bool:
+    """Staff of the node, or the leader of its team / liaison of its unit (organisers.py)."""
+    return await organisers.organises(session, principal, activity)
 
 
 def _user_id(principal: Principal) -> int | None:
@@ -77,7 +75,8 @@ async def get(session: AsyncSession, principal: Principal, activity_id: int) -> 
     activity = await repo.by_id(session, activity_id)
     if activity is None:
         raise ActivityNotFound()
-    authorize(principal, Perm.activity_read, activity.org_path, not_found=ActivityNotFound())
+    await organisers.authorize_on(session, principal, activity, Perm.activity_read,
+                                  ActivityNotFound())
     return activity
 
 
@@ -86,16 +85,12 @@ async def _locked(session: AsyncSession, principal: Principal, activity_id: int,
     activity = await repo.locked(session, activity_id)
     if activity is None:
         raise ActivityNotFound()
-    authorize(principal, permission, activity.org_path, not_found=ActivityNotFound())
+    await organisers.authorize_on(session, principal, activity, permission, ActivityNotFound())
     return activity
 
 
 async def create(session: AsyncSession, principal: Principal, data: ActivityCreate) -> Activity:
-    try:
-        org = await orgs.get(session, principal, data.org_id)
-    except OrgNotFound as exc:  # a node named in the body: 422 naming the field
-        raise field_error("org_id", "组织不存在", "No such organisation") from exc
-    authorize(principal, Perm.activity_write, org.path)
+    org = await organisers.for_create(session, principal, data)
     if data.residents_only and org.community_id is None:
         raise audience.no_community()
     lng, lat = data.lng, data.lat
@@ -108,7 +103,8 @@ async def create(session: AsyncSession, principal: Principal, data: ActivityCrea
         address=data.address, lng=lng, lat=lat, radius_m=data.radius_m,
         points_per_hour=data.points_per_hour, status=ActivityStatus.open,
         min_age=data.min_age, max_age=data.max_age, residents_only=data.residents_only,
-        created_by=_user_id(principal),
+        created_by=_user_id(principal), team_id=data.team_id, unit_id=data.unit_id,
+        agreement_id=data.agreement_id,
     )
     session.add(activity)
     await session.flush()
@@ -213,7 +209,8 @@ async def find_signup(session: AsyncSession, principal: Principal, activity_id: 
     signup = await repo.signup(session, activity_id, signup_id) if activity else None
     if activity is None or signup is None:
         raise SignupNotFound()
-    if signup.user_id != _user_id(principal) and not sees(principal, activity.org_path):
+    if (signup.user_id != _user_id(principal) and not sees(principal, activity.org_path)
+            and not await organisers.runs(session, principal, activity)):
         raise SignupNotFound()
     return activity, signup
 
@@ -224,7 +221,8 @@ async def withdraw(session: AsyncSession, settings: Settings, principal: Princip
     _, signup = await find_signup(session, principal, activity_id, signup_id)
     activity = await repo.locked(session, activity_id)
     assert activity is not None  # found above, and activities are never deleted
-    if signup.user_id != _user_id(principal) and not organises(principal, activity):
+    if signup.user_id != _user_id(principal) and not await organises(session, principal,
+                                                                       activity):
         authorize(principal, Perm.activity_write, activity.org_path,
                   not_found=SignupNotFound())
     await session.refresh(signup)  # its state as of the lock, not as first read
@@ -315,14 +313,15 @@ async def list_page(session: AsyncSession, principal: Principal, q: ActivityList
     """The caller's activities, newest first; near a point, those inside the box around it
     (index ix_activities_lat_lng)."""
     return await repo.list_page(session, principal, filters=_filters(q),
-                               page=q.page(ACTIVITIES_LIST))
+                               page=q.page(ACTIVITIES_LIST),
+                               organised=organisers.organised_clause(principal))
 
 
 async def signups_page(session: AsyncSession, principal: Principal, activity_id: int, *,
                        status: SignupStatus | None, page: PageParams) -> list[SignupRow]:
     """Organisers see every sign-up; anyone else who may read the activity, their own."""
     activity = await get(session, principal, activity_id)
-    mine = None if organises(principal, activity) else (_user_id(principal) or -1)
+    mine = None if await organises(session, principal, activity) else (_user_id(principal) or -1)
     return await repo.signups_page(session, activity.id, user_id=mine, status=status,
                                    page=page)
 
@@ -331,6 +330,12 @@ async def signup_for_update(session: AsyncSession, activity_id: int, signup_id: 
                             ) -> ActivitySignup | None:
     """The sign-up of the (already locked) activity, as of now."""
     return await repo.signup(session, activity_id, signup_id)
+
+
+async def authorize_organiser(session: AsyncSession, principal: Principal, activity: Activity
+                              ) -> None:
+    await organisers.authorize_on(session, principal, activity, Perm.activity_write,
+                                  SignupNotFound())
 
 
 async def signup_row(session: AsyncSession, signup_id: int) -> SignupRow:
@@ -345,7 +350,8 @@ def read(a: Activity) -> ActivityRead:
         signup_deadline=a.signup_deadline, capacity=a.capacity, accepted_count=a.accepted_count,
         address=a.address, lng=a.lng, lat=a.lat, radius_m=a.radius_m,
         points_per_hour=a.points_per_hour, min_age=a.min_age, max_age=a.max_age,
-        residents_only=a.residents_only, status=ActivityStatus(a.status),
+        residents_only=a.residents_only, team_id=a.team_id, unit_id=a.unit_id,
+        agreement_id=a.agreement_id, status=ActivityStatus(a.status),
         cancelled_at=a.cancelled_at, cancel_reason=a.cancel_reason, version=a.version,
         created_at=a.created_at,
     )
