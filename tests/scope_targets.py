@@ -295,6 +295,13 @@ def _per_community(rows: str) -> Callable[[Ctx], Target]:
     return resolve
 
 
+def _certificate(c: Ctx) -> Target:
+    """The certificate the area's community issued (looked up by its number)."""
+    index = [o.id for o in c.world.communities].index(_area_community(c).id)
+    cert = c.world.certificates[index]
+    return Target(cert.number, cert.org_path)  # type: ignore[arg-type]  # a number, not an id
+
+
 def _agreement_project(c: Ctx) -> Target:
     agreement = c.resolved.get("agreement_id") or _per_community("agreements")(c)
     project = next(p for p in c.world.agreement_projects if p.agreement_id == agreement.id)
@@ -452,6 +459,7 @@ RESOLVERS: dict[tuple[str, str], Callable[[Ctx], Target]] = {
     (f"{API}/market/goods", "goods_id"): _per_community("goods"),
     (f"{API}/market/redemptions", "redemption_id"): _per_community("redemptions"),
     (f"{API}/market", "community_id"): _area_community,
+    (f"{API}/service-certificates", "number"): _certificate,
     (f"{API}/volunteer-teams", "team_id"): _per_community("teams"),
     (f"{API}/volunteer-teams", "user_id"): _team_member,
     (f"{API}/volunteer-teams", "org_id"): _area_community,
@@ -571,6 +579,7 @@ BODIES: dict[tuple[str, str], Callable[[Ctx], dict[str, Any]]] = {
     ("PATCH", f"{API}/cadres/{{cadre_id}}"): lambda c: {"position": "scope-matrix"},
     ("PATCH", f"{API}/members/{{member_id}}"): lambda c: {"badge_posted": True},
     ("POST", f"{API}/members/{{member_id}}/reveal"): lambda c: {"purpose": "scope-matrix"},
+    ("POST", f"{API}/members/{{member_id}}/service-certificates"): lambda c: {},
     ("POST", f"{API}/member-findings/{{finding_id}}/verify"): lambda c: {},
     ("POST", f"{API}/member-findings/{{finding_id}}/reject"): lambda c: {"reason": "scope-matrix"},
     # The register rows of the target node's own grid: the only ones it may take.
@@ -624,6 +633,9 @@ BODIES: dict[tuple[str, str], Callable[[Ctx], dict[str, Any]]] = {
 OWNER_ONLY: dict[tuple[str, str], str] = {
     ("POST", f"{API}/patrols/{{patrol_id}}/points"): "patrol_not_owner",
     ("POST", f"{API}/patrols/{{patrol_id}}/end"): "patrol_not_owner",
+    # Only the community a member is registered with issues their certificate: the matrix's
+    # members (one per grid) are registered nowhere, so even the district admin gets 403.
+    ("POST", f"{API}/members/{{member_id}}/service-certificates"): "certificate_not_issuer",
     ("POST", f"{API}/patrols/{{patrol_id}}/cases"): "patrol_not_owner",
     # A registration is the member's own; claiming needs the caller's own member record, and
     # fulfilling or releasing a wish is its claimant's.

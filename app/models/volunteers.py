@@ -4,7 +4,7 @@ where points buy goods."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -12,6 +12,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -305,3 +306,28 @@ class VolunteerProfile(IdMixin, TimestampMixin, Base):
     )
     skills: Mapped[list[Any]] = mapped_column(JSON, default=list)
     availability: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+
+class ServiceCertificate(IdMixin, _Scoped, Base):
+    """A volunteer service certificate (志愿服务记录证明) as issued: registered under its own
+    number, with who issued it and when, and the period and hours it certifies (VOLUNTEERS.md:
+    certificates are numbered and registered, the organisation keeps a copy). Scope columns
+    are the issuing community's. One per member and period: issuing again gives this one."""
+
+    __tablename__ = "service_certificates"
+
+    number: Mapped[str] = mapped_column(String(64), unique=True)
+    member_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("party_members.id", ondelete="RESTRICT"), index=True)
+    issuer_org_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("orgs.id", ondelete="RESTRICT"))
+    period_from: Mapped[date] = mapped_column(Date)
+    period_to: Mapped[date] = mapped_column(Date)
+    hours: Mapped[float] = mapped_column(Float)
+    activities: Mapped[int] = mapped_column(Integer)
+    content: Mapped[str] = mapped_column(Text, default="")
+    issued_by: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="SET NULL"))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (UniqueConstraint("member_id", "period_from", "period_to"),)
