@@ -295,13 +295,6 @@ def _per_community(rows: str) -> Callable[[Ctx], Target]:
     return resolve
 
 
-def _certificate(c: Ctx) -> Target:
-    """The certificate the area's community issued (looked up by its number)."""
-    index = [o.id for o in c.world.communities].index(_area_community(c).id)
-    cert = c.world.certificates[index]
-    return Target(cert.number, cert.org_path)  # type: ignore[arg-type]  # a number, not an id
-
-
 def _agreement_project(c: Ctx) -> Target:
     agreement = c.resolved.get("agreement_id") or _per_community("agreements")(c)
     project = next(p for p in c.world.agreement_projects if p.agreement_id == agreement.id)
@@ -459,7 +452,6 @@ RESOLVERS: dict[tuple[str, str], Callable[[Ctx], Target]] = {
     (f"{API}/market/goods", "goods_id"): _per_community("goods"),
     (f"{API}/market/redemptions", "redemption_id"): _per_community("redemptions"),
     (f"{API}/market", "community_id"): _area_community,
-    (f"{API}/service-certificates", "number"): _certificate,
     (f"{API}/volunteer-teams", "team_id"): _per_community("teams"),
     (f"{API}/volunteer-teams", "user_id"): _team_member,
     (f"{API}/volunteer-teams", "org_id"): _area_community,

@@ -104,16 +104,25 @@ class TestVerify:
         number = (await client.post(issue_url(u.member), json=body(period()),
                                     headers=auth(admin))).json()["number"]
         for reader in (admin, u.liaison, world.user(Role.street_admin, "s1")):
-            r = await client.get(f"{VERIFY}/{number}", headers=auth(reader))
+            r = await client.get(VERIFY, params={"number": number}, headers=auth(reader))
             assert (r.status_code, r.json()["number"]) == (200, number), r.text
         for outsider in (u.other_liaison, world.user(Role.community_admin, "s2c1"),
                          world.user(Role.community_admin, "s1c2")):
-            r = await client.get(f"{VERIFY}/{number}", headers=auth(outsider))
+            r = await client.get(VERIFY, params={"number": number}, headers=auth(outsider))
             assert (r.status_code, r.json()["code"]) == (404, "certificate_not_found")
+
+    async def test_each_community_verifies_its_own_only(self, client, auth, world: World):
+        """The world's registered certificates, one per community (tests/factories.py)."""
+        admin = auth(world.user(Role.community_admin, "s1c1"))
+        own, other = world.certificates[0], world.certificates[2]
+        r = await client.get(VERIFY, params={"number": own.number}, headers=admin)
+        assert (r.status_code, r.json()["member_id"]) == (200, own.member_id)
+        r = await client.get(VERIFY, params={"number": other.number}, headers=admin)
+        assert r.status_code == 404
 
     async def test_unknown_and_malformed_numbers(self, client, auth, world: World):
         admin = auth(world.user(Role.community_admin, "s1c1"))
-        r = await client.get(f"{VERIFY}/ZYZM-0-2026-999999", headers=admin)
+        r = await client.get(VERIFY, params={"number": "ZYZM-0-2026-999999"}, headers=admin)
         assert r.status_code == 404
-        r = await client.get(f"{VERIFY}/bad%20number", headers=admin)
+        r = await client.get(VERIFY, params={"number": "bad number"}, headers=admin)
         assert r.status_code == 422

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Path, Query, Response, status
+from fastapi import Query, Response, status
 
 from app.core.auth import CurrentPrincipal
 from app.core.db import SessionDep
@@ -88,12 +88,14 @@ async def issue_certificate(
     return certificates.read(cert, issuer)
 
 
-@router.get("/service-certificates/{number}", responses=problems(403, 404))
+@router.get("/service-certificates", responses=problems(403, 404, 422))
 async def verify_certificate(
-    number: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$")],
+    number: Annotated[str, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$",
+                                 description="证明编号")],
     principal: CurrentPrincipal,
     session: SessionDep,
 ) -> CertificateEntry:
-    """按证明编号核验（出具社区的审核人员、党员所在单位的联络员可查）；范围外 → 404。"""
+    """按证明编号核验（出具社区的审核人员、党员所在单位的联络员可查）；不存在或范围外 → 404。
+    编号不是资源 id（路径参数一律为 *_id），故以查询参数给出。"""
     cert, issuer = await certificates.verify(session, principal, number)
     return certificates.read(cert, issuer)
