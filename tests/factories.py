@@ -56,6 +56,7 @@ from app.models import (
     Review,
     ReviewReport,
     RoleAssignment,
+    ServiceCertificate,
     TaskBulletin,
     TaskReport,
     TaskResponsible,
@@ -149,6 +150,9 @@ class World:
     # Volunteer teams (add_teams): per community one team serving it with the community's
     # reg_user as its member, same order as `communities`.
     teams: list[VolunteerTeam] = field(default_factory=list)
+    # The certificate register (add_certificates): per community one certificate it issued to
+    # its reg_member for 2026-01-01..2026-06-30, same order as `communities`.
+    certificates: list[ServiceCertificate] = field(default_factory=list)
     # Key tasks and joint meetings (tests/factories_steering.py add_steering, called by the
     # `world` fixture): per community one task of its 2026 list naming the community itself as
     # responsible, its 2026-W48 report (one photo bound), a published 2026-W48 bulletin, and
@@ -383,6 +387,7 @@ async def build_world(session: AsyncSession) -> World:
     await add_activities(session, world)
     await add_market(session, world)
     await add_teams(session, world)
+    await add_certificates(session, world)
     await add_assessment(session, world)
     await session.flush()
     return world
@@ -703,6 +708,18 @@ async def add_market(session: AsyncSession, world: World) -> None:
         await session.flush()
         world.goods.append(goods)
         world.redemptions.append(redemption)
+
+
+async def add_certificates(session: AsyncSession, world: World) -> None:
+    for i, community in enumerate(world.communities):
+        cert = ServiceCertificate(
+            number=f"ZYZM-{community.id}-2026-W{i:05d}", member_id=world.reg_members[i].id,
+            issuer_org_id=community.id, org_path=community.path, street_id=community.street_id,
+            community_id=community.id, period_from=date(2026, 1, 1),
+            period_to=date(2026, 6, 30), hours=2.0, activities=1, content="道德讲堂（讲座）")
+        session.add(cert)
+        world.certificates.append(cert)
+    await session.flush()
 
 
 async def add_teams(session: AsyncSession, world: World) -> None:

@@ -579,6 +579,7 @@ BODIES: dict[tuple[str, str], Callable[[Ctx], dict[str, Any]]] = {
     ("PATCH", f"{API}/cadres/{{cadre_id}}"): lambda c: {"position": "scope-matrix"},
     ("PATCH", f"{API}/members/{{member_id}}"): lambda c: {"badge_posted": True},
     ("POST", f"{API}/members/{{member_id}}/reveal"): lambda c: {"purpose": "scope-matrix"},
+    ("POST", f"{API}/members/{{member_id}}/service-certificates"): lambda c: {},
     ("POST", f"{API}/member-findings/{{finding_id}}/verify"): lambda c: {},
     ("POST", f"{API}/member-findings/{{finding_id}}/reject"): lambda c: {"reason": "scope-matrix"},
     # The register rows of the target node's own grid: the only ones it may take.
@@ -632,6 +633,9 @@ BODIES: dict[tuple[str, str], Callable[[Ctx], dict[str, Any]]] = {
 OWNER_ONLY: dict[tuple[str, str], str] = {
     ("POST", f"{API}/patrols/{{patrol_id}}/points"): "patrol_not_owner",
     ("POST", f"{API}/patrols/{{patrol_id}}/end"): "patrol_not_owner",
+    # Only the community a member is registered with issues their certificate: the matrix's
+    # members (one per grid) are registered nowhere, so even the district admin gets 403.
+    ("POST", f"{API}/members/{{member_id}}/service-certificates"): "certificate_not_issuer",
     ("POST", f"{API}/patrols/{{patrol_id}}/cases"): "patrol_not_owner",
     # A registration is the member's own; claiming needs the caller's own member record, and
     # fulfilling or releasing a wish is its claimant's.

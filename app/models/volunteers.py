@@ -4,7 +4,7 @@ where points buy goods."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -12,6 +12,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -68,11 +69,22 @@ class Activity(IdMixin, TimestampMixin, _Scoped, Base):
     min_age: Mapped[int | None] = mapped_column(Integer)
     max_age: Mapped[int | None] = mapped_column(Integer)
     residents_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The organiser when not the org node's own staff: a volunteer team (its leader runs it)
+    # or a co-construction unit (its liaison), optionally under one of the unit's agreements
+    # with the community. The org node above stays the scope: whom the activity serves.
+    team_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("volunteer_teams.id", ondelete="RESTRICT"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("units.id", ondelete="RESTRICT"), index=True)
+    agreement_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("agreements.id", ondelete="RESTRICT"))
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         CheckConstraint("accepted_count >= 0 AND accepted_count <= capacity", name="seats"),
+        CheckConstraint("team_id IS NULL OR unit_id IS NULL", name="one_organiser"),
+        CheckConstraint("agreement_id IS NULL OR unit_id IS NOT NULL", name="agreement_unit"),
         Index("ix_activities_community_id_starts_at", "community_id", "starts_at"),
         # "What's on near me": a bounding box on latitude first (the narrower range).
         Index("ix_activities_lat_lng", "lat", "lng"),
@@ -258,6 +270,9 @@ class VolunteerTeam(IdMixin, TimestampMixin, _Scoped, Base):
     name: Mapped[str] = mapped_column(String(100))
     description: Mapped[str | None] = mapped_column(Text)
     leader_name: Mapped[str | None] = mapped_column(String(50))
+    # The member who leads it: organises the team's own activities without being staff.
+    leader_user_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="SET NULL"))
     contact_phone_cipher: Mapped[str | None] = mapped_column(
         String(255), info=encrypted("volunteer_team.contact_phone")
     )
@@ -291,3 +306,28 @@ class VolunteerProfile(IdMixin, TimestampMixin, Base):
     )
     skills: Mapped[list[Any]] = mapped_column(JSON, default=list)
     availability: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+
+class ServiceCertificate(IdMixin, _Scoped, Base):
+    """A volunteer service certificate (志愿服务记录证明) as issued: registered under its own
+    number, with who issued it and when, and the period and hours it certifies (VOLUNTEERS.md:
+    certificates are numbered and registered, the organisation keeps a copy). Scope columns
+    are the issuing community's. One per member and period: issuing again gives this one."""
+
+    __tablename__ = "service_certificates"
+
+    number: Mapped[str] = mapped_column(String(64), unique=True)
+    member_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("party_members.id", ondelete="RESTRICT"), index=True)
+    issuer_org_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("orgs.id", ondelete="RESTRICT"))
+    period_from: Mapped[date] = mapped_column(Date)
+    period_to: Mapped[date] = mapped_column(Date)
+    hours: Mapped[float] = mapped_column(Float)
+    activities: Mapped[int] = mapped_column(Integer)
+    content: Mapped[str] = mapped_column(Text, default="")
+    issued_by: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="SET NULL"))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (UniqueConstraint("member_id", "period_from", "period_to"),)

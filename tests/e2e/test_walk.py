@@ -62,7 +62,7 @@ FILL: dict[str | tuple[str, str], str] = {
     "token": "case_code", "rest": "unknown", "activity_id": "activity", "goods_id": "goods",
     "redemption_id": "redemption", "team_id": "team", "signup_id": "signup", "task_id": "task",
     "report_id": "task_report", "bulletin_id": "bulletin", "meeting_id": "meeting",
-    "week": "week", "year": "year",
+    "week": "week", "year": "year", "number": "certificate_number",
     (f"{API}/tasks/{{task_id}}/reports/{{report_id}}/attachments/{{attachment_id}}",
      "attachment_id"): "case_attachment",  # not the report's: a 404 is what the walk expects
     (f"{API}/meetings/{{meeting_id}}/attachments/{{attachment_id}}", "attachment_id"):
@@ -188,6 +188,8 @@ async def objects_of(h: Harness, d: Demo) -> dict[str, Any]:
         "review": await _first(h, select(Review.id)),
         "lng": d.lng, "lat": d.lat, "category": flows.LEAF, "json": "json",
         "unknown": "nothing-here.json",
+        # The seed issues no certificate: the lookup answers 404 to everyone (never 5xx).
+        "certificate_number": "ZYZM-0-2026-000000",
     }
 
 

@@ -65,7 +65,9 @@ def query_for(route: st.Route, world: World) -> dict[str, Any]:
     assert grid.min_lng is not None and grid.min_lat is not None
     known = {"lng": grid.min_lng + 0.005, "lat": grid.min_lat + 0.005, "category_code": LEAF.code,
              "community_id": world.communities[0].id, "org_id": world.communities[0].id,
-             "week": "2026-W48", "year": 2026}
+             "week": "2026-W48", "year": 2026,
+             # The s1c1 community's registered certificate (above the grid: a 404 here).
+             "number": world.certificates[0].number}
     return {q: known[q] for q in route.required_query}
 
 

@@ -1,7 +1,8 @@
 """Real concurrency against the real database (no shared test connection): 50 people tap
 "sign up" at once for 10 seats; exactly 10 are accepted and 40 wait, on SQLite (the writer is
 serialised) and on PostgreSQL (the activity row is locked FOR UPDATE). Parallel redemptions
-neither oversell the shelf nor overdraw anyone (conditional UPDATEs of stock and balance)."""
+neither oversell the shelf nor overdraw anyone (conditional UPDATEs of stock and balance).
+Parallel valid case closures never credit their reporter past the rule's cap."""
 
 from __future__ import annotations
 
@@ -14,10 +15,17 @@ from sqlalchemy import func, select
 from app.core.db import Database
 from app.core.permissions import Role
 from app.main import create_app
-from app.models import Activity, ActivitySignup, MarketGoods
+from app.models import Activity, ActivitySignup, MarketGoods, PointsEntry, PointsPosting
 from app.volunteers.points import service as points
 from tests.conftest import make_settings
-from tests.factories import World, give_role, make_activity, make_user, post_points
+from tests.factories import (
+    World,
+    give_role,
+    make_activity,
+    make_case,
+    make_user,
+    post_points,
+)
 from tests.realdb import committed_rows_removed
 
 pytestmark = pytest.mark.real_commits
@@ -136,3 +144,38 @@ async def test_parallel_redemptions_never_oversell_or_overdraw(real_client, real
         assert stock == 0
         assert min(balances) >= 0
         assert sum(25 - b for b in balances) == 12 * 10
+
+
+async def test_parallel_valid_case_closures_never_pass_the_credit_cap(
+        real_client, real_db, auth, world: World):
+    """Eight valid cases of one reporter closed at once under a rule capped at 3 a month: the
+    reporter gets exactly three credits (the cap counts under the lock of their account row),
+    every close still succeeds, and the ledger balances."""
+    async with committed_rows_removed(real_db):
+        community = world.communities[0]
+        staff = world.user(Role.community_admin, "s1c1")
+        r = await real_client.put("/api/v1/points/rules", params={"community_id": community.id},
+                                  headers=auth(staff),
+                                  json={"rules": [{"rule": "case_report", "points": 4,
+                                                   "cap": 3, "period": "month"}]})
+        assert r.status_code == 200, r.text
+        async with real_db.writing() as s:
+            # A new volunteer: their account row goes with the clean-up, balance and all.
+            reporter = await make_user(s, "capped", community)
+            await give_role(s, reporter, Role.volunteer, community)
+            cases = [await make_case(s, world.grids[0], reporter, status="resolved",
+                                     code=f"CAP-{i}") for i in range(8)]
+        results = await asyncio.gather(*[
+            real_client.post(f"/api/v1/cases/{c.id}/transitions", headers=auth(staff),
+                             json={"action": "verify", "note": "核查属实"})
+            for c in cases
+        ])
+        assert [r.status_code for r in results] == [200] * 8, [r.text for r in results]
+        async with real_db.reading() as s:
+            credits = await s.scalar(select(func.count()).select_from(PointsPosting).join(
+                PointsEntry, PointsEntry.id == PointsPosting.entry_id).where(
+                PointsPosting.user_id == reporter.id, PointsEntry.rule == "case_report"))
+            assert credits == 3
+            assert await points.balance(s, reporter.id) == 3 * 4
+            assert all(x == 0 for x in await points.entry_sums(s))
+            assert await points.account_mismatches(s) == []

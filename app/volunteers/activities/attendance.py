@@ -13,8 +13,6 @@ from app.core import audit
 from app.core.config import Settings
 from app.core.errors import field_error
 from app.core.geo import haversine_m, to_wgs84
-from app.core.permissions import Perm
-from app.core.scope import authorize
 from app.core.security import Principal
 from app.core.types import utcnow
 from app.models import Activity, ActivitySignup
@@ -27,7 +25,6 @@ from app.volunteers.activities.errors import (
     NotSignupOwner,
     OutOfRange,
     OutsideWindow,
-    SignupNotFound,
     SignupNotLive,
 )
 from app.volunteers.activities.schemas import (
@@ -141,7 +138,7 @@ async def correct(session: AsyncSession, principal: Principal, activity_id: int,
                   signup_id: int, data: AttendanceCorrection) -> ActivitySignup:
     """The organiser sets the minutes (a forgotten check-out, a wrong one), with a reason."""
     activity, signup = await activities.find_signup(session, principal, activity_id, signup_id)
-    authorize(principal, Perm.activity_write, activity.org_path, not_found=SignupNotFound())
+    await activities.authorize_organiser(session, principal, activity)
     if signup.status != SignupStatus.accepted:
         raise SignupNotLive()
     if data.minutes > rules.span_minutes(activity.starts_at, activity.ends_at):

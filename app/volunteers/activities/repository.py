@@ -7,14 +7,29 @@ from dataclasses import dataclass
 from typing import Any
 from typing import cast as typed
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.core.pagination import PageParams, keyset
 from app.core.permissions import Perm
 from app.core.scope import readable
 from app.core.security import Principal
-from app.models import Activity, ActivitySignup, Member, Resident, User
+from app.models import (
+    Activity,
+    ActivitySignup,
+    Agreement,
+    Member,
+    Org,
+    Resident,
+    Unit,
+    UnitRegistration,
+    User,
+    VolunteerTeam,
+)
+from app.models.base import table_of
+
+_ACTIVITIES = table_of(Activity)
 
 
 @dataclass
@@ -39,10 +54,34 @@ async def locked(session: AsyncSession, activity_id: int) -> Activity | None:
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
+async def take_seat(session: AsyncSession, activity: Activity) -> bool:
+    """Take one seat of the open activity in one statement unless none is left (False,
+    nothing changed). The row lock this takes is held from here to the commit, so the caller
+    runs it as late as it can: concurrent sign-ups queue for one short stretch instead of the
+    whole request. PostgreSQL re-checks the condition against the row a concurrent taker left;
+    SQLite has serialised the writer already. The loaded copy is told the new count and version
+    (the version moves as with any other change of the row, for If-Match)."""
+    a = _ACTIVITIES.c
+    stmt = (update(_ACTIVITIES)
+            .where(a.id == activity.id, a.status == "open", a.accepted_count < a.capacity)
+            .values(accepted_count=a.accepted_count + 1, version=a.version + 1)
+            .returning(a.accepted_count, a.version))
+    row = (await session.execute(stmt)).first()
+    if row is None:
+        return False
+    set_committed_value(activity, "accepted_count", row[0])
+    set_committed_value(activity, "version", row[1])
+    return True
+
+
 async def list_page(session: AsyncSession, principal: Principal, *, filters: list[Any],
-                    page: PageParams) -> list[Activity]:
-    stmt = select(Activity).where(readable(principal, Activity.org_path, Perm.activity_read),
-                                  *filters)
+                    page: PageParams, organised: ColumnElement[bool] | None = None
+                    ) -> list[Activity]:
+    """The caller's activities: those their scope reads, and those `organised` by them."""
+    scope = readable(principal, Activity.org_path, Perm.activity_read)
+    if organised is not None:
+        scope = or_(scope, organised)
+    stmt = select(Activity).where(scope, *filters)
     result = await session.execute(keyset(stmt, [(Activity.id, True)], page))
     return list(result.scalars())
 
@@ -132,3 +171,39 @@ async def served(session: AsyncSession, user_id: int) -> tuple[int, int]:
         ActivitySignup.status == "accepted", ActivitySignup.minutes > 0)
     count, minutes = (await session.execute(stmt)).one()
     return int(count), int(minutes or 0)
+
+
+# Organisers beyond the org node's staff (organisers.py): unscoped reads, the service decides.
+
+async def org(session: AsyncSession, org_id: int) -> Org | None:
+    return await session.get(Org, org_id)
+
+
+async def team(session: AsyncSession, team_id: int) -> VolunteerTeam | None:
+    return await session.get(VolunteerTeam, team_id)
+
+
+async def unit(session: AsyncSession, unit_id: int) -> Unit | None:
+    return await session.get(Unit, unit_id)
+
+
+async def agreement(session: AsyncSession, agreement_id: int) -> Agreement | None:
+    return await session.get(Agreement, agreement_id)
+
+
+async def unit_registered(session: AsyncSession, unit_id: int, community_id: int) -> bool:
+    stmt = select(UnitRegistration.id).where(UnitRegistration.unit_id == unit_id,
+                                             UnitRegistration.community_id == community_id,
+                                             UnitRegistration.status == "active")
+    return (await session.execute(stmt)).first() is not None
+
+
+def organised_by(user_id: int, liaison_org_ids: list[int]) -> ColumnElement[bool]:
+    """Activities of the teams `user_id` leads or of the units whose liaison they are (the
+    units' own nodes in `liaison_org_ids`), in the list's one statement."""
+    led = select(VolunteerTeam.id).where(VolunteerTeam.leader_user_id == user_id)
+    clauses: list[ColumnElement[bool]] = [Activity.team_id.in_(led)]
+    if liaison_org_ids:
+        units = select(Unit.id).where(Unit.org_id.in_(liaison_org_ids))
+        clauses.append(Activity.unit_id.in_(units))
+    return or_(*clauses)

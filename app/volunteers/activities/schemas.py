@@ -49,11 +49,18 @@ class ActivityCreate(BaseModel):
     min_age: Int | None = Field(None, ge=0, le=150, description="参加者最小年龄（按活动开始日）")
     max_age: Int | None = Field(None, ge=0, le=150, description="参加者最大年龄（按活动开始日）")
     residents_only: bool = Field(False, description="仅限本社区登记居民参加")
+    team_id: Id | None = Field(None, description="组织方队伍（其负责人可管理本活动）")
+    unit_id: Id | None = Field(None, description="组织方共建单位（其联络员可管理本活动）")
+    agreement_id: Id | None = Field(None, description="依据的共建协议（该单位与该社区的）")
 
     _title = field_validator("title")(clean_text)
 
     @model_validator(mode="after")
     def _consistent(self) -> ActivityCreate:
+        if self.team_id is not None and self.unit_id is not None:
+            raise ValueError("team_id 与 unit_id 只能给出一个")
+        if self.agreement_id is not None and self.unit_id is None:
+            raise ValueError("给出 agreement_id 时须给出 unit_id")
         if self.ends_at <= self.starts_at:
             raise ValueError("ends_at 须晚于 starts_at")
         if self.signup_deadline is not None and self.signup_deadline > self.ends_at:
@@ -161,6 +168,9 @@ class ActivityRead(BaseModel):
     min_age: int | None
     max_age: int | None
     residents_only: bool
+    team_id: Id | None = Field(description="组织方队伍")
+    unit_id: Id | None = Field(description="组织方共建单位")
+    agreement_id: Id | None = Field(description="依据的共建协议")
     status: ActivityStatus
     cancelled_at: IsoDateTime | None
     cancel_reason: str | None

@@ -4,8 +4,11 @@ cover it (a member registered with the community holds `member` there, a volunte
 sign up. Past capacity they wait in line; a cancellation promotes the first in line and tells
 them (inbox + WeChat subscription message through the outbox).
 
-Seats: every change of `accepted_count` happens with the activity locked (repository.locked),
-so concurrent sign-ups queue and the count never passes the capacity (a CHECK holds it too).
+Seats: a sign-up takes its seat with one conditional UPDATE (repository.take_seat) as the last
+change before its own row, so concurrent sign-ups queue on the activity only for that stretch;
+when no seat is left it locks the activity (repository.locked) to wait-list under the same lock
+as cancellations, edits and withdrawals, which change `accepted_count` only with the row locked.
+The count never passes the capacity (a CHECK holds it too).
 """
 
 from __future__ import annotations
@@ -23,15 +26,13 @@ from app.core.errors import field_error
 from app.core.geo import to_wgs84
 from app.core.pagination import PageParams
 from app.core.permissions import Perm
-from app.core.scope import authorize, covers, scope_paths, sees
+from app.core.scope import authorize, sees
 from app.core.security import Principal
 from app.core.types import utcnow
 from app.models import Activity, ActivitySignup
 from app.models.scoped import scope_from
 from app.notify import service as notify
-from app.orgs import service as orgs
-from app.orgs.errors import OrgNotFound
-from app.volunteers.activities import audience, edits
+from app.volunteers.activities import audience, edits, organisers
 from app.volunteers.activities import repository as repo
 from app.volunteers.activities.errors import (
     ActivityClosed,
@@ -61,9 +62,9 @@ from app.volunteers.activities.schemas import (
 LIVE = (SignupStatus.accepted, SignupStatus.waitlisted)
 
 
-def organises(principal: Principal, activity: Activity) -> bool:
-    return any(covers(p, activity.org_path)
-               for p in scope_paths(principal, Perm.activity_write))
+async def organises(session: AsyncSession, principal: Principal, activity: Activity) -> bool:
+    """Staff of the node, or the leader of its team / liaison of its unit (organisers.py)."""
+    return await organisers.organises(session, principal, activity)
 
 
 def _user_id(principal: Principal) -> int | None:
@@ -74,7 +75,8 @@ async def get(session: AsyncSession, principal: Principal, activity_id: int) -> 
     activity = await repo.by_id(session, activity_id)
     if activity is None:
         raise ActivityNotFound()
-    authorize(principal, Perm.activity_read, activity.org_path, not_found=ActivityNotFound())
+    await organisers.authorize_on(session, principal, activity, Perm.activity_read,
+                                  ActivityNotFound())
     return activity
 
 
@@ -83,16 +85,12 @@ async def _locked(session: AsyncSession, principal: Principal, activity_id: int,
     activity = await repo.locked(session, activity_id)
     if activity is None:
         raise ActivityNotFound()
-    authorize(principal, permission, activity.org_path, not_found=ActivityNotFound())
+    await organisers.authorize_on(session, principal, activity, permission, ActivityNotFound())
     return activity
 
 
 async def create(session: AsyncSession, principal: Principal, data: ActivityCreate) -> Activity:
-    try:
-        org = await orgs.get(session, principal, data.org_id)
-    except OrgNotFound as exc:  # a node named in the body: 422 naming the field
-        raise field_error("org_id", "组织不存在", "No such organisation") from exc
-    authorize(principal, Perm.activity_write, org.path)
+    org = await organisers.for_create(session, principal, data)
     if data.residents_only and org.community_id is None:
         raise audience.no_community()
     lng, lat = data.lng, data.lat
@@ -105,7 +103,8 @@ async def create(session: AsyncSession, principal: Principal, data: ActivityCrea
         address=data.address, lng=lng, lat=lat, radius_m=data.radius_m,
         points_per_hour=data.points_per_hour, status=ActivityStatus.open,
         min_age=data.min_age, max_age=data.max_age, residents_only=data.residents_only,
-        created_by=_user_id(principal),
+        created_by=_user_id(principal), team_id=data.team_id, unit_id=data.unit_id,
+        agreement_id=data.agreement_id,
     )
     session.add(activity)
     await session.flush()
@@ -145,16 +144,16 @@ def _wechat(activity: Activity, status: str, note: str) -> dict[str, str]:
 async def sign_up(session: AsyncSession, principal: Principal, activity_id: int,
                   data: SignupCreate | None = None) -> SignupRow:
     """The caller (or, as guardian, their child) takes a seat, or a place in line when the
-    seats are gone. The activity's lock is the first statement, so two sign-ups never both see
-    the last seat free."""
-    activity = await _locked(session, principal, activity_id, Perm.activity_join)
+    seats are gone. Checks read the activity unlocked; the seat is taken last (_seat_or_line),
+    so the activity's row is held for the insert and the commit only."""
+    activity = await repo.by_id(session, activity_id)
+    if activity is None:
+        raise ActivityNotFound()
+    authorize(principal, Perm.activity_join, activity.org_path, not_found=ActivityNotFound())
     user_id = _user_id(principal)
     if user_id is None:
         raise field_error("user", "只有个人用户可以报名", "Only a person may sign up")
-    if activity.status != ActivityStatus.open:
-        raise ActivityClosed()
-    if utcnow() > (activity.signup_deadline or activity.starts_at):
-        raise SignupClosed()
+    _check_open(activity)
     child_id = data.for_resident_id if data is not None else None
     if child_id is not None:
         child = await audience.child_of(session, user_id, child_id, activity)
@@ -164,9 +163,7 @@ async def sign_up(session: AsyncSession, principal: Principal, activity_id: int,
         await audience.check_self(session, user_id, activity)
         if await repo.live_signup_of(session, activity.id, user_id) is not None:
             raise AlreadySignedUp()
-    seat = activity.accepted_count < activity.capacity
-    if seat:
-        activity.accepted_count += 1
+    seat = await _seat_or_line(session, activity)
     signup = ActivitySignup(activity_id=activity.id, user_id=user_id,
                             status=SignupStatus.accepted if seat else SignupStatus.waitlisted,
                             active_user_id=None if child_id else user_id,
@@ -180,6 +177,31 @@ async def sign_up(session: AsyncSession, principal: Principal, activity_id: int,
     return await repo.signup_row(session, signup.id)
 
 
+def _check_open(activity: Activity) -> None:
+    if activity.status != ActivityStatus.open:
+        raise ActivityClosed()
+    if utcnow() > (activity.signup_deadline or activity.starts_at):
+        raise SignupClosed()
+
+
+async def _seat_or_line(session: AsyncSession, activity: Activity) -> bool:
+    """True with a seat taken, False for a place in line. No seat by the conditional UPDATE:
+    lock the row and look again, because the activity may have closed since it was read (a
+    cancellation must not miss this sign-up) or a seat may have been freed with nobody
+    waiting (a withdrawal promotes the line under this lock, so the line never waits beside
+    a free seat)."""
+    if await repo.take_seat(session, activity):
+        return True
+    locked = await repo.locked(session, activity.id)
+    assert locked is not None  # read above, and activities are never deleted
+    _check_open(locked)
+    if locked.accepted_count < locked.capacity:
+        locked.accepted_count += 1
+        await session.flush()
+        return True
+    return False
+
+
 async def find_signup(session: AsyncSession, principal: Principal, activity_id: int,
                       signup_id: int) -> tuple[Activity, ActivitySignup]:
     """The sign-up if the caller is its volunteer or may read the activity, else 404."""
@@ -187,7 +209,8 @@ async def find_signup(session: AsyncSession, principal: Principal, activity_id: 
     signup = await repo.signup(session, activity_id, signup_id) if activity else None
     if activity is None or signup is None:
         raise SignupNotFound()
-    if signup.user_id != _user_id(principal) and not sees(principal, activity.org_path):
+    if (signup.user_id != _user_id(principal) and not sees(principal, activity.org_path)
+            and not await organisers.runs(session, principal, activity)):
         raise SignupNotFound()
     return activity, signup
 
@@ -198,7 +221,8 @@ async def withdraw(session: AsyncSession, settings: Settings, principal: Princip
     _, signup = await find_signup(session, principal, activity_id, signup_id)
     activity = await repo.locked(session, activity_id)
     assert activity is not None  # found above, and activities are never deleted
-    if signup.user_id != _user_id(principal) and not organises(principal, activity):
+    if signup.user_id != _user_id(principal) and not await organises(session, principal,
+                                                                       activity):
         authorize(principal, Perm.activity_write, activity.org_path,
                   not_found=SignupNotFound())
     await session.refresh(signup)  # its state as of the lock, not as first read
@@ -289,14 +313,15 @@ async def list_page(session: AsyncSession, principal: Principal, q: ActivityList
     """The caller's activities, newest first; near a point, those inside the box around it
     (index ix_activities_lat_lng)."""
     return await repo.list_page(session, principal, filters=_filters(q),
-                               page=q.page(ACTIVITIES_LIST))
+                               page=q.page(ACTIVITIES_LIST),
+                               organised=organisers.organised_clause(principal))
 
 
 async def signups_page(session: AsyncSession, principal: Principal, activity_id: int, *,
                        status: SignupStatus | None, page: PageParams) -> list[SignupRow]:
     """Organisers see every sign-up; anyone else who may read the activity, their own."""
     activity = await get(session, principal, activity_id)
-    mine = None if organises(principal, activity) else (_user_id(principal) or -1)
+    mine = None if await organises(session, principal, activity) else (_user_id(principal) or -1)
     return await repo.signups_page(session, activity.id, user_id=mine, status=status,
                                    page=page)
 
@@ -305,6 +330,12 @@ async def signup_for_update(session: AsyncSession, activity_id: int, signup_id: 
                             ) -> ActivitySignup | None:
     """The sign-up of the (already locked) activity, as of now."""
     return await repo.signup(session, activity_id, signup_id)
+
+
+async def authorize_organiser(session: AsyncSession, principal: Principal, activity: Activity
+                              ) -> None:
+    await organisers.authorize_on(session, principal, activity, Perm.activity_write,
+                                  SignupNotFound())
 
 
 async def signup_row(session: AsyncSession, signup_id: int) -> SignupRow:
@@ -319,7 +350,8 @@ def read(a: Activity) -> ActivityRead:
         signup_deadline=a.signup_deadline, capacity=a.capacity, accepted_count=a.accepted_count,
         address=a.address, lng=a.lng, lat=a.lat, radius_m=a.radius_m,
         points_per_hour=a.points_per_hour, min_age=a.min_age, max_age=a.max_age,
-        residents_only=a.residents_only, status=ActivityStatus(a.status),
+        residents_only=a.residents_only, team_id=a.team_id, unit_id=a.unit_id,
+        agreement_id=a.agreement_id, status=ActivityStatus(a.status),
         cancelled_at=a.cancelled_at, cancel_reason=a.cancel_reason, version=a.version,
         created_at=a.created_at,
     )

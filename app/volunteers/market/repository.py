@@ -39,12 +39,14 @@ async def goods_page(session: AsyncSession, principal: Principal, *, filters: li
 
 
 async def take_stock(session: AsyncSession, goods_id: int, quantity: int) -> bool:
-    """Take `quantity` off the shelf unless fewer are left (False, nothing changed). On
-    PostgreSQL a concurrent taker waits for the row and re-checks against what is left."""
+    """Take `quantity` off the shelf unless fewer are left (False, nothing changed), in one
+    statement. On PostgreSQL a concurrent taker waits for the row and re-checks against what
+    is left; the lock lasts to the commit, so callers run this as late as they can."""
     stmt = (update(_GOODS)
             .where(_GOODS.c.id == goods_id, _GOODS.c.stock >= quantity)
-            .values(stock=_GOODS.c.stock - quantity, version=_GOODS.c.version + 1))
-    return bool(getattr(await session.execute(stmt), "rowcount", 0))
+            .values(stock=_GOODS.c.stock - quantity, version=_GOODS.c.version + 1)
+            .returning(_GOODS.c.stock))
+    return (await session.execute(stmt)).first() is not None
 
 
 async def put_stock(session: AsyncSession, goods_id: int, quantity: int) -> None:

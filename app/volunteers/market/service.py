@@ -114,10 +114,10 @@ async def redeem(session: AsyncSession, principal: Principal, goods_id: int,
     if not goods.active:
         raise GoodsWithdrawn()
     cost = goods.price_points * data.quantity
-    if not await repo.take_stock(session, goods.id, data.quantity):
+    if goods.stock < data.quantity:  # as read, unlocked: a burst past the last item ends here
         raise OutOfStock()
-    # Raises 409 points_insufficient if the balance cannot cover it; the request's rollback
-    # then puts the stock taken above back as well.
+    # Raises 409 points_insufficient if the balance cannot cover it (the person's own account
+    # row: no queue across people).
     entry = await points.post(session, principal, user_id=principal.id, amount=-cost,
                               other=f"market:{goods.community_id or 0}",
                               kind=EntryKind.redemption,
@@ -130,6 +130,11 @@ async def redeem(session: AsyncSession, principal: Principal, goods_id: int,
     await session.flush()
     await audit.record(session, principal, "market.redeem", "market_redemption", redemption.id,
                        org_path=redemption.org_path, detail={"points": cost})
+    # The stock last: the goods' row is locked from this UPDATE to the commit, so concurrent
+    # redeemers queue for that stretch only. None left → 409, and the request's rollback takes
+    # back the debit and the redemption written above.
+    if not await repo.take_stock(session, goods.id, data.quantity):
+        raise OutOfStock()
     return await _row(session, redemption.id)
 
 

@@ -3,7 +3,7 @@ points, the issuing community and its person in charge), none per row."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -19,6 +19,7 @@ from app.models import (
     PointsPosting,
     Registration,
     RoleAssignment,
+    ServiceCertificate,
     User,
     Wish,
 )
@@ -121,3 +122,23 @@ async def person_in_charge(session: AsyncSession, org_id: int) -> tuple[str, str
     )
     row = (await session.execute(stmt)).first()
     return (row[0], row[1]) if row else None
+
+
+async def certificate_of(session: AsyncSession, member_id: int, start: date, end: date
+                         ) -> ServiceCertificate | None:
+    """The certificate registered for exactly this member and period, if issued."""
+    stmt = select(ServiceCertificate).where(ServiceCertificate.member_id == member_id,
+                                            ServiceCertificate.period_from == start,
+                                            ServiceCertificate.period_to == end)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def certificate_by_number(session: AsyncSession, number: str
+                                ) -> tuple[ServiceCertificate, Member, Org] | None:
+    """Unscoped: the service decides who may verify it (404 for the unseen)."""
+    stmt = (select(ServiceCertificate, Member, Org)
+            .join(Member, Member.id == ServiceCertificate.member_id)
+            .join(Org, Org.id == ServiceCertificate.issuer_org_id)
+            .where(ServiceCertificate.number == number))
+    row = (await session.execute(stmt)).first()
+    return (row[0], row[1], row[2]) if row else None

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Query, Response
+from fastapi import Query, Response, status
 
 from app.core.auth import CurrentPrincipal
 from app.core.db import SessionDep
 from app.core.deps import CipherDep
 from app.core.errors import problems
+from app.core.idempotency import Idempotent
 from app.core.inputs import Id, IsoDate
 from app.core.routing import DomainRouter
-from app.volunteers.records import service, sheet
-from app.volunteers.records.schemas import ServiceRecord
+from app.volunteers.records import certificates, service, sheet
+from app.volunteers.records.schemas import CertificateEntry, CertificateIssue, ServiceRecord
 
 router = DomainRouter(tags=["members"])
 ITEM = "/members/{member_id}/service-record"
@@ -60,3 +61,41 @@ async def service_record_xlsx(
         media_type=sheet.XLSX_MIME,
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+@router.post(
+    "/members/{member_id}/service-certificates",
+    status_code=status.HTTP_201_CREATED,
+    dependencies=[Idempotent],
+    responses={200: {"description": "本期间已出具：同一份证明"}, **problems(403, 404, 422)},
+)
+async def issue_certificate(
+    member_id: Id,
+    body: CertificateIssue,
+    principal: CurrentPrincipal,
+    session: SessionDep,
+    cipher: CipherDep,
+    response: Response,
+) -> CertificateEntry:
+    """党员报到社区的工作人员（registrations:review）出具志愿服务记录证明并登记：证明编号唯一，
+    记录出具人、出具时间、证明的期间与时长。同一党员同一期间再次出具 → 200 返回同一份证明
+    （带 Idempotency-Key 重放原答复）。单位联络员可查阅但不能出具 → 403
+    certificate_not_issuer。"""
+    period = service.Period.of(body.period_from, body.period_to)
+    cert, issuer, new = await certificates.issue(session, cipher, principal, member_id, period)
+    if not new:
+        response.status_code = status.HTTP_200_OK
+    return certificates.read(cert, issuer)
+
+
+@router.get("/service-certificates", responses=problems(403, 404, 422))
+async def verify_certificate(
+    number: Annotated[str, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$",
+                                 description="证明编号")],
+    principal: CurrentPrincipal,
+    session: SessionDep,
+) -> CertificateEntry:
+    """按证明编号核验（出具社区的审核人员、党员所在单位的联络员可查）；不存在或范围外 → 404。
+    编号不是资源 id（路径参数一律为 *_id），故以查询参数给出。"""
+    cert, issuer = await certificates.verify(session, principal, number)
+    return certificates.read(cert, issuer)

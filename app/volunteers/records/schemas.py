@@ -6,7 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from datetime import date, datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.core.inputs import IsoDate, IsoDateTime
 
 
 class ServiceItem(BaseModel):
@@ -34,8 +36,9 @@ class Certificate(BaseModel):
     issuing_org: str = Field(description="出具组织")
     person_in_charge: str | None = Field(description="组织负责人")
     contact: str | None = Field(description="联系方式（脱敏）")
-    certificate_number: str = Field(description="证明编号")
-    issued_on: date = Field(description="出具日期")
+    certificate_number: str | None = Field(
+        description="证明编号：本期间已出具并登记的证明编号，未出具为 null")
+    issued_on: date | None = Field(description="出具日期（未出具为 null）")
 
 
 class ServiceRecord(BaseModel):
@@ -51,3 +54,30 @@ class ServiceRecord(BaseModel):
     points_earned: int = Field(description="期间所得积分（服务、核定补差、规则奖励）")
     points_balance: int = Field(description="当前积分余额")
     certificate: Certificate
+
+
+class CertificateIssue(BaseModel):
+    """POST /members/{id}/service-certificates: the period certified (defaults as the record's)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    period_from: IsoDate | None = Field(None, alias="from", description="起始日期（含）")
+    period_to: IsoDate | None = Field(None, alias="to", description="结束日期（含）")
+
+
+class CertificateEntry(BaseModel):
+    """A certificate as registered: its number, the period and hours it certifies, who issued
+    it and when."""
+
+    number: str = Field(description="证明编号（登记编号，唯一）")
+    member_id: int
+    issuer_org_id: int
+    issuing_org: str = Field(description="出具组织")
+    org_path: str
+    community_id: int | None
+    period_from: date
+    period_to: date
+    hours: float = Field(description="证明的服务时长（小时）")
+    activities: int = Field(description="证明期间参加的活动数")
+    content: str = Field(description="服务内容")
+    issued_by: int | None = Field(description="出具人账号")
+    issued_at: IsoDateTime

@@ -11,8 +11,8 @@ at all, else 403.
 Issuing org: the registered community (it ran or hosts the activities: 谁记录谁证明), else the
 member's party org. Its person in charge: the first community admin assigned there, contact
 phone masked. Volunteer number: the district's own (`V` + account id), as the national system
-is out of reach. Certificate number: derived from the community, member and period, so the
-same record always carries the same number (certificates are not yet registered in a table)."""
+is out of reach. Certificate number and date of issue: those of the certificate registered for
+exactly this period (certificates.py), null until one is issued."""
 
 from __future__ import annotations
 
@@ -157,9 +157,7 @@ async def _certificate(
     head = await repo.person_in_charge(session, issuer.id) if issuer else None
     phone = cipher.decrypt(head[1], context=PHONE_CONTEXT) if head and head[1] else None
     titles = list(dict.fromkeys(i.content for i in items))
-    number = (
-        f"ZYJL-{issuer.id if issuer else 0}-{member.id}-{period.start:%Y%m%d}-{period.end:%Y%m%d}"
-    )
+    issued = await repo.certificate_of(session, member.id, period.start, period.end)
     return Certificate(
         name=mask_name(member.name),
         id_type=t("居民身份证", "Resident ID card"),
@@ -170,6 +168,6 @@ async def _certificate(
         issuing_org=issuer.name if issuer else "",
         person_in_charge=head[0] if head else None,
         contact=mask_phone(phone),
-        certificate_number=number,
-        issued_on=datetime.now(SHANGHAI).date(),
+        certificate_number=issued.number if issued else None,
+        issued_on=issued.issued_at.astimezone(SHANGHAI).date() if issued else None,
     )

@@ -29,8 +29,8 @@ def _certificate_rows(r: ServiceRecord) -> list[tuple[str, Any]]:
         (t("出具组织", "Issuing organisation"), c.issuing_org),
         (t("组织负责人", "Person in charge"), c.person_in_charge),
         (t("联系方式", "Contact"), c.contact),
-        (t("证明编号", "Certificate number"), c.certificate_number),
-        (t("出具日期", "Date of issue"), c.issued_on.isoformat()),
+        (t("证明编号", "Certificate number"), c.certificate_number or ""),
+        (t("出具日期", "Date of issue"), c.issued_on.isoformat() if c.issued_on else ""),
     ]
 
 

@@ -39,6 +39,7 @@ class TeamRead(BaseModel):
     name: Text
     description: str | None
     leader_name: str | None = Field(description="脱敏")
+    leader_user_id: Id | None = Field(description="负责人账号（管理本队伍组织的活动）")
     contact_phone: str | None = Field(description="脱敏，如“138****5678”")
     version: int
     created_at: IsoDateTime
@@ -47,6 +48,7 @@ class TeamRead(BaseModel):
 class MemberAdd(BaseModel):
     model_config = ConfigDict(extra="forbid")
     user_id: Id
+    leader: bool = Field(False, description="设为队伍负责人（管理本队的活动）")
 
 
 class TeamMemberRead(BaseModel):

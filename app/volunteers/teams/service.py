@@ -75,9 +75,12 @@ async def add_member(session: AsyncSession, principal: Principal, team: Voluntee
     member = TeamMembership(team_id=team.id, user_id=user.id,
                             **scope_from(team, TeamMembership))
     session.add(member)
+    if data.leader:  # the leader runs the team's activities (activities/organisers.py)
+        team.leader_user_id = user.id
     await session.flush()
     await audit.record(session, principal, "volunteer_team.add_member", "volunteer_team",
-                       team.id, org_path=team.org_path, detail={"user_id": user.id})
+                       team.id, org_path=team.org_path,
+                       detail={"user_id": user.id, "leader": data.leader})
     return member, user.display_name
 
 
@@ -87,6 +90,8 @@ async def remove_member(session: AsyncSession, principal: Principal, team: Volun
     if member is None:
         raise TeamMemberNotFound()
     await session.delete(member)
+    if team.leader_user_id == user_id:  # a leader who leaves runs nothing any more
+        team.leader_user_id = None
     await session.flush()
     await audit.record(session, principal, "volunteer_team.remove_member", "volunteer_team",
                        team.id, org_path=team.org_path, detail={"user_id": user_id})
@@ -112,7 +117,8 @@ def read(team: VolunteerTeam, cipher: FieldCipher) -> TeamRead:
     return TeamRead(id=team.id, org_id=team.org_id, org_path=team.org_path,
                     street_id=team.street_id, community_id=team.community_id,
                     kind=TeamKind(team.kind), name=team.name, description=team.description,
-                    leader_name=mask_name(team.leader_name), contact_phone=mask_phone(phone),
+                    leader_name=mask_name(team.leader_name),
+                    leader_user_id=team.leader_user_id, contact_phone=mask_phone(phone),
                     version=team.version, created_at=team.created_at)
 
 
