@@ -9,7 +9,10 @@ from pathlib import Path
 import pytest
 
 from app.cli import main as cli_main
-from app.core.openapi import shorten_schema_names
+from app.core import openapi
+from app.core.openapi import LINKS, shorten_schema_names
+from app.core.permissions import Role
+from tests.cases.helpers import body as case_body
 
 SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
 
@@ -139,3 +142,86 @@ def test_the_contract_in_docs_names_paths_as_the_document_does(app):
     missing = sorted(p for p in named
                      if (p if p.startswith("/open311") else f"/api/v1{p}") not in paths)
     assert not missing, missing
+
+
+def _ops_by_id(spec):
+    return {op["operationId"]: (path, op) for path, item in spec["paths"].items()
+            for op in item.values()}
+
+
+def _schema(spec, node):
+    while "$ref" in node:
+        node = spec["components"]["schemas"][node["$ref"].rsplit("/", 1)[1]]
+    return node
+
+
+def test_links_resolve_to_real_operations_and_parameters(app):
+    """Every link on a 201 names an operation of the document, fills exactly its path
+    parameters, from a field the created resource has or a path parameter of the request."""
+    spec = app.openapi()
+    ops = _ops_by_id(spec)
+    seen = 0
+    for source_path, source in ops.values():
+        for code, response in source["responses"].items():
+            for name, link in response.get("links", {}).items():
+                seen += 1
+                assert code == "201", (source["operationId"], code)
+                assert link["operationId"] in ops and name == link["operationId"], name
+                _, target = ops[link["operationId"]]
+                path_params = {p["name"] for p in target.get("parameters", [])
+                               if p["in"] == "path"}
+                assert set(link["parameters"]) == path_params, (name, path_params)
+                body = _schema(spec, response["content"]["application/json"]["schema"])
+                for expression in link["parameters"].values():
+                    if expression.startswith("$response.body#/"):
+                        assert expression.split("/", 1)[1] in body["properties"], expression
+                    else:
+                        assert expression.startswith("$request.path."), expression
+                        assert "{" + expression.rsplit(".", 1)[1] + "}" in source_path
+    assert seen == sum(len(targets) for targets in LINKS.values())
+
+
+def test_the_main_creating_operations_link_onwards(app):
+    ops = _ops_by_id(app.openapi())
+    wanted = {
+        "cases-create_case": {"cases-get_case", "cases-case_timeline", "cases-transition_case"},
+        "people-create_resident": {"people-get_resident"},
+        "activities-create_activity": {"activities-get_activity", "activities-sign_up"},
+        "activities-sign_up": {"activities-check_in"},
+        "tasks-create_task": {"tasks-get_task", "tasks-create_task_report"},
+        "webhooks-create_webhook": {"webhooks-get_webhook"},
+    }
+    for source, targets in wanted.items():
+        assert targets <= set(ops[source][1]["responses"]["201"].get("links", {})), source
+
+
+def test_a_stale_link_row_stops_the_document(monkeypatch):
+    spec = {"paths": {"/x": {"post": {"operationId": "x-create", "responses": {"201": {}}}},
+                      "/x/{x_id}": {"get": {"operationId": "x-get", "parameters": [
+                          {"name": "x_id", "in": "path", "required": True}]}}}}
+    monkeypatch.setattr(openapi, "LINKS", {"x-create": {"x-get": {"x_id": "$response.body#/id"}}})
+    openapi._add_links(spec)
+    assert spec["paths"]["/x"]["post"]["responses"]["201"]["links"]["x-get"]["parameters"] == {
+        "x_id": "$response.body#/id"}
+    for bad in ({"x-gone": {"x_id": "$response.body#/id"}},
+                {"x-get": {"y_id": "$response.body#/id"}}):
+        monkeypatch.setattr(openapi, "LINKS", {"x-create": bad})
+        with pytest.raises(ValueError, match="OpenAPI link"):
+            openapi._add_links(spec)
+
+
+async def test_following_the_case_links_reaches_the_created_case(app, client, auth, world):
+    """The links work as a client follows them: the created case's id, put where the link
+    says, reads the case, its timeline, and moves it on."""
+    reporter = world.user(Role.grid_worker, "s1c1g1")
+    created = await client.post("/api/v1/cases", headers=auth(reporter), json=case_body(0))
+    assert created.status_code == 201, created.text
+    ops = _ops_by_id(app.openapi())
+    links = ops["cases-create_case"][1]["responses"]["201"]["links"]
+    for target in ("cases-get_case", "cases-case_timeline"):
+        path, _ = ops[target]
+        for name, expression in links[target]["parameters"].items():
+            value = created.json()[expression.removeprefix("$response.body#/")]
+            path = path.replace("{" + name + "}", str(value))
+        r = await client.get(path, headers=auth(reporter))
+        assert r.status_code == 200, (target, r.text)

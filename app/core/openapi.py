@@ -171,6 +171,73 @@ def _cursor_patterns(path: str, op: dict[str, Any]) -> None:
                     option["pattern"] = cursor_pattern(path)
 
 
+# Where a created resource goes next, as OpenAPI links on the creating operation's 201 response:
+# generated clients can follow them, and schemathesis's stateful phase (tests/fuzz/run.py) runs
+# create → read → change sequences from them instead of guessing ids. One row per creating
+# operation: {target operationId: {target parameter: runtime expression}}.
+_NEW_ID = "$response.body#/id"
+LINKS: dict[str, dict[str, dict[str, str]]] = {
+    "cases-create_case": {
+        "cases-get_case": {"case_id": _NEW_ID},
+        "cases-case_timeline": {"case_id": _NEW_ID},
+        "cases-transition_case": {"case_id": _NEW_ID},
+        "cases-add_case_attachment": {"case_id": _NEW_ID},
+    },
+    "people-create_resident": {
+        "people-get_resident": {"resident_id": _NEW_ID},
+        "people-reveal_resident": {"resident_id": _NEW_ID},
+    },
+    "activities-create_activity": {
+        "activities-get_activity": {"activity_id": _NEW_ID},
+        "activities-update_activity": {"activity_id": _NEW_ID},
+        "activities-list_signups": {"activity_id": _NEW_ID},
+        "activities-sign_up": {"activity_id": _NEW_ID},
+        "activities-cancel_activity": {"activity_id": _NEW_ID},
+    },
+    "activities-sign_up": {
+        f"activities-{name}": {"activity_id": "$request.path.activity_id", "signup_id": _NEW_ID}
+        for name in ("checkin_code", "check_in", "check_out", "correct_attendance",
+                     "cancel_signup")
+    },
+    "tasks-create_task": {
+        "tasks-get_task": {"task_id": _NEW_ID},
+        "tasks-update_task": {"task_id": _NEW_ID},
+        "tasks-list_task_reports": {"task_id": _NEW_ID},
+        "tasks-create_task_report": {"task_id": _NEW_ID},
+        "tasks-delete_task": {"task_id": _NEW_ID},
+    },
+    "tasks-create_task_report": {
+        "tasks-get_task_report": {"task_id": "$request.path.task_id", "report_id": _NEW_ID},
+        "tasks-update_task_report": {"task_id": "$request.path.task_id", "report_id": _NEW_ID},
+    },
+    "webhooks-create_webhook": {
+        "webhooks-get_webhook": {"webhook_id": _NEW_ID},
+        "webhooks-list_webhook_deliveries": {"webhook_id": _NEW_ID},
+        "webhooks-delete_webhook": {"webhook_id": _NEW_ID},
+    },
+}
+
+
+def _add_links(spec: dict[str, Any]) -> None:
+    """Writes LINKS into the 201 responses. A row naming an operation, a response or a
+    parameter the document does not have is an error here (the table went stale), not a link
+    a client would fail on."""
+    ops = {op["operationId"]: op for item in spec.get("paths", {}).values()
+           for op in item.values() if "operationId" in op}
+    for source, targets in LINKS.items():
+        created = ops[source]["responses"].get("201") if source in ops else None
+        if created is None:
+            raise ValueError(f"OpenAPI link source {source!r} has no 201 response")
+        for target, parameters in targets.items():
+            known = {p["name"] for p in ops.get(target, {}).get("parameters", [])
+                     if p.get("in") == "path"}
+            if target not in ops or not set(parameters) <= known:
+                raise ValueError(f"OpenAPI link {source!r} → {target!r}: no such operation "
+                                 f"or path parameters {sorted(set(parameters) - known)}")
+            created.setdefault("links", {})[target] = {
+                "operationId": target, "parameters": dict(parameters)}
+
+
 def build_openapi(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema:
         return app.openapi_schema
@@ -193,5 +260,6 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     _no_nul(spec.get("paths", {}))
     _no_nul(schemas)
     _json_schema_bounds(spec)
+    _add_links(spec)
     app.openapi_schema = spec
     return spec

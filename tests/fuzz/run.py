@@ -28,8 +28,10 @@ import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import httpx
+from shapely.geometry import shape
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -40,6 +42,7 @@ ROLES = ("demo_district_admin", "demo_grid_worker")
 # - POST /auth/logout ends the login session the run's token belongs to: every later request
 #   would be 401 and test nothing. Token handling is covered by tests/auth.
 EXCLUDED = [("POST", "/api/v1/auth/logout")]
+STATEFUL_STEPS = 6  # schemathesis's default: create, read, change, read again, ...
 
 
 def free_port() -> int:
@@ -83,16 +86,20 @@ def environment(url: str, work: Path, wechat: str) -> dict[str, str]:
             "GRID_WECHAT_APPID": "wxfuzz",
             "GRID_WECHAT_SECRET": "fuzz",
             "GRID_WECHAT_API_BASE": wechat,
+            # The stateful phase's webhooks point at the local stub (loopback is refused
+            # otherwise, app/webhooks/egress.py).
+            "GRID_WEBHOOK_ALLOW_HOSTS": '["127.0.0.1"]',
         }
     )
     env.pop("REDIS_URL", None)
     return env
 
 
-def gridapi(env: dict[str, str], *args: str) -> None:
-    subprocess.run(
-        [str(BIN / "gridapi"), *args], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL
-    )
+def gridapi(env: dict[str, str], *args: str) -> str:
+    return subprocess.run(
+        [str(BIN / "gridapi"), *args], cwd=ROOT, env=env, check=True, stdout=subprocess.PIPE,
+        text=True,
+    ).stdout
 
 
 @contextlib.contextmanager
@@ -127,9 +134,59 @@ def login(base: str, username: str, password: str) -> str:
     return str(r.json()["access_token"])
 
 
-def fuzz(base: str, token: str, args: argparse.Namespace, report: Path) -> dict[str, int]:
+def _first(base: str, token: str, path: str, **params: str) -> dict[str, Any] | None:
+    r = httpx.get(f"{base}/api/v1/{path}", params={"limit": "1", **params},
+                  headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    if r.status_code != 200:
+        return None
+    body = r.json()
+    items = body.get("items", body) if isinstance(body, dict) else body
+    return items[0] if isinstance(items, list) and items else None
+
+
+def _leaf(nodes: list[dict[str, Any]]) -> dict[str, Any] | None:
+    for node in nodes:
+        if not node.get("children"):
+            return node
+        if leaf := _leaf(node["children"]):
+            return leaf
+    return None
+
+
+def stored_rows(base: str, token: str, webhook_url: str, client_id: str) -> dict[str, Any]:
+    """Rows the role can see, for the stateful phase's creating calls (tests/fuzz/hooks.py):
+    a grid and a point inside it, a leaf case category, a household, a community, an org."""
+    state: dict[str, Any] = {"webhook_url": webhook_url, "client_id": client_id}
+    grid = _first(base, token, "grids")
+    r = httpx.get(f"{base}/api/v1/case-categories",
+                  headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    category = _leaf(r.json()) if r.status_code == 200 else None
+    if grid and category and grid.get("boundary"):
+        point = shape(grid["boundary"]).representative_point()
+        state["case"] = {"grid_id": grid["id"], "category_code": category["code"],
+                         "lng": point.x, "lat": point.y, "crs": grid.get("crs", "wgs84")}
+    if resident := _first(base, token, "residents"):
+        state["household_id"] = resident["household_id"]
+    if community := _first(base, token, "orgs", kind="community"):
+        state["community_id"] = community["id"]
+    if org := _first(base, token, "orgs"):
+        state["org_id"] = org["id"]
+    return state
+
+
+def fuzz(base: str, token: str, args: argparse.Namespace, report: Path,
+         state: dict[str, Any]) -> dict[str, int]:
+    # The stateful phase's own number of scenarios (each up to STATEFUL_STEPS calls following
+    # the OpenAPI links, app/core/openapi.LINKS): --max-examples is per operation, not per run.
+    config = report.parent / "schemathesis.toml"
+    config.write_text(
+        f"[phases.stateful]\nmax-steps = {STATEFUL_STEPS}\n"
+        f"generation.max-examples = {args.scenarios}\ninference.algorithms = []\n"
+    )
     cmd = [
         str(BIN / "schemathesis"),
+        "--config-file",
+        str(config),
         "run",
         f"{base}/openapi.json",
         "--url",
@@ -161,7 +218,8 @@ def fuzz(base: str, token: str, args: argparse.Namespace, report: Path) -> dict[
         cmd += ["--exclude-path-regex", pattern]
     if args.phases:
         cmd += ["--phases", args.phases]
-    env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.fuzz.hooks", "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.fuzz.hooks", "PYTHONPATH": str(ROOT),
+           "FUZZ_STATE": json.dumps(state)}
     started = time.monotonic()
     # In the work directory: schemathesis keeps a cache of past failures in its working
     # directory and replays them first; each run starts without one (same seed, same cases).
@@ -186,6 +244,8 @@ def fuzz(base: str, token: str, args: argparse.Namespace, report: Path) -> dict[
         "operations": _number(r"Tested: (\d+)", text),
         "cases": _number(r"(\d+) generated", text),
         "failures": _number(r"(\d+) unique failures?", text),
+        "scenarios": _number(r"Scenarios:\s+(\d+)", text),
+        "links": _number(r"API Links:\s+(\d+) covered", text),
     }
 
 
@@ -236,6 +296,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--examples", type=int, default=10)
     parser.add_argument("--seed", type=int, default=38)
     parser.add_argument("--phases", default="")
+    parser.add_argument("--scenarios", type=int, default=50,
+                        help="stateful scenarios (link-following call sequences) per role")
     parser.add_argument(
         "--paths",
         default="^/api/v1/",
@@ -252,12 +314,16 @@ def main(argv: list[str] | None = None) -> int:
             env = environment(url, work, wechat)
             gridapi(env, "migrate")
             gridapi(env, "seed-demo")
+            # A user's webhook names the API client it is for (the stateful phase's, hooks.py).
+            client_id = json.loads(gridapi(env, "create-client", "--name", "fuzz"))["client_id"]
             password = env.get("GRID_DEMO_PASSWORD", "Demo@2026")
             with serving(env, work / "server.log") as base:
                 for role in args.role or ROLES:
                     print(f"\n==> schemathesis as {role} on {args.db}", flush=True)
                     token = login(base, role, password)
-                    results[role] = result = fuzz(base, token, args, work / f"{role}.ndjson")
+                    state = stored_rows(base, token, f"{wechat}/webhook", client_id)
+                    report = work / f"{role}.ndjson"
+                    results[role] = result = fuzz(base, token, args, report, state)
                     failed |= result["rc"] != 0
         print(
             f"\n==> schemathesis on {args.db} (seed {args.seed}, {args.examples} examples "
@@ -266,7 +332,8 @@ def main(argv: list[str] | None = None) -> int:
         for role, r in results.items():
             print(
                 f"    {role}: {r['operations']} operations, {r['cases']} cases, "
-                f"{r['failures']} failures, {r['seconds']} s (exit {r['rc']})"
+                f"{r['failures']} failures, {r['scenarios']} stateful scenarios covering "
+                f"{r['links']} links, {r['seconds']} s (exit {r['rc']})"
             )
         return 1 if failed else 0
     finally:
