@@ -5,15 +5,22 @@ issuing community and the member's unit liaison, 404 for anyone out of scope."""
 
 from __future__ import annotations
 
+import asyncio
 from io import BytesIO
 from typing import Any
 
+import httpx
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
+from app.core.db import Database
 from app.core.permissions import Role
+from app.main import create_app
 from app.models import AuditEntry, ServiceCertificate
+from tests.conftest import make_settings
 from tests.factories import World
+from tests.realdb import committed_rows_removed
 from tests.volunteers.test_service_record import period, shanghai_today, units, url
 
 API = "/api/v1"
@@ -126,3 +133,27 @@ class TestVerify:
         assert r.status_code == 404
         r = await client.get(VERIFY, params={"number": "bad number"}, headers=admin)
         assert r.status_code == 422
+
+
+@pytest.mark.real_commits
+async def test_two_issues_at_once_give_one_certificate(engine, auth, world: World):
+    """Two staff press "issue" for the same member and period at the same moment, without an
+    Idempotency-Key: one certificate, both answered with it (on PostgreSQL the unique key
+    decides the race; SQLite serialises the writers)."""
+    db = Database(engine)
+    app = create_app(make_settings(), db)
+    async with committed_rows_removed(db):
+        u = await units(db, world)
+        admin = world.user(Role.community_admin, "s1c1")
+        p = period()
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://t") as c:
+            answers = await asyncio.gather(*[
+                c.post(issue_url(u.member), json=body(p), headers=auth(admin))
+                for _ in range(4)])
+        assert sorted(r.status_code for r in answers) == [200, 200, 200, 201], [
+            r.text for r in answers]
+        assert len({r.json()["number"] for r in answers}) == 1
+        async with db.reading() as s:
+            assert await s.scalar(select(func.count()).select_from(ServiceCertificate).where(
+                ServiceCertificate.member_id == u.member.id)) == 1

@@ -10,6 +10,7 @@ cannot see it, 403 for one who sees it without either right."""
 
 from __future__ import annotations
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import audit
@@ -49,8 +50,17 @@ async def issue(session: AsyncSession, cipher: FieldCipher, principal: Principal
         period_from=period.start, period_to=period.end, hours=record.hours_total,
         activities=len(record.activities), content=record.certificate.content,
         issued_by=principal.id if principal.kind == "user" else None, issued_at=now)
-    session.add(cert)
-    await session.flush()
+    try:
+        async with session.begin_nested():  # a savepoint: a lost race leaves the rest intact
+            session.add(cert)
+            await session.flush()
+    except IntegrityError:
+        # Another request issued it for this member and period meanwhile (PostgreSQL: the
+        # unique key decides): that one is the certificate, as for a later request.
+        existing = await repo.certificate_of(session, member_id, period.start, period.end)
+        if existing is None:
+            raise
+        return existing, community, False
     # The register's own number, from its row: unique however many periods overlap.
     cert.number = f"ZYZM-{community.id}-{now.astimezone(SHANGHAI):%Y}-{cert.id:06d}"
     await session.flush()
