@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Integer, bindparam, literal_column, select
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.core import reads
 from app.core.db import Database, count_statements
@@ -102,17 +103,22 @@ async def test_a_dead_connection_is_invalidated_like_sqlalchemy_does(engine):
 @pytest.mark.skipif(not IS_PG, reason="the driver path is PostgreSQL's")
 async def test_a_session_that_gave_its_connection_back_takes_its_next_one(engine):
     """After a commit the connection is back in the pool (another request may hold it): the
-    session's next read must not use the one it had."""
-    db = Database(engine)
-    async with db.reading() as s:
-        await DIVIDE.all(s, by=1)
-        first = s.info[reads.DRIVER_KEY][0]
-        await s.commit()
-        async with db.reading() as other:  # takes the connection just given back
-            await DIVIDE.all(other, by=1)
-            assert other.info[reads.DRIVER_KEY][0] is first
+    session's next read must not use the one it had. A pool of two, last in first out, so
+    that the other session surely takes the connection just given back."""
+    own = create_async_engine(engine.url, pool_size=2, max_overflow=0, pool_use_lifo=True)
+    db = Database(own)
+    try:
+        async with db.reading() as s:
             await DIVIDE.all(s, by=1)
-            assert s.info[reads.DRIVER_KEY][0] is not first
+            first = s.info[reads.DRIVER_KEY][0]
+            await s.commit()
+            async with db.reading() as other:  # takes the connection just given back
+                await DIVIDE.all(other, by=1)
+                assert other.info[reads.DRIVER_KEY][0] is first
+                await DIVIDE.all(s, by=1)
+                assert s.info[reads.DRIVER_KEY][0] is not first
+    finally:
+        await own.dispose()
 
 
 def test_in_lists_are_refused_when_the_read_is_built():
