@@ -241,7 +241,7 @@ async def capture(db: Database, settings: Settings, users: dict[str, int],
                 spec["get"].setdefault(scope, {})[page] = _warm(rec.log)
         page_sql = next(sql for sql, _ in spec["get"]["district"]["first"]
                         if sql not in ("BEGIN", "COMMIT"))
-        spec["get_columns"] = rec.columns[page_sql]
+        spec["get_columns"] = rec.columns.get(page_sql) or await _described(db, page_sql)
         spec["post_body"] = post_body = await _post_body(db)
         for _ in range(2):
             rec.log.clear()
@@ -258,6 +258,14 @@ async def capture(db: Database, settings: Settings, users: dict[str, int],
                                  lock=advisory_key(f"user:{users['writer']}", key))
     event.remove(db.engine.sync_engine, "before_cursor_execute", rec._execute)
     return spec
+
+
+async def _described(db: Database, sql: str) -> list[str]:
+    """The result columns of `sql`, asked of the server: a compiled read (app/core/reads.py)
+    goes to asyncpg directly, so no cursor description reaches the Recorder."""
+    async with db.reading() as s:
+        driver = (await (await s.connection()).get_raw_connection()).driver_connection
+        return [a.name for a in (await driver.prepare(sql)).get_attributes()]
 
 
 def _note_principal(spec: dict[str, Any], user: str, log: list[Any]) -> None:
