@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import statistics
 import sys
@@ -42,16 +41,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.cases import categories
 from app.cases.categories_data import CATEGORIES
 from app.core.config import Settings
-from app.core.db import Database, count_statements, make_engine
-from app.main import create_app
+from app.core.db import Database
 from app.models import Case, Grid, KeyTask, Member, Org, Registration, TaskReport, TaskResponsible
 from app.models.base import table_of
 from app.models.scoped import scope_from
 from app.orgs import service as orgs
 from app.orgs.schemas import OrgKind
-from app.seed import demo
 from app.tasks.weeks import Week, weeks_in
-from bench.lists import login, migrate
+from bench.lists import login, seeded_app
 
 YEAR, STREETS, COMMUNITIES, GRIDS = 2026, 12, 150, 3
 TASKS_EACH, CASES_PER_MONTH, REGISTRATIONS = 4, 20, 3
@@ -187,14 +184,7 @@ async def main() -> None:
     parser.add_argument("--requests", type=int, default=100, help="GET results")
     args = parser.parse_args()
     settings = Settings(log_json=False, login_ip_limit="1000/minute")
-    db = Database(make_engine(settings))
-    async with db.engine.begin() as conn:
-        await conn.run_sync(migrate, settings)
-    await demo.seed(db, settings, progress=lambda _m: None)
-    app = create_app(settings, db)
-    logging.getLogger("gridapi").setLevel(logging.WARNING)
-    counter = [0]
-    count_statements(db.engine.sync_engine, counter)
+    db, app, counter = await seeded_app(settings)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://bench"
     ) as client:

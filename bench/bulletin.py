@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import os
 import sys
 import tempfile
@@ -32,14 +31,12 @@ import httpx
 from sqlalchemy import func, insert, select
 
 from app.core.config import Settings
-from app.core.db import Database, count_statements, make_engine
-from app.main import create_app
+from app.core.db import Database
 from app.models import KeyTask, Org, TaskReport, TaskResponsible
 from app.models.base import table_of
-from app.seed import demo
 from app.seed.demo_data import STREETS, TOWNS
 from app.tasks.weeks import Week, weeks_in
-from bench.lists import login, measure, migrate
+from bench.lists import login, measure, seeded_app
 
 YEAR, TASKS, WEEK = 2026, 48, "2026-W49"
 
@@ -115,17 +112,10 @@ async def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     args = parser.parse_args()
     settings = Settings(log_json=False, login_ip_limit="1000/minute")
-    db = Database(make_engine(settings))
-    async with db.engine.begin() as conn:
-        await conn.run_sync(migrate, settings)
-    await demo.seed(db, settings, progress=lambda _m: None)
+    db, app, counter = await seeded_app(settings)
     root = await load(db)
     async with db.reading() as s:
         reports = await s.scalar(select(func.count(TaskReport.id)))
-    app = create_app(settings, db)
-    logging.getLogger("gridapi").setLevel(logging.WARNING)
-    counter = [0]
-    count_statements(db.engine.sync_engine, counter)
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://bench"
     ) as client:

@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -67,19 +68,27 @@ async def measure(client: httpx.AsyncClient, url: str, headers: dict[str, str], 
             counter[0] / n)
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--requests", type=int, default=400)
-    args = parser.parse_args()
-    settings = Settings(log_json=False, login_ip_limit="1000/minute")
+async def seeded_app(settings: Settings) -> tuple[Database, Any, list[int]]:
+    """The database migrated and demo-seeded, the app on it (its access log quiet: no log lines
+    in the figures) and a counter of the statements sent from now on. Shared by the benches
+    that drive the app in-process (lists, bulletin, assessment)."""
     db = Database(make_engine(settings))
     async with db.engine.begin() as conn:
         await conn.run_sync(migrate, settings)
     await demo.seed(db, settings, progress=lambda _m: None)
     app = create_app(settings, db)
-    logging.getLogger("gridapi").setLevel(logging.WARNING)  # no access log lines in the figures
+    logging.getLogger("gridapi").setLevel(logging.WARNING)
     counter = [0]
     count_statements(db.engine.sync_engine, counter)
+    return db, app, counter
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=400)
+    args = parser.parse_args()
+    settings = Settings(log_json=False, login_ip_limit="1000/minute")
+    db, app, counter = await seeded_app(settings)
     async with db.writing() as s:
         street = (await s.execute(select(Org).where(Org.code == "JA-XY"))).scalar_one()
         community = (await s.execute(select(Grid.community_id).limit(1))).scalar_one()

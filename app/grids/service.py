@@ -34,7 +34,14 @@ ORG_NAME_MAX = 100  # orgs.name is String(100), as is grids.name
 
 async def get(session: AsyncSession, principal: Principal, grid_id: int,
               permission: Perm = Perm.grid_read) -> Grid:
-    grid = await repo.get_visible(session, principal, grid_id)
+    grid: Grid = _authorized(principal, await repo.get_visible(session, principal, grid_id),
+                             permission)
+    return grid
+
+
+def _authorized(principal: Principal, grid: Any, permission: Perm) -> Any:
+    """The grid (an object or a row) if the caller may use it with `permission`: 404 when
+    they cannot see it, 403 when only the right lacks."""
     if grid is None:
         raise GridNotFound()
     authorize(principal, permission, grid.org_path, not_found=GridNotFound())
@@ -45,10 +52,8 @@ async def read_one(session: AsyncSession, principal: Principal, grid_id: int, cr
                    ) -> GridRead:
     """`GET /grids/{id}`: the same checks as `get`, read as rows (no ORM objects): the
     per-request floor of the most read grid endpoint (bench/floor.py)."""
-    grid = await repo.get_visible_row(session, principal, grid_id)
-    if grid is None:
-        raise GridNotFound()
-    authorize(principal, Perm.grid_read, grid.org_path, not_found=GridNotFound())
+    grid = _authorized(principal, await repo.get_visible_row(session, principal, grid_id),
+                       Perm.grid_read)
     return grid_read(grid, await repo.staff_of_grid(session, grid_id), crs)
 
 
